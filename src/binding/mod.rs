@@ -1,0 +1,12 @@
+//! The Node-API binding: registers the exports and reads JavaScript values for the core.
+
+mod exports;
+pub mod node_api;
+
+use napi::JsValue;
+use napi_derive::napi;
+
+#[napi(module_exports)]
+pub fn init(exports: napi::bindgen_prelude::Object, env: napi::Env) -> napi::Result<()> {
+    node_api::with_module(&env, exports.raw(), exports::register)
+}

@@ -1,0 +1,133 @@
+//! The dead-session circuit breaker: a persisted session resumed again and again that fails
+//! without producing a single token is rotated after `threshold` such runs in a row.
+
+use super::host::{type_error, Host, Key, Kind, Outcome};
+use super::js_semantics::{js_max, number_to_string, units_eq_ascii};
+use super::read::{non_blank_string, record, token_count};
+
+pub const DEAD_REUSED_SESSION_FAILURE_THRESHOLD: f64 = 3.0;
+
+/// The breaker's answer; `previous_run_id` is the run's own `id` value, passed through.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BreakerDecision<V> {
+    pub rotate: bool,
+    pub reason: Option<Vec<u16>>,
+    pub previous_run_id: Option<V>,
+}
+
+impl<V> BreakerDecision<V> {
+    fn keep(previous_run_id: Option<V>) -> Self {
+        BreakerDecision { rotate: false, reason: None, previous_run_id }
+    }
+}
+
+/// `threshold`: 3 when `undefined`/`null`, else `Math.max(1, Math.floor(threshold))`
+/// (NaN and Infinity pass through and can never be reached).
+pub fn read_threshold(kind: Kind) -> Outcome<f64> {
+    match kind {
+        Kind::Undefined | Kind::Null => Ok(DEAD_REUSED_SESSION_FAILURE_THRESHOLD),
+        Kind::Number(n) => Ok(js_max(1.0, n.floor())),
+        _ => type_error("threshold must be a number"),
+    }
+}
+
+/// `sessionId` as the breaker reads it: a string whose `trim()` is not empty, else none.
+pub struct SessionId<V> {
+    pub value: V,
+    pub units: Vec<u16>,
+}
+
+pub fn read_session_id<H: Host>(host: &mut H, value: H::Value) -> Outcome<Option<SessionId<H::Value>>> {
+    Ok(non_blank_string(host, value)?.map(|units| SessionId { value, units }))
+}
+
+/// Runs the breaker over `runs` (newest first). `runs` is read only when there is a session.
+pub fn detect<H: Host>(
+    host: &mut H,
+    session: Option<&SessionId<H::Value>>,
+    runs: H::Value,
+    threshold: f64,
+) -> Outcome<BreakerDecision<H::Value>> {
+    let Some(session) = session else {
+        return Ok(BreakerDecision::keep(None));
+    };
+    let Some(length) = host.array_length(runs)? else {
+        return type_error("runs must be an array");
+    };
+    let mut streak: u32 = 0;
+    let mut newest_dead_id = None;
+    while streak < length {
+        let run = run_at(host, runs, streak)?;
+        if !is_dead(host, run, session)? {
+            break;
+        }
+        if newest_dead_id.is_none() {
+            newest_dead_id = Some(host.get(run, Key::Id, &|| format!("runs[{streak}]"))?);
+        }
+        streak += 1;
+    }
+    if f64::from(streak) >= threshold {
+        let mut reason: Vec<u16> = number_to_string(threshold).encode_utf16().collect();
+        reason.extend(" consecutive failed zero-token reused runs on persisted session ".encode_utf16());
+        reason.extend_from_slice(&session.units);
+        return Ok(BreakerDecision { rotate: true, reason: Some(reason), previous_run_id: newest_dead_id });
+    }
+    Ok(BreakerDecision::keep(newest_dead_id))
+}
+
+/// `runs[index]`, which must not be `null`/`undefined` since the contract reads it.
+pub fn run_at<H: Host>(host: &mut H, runs: H::Value, index: u32) -> Outcome<H::Value> {
+    let run = host.element(runs, index)?;
+    if host.kind(run)?.is_nullish() {
+        return type_error(format!("runs[{index}] must be an object"));
+    }
+    Ok(run)
+}
+
+/// A run is dead when it failed, resumed the very session in question, and produced no
+/// tokens at all. Reads stop at the first condition that does not hold.
+fn is_dead<H: Host>(host: &mut H, run: H::Value, session: &SessionId<H::Value>) -> Outcome<bool> {
+    let liveness = host.get(run, Key::LivenessState, &|| "run".to_owned())?;
+    // `livenessState === "failed"`: the exact string.
+    if !host.string_units(liveness)?.is_some_and(|s| units_eq_ascii(&s, "failed")) {
+        return Ok(false);
+    }
+    let usage_value = host.get(run, Key::UsageJson, &|| "run".to_owned())?;
+    let Some(usage) = record(host, usage_value)? else {
+        return Ok(false);
+    };
+    let reused = host.get(usage, Key::SessionReused, &|| "usageJson".to_owned())?;
+    if host.kind(reused)? != Kind::Boolean(true) {
+        return Ok(false);
+    }
+    let persisted = host.get(usage, Key::PersistedSessionId, &|| "usageJson".to_owned())?;
+    // Equal to a non-blank session id implies a non-blank string itself.
+    if !host.strictly_equal(persisted, session.value)? {
+        return Ok(false);
+    }
+    for (raw, normalized) in TOKEN_KEYS {
+        if token_count(host, Some(usage), raw, normalized)? != 0.0 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The (raw, normalized) key pairs of a usage record's token counts.
+pub const TOKEN_KEYS: [(Key, Key); 3] = [
+    (Key::RawInputTokens, Key::InputTokens),
+    (Key::RawCachedInputTokens, Key::CachedInputTokens),
+    (Key::RawOutputTokens, Key::OutputTokens),
+];
+
+/// `detectDeadReusedSessionCircuitBreaker({ sessionId, runs, threshold })`.
+pub fn detect_input<H: Host>(host: &mut H, input: H::Value) -> Outcome<BreakerDecision<H::Value>> {
+    let session_value = host.get(input, Key::SessionId, &|| "input".to_owned())?;
+    let threshold_value = host.get(input, Key::Threshold, &|| "input".to_owned())?;
+    let threshold = read_threshold(host.kind(threshold_value)?)?;
+    let Some(session) = read_session_id(host, session_value)? else {
+        return Ok(BreakerDecision::keep(None));
+    };
+    let runs = host.get(input, Key::Runs, &|| "input".to_owned())?;
+    detect(host, Some(&session), runs, threshold)
+}

@@ -1,0 +1,174 @@
+//! `evaluateSessionCompaction`: rotate the session (with a handoff note) or resume it.
+
+use super::breaker::{self, read_session_id, run_at, TOKEN_KEYS};
+use super::host::{type_error, Host, Key, Outcome};
+use super::js_semantics::{max_zero, number_to_en_us, number_to_string};
+use super::policy::{agent_policy, read_given_policy, Policy};
+use super::read::{non_blank_string, record, time_value, token_count, truthy_string};
+
+/// The longest continuation summary the handoff note carries, in UTF-16 code units.
+pub const CONTINUATION_SUMMARY_LIMIT: usize = 1500;
+const MS_PER_HOUR: f64 = 3_600_000.0;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision<V> {
+    pub rotate: bool,
+    pub reason: Option<Vec<u16>>,
+    pub handoff_markdown: Option<Vec<u16>>,
+    pub previous_run_id: Option<V>,
+}
+
+impl<V> Decision<V> {
+    fn keep(previous_run_id: Option<V>) -> Self {
+        Decision { rotate: false, reason: None, handoff_markdown: None, previous_run_id }
+    }
+}
+
+/// Evaluates the input object `{ agent, sessionId, issueId, continuationSummaryBody, runs,
+/// oldestRun?, policy? }`.
+pub fn evaluate<H: Host>(host: &mut H, input: H::Value) -> Outcome<Decision<H::Value>> {
+    let session_value = host.get(input, Key::SessionId, &|| "input".to_owned())?;
+    let Some(session_units) = truthy_string(host, session_value, "sessionId")? else {
+        return Ok(Decision::keep(None));
+    };
+    let policy = input_policy(host, input)?;
+    let runs = host.get(input, Key::Runs, &|| "input".to_owned())?;
+    let Some(run_count) = host.array_length(runs)? else {
+        return type_error("runs must be an array");
+    };
+    if run_count == 0 {
+        return Ok(Decision::keep(None));
+    }
+    let latest = run_at(host, runs, 0)?;
+    let age_hours = if policy.max_session_age_hours > 0.0 { session_age_hours(host, input, runs, run_count, latest)? } else { 0.0 };
+    let raw_input = latest_raw_input(host, latest)?;
+
+    let session = read_session_id(host, session_value)?;
+    let breaker = breaker::detect(host, session.as_ref(), runs, breaker::DEAD_REUSED_SESSION_FAILURE_THRESHOLD)?;
+    let previous_run_id = match breaker.previous_run_id {
+        Some(id) => id,
+        None => host.get(latest, Key::Id, &|| "runs[0]".to_owned())?,
+    };
+    let reason = match breaker.reason {
+        Some(reason) => Some(reason),
+        None if policy.is_active() => threshold_reason(&policy, run_count, raw_input, age_hours),
+        None => None,
+    };
+    let Some(reason) = reason else {
+        return Ok(Decision::keep(Some(previous_run_id)));
+    };
+    let handoff = handoff_markdown(host, input, &session_units, &reason, latest)?;
+    Ok(Decision { rotate: true, reason: Some(reason), handoff_markdown: Some(handoff), previous_run_id: Some(previous_run_id) })
+}
+
+/// `input.policy` when given (not `null`/`undefined`), else the agent's policy.
+fn input_policy<H: Host>(host: &mut H, input: H::Value) -> Outcome<Policy> {
+    let given = host.get(input, Key::Policy, &|| "input".to_owned())?;
+    if !host.kind(given)?.is_nullish() {
+        return read_given_policy(host, given, "policy");
+    }
+    let agent = host.get(input, Key::Agent, &|| "input".to_owned())?;
+    agent_policy(host, agent, "agent")
+}
+
+/// Hours from the oldest run (`oldestRun ?? runs[runs.length - 1]`) to the latest,
+/// `Math.max(0, ·)`; NaN when either time is invalid.
+fn session_age_hours<H: Host>(host: &mut H, input: H::Value, runs: H::Value, run_count: u32, latest: H::Value) -> Outcome<f64> {
+    let latest_at = created_at(host, latest, "runs[0]")?;
+    let given_oldest = host.get(input, Key::OldestRun, &|| "input".to_owned())?;
+    let oldest_at = if host.kind(given_oldest)?.is_nullish() {
+        let last = run_count - 1;
+        let oldest = run_at(host, runs, last)?;
+        created_at(host, oldest, &format!("runs[{last}]"))?
+    } else {
+        created_at(host, given_oldest, "oldestRun")?
+    };
+    Ok(max_zero((latest_at - oldest_at) / MS_PER_HOUR))
+}
+
+fn created_at<H: Host>(host: &mut H, run: H::Value, path: &str) -> Outcome<f64> {
+    let value = host.get(run, Key::CreatedAt, &|| path.to_owned())?;
+    time_value(host, value, &|| format!("{path}.createdAt"))
+}
+
+/// The latest run's raw input tokens, when its usage record has a key and any token count.
+fn latest_raw_input<H: Host>(host: &mut H, latest: H::Value) -> Outcome<Option<f64>> {
+    let usage_value = host.get(latest, Key::UsageJson, &|| "runs[0]".to_owned())?;
+    let Some(usage) = record(host, usage_value)? else {
+        return Ok(None);
+    };
+    if !host.has_own_keys(usage)? {
+        return Ok(None);
+    }
+    let mut counts = [0.0; 3];
+    for (count, (raw, normalized)) in counts.iter_mut().zip(TOKEN_KEYS) {
+        *count = token_count(host, Some(usage), raw, normalized)?;
+    }
+    Ok(counts.iter().any(|&c| c > 0.0).then_some(counts[0]))
+}
+
+/// The first policy limit the session has crossed, as the reason to rotate.
+fn threshold_reason(policy: &Policy, run_count: u32, raw_input: Option<f64>, age_hours: f64) -> Option<Vec<u16>> {
+    let text = if policy.max_session_runs > 0.0 && f64::from(run_count) > policy.max_session_runs {
+        format!("session exceeded {} runs", number_to_string(policy.max_session_runs))
+    } else if let Some(raw) = raw_input.filter(|&raw| policy.max_raw_input_tokens > 0.0 && raw >= policy.max_raw_input_tokens) {
+        format!(
+            "session raw input reached {} tokens (threshold {})",
+            number_to_en_us(raw),
+            number_to_en_us(policy.max_raw_input_tokens)
+        )
+    } else if policy.max_session_age_hours > 0.0 && age_hours >= policy.max_session_age_hours {
+        format!("session age reached {} hours", number_to_string(age_hours.floor()))
+    } else {
+        return None;
+    };
+    Some(text.encode_utf16().collect())
+}
+
+/// The note handed to the fresh session, lines joined with `\n`.
+fn handoff_markdown<H: Host>(host: &mut H, input: H::Value, session: &[u16], reason: &[u16], latest: H::Value) -> Outcome<Vec<u16>> {
+    let issue_value = host.get(input, Key::IssueId, &|| "input".to_owned())?;
+    let issue = truthy_string(host, issue_value, "issueId")?;
+    let summary = last_run_summary(host, latest)?;
+    let body_value = host.get(input, Key::ContinuationSummaryBody, &|| "input".to_owned())?;
+    let body = truthy_string(host, body_value, "continuationSummaryBody")?;
+
+    let mut note: Vec<u16> = Vec::new();
+    let mut line = |parts: &[&[u16]]| {
+        if !note.is_empty() {
+            note.push(u16::from(b'\n'));
+        }
+        for part in parts {
+            note.extend_from_slice(part);
+        }
+    };
+    let text = |s: &str| -> Vec<u16> { s.encode_utf16().collect() };
+    line(&[&text("Paperclip session handoff:")]);
+    line(&[&text("- Previous session: "), session]);
+    if let Some(issue) = &issue {
+        line(&[&text("- Issue: "), issue]);
+    }
+    line(&[&text("- Rotation reason: "), reason]);
+    if let Some(summary) = &summary {
+        line(&[&text("- Last run summary: "), summary]);
+    }
+    if let Some(body) = &body {
+        // `body.slice(0, 1500)`: code units, so a surrogate pair may be cut in half.
+        let cut = body.get(..CONTINUATION_SUMMARY_LIMIT).unwrap_or(body);
+        line(&[&text("- Issue continuation summary: "), cut]);
+    }
+    line(&[&text("Continue from the current task state. Rebuild only the minimum context you need.")]);
+    Ok(note)
+}
+
+/// The first non-empty string of the latest run's `resultSummary`, `resultResult`,
+/// `resultMessage`, then its `error` (never `resultError`).
+fn last_run_summary<H: Host>(host: &mut H, latest: H::Value) -> Outcome<Option<Vec<u16>>> {
+    for key in [Key::ResultSummary, Key::ResultResult, Key::ResultMessage, Key::Error] {
+        let value = host.get(latest, key, &|| "runs[0]".to_owned())?;
+        if let Some(units) = non_blank_string(host, value)? {
+            return Ok(Some(units));
+        }
+    }
+    Ok(None)
+}

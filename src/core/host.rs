@@ -1,0 +1,206 @@
+//! What the core needs from the JavaScript values it is given, and nothing more.
+//!
+//! The binding implements [`Host`] over live Node-API handles, reading a property only when
+//! the contract needs it; the tests implement it over an in-memory model. The core never
+//! sees a whole input, so its cost does not grow with the rows a caller passes.
+
+/// The property names the contract reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Key {
+    Agent,
+    AdapterType,
+    RuntimeConfig,
+    Heartbeat,
+    SessionCompaction,
+    SessionRotation,
+    Enabled,
+    MaxSessionRuns,
+    MaxRawInputTokens,
+    MaxSessionAgeHours,
+    SessionId,
+    IssueId,
+    ContinuationSummaryBody,
+    Runs,
+    OldestRun,
+    Policy,
+    Threshold,
+    Id,
+    CreatedAt,
+    UsageJson,
+    Error,
+    LivenessState,
+    ResultSummary,
+    ResultResult,
+    ResultMessage,
+    PersistedSessionId,
+    SessionReused,
+    RawInputTokens,
+    InputTokens,
+    RawCachedInputTokens,
+    CachedInputTokens,
+    RawOutputTokens,
+    OutputTokens,
+}
+
+impl Key {
+    pub const ALL: [Key; 33] = [
+        Key::Agent,
+        Key::AdapterType,
+        Key::RuntimeConfig,
+        Key::Heartbeat,
+        Key::SessionCompaction,
+        Key::SessionRotation,
+        Key::Enabled,
+        Key::MaxSessionRuns,
+        Key::MaxRawInputTokens,
+        Key::MaxSessionAgeHours,
+        Key::SessionId,
+        Key::IssueId,
+        Key::ContinuationSummaryBody,
+        Key::Runs,
+        Key::OldestRun,
+        Key::Policy,
+        Key::Threshold,
+        Key::Id,
+        Key::CreatedAt,
+        Key::UsageJson,
+        Key::Error,
+        Key::LivenessState,
+        Key::ResultSummary,
+        Key::ResultResult,
+        Key::ResultMessage,
+        Key::PersistedSessionId,
+        Key::SessionReused,
+        Key::RawInputTokens,
+        Key::InputTokens,
+        Key::RawCachedInputTokens,
+        Key::CachedInputTokens,
+        Key::RawOutputTokens,
+        Key::OutputTokens,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Key::Agent => "agent",
+            Key::AdapterType => "adapterType",
+            Key::RuntimeConfig => "runtimeConfig",
+            Key::Heartbeat => "heartbeat",
+            Key::SessionCompaction => "sessionCompaction",
+            Key::SessionRotation => "sessionRotation",
+            Key::Enabled => "enabled",
+            Key::MaxSessionRuns => "maxSessionRuns",
+            Key::MaxRawInputTokens => "maxRawInputTokens",
+            Key::MaxSessionAgeHours => "maxSessionAgeHours",
+            Key::SessionId => "sessionId",
+            Key::IssueId => "issueId",
+            Key::ContinuationSummaryBody => "continuationSummaryBody",
+            Key::Runs => "runs",
+            Key::OldestRun => "oldestRun",
+            Key::Policy => "policy",
+            Key::Threshold => "threshold",
+            Key::Id => "id",
+            Key::CreatedAt => "createdAt",
+            Key::UsageJson => "usageJson",
+            Key::Error => "error",
+            Key::LivenessState => "livenessState",
+            Key::ResultSummary => "resultSummary",
+            Key::ResultResult => "resultResult",
+            Key::ResultMessage => "resultMessage",
+            Key::PersistedSessionId => "persistedSessionId",
+            Key::SessionReused => "sessionReused",
+            Key::RawInputTokens => "rawInputTokens",
+            Key::InputTokens => "inputTokens",
+            Key::RawCachedInputTokens => "rawCachedInputTokens",
+            Key::CachedInputTokens => "cachedInputTokens",
+            Key::RawOutputTokens => "rawOutputTokens",
+            Key::OutputTokens => "outputTokens",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// The JavaScript type of a value, as far as the contract distinguishes types.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kind {
+    Undefined,
+    Null,
+    Boolean(bool),
+    Number(f64),
+    String,
+    /// An `Array.isArray` array.
+    Array,
+    /// A `Date`, with its time value.
+    Date(f64),
+    /// Any other object.
+    Object,
+    /// `typeof value === "function"`: an object, but not a record.
+    Function,
+    /// Symbols and bigints.
+    Other,
+}
+
+impl Kind {
+    pub fn is_nullish(self) -> bool {
+        matches!(self, Kind::Undefined | Kind::Null)
+    }
+    /// "record": a non-null object that is not an array.
+    pub fn is_record(self) -> bool {
+        matches!(self, Kind::Object | Kind::Date(_))
+    }
+    pub fn finite_number(self) -> Option<f64> {
+        match self {
+            Kind::Number(n) if n.is_finite() => Some(n),
+            _ => None,
+        }
+    }
+}
+
+/// Why a call did not return an answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// The input breaks the contract: a `TypeError` with this message.
+    Type(String),
+    /// The host raised an exception while reading (a getter or proxy trap threw); it is
+    /// still pending on the host side and must propagate unchanged.
+    Thrown,
+}
+
+pub type Outcome<T> = Result<T, Failure>;
+
+pub fn type_error<T>(message: impl Into<String>) -> Outcome<T> {
+    Err(Failure::Type(message.into()))
+}
+
+/// Access to JavaScript values, one question at a time.
+pub trait Host {
+    /// A handle to a JavaScript value; copying it copies the handle, not the value.
+    type Value: Copy;
+
+    /// `target[key]` as JavaScript reads it (getters and proxy traps run). Reading from
+    /// `null` or `undefined` is a `TypeError` whose message names `path`.
+    fn get(&mut self, target: Self::Value, key: Key, path: &dyn Fn() -> String) -> Outcome<Self::Value>;
+
+    /// `array[index]` of an `Array.isArray` array.
+    fn element(&mut self, array: Self::Value, index: u32) -> Outcome<Self::Value>;
+
+    fn kind(&mut self, value: Self::Value) -> Outcome<Kind>;
+
+    /// `array.length` when the value is an array.
+    fn array_length(&mut self, value: Self::Value) -> Outcome<Option<u32>>;
+
+    /// The UTF-16 code units of a string value (`None` when it is not a string).
+    fn string_units(&mut self, value: Self::Value) -> Outcome<Option<Vec<u16>>>;
+
+    /// `a === b` for two values (strings compare by code units).
+    fn strictly_equal(&mut self, a: Self::Value, b: Self::Value) -> Outcome<bool>;
+
+    /// `Object.keys(value).length > 0` for a record.
+    fn has_own_keys(&mut self, value: Self::Value) -> Outcome<bool>;
+
+    /// `Date.parse(s)` for a string the core's own ISO reader declined (local-time and
+    /// legacy formats, whose answer belongs to the engine).
+    fn parse_date_fallback(&mut self, units: &[u16]) -> Outcome<f64>;
+}

@@ -1,0 +1,11 @@
+//! The pure core: the contract's decisions over an abstract [`host::Host`], with no Node-API.
+
+pub mod breaker;
+pub mod evaluation;
+pub mod host;
+pub mod js_semantics;
+pub mod policy;
+pub mod read;
+
+#[cfg(test)]
+mod model;

@@ -1,0 +1,77 @@
+//! The contract's ways of reading a JavaScript value (SPEC, "How JavaScript values are read").
+
+use super::host::{type_error, Host, Key, Kind, Outcome};
+use super::js_semantics::{floor_non_negative, is_non_blank, parse_iso_date_time, time_clip};
+
+/// `record(value)`: the value itself when it is a non-null, non-array object, else none
+/// (which reads as an empty record: every key is `undefined`).
+pub fn record<H: Host>(host: &mut H, value: H::Value) -> Outcome<Option<H::Value>> {
+    Ok(host.kind(value)?.is_record().then_some(value))
+}
+
+/// `record[key]`, or `undefined`'s kind when there is no record.
+pub fn field_kind<H: Host>(host: &mut H, record: Option<H::Value>, key: Key) -> Outcome<Kind> {
+    match record {
+        Some(r) => {
+            let v = host.get(r, key, &|| key.name().to_owned())?;
+            host.kind(v)
+        }
+        None => Ok(Kind::Undefined),
+    }
+}
+
+/// The token count of a usage record for a (raw, normalized) pair of keys: the first finite
+/// number of the two, else 0; then `Math.max(0, Math.floor(·))`.
+pub fn token_count<H: Host>(host: &mut H, usage: Option<H::Value>, raw: Key, normalized: Key) -> Outcome<f64> {
+    let count = match field_kind(host, usage, raw)?.finite_number() {
+        Some(n) => n,
+        None => field_kind(host, usage, normalized)?.finite_number().unwrap_or(0.0),
+    };
+    Ok(floor_non_negative(count))
+}
+
+/// The value's code units when it is a string whose `trim()` is not empty.
+pub fn non_blank_string<H: Host>(host: &mut H, value: H::Value) -> Outcome<Option<Vec<u16>>> {
+    Ok(host.string_units(value)?.filter(|units| is_non_blank(units)))
+}
+
+/// JavaScript truthiness of an optional string input (`!sessionId`, `issueId ? … : …`):
+/// falsy values are absent; a truthy value must be a string, else a `TypeError` naming `path`.
+pub fn truthy_string<H: Host>(host: &mut H, value: H::Value, path: &str) -> Outcome<Option<Vec<u16>>> {
+    let kind = host.kind(value)?;
+    let falsy = match kind {
+        Kind::Undefined | Kind::Null => true,
+        Kind::Boolean(b) => !b,
+        Kind::Number(n) => n == 0.0 || n.is_nan(),
+        _ => false,
+    };
+    if falsy {
+        return Ok(None);
+    }
+    match host.string_units(value)? {
+        Some(units) if units.is_empty() => Ok(None),
+        Some(units) => Ok(Some(units)),
+        None => type_error(format!("{path} must be a string")),
+    }
+}
+
+/// `new Date(value).getTime()` for a run's `createdAt`: a `Date`'s time value, a number
+/// through `TimeClip`, a string through `Date.parse`. `undefined` is an invalid time and
+/// `null`/booleans convert as `Number()` does; other objects are a `TypeError`.
+pub fn time_value<H: Host>(host: &mut H, value: H::Value, path: &dyn Fn() -> String) -> Outcome<f64> {
+    match host.kind(value)? {
+        Kind::Date(t) => Ok(t),
+        Kind::Number(n) => Ok(time_clip(n)),
+        Kind::Undefined => Ok(f64::NAN),
+        Kind::Null => Ok(0.0),
+        Kind::Boolean(b) => Ok(if b { 1.0 } else { 0.0 }),
+        Kind::String => {
+            let units = host.string_units(value)?.unwrap_or_default();
+            match parse_iso_date_time(&units) {
+                Some(t) => Ok(t),
+                None => host.parse_date_fallback(&units),
+            }
+        }
+        _ => type_error(format!("{} must be a Date, a string or a number", path())),
+    }
+}
