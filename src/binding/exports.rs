@@ -10,7 +10,11 @@ use crate::core::host::{Host, Kind, Outcome};
 use crate::core::policy::{self, AdapterSessionManagement, Override, Policy, Resolution};
 
 pub fn register(js: Js, exports: Value) -> Outcome<()> {
-    js.set(exports, c"DEAD_REUSED_SESSION_FAILURE_THRESHOLD", js.number(DEAD_REUSED_SESSION_FAILURE_THRESHOLD)?)?;
+    js.set(
+        exports,
+        c"DEAD_REUSED_SESSION_FAILURE_THRESHOLD",
+        js.number(DEAD_REUSED_SESSION_FAILURE_THRESHOLD)?,
+    )?;
     export::<DetectDeadReusedSessionCircuitBreaker>(js, exports)?;
     export::<EvaluateSessionCompaction>(js, exports)?;
     export::<ResolveSessionCompactionPolicy>(js, exports)?;
@@ -20,7 +24,9 @@ pub fn register(js: Js, exports: Value) -> Outcome<()> {
 }
 
 fn first(args: &[Value]) -> Outcome<Value> {
-    args.first().copied().ok_or_else(|| crate::core::host::Failure::Type("missing argument".to_owned()))
+    args.first()
+        .copied()
+        .ok_or_else(|| crate::core::host::Failure::Type("missing argument".to_owned()))
 }
 
 struct DetectDeadReusedSessionCircuitBreaker;
@@ -115,7 +121,11 @@ fn decision_answer(js: Js, d: Decision<Value>) -> Outcome<Value> {
     let out = js.object()?;
     js.set(out, c"rotate", js.boolean(d.rotate)?)?;
     js.set(out, c"reason", text_or_null(js, d.reason.as_deref())?)?;
-    js.set(out, c"handoffMarkdown", text_or_null(js, d.handoff_markdown.as_deref())?)?;
+    js.set(
+        out,
+        c"handoffMarkdown",
+        text_or_null(js, d.handoff_markdown.as_deref())?,
+    )?;
     js.set(out, c"previousRunId", id_or_null(js, d.previous_run_id)?)?;
     Ok(out)
 }
@@ -132,8 +142,16 @@ fn policy_object(js: Js, p: &Policy) -> Outcome<Value> {
 fn adapter_object(js: Js, a: &AdapterSessionManagement) -> Outcome<Value> {
     let out = js.object()?;
     js.set(out, c"supportsSessionResume", js.boolean(a.supports_session_resume)?)?;
-    js.set(out, c"nativeContextManagement", js.ascii(a.native_context_management.as_str())?)?;
-    js.set(out, c"defaultSessionCompaction", policy_object(js, &a.default_session_compaction)?)?;
+    js.set(
+        out,
+        c"nativeContextManagement",
+        js.ascii(a.native_context_management.as_str())?,
+    )?;
+    js.set(
+        out,
+        c"defaultSessionCompaction",
+        policy_object(js, &a.default_session_compaction)?,
+    )?;
     Ok(out)
 }
 
@@ -143,7 +161,11 @@ fn override_object(js: Js, o: &Override) -> Outcome<Value> {
     if let Some(enabled) = o.enabled {
         js.set(out, c"enabled", js.boolean(enabled)?)?;
     }
-    let limits = [(c"maxSessionRuns", o.max_session_runs), (c"maxRawInputTokens", o.max_raw_input_tokens), (c"maxSessionAgeHours", o.max_session_age_hours)];
+    let limits = [
+        (c"maxSessionRuns", o.max_session_runs),
+        (c"maxRawInputTokens", o.max_raw_input_tokens),
+        (c"maxSessionAgeHours", o.max_session_age_hours),
+    ];
     for (name, value) in limits {
         if let Some(n) = value {
             js.set(out, name, js.number(n)?)?;

@@ -3,10 +3,9 @@
 mod exports;
 pub mod node_api;
 
-use napi::JsValue;
 use napi_derive::napi;
 
 #[napi(module_exports)]
 pub fn init(exports: napi::bindgen_prelude::Object, env: napi::Env) -> napi::Result<()> {
-    node_api::with_module(&env, exports.raw(), exports::register)
+    node_api::with_module(&env, &exports, exports::register)
 }

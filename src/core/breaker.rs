@@ -17,7 +17,11 @@ pub struct BreakerDecision<V> {
 
 impl<V> BreakerDecision<V> {
     fn keep(previous_run_id: Option<V>) -> Self {
-        BreakerDecision { rotate: false, reason: None, previous_run_id }
+        BreakerDecision {
+            rotate: false,
+            reason: None,
+            previous_run_id,
+        }
     }
 }
 
@@ -70,7 +74,11 @@ pub fn detect<H: Host>(
         let mut reason: Vec<u16> = number_to_string(threshold).encode_utf16().collect();
         reason.extend(" consecutive failed zero-token reused runs on persisted session ".encode_utf16());
         reason.extend_from_slice(&session.units);
-        return Ok(BreakerDecision { rotate: true, reason: Some(reason), previous_run_id: newest_dead_id });
+        return Ok(BreakerDecision {
+            rotate: true,
+            reason: Some(reason),
+            previous_run_id: newest_dead_id,
+        });
     }
     Ok(BreakerDecision::keep(newest_dead_id))
 }
@@ -89,7 +97,10 @@ pub fn run_at<H: Host>(host: &mut H, runs: H::Value, index: u32) -> Outcome<H::V
 fn is_dead<H: Host>(host: &mut H, run: H::Value, session: &SessionId<H::Value>) -> Outcome<bool> {
     let liveness = host.get(run, Key::LivenessState, &|| "run".to_owned())?;
     // `livenessState === "failed"`: the exact string.
-    if !host.string_units(liveness)?.is_some_and(|s| units_eq_ascii(&s, "failed")) {
+    if !host
+        .string_units(liveness)?
+        .is_some_and(|s| units_eq_ascii(&s, "failed"))
+    {
         return Ok(false);
     }
     let usage_value = host.get(run, Key::UsageJson, &|| "run".to_owned())?;

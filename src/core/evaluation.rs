@@ -20,7 +20,12 @@ pub struct Decision<V> {
 
 impl<V> Decision<V> {
     fn keep(previous_run_id: Option<V>) -> Self {
-        Decision { rotate: false, reason: None, handoff_markdown: None, previous_run_id }
+        Decision {
+            rotate: false,
+            reason: None,
+            handoff_markdown: None,
+            previous_run_id,
+        }
     }
 }
 
@@ -40,11 +45,20 @@ pub fn evaluate<H: Host>(host: &mut H, input: H::Value) -> Outcome<Decision<H::V
         return Ok(Decision::keep(None));
     }
     let latest = run_at(host, runs, 0)?;
-    let age_hours = if policy.max_session_age_hours > 0.0 { session_age_hours(host, input, runs, run_count, latest)? } else { 0.0 };
+    let age_hours = if policy.max_session_age_hours > 0.0 {
+        session_age_hours(host, input, runs, run_count, latest)?
+    } else {
+        0.0
+    };
     let raw_input = latest_raw_input(host, latest)?;
 
     let session = read_session_id(host, session_value)?;
-    let breaker = breaker::detect(host, session.as_ref(), runs, breaker::DEAD_REUSED_SESSION_FAILURE_THRESHOLD)?;
+    let breaker = breaker::detect(
+        host,
+        session.as_ref(),
+        runs,
+        breaker::DEAD_REUSED_SESSION_FAILURE_THRESHOLD,
+    )?;
     let previous_run_id = match breaker.previous_run_id {
         Some(id) => id,
         None => host.get(latest, Key::Id, &|| "runs[0]".to_owned())?,
@@ -58,7 +72,12 @@ pub fn evaluate<H: Host>(host: &mut H, input: H::Value) -> Outcome<Decision<H::V
         return Ok(Decision::keep(Some(previous_run_id)));
     };
     let handoff = handoff_markdown(host, input, &session_units, &reason, latest)?;
-    Ok(Decision { rotate: true, reason: Some(reason), handoff_markdown: Some(handoff), previous_run_id: Some(previous_run_id) })
+    Ok(Decision {
+        rotate: true,
+        reason: Some(reason),
+        handoff_markdown: Some(handoff),
+        previous_run_id: Some(previous_run_id),
+    })
 }
 
 /// `input.policy` when given (not `null`/`undefined`), else the agent's policy.
@@ -73,7 +92,13 @@ fn input_policy<H: Host>(host: &mut H, input: H::Value) -> Outcome<Policy> {
 
 /// Hours from the oldest run (`oldestRun ?? runs[runs.length - 1]`) to the latest,
 /// `Math.max(0, ·)`; NaN when either time is invalid.
-fn session_age_hours<H: Host>(host: &mut H, input: H::Value, runs: H::Value, run_count: u32, latest: H::Value) -> Outcome<f64> {
+fn session_age_hours<H: Host>(
+    host: &mut H,
+    input: H::Value,
+    runs: H::Value,
+    run_count: u32,
+    latest: H::Value,
+) -> Outcome<f64> {
     let latest_at = created_at(host, latest, "runs[0]")?;
     let given_oldest = host.get(input, Key::OldestRun, &|| "input".to_owned())?;
     let oldest_at = if host.kind(given_oldest)?.is_nullish() {
@@ -111,7 +136,9 @@ fn latest_raw_input<H: Host>(host: &mut H, latest: H::Value) -> Outcome<Option<f
 fn threshold_reason(policy: &Policy, run_count: u32, raw_input: Option<f64>, age_hours: f64) -> Option<Vec<u16>> {
     let text = if policy.max_session_runs > 0.0 && f64::from(run_count) > policy.max_session_runs {
         format!("session exceeded {} runs", number_to_string(policy.max_session_runs))
-    } else if let Some(raw) = raw_input.filter(|&raw| policy.max_raw_input_tokens > 0.0 && raw >= policy.max_raw_input_tokens) {
+    } else if let Some(raw) =
+        raw_input.filter(|&raw| policy.max_raw_input_tokens > 0.0 && raw >= policy.max_raw_input_tokens)
+    {
         format!(
             "session raw input reached {} tokens (threshold {})",
             number_to_en_us(raw),
@@ -126,7 +153,13 @@ fn threshold_reason(policy: &Policy, run_count: u32, raw_input: Option<f64>, age
 }
 
 /// The note handed to the fresh session, lines joined with `\n`.
-fn handoff_markdown<H: Host>(host: &mut H, input: H::Value, session: &[u16], reason: &[u16], latest: H::Value) -> Outcome<Vec<u16>> {
+fn handoff_markdown<H: Host>(
+    host: &mut H,
+    input: H::Value,
+    session: &[u16],
+    reason: &[u16],
+    latest: H::Value,
+) -> Outcome<Vec<u16>> {
     let issue_value = host.get(input, Key::IssueId, &|| "input".to_owned())?;
     let issue = truthy_string(host, issue_value, "issueId")?;
     let summary = last_run_summary(host, latest)?;
@@ -157,7 +190,9 @@ fn handoff_markdown<H: Host>(host: &mut H, input: H::Value, session: &[u16], rea
         let cut = body.get(..CONTINUATION_SUMMARY_LIMIT).unwrap_or(body);
         line(&[&text("- Issue continuation summary: "), cut]);
     }
-    line(&[&text("Continue from the current task state. Rebuild only the minimum context you need.")]);
+    line(&[&text(
+        "Continue from the current task state. Rebuild only the minimum context you need.",
+    )]);
     Ok(note)
 }
 

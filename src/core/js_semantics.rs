@@ -22,10 +22,7 @@ pub fn is_js_whitespace(unit: u16) -> bool {
 
 /// `s.trim()`
 pub fn trim(units: &[u16]) -> &[u16] {
-    let start = units
-        .iter()
-        .position(|&u| !is_js_whitespace(u))
-        .unwrap_or(units.len());
+    let start = units.iter().position(|&u| !is_js_whitespace(u)).unwrap_or(units.len());
     let end = units
         .iter()
         .rposition(|&u| !is_js_whitespace(u))
@@ -50,7 +47,11 @@ pub fn trimmed_lower_eq(units: &[u16], ascii_lower: &str) -> bool {
     let t = trim(units);
     t.len() == ascii_lower.len()
         && t.iter().zip(ascii_lower.bytes()).all(|(&u, b)| {
-            let folded = if (u16::from(b'A')..=u16::from(b'Z')).contains(&u) { u + 32 } else { u };
+            let folded = if (u16::from(b'A')..=u16::from(b'Z')).contains(&u) {
+                u + 32
+            } else {
+                u
+            };
             folded == u16::from(b)
         })
 }
@@ -58,9 +59,7 @@ pub fn trimmed_lower_eq(units: &[u16], ascii_lower: &str) -> bool {
 /// `Math.floor(x)`, then `Math.max(0, ·)`; `Math.max(0, -0)` is `+0`.
 pub fn floor_non_negative(x: f64) -> f64 {
     let f = x.floor();
-    if f > 0.0 {
-        f
-    } else if f.is_nan() {
+    if f > 0.0 || f.is_nan() {
         f
     } else {
         0.0
@@ -81,7 +80,11 @@ pub fn js_max(a: f64, b: f64) -> f64 {
     if a.is_nan() || b.is_nan() {
         f64::NAN
     } else if a == b {
-        if a.is_sign_negative() { b } else { a }
+        if a.is_sign_negative() {
+            b
+        } else {
+            a
+        }
     } else if a > b {
         a
     } else {
@@ -167,7 +170,8 @@ fn is_decimal_literal(s: &[u8]) -> bool {
 }
 
 fn count_digits(s: &[u8], from: usize) -> usize {
-    s.get(from..).map_or(0, |rest| rest.iter().take_while(|b| b.is_ascii_digit()).count())
+    s.get(from..)
+        .map_or(0, |rest| rest.iter().take_while(|b| b.is_ascii_digit()).count())
 }
 
 /// A `0x`/`0o`/`0b` literal's digits, rounded to the nearest double (ties to even) as V8 does.
@@ -288,20 +292,19 @@ fn shortest_decimal(x: f64) -> (Vec<u8>, i32) {
 fn round_to_three_fraction_digits(digits: Vec<u8>, point: i32) -> (Vec<u8>, Vec<u8>) {
     // Fixed-point digits: enough leading zeros so the point is at index `int_len`.
     let mut fixed: Vec<u8> = Vec::new();
-    let int_len;
-    if point <= 0 {
+    let int_len = if point <= 0 {
         fixed.push(0);
         fixed.extend(std::iter::repeat_n(0, point.unsigned_abs() as usize));
         fixed.extend(&digits);
-        int_len = 1;
+        1
     } else {
         let p = point as usize;
         fixed.extend(&digits);
         if fixed.len() < p {
             fixed.resize(p, 0);
         }
-        int_len = p;
-    }
+        p
+    };
     let keep = int_len + 3;
     if fixed.len() > keep {
         let round_up = fixed.get(keep).is_some_and(|&d| d >= 5);

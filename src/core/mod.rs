@@ -9,3 +9,5 @@ pub mod read;
 
 #[cfg(test)]
 mod model;
+#[cfg(test)]
+mod tests;

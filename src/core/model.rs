@@ -36,7 +36,10 @@ impl<'a> Host for &'a Model {
         match target {
             Js::Undefined | Js::Null => Err(Failure::Type(format!("{} must be an object", path()))),
             Js::Throwing => Err(Failure::Thrown),
-            Js::Obj(fields) => Ok(fields.iter().find(|(k, _)| *k == key.name()).map_or(&UNDEFINED, |(_, v)| v)),
+            Js::Obj(fields) => Ok(fields
+                .iter()
+                .find(|(k, _)| *k == key.name())
+                .map_or(&UNDEFINED, |(_, v)| v)),
             _ => Ok(&UNDEFINED),
         }
     }

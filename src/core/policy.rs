@@ -26,12 +26,24 @@ impl Policy {
 }
 
 /// The adapter manages its own context: resumed, never rotated by thresholds.
-const MANAGED: Policy = Policy { enabled: true, max_session_runs: 0.0, max_raw_input_tokens: 0.0, max_session_age_hours: 0.0 };
+const MANAGED: Policy = Policy {
+    enabled: true,
+    max_session_runs: 0.0,
+    max_raw_input_tokens: 0.0,
+    max_session_age_hours: 0.0,
+};
 /// Rotated by Paperclip's thresholds.
-const THRESHOLDED: Policy =
-    Policy { enabled: true, max_session_runs: 200.0, max_raw_input_tokens: 2_000_000.0, max_session_age_hours: 72.0 };
+const THRESHOLDED: Policy = Policy {
+    enabled: true,
+    max_session_runs: 200.0,
+    max_raw_input_tokens: 2_000_000.0,
+    max_session_age_hours: 72.0,
+};
 /// An adapter without an entry: the thresholds, switched off.
-const LEGACY_FALLBACK: Policy = Policy { enabled: false, ..THRESHOLDED };
+const LEGACY_FALLBACK: Policy = Policy {
+    enabled: false,
+    ..THRESHOLDED
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NativeContextManagement {
@@ -56,7 +68,11 @@ pub struct AdapterSessionManagement {
 }
 
 const fn adapter(native: NativeContextManagement, default: Policy) -> AdapterSessionManagement {
-    AdapterSessionManagement { supports_session_resume: true, native_context_management: native, default_session_compaction: default }
+    AdapterSessionManagement {
+        supports_session_resume: true,
+        native_context_management: native,
+        default_session_compaction: default,
+    }
 }
 
 const ADAPTERS: [(&str, AdapterSessionManagement); 9] = [
@@ -74,7 +90,10 @@ const ADAPTERS: [(&str, AdapterSessionManagement); 9] = [
 /// The adapter's entry, looked up by own key only: `"constructor"` or `"__proto__"` are
 /// unknown adapters here (the SPEC's one deliberate difference from the TypeScript).
 pub fn adapter_session_management(adapter_type: &[u16]) -> Option<AdapterSessionManagement> {
-    ADAPTERS.iter().find(|(name, _)| units_eq_ascii(adapter_type, name)).map(|(_, entry)| *entry)
+    ADAPTERS
+        .iter()
+        .find(|(name, _)| units_eq_ascii(adapter_type, name))
+        .map(|(_, entry)| *entry)
 }
 
 /// The fields the agent's override sets; the others are absent.
@@ -119,15 +138,24 @@ pub struct Resolution {
 
 /// `resolveSessionCompactionPolicy(adapterType, runtimeConfig)`; `path` prefixes the names
 /// in error messages (`""` for the direct call, `"agent."` inside an agent).
-pub fn resolve<H: Host>(host: &mut H, adapter_type: H::Value, runtime_config: H::Value, path: &str) -> Outcome<Resolution> {
+pub fn resolve<H: Host>(
+    host: &mut H,
+    adapter_type: H::Value,
+    runtime_config: H::Value,
+    path: &str,
+) -> Outcome<Resolution> {
     let adapter = read_adapter(host, adapter_type, path)?;
     let explicit_override = read_override(host, runtime_config)?;
     let base = adapter.map_or(LEGACY_FALLBACK, |a| a.default_session_compaction);
     let policy = Policy {
         enabled: explicit_override.enabled.unwrap_or(base.enabled),
         max_session_runs: explicit_override.max_session_runs.unwrap_or(base.max_session_runs),
-        max_raw_input_tokens: explicit_override.max_raw_input_tokens.unwrap_or(base.max_raw_input_tokens),
-        max_session_age_hours: explicit_override.max_session_age_hours.unwrap_or(base.max_session_age_hours),
+        max_raw_input_tokens: explicit_override
+            .max_raw_input_tokens
+            .unwrap_or(base.max_raw_input_tokens),
+        max_session_age_hours: explicit_override
+            .max_session_age_hours
+            .unwrap_or(base.max_session_age_hours),
     };
     let source = if !explicit_override.is_empty() {
         PolicySource::AgentOverride
@@ -136,7 +164,12 @@ pub fn resolve<H: Host>(host: &mut H, adapter_type: H::Value, runtime_config: H:
     } else {
         PolicySource::LegacyFallback
     };
-    Ok(Resolution { policy, adapter_session_management: adapter, explicit_override, source })
+    Ok(Resolution {
+        policy,
+        adapter_session_management: adapter,
+        explicit_override,
+        source,
+    })
 }
 
 /// The policy of an agent row (`{ adapterType, runtimeConfig }`).
@@ -148,11 +181,17 @@ pub fn agent_policy<H: Host>(host: &mut H, agent: H::Value, path: &str) -> Outco
 }
 
 /// `adapterType`: a falsy value has no entry; a truthy one must be a string.
-fn read_adapter<H: Host>(host: &mut H, adapter_type: H::Value, path: &str) -> Outcome<Option<AdapterSessionManagement>> {
+fn read_adapter<H: Host>(
+    host: &mut H,
+    adapter_type: H::Value,
+    path: &str,
+) -> Outcome<Option<AdapterSessionManagement>> {
     match host.kind(adapter_type)? {
         Kind::Undefined | Kind::Null | Kind::Boolean(false) => Ok(None),
         Kind::Number(n) if n == 0.0 || n.is_nan() => Ok(None),
-        Kind::String => Ok(host.string_units(adapter_type)?.and_then(|name| adapter_session_management(&name))),
+        Kind::String => Ok(host
+            .string_units(adapter_type)?
+            .and_then(|name| adapter_session_management(&name))),
         _ => type_error(format!("{path}adapterType must be a string")),
     }
 }
@@ -166,7 +205,11 @@ fn read_override<H: Host>(host: &mut H, runtime_config: H::Value) -> Outcome<Ove
     let heartbeat_value = host.get(runtime, Key::Heartbeat, &|| "runtimeConfig".to_owned())?;
     let heartbeat = record(host, heartbeat_value)?;
     let mut block = None;
-    let candidates = [(heartbeat, Key::SessionCompaction), (heartbeat, Key::SessionRotation), (Some(runtime), Key::SessionCompaction)];
+    let candidates = [
+        (heartbeat, Key::SessionCompaction),
+        (heartbeat, Key::SessionRotation),
+        (Some(runtime), Key::SessionCompaction),
+    ];
     for (target, key) in candidates {
         let Some(target) = target else { continue };
         let value = host.get(target, key, &|| key.name().to_owned())?;
@@ -195,8 +238,9 @@ fn read_enabled<H: Host>(host: &mut H, block: H::Value) -> Outcome<Option<bool>>
     let value = host.get(block, Key::Enabled, &|| "sessionCompaction".to_owned())?;
     Ok(match host.kind(value)? {
         Kind::Boolean(b) => Some(b),
-        Kind::Number(n) if n == 1.0 => Some(true),
-        Kind::Number(n) if n == 0.0 => Some(false),
+        Kind::Number(1.0) => Some(true),
+        // A float pattern compares with `==`, so -0 matches too, as `value === 0` does.
+        Kind::Number(0.0) => Some(false),
         Kind::String => {
             let units = host.string_units(value)?.unwrap_or_default();
             if ["true", "1", "yes", "on"].iter().any(|w| trimmed_lower_eq(&units, w)) {
@@ -265,8 +309,15 @@ pub struct Plan {
 }
 
 pub fn plan(policy: &Policy) -> Plan {
-    let by_runs = if policy.is_active() && policy.max_session_runs > 0.0 { policy.max_session_runs + 1.0 } else { 0.0 };
+    let by_runs = if policy.is_active() && policy.max_session_runs > 0.0 {
+        policy.max_session_runs + 1.0
+    } else {
+        0.0
+    };
     // max(·, DEAD_REUSED_SESSION_FAILURE_THRESHOLD, 4): the breaker's streak plus the latest run.
     let fetch_limit = super::js_semantics::js_max(super::js_semantics::js_max(by_runs, 3.0), 4.0);
-    Plan { fetch_limit, needs_oldest_run: policy.max_session_age_hours > 0.0 }
+    Plan {
+        fetch_limit,
+        needs_oldest_run: policy.max_session_age_hours > 0.0,
+    }
 }
