@@ -1,0 +1,310 @@
+// Our TypeScript reference of the contract (../shared/SPEC.md), written from the SPEC for the
+// differential tests. It runs on JavaScript's own semantics (trim, Number, toLocaleString,
+// Date), which is exactly what the native core must reproduce. Where the SPEC leaves a
+// choice to us (which bad inputs throw, and with what message), it states ours.
+
+export type Policy = { enabled: boolean; maxSessionRuns: number; maxRawInputTokens: number; maxSessionAgeHours: number };
+
+export const DEAD_REUSED_SESSION_FAILURE_THRESHOLD = 3;
+
+const MANAGED: Policy = { enabled: true, maxSessionRuns: 0, maxRawInputTokens: 0, maxSessionAgeHours: 0 };
+const THRESHOLDED: Policy = { enabled: true, maxSessionRuns: 200, maxRawInputTokens: 2_000_000, maxSessionAgeHours: 72 };
+
+type Native = "confirmed" | "unknown";
+const entry = (native: Native, policy: Policy) => ({
+  supportsSessionResume: true,
+  nativeContextManagement: native,
+  defaultSessionCompaction: policy,
+});
+const ADAPTERS: Record<string, ReturnType<typeof entry>> = {
+  acpx_local: entry("confirmed", MANAGED),
+  claude_local: entry("confirmed", MANAGED),
+  codex_local: entry("confirmed", MANAGED),
+  hermes_local: entry("confirmed", MANAGED),
+  cursor_cloud: entry("unknown", THRESHOLDED),
+  cursor: entry("unknown", THRESHOLDED),
+  gemini_local: entry("unknown", THRESHOLDED),
+  opencode_local: entry("unknown", THRESHOLDED),
+  pi_local: entry("unknown", THRESHOLDED),
+};
+
+/** `obj[key]`, where reading from null/undefined is our TypeError naming the path. */
+function get(obj: unknown, key: string, path: string): unknown {
+  if (obj === null || obj === undefined) throw new TypeError(`${path} must be an object`);
+  return (obj as Record<string, unknown>)[key];
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function isNonBlankString(v: unknown): v is string {
+  return typeof v === "string" && v.trim() !== "";
+}
+
+/** Falsy is absent; a truthy value must be a string. */
+function truthyString(v: unknown, path: string): string | null {
+  if (!v) return null;
+  if (typeof v !== "string") throw new TypeError(`${path} must be a string`);
+  return v;
+}
+
+function finite(v: unknown): number | undefined {
+  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+}
+
+function tokenCount(usage: Record<string, unknown> | null, raw: string, normalized: string): number {
+  if (usage === null) return 0;
+  const n = finite(usage[raw]) ?? finite(usage[normalized]) ?? 0;
+  return Math.max(0, Math.floor(n));
+}
+
+const TOKEN_KEYS: Array<[string, string]> = [
+  ["rawInputTokens", "inputTokens"],
+  ["rawCachedInputTokens", "cachedInputTokens"],
+  ["rawOutputTokens", "outputTokens"],
+];
+
+function runAt(runs: unknown[], i: number): unknown {
+  const run = runs[i];
+  if (run === null || run === undefined) throw new TypeError(`runs[${i}] must be an object`);
+  return run;
+}
+
+function isDead(run: unknown, sessionId: string): boolean {
+  if (get(run, "livenessState", "run") !== "failed") return false;
+  const usage = get(run, "usageJson", "run");
+  if (!isRecord(usage)) return false;
+  if (usage.sessionReused !== true) return false;
+  if (usage.persistedSessionId !== sessionId) return false;
+  return TOKEN_KEYS.every(([raw, normalized]) => tokenCount(usage, raw, normalized) === 0);
+}
+
+type BreakerResult = { rotate: boolean; reason: string | null; hasDead: boolean; deadId: unknown };
+
+function detect(sessionId: string, runs: unknown, threshold: number): BreakerResult {
+  if (!Array.isArray(runs)) throw new TypeError("runs must be an array");
+  let streak = 0;
+  let hasDead = false;
+  let deadId: unknown = undefined;
+  while (streak < runs.length) {
+    const run = runAt(runs, streak);
+    if (!isDead(run, sessionId)) break;
+    if (!hasDead) {
+      deadId = get(run, "id", `runs[${streak}]`);
+      hasDead = true;
+    }
+    streak++;
+  }
+  if (streak >= threshold) {
+    return { rotate: true, reason: `${threshold} consecutive failed zero-token reused runs on persisted session ${sessionId}`, hasDead, deadId };
+  }
+  return { rotate: false, reason: null, hasDead, deadId };
+}
+
+const orNull = (v: unknown) => (v === undefined ? null : v);
+
+export function detectDeadReusedSessionCircuitBreaker(input: unknown) {
+  const sessionValue = get(input, "sessionId", "input");
+  const thresholdValue = get(input, "threshold", "input");
+  let threshold: number;
+  if (thresholdValue === undefined || thresholdValue === null) threshold = DEAD_REUSED_SESSION_FAILURE_THRESHOLD;
+  else if (typeof thresholdValue === "number") threshold = Math.max(1, Math.floor(thresholdValue));
+  else throw new TypeError("threshold must be a number");
+  if (!isNonBlankString(sessionValue)) return { rotate: false, reason: null, previousRunId: null };
+  const runs = get(input, "runs", "input");
+  const r = detect(sessionValue, runs, threshold);
+  return { rotate: r.rotate, reason: r.reason, previousRunId: r.hasDead ? orNull(r.deadId) : null };
+}
+
+function readBoolean(v: unknown): boolean | undefined {
+  if (typeof v === "boolean") return v;
+  if (typeof v === "number") return v === 1 ? true : v === 0 ? false : undefined;
+  if (typeof v !== "string") return undefined;
+  const t = v.trim().toLowerCase();
+  if (t === "true" || t === "1" || t === "yes" || t === "on") return true;
+  if (t === "false" || t === "0" || t === "no" || t === "off") return false;
+  return undefined;
+}
+
+function readLimit(v: unknown): number | undefined {
+  const n = typeof v === "number" ? v : typeof v === "string" ? Number(v.trim()) : NaN;
+  return Number.isFinite(n) ? Math.max(0, Math.floor(n)) : undefined;
+}
+
+function readOverride(runtimeConfig: unknown): Partial<Policy> {
+  const runtime = isRecord(runtimeConfig) ? runtimeConfig : null;
+  if (runtime === null) return {};
+  const heartbeatValue = runtime.heartbeat;
+  const heartbeat = isRecord(heartbeatValue) ? heartbeatValue : null;
+  let block: unknown = undefined;
+  const candidates: Array<[Record<string, unknown> | null, string]> = [
+    [heartbeat, "sessionCompaction"],
+    [heartbeat, "sessionRotation"],
+    [runtime, "sessionCompaction"],
+  ];
+  for (const [target, key] of candidates) {
+    if (target === null) continue;
+    const v = target[key];
+    if (v !== null && v !== undefined) {
+      block = v;
+      break;
+    }
+  }
+  if (!isRecord(block)) return {};
+  const out: Partial<Policy> = {};
+  const enabled = readBoolean(block.enabled);
+  const maxSessionRuns = readLimit(block.maxSessionRuns);
+  const maxRawInputTokens = readLimit(block.maxRawInputTokens);
+  const maxSessionAgeHours = readLimit(block.maxSessionAgeHours);
+  if (enabled !== undefined) out.enabled = enabled;
+  if (maxSessionRuns !== undefined) out.maxSessionRuns = maxSessionRuns;
+  if (maxRawInputTokens !== undefined) out.maxRawInputTokens = maxRawInputTokens;
+  if (maxSessionAgeHours !== undefined) out.maxSessionAgeHours = maxSessionAgeHours;
+  return out;
+}
+
+function adapterEntry(adapterType: unknown, path: string) {
+  if (!adapterType) return null;
+  if (typeof adapterType !== "string") throw new TypeError(`${path}adapterType must be a string`);
+  // Own keys only: "constructor" and "__proto__" are unknown adapters.
+  return Object.prototype.hasOwnProperty.call(ADAPTERS, adapterType) ? ADAPTERS[adapterType] : null;
+}
+
+function resolve(adapterType: unknown, runtimeConfig: unknown, path: string) {
+  const adapter = adapterEntry(adapterType, path);
+  const explicitOverride = readOverride(runtimeConfig);
+  const base = adapter?.defaultSessionCompaction ?? { ...THRESHOLDED, enabled: false };
+  const policy: Policy = {
+    enabled: explicitOverride.enabled ?? base.enabled,
+    maxSessionRuns: explicitOverride.maxSessionRuns ?? base.maxSessionRuns,
+    maxRawInputTokens: explicitOverride.maxRawInputTokens ?? base.maxRawInputTokens,
+    maxSessionAgeHours: explicitOverride.maxSessionAgeHours ?? base.maxSessionAgeHours,
+  };
+  const source = Object.keys(explicitOverride).length > 0 ? "agent_override" : adapter ? "adapter_default" : "legacy_fallback";
+  return {
+    policy,
+    adapterSessionManagement: adapter ? { ...adapter, defaultSessionCompaction: { ...adapter.defaultSessionCompaction } } : null,
+    explicitOverride,
+    source,
+  };
+}
+
+export function resolveSessionCompactionPolicy(adapterType: unknown, runtimeConfig: unknown) {
+  return resolve(adapterType, runtimeConfig, "");
+}
+
+export function parseSessionCompactionPolicy(agent: unknown): Policy {
+  const adapterType = get(agent, "adapterType", "agent");
+  const runtimeConfig = get(agent, "runtimeConfig", "agent");
+  return resolve(adapterType, runtimeConfig, "agent.").policy;
+}
+
+function givenLimit(policy: unknown, key: string, path: string): number {
+  const v = get(policy, key, path);
+  if (typeof v !== "number") throw new TypeError(`${path}.${key} must be a number`);
+  return v;
+}
+
+export function hasSessionCompactionThresholds(policy: unknown): boolean {
+  const runs = givenLimit(policy, "maxSessionRuns", "policy");
+  const raw = givenLimit(policy, "maxRawInputTokens", "policy");
+  const age = givenLimit(policy, "maxSessionAgeHours", "policy");
+  return runs > 0 || raw > 0 || age > 0;
+}
+
+function readGivenPolicy(v: unknown): Policy {
+  const enabled = get(v, "enabled", "policy");
+  if (typeof enabled !== "boolean") throw new TypeError("policy.enabled must be a boolean");
+  return {
+    enabled,
+    maxSessionRuns: givenLimit(v, "maxSessionRuns", "policy"),
+    maxRawInputTokens: givenLimit(v, "maxRawInputTokens", "policy"),
+    maxSessionAgeHours: givenLimit(v, "maxSessionAgeHours", "policy"),
+  };
+}
+
+const isOn = (p: Policy) => p.enabled && (p.maxSessionRuns > 0 || p.maxRawInputTokens > 0 || p.maxSessionAgeHours > 0);
+
+export function planSessionCompaction(agent: unknown) {
+  const p = parseSessionCompactionPolicy(agent);
+  return {
+    fetchLimit: Math.max(isOn(p) && p.maxSessionRuns > 0 ? p.maxSessionRuns + 1 : 0, DEAD_REUSED_SESSION_FAILURE_THRESHOLD, 4),
+    needsOldestRun: p.maxSessionAgeHours > 0,
+  };
+}
+
+/** `new Date(createdAt).getTime()`, with objects other than Dates refused. */
+function timeValue(v: unknown, path: string): number {
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === "number" || typeof v === "string" || typeof v === "boolean" || v === null) return new Date(v as number).getTime();
+  if (v === undefined) return NaN;
+  throw new TypeError(`${path} must be a Date, a string or a number`);
+}
+
+function createdAt(run: unknown, path: string): number {
+  return timeValue(get(run, "createdAt", path), `${path}.createdAt`);
+}
+
+const KEEP = (previousRunId: unknown) => ({ rotate: false, reason: null, handoffMarkdown: null, previousRunId: orNull(previousRunId) });
+
+export function evaluateSessionCompaction(input: unknown) {
+  const sessionValue = get(input, "sessionId", "input");
+  const session = truthyString(sessionValue, "sessionId");
+  if (session === null) return KEEP(null);
+  const given = get(input, "policy", "input");
+  const p = given !== null && given !== undefined ? readGivenPolicy(given) : parseSessionCompactionPolicy(get(input, "agent", "input"));
+  const runs = get(input, "runs", "input");
+  if (!Array.isArray(runs)) throw new TypeError("runs must be an array");
+  if (runs.length === 0) return KEEP(null);
+  const latest = runAt(runs, 0);
+
+  let ageHours = 0;
+  if (p.maxSessionAgeHours > 0) {
+    const latestAt = createdAt(latest, "runs[0]");
+    const givenOldest = get(input, "oldestRun", "input");
+    const last = runs.length - 1;
+    const oldestAt =
+      givenOldest === null || givenOldest === undefined ? createdAt(runAt(runs, last), `runs[${last}]`) : createdAt(givenOldest, "oldestRun");
+    ageHours = Math.max(0, (latestAt - oldestAt) / 3_600_000);
+  }
+
+  let rawInput: number | null = null;
+  const usage = get(latest, "usageJson", "runs[0]");
+  if (isRecord(usage) && Object.keys(usage).length > 0) {
+    const counts = TOKEN_KEYS.map(([raw, normalized]) => tokenCount(usage, raw, normalized));
+    if (counts.some((c) => c > 0)) rawInput = counts[0];
+  }
+
+  const breaker = isNonBlankString(sessionValue) ? detect(sessionValue, runs, DEAD_REUSED_SESSION_FAILURE_THRESHOLD) : null;
+  const previousRunId = breaker?.hasDead ? breaker.deadId : get(latest, "id", "runs[0]");
+  let reason = breaker?.reason ?? null;
+  if (reason === null && isOn(p)) {
+    if (p.maxSessionRuns > 0 && runs.length > p.maxSessionRuns) {
+      reason = `session exceeded ${p.maxSessionRuns} runs`;
+    } else if (p.maxRawInputTokens > 0 && rawInput !== null && rawInput >= p.maxRawInputTokens) {
+      reason = `session raw input reached ${rawInput.toLocaleString("en-US")} tokens (threshold ${p.maxRawInputTokens.toLocaleString("en-US")})`;
+    } else if (p.maxSessionAgeHours > 0 && ageHours >= p.maxSessionAgeHours) {
+      reason = `session age reached ${Math.floor(ageHours)} hours`;
+    }
+  }
+  if (reason === null) return KEEP(previousRunId);
+
+  const issue = truthyString(get(input, "issueId", "input"), "issueId");
+  let summary: string | null = null;
+  for (const key of ["resultSummary", "resultResult", "resultMessage", "error"]) {
+    const v = get(latest, key, "runs[0]");
+    if (isNonBlankString(v)) {
+      summary = v;
+      break;
+    }
+  }
+  const body = truthyString(get(input, "continuationSummaryBody", "input"), "continuationSummaryBody");
+  const lines = ["Paperclip session handoff:", `- Previous session: ${session}`];
+  if (issue) lines.push(`- Issue: ${issue}`);
+  lines.push(`- Rotation reason: ${reason}`);
+  if (summary) lines.push(`- Last run summary: ${summary}`);
+  if (body) lines.push(`- Issue continuation summary: ${body.slice(0, 1500)}`);
+  lines.push("Continue from the current task state. Rebuild only the minimum context you need.");
+  return { rotate: true, reason, handoffMarkdown: lines.join("\n"), previousRunId: orNull(previousRunId) };
+}
