@@ -1,0 +1,112 @@
+// Property-based differential tests: the native exports against our TypeScript reference of
+// the contract, on generated inputs weighted toward the SPEC's edges.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import * as A from "./arbitraries";
+import { same } from "./cases";
+import { native } from "./native";
+import * as reference from "./reference";
+
+const RUNS = 10_000;
+
+type Answer = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+function answer(call: () => unknown): Answer {
+  try {
+    return { ok: true, value: call() };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/** Both answer the same value, or both throw a TypeError with the same message. */
+function agree(nativeCall: () => unknown, referenceCall: () => unknown): boolean {
+  const n = answer(nativeCall);
+  const r = answer(referenceCall);
+  if (r.ok && n.ok) return same(n.value, r.value);
+  if (!r.ok && !n.ok) {
+    return r.error instanceof TypeError && n.error instanceof TypeError && n.error.message === r.error.message;
+  }
+  return false;
+}
+
+function describeDifference(nativeCall: () => unknown, referenceCall: () => unknown): string {
+  const show = (a: Answer) => (a.ok ? JSON.stringify(a.value) : `throws ${String(a.error)}`);
+  return `native: ${show(answer(nativeCall))}\nreference: ${show(answer(referenceCall))}`;
+}
+
+function property<T>(arb: fc.Arbitrary<T>, nativeCall: (v: T) => unknown, referenceCall: (v: T) => unknown) {
+  let checked = 0;
+  fc.assert(
+    fc.property(arb, (v) => {
+      checked++;
+      const ok = agree(() => nativeCall(v), () => referenceCall(v));
+      if (!ok) throw new Error(describeDifference(() => nativeCall(v), () => referenceCall(v)));
+    }),
+    { numRuns: RUNS },
+  );
+  expect(checked).toBeGreaterThanOrEqual(RUNS);
+}
+
+describe(`native = reference on ${RUNS} generated inputs per function`, () => {
+  it("detectDeadReusedSessionCircuitBreaker", () => {
+    property(A.breakerInput, (i) => native.detectDeadReusedSessionCircuitBreaker(i as never), (i) => reference.detectDeadReusedSessionCircuitBreaker(i));
+  });
+
+  it("evaluateSessionCompaction", () => {
+    property(A.evaluateInput, (i) => native.evaluateSessionCompaction(i as never), (i) => reference.evaluateSessionCompaction(i));
+  });
+
+  it("resolveSessionCompactionPolicy", () => {
+    property(
+      fc.tuple(A.adapterType, A.runtimeConfig),
+      ([a, r]) => native.resolveSessionCompactionPolicy(a as never, r),
+      ([a, r]) => reference.resolveSessionCompactionPolicy(a, r),
+    );
+  });
+
+  it("parseSessionCompactionPolicy", () => {
+    property(A.agent, (a) => native.parseSessionCompactionPolicy(a as never), (a) => reference.parseSessionCompactionPolicy(a));
+  });
+
+  it("hasSessionCompactionThresholds", () => {
+    property(A.limitsOnly, (p) => native.hasSessionCompactionThresholds(p), (p) => reference.hasSessionCompactionThresholds(p));
+  });
+
+  it("planSessionCompaction", () => {
+    property(A.agent, (a) => native.planSessionCompaction(a as never), (a) => reference.planSessionCompaction(a));
+  });
+});
+
+describe("the generators reach the edges", () => {
+  // A differential test that never rotates, or never throws, proves little: check coverage.
+  it("evaluate inputs rotate for every reason, keep, and throw", () => {
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(A.evaluateInput, (i) => {
+        const r = answer(() => reference.evaluateSessionCompaction(i));
+        if (!r.ok) seen.add("throws");
+        else {
+          const reason = (r.value as { reason: string | null }).reason;
+          seen.add(reason === null ? "keep" : reason.replace(/^(\d+ consecutive|session \w+).*$/, "$1").replace(/^\d+/, "N"));
+        }
+      }),
+      { numRuns: 3000 },
+    );
+    expect([...seen].sort()).toEqual(["N consecutive", "keep", "session age", "session exceeded", "session raw", "throws"].sort());
+  });
+
+  it("breaker inputs rotate, keep with a dead run, keep without one, and throw", () => {
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(A.breakerInput, (i) => {
+        const r = answer(() => reference.detectDeadReusedSessionCircuitBreaker(i));
+        if (!r.ok) return void seen.add("throws");
+        const v = r.value as { rotate: boolean; previousRunId: unknown };
+        seen.add(v.rotate ? "rotate" : v.previousRunId === null ? "keep" : "keep-with-dead");
+      }),
+      { numRuns: 3000 },
+    );
+    expect([...seen].sort()).toEqual(["keep", "keep-with-dead", "rotate", "throws"]);
+  });
+});
