@@ -1,0 +1,59 @@
+// A small TypeScript consumer, type-checked (tsc --noEmit) against the shipped index.d.ts.
+// The @ts-expect-error lines fail the check if the types ever become loose.
+import {
+  DEAD_REUSED_SESSION_FAILURE_THRESHOLD,
+  detectDeadReusedSessionCircuitBreaker,
+  evaluateSessionCompaction,
+  hasSessionCompactionThresholds,
+  parseSessionCompactionPolicy,
+  planSessionCompaction,
+  resolveSessionCompactionPolicy,
+  type SessionCompactionDecision,
+  type SessionCompactionPolicy,
+  type SessionRun,
+} from "../../index.js";
+
+const threshold: 3 = DEAD_REUSED_SESSION_FAILURE_THRESHOLD;
+
+// A whole agent row is fine: extra columns are allowed.
+const agent = { id: "agent-1", companyId: "company-1", adapterType: "claude_local", runtimeConfig: { heartbeat: {} } };
+const plan: { fetchLimit: number; needsOldestRun: boolean } = planSessionCompaction(agent);
+
+const runs: SessionRun[] = [
+  { id: "r2", createdAt: new Date(), usageJson: { inputTokens: 1 }, error: null, livenessState: "completed", resultSummary: "done" },
+  { id: "r1", createdAt: "2026-06-06T12:00:00.000Z", usageJson: null, error: "boom", livenessState: "failed" },
+];
+const decision: SessionCompactionDecision = evaluateSessionCompaction({
+  agent,
+  sessionId: "s",
+  issueId: null,
+  continuationSummaryBody: null,
+  runs: runs.slice(0, plan.fetchLimit),
+  oldestRun: plan.needsOldestRun ? { id: "r0", createdAt: 0 } : null,
+});
+const rotate: boolean = decision.rotate;
+const note: string | null = decision.handoffMarkdown;
+// @ts-expect-error reason may be null
+const reasonLength: number = decision.reason.length;
+
+const breaker = detectDeadReusedSessionCircuitBreaker({ sessionId: null, runs, threshold });
+const previous: string | null = breaker.previousRunId;
+
+const resolved = resolveSessionCompactionPolicy("cursor", undefined);
+const source: "adapter_default" | "agent_override" | "legacy_fallback" = resolved.source;
+const native: "confirmed" | "likely" | "unknown" | "none" | undefined = resolved.adapterSessionManagement?.nativeContextManagement;
+const override: number | undefined = resolved.explicitOverride.maxSessionRuns;
+// @ts-expect-error the source is a closed set
+const wrongSource: "custom" = resolved.source;
+
+const policy: SessionCompactionPolicy = parseSessionCompactionPolicy(agent);
+const on: boolean = hasSessionCompactionThresholds(policy) && policy.enabled;
+
+// @ts-expect-error sessionId is a string, null or undefined
+evaluateSessionCompaction({ agent, sessionId: 5, issueId: null, runs });
+// @ts-expect-error runs are required
+evaluateSessionCompaction({ agent, sessionId: "s", issueId: null });
+// @ts-expect-error a run's createdAt is a Date, string or number
+const badRun: SessionRun = { id: "x", createdAt: true, usageJson: null, error: null, livenessState: null };
+
+export { rotate, note, reasonLength, previous, source, native, override, wrongSource, on, badRun };

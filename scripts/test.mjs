@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// `npm test`: builds the addon in release mode, then runs every check and closes with one
+// count line. Each step's own output is shown as it runs.
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+let passed = 0;
+let failed = 0;
+
+function step(title, command, args, { capture = false } = {}) {
+  console.log(`\n=== ${title}: ${command} ${args.join(" ")}`);
+  const r = spawnSync(command, args, { cwd: root, stdio: capture ? ["inherit", "pipe", "inherit"] : "inherit", encoding: "utf8" });
+  if (capture && r.stdout) process.stdout.write(r.stdout);
+  if (r.error) console.error(r.error.message);
+  return { ok: r.status === 0, stdout: r.stdout ?? "" };
+}
+
+function counted(ok, title) {
+  if (ok) passed++;
+  else {
+    failed++;
+    console.error(`FAILED: ${title}`);
+  }
+}
+
+const npx = process.platform === "win32" ? "npx.cmd" : "npx";
+
+const build = step("build (release)", "npm", ["run", "build"]);
+if (!build.ok) {
+  console.log("\ntests: 0 passed, 1 failed");
+  process.exit(1);
+}
+
+const cargoTest = step("Rust core unit tests", "cargo", ["test", "--lib"], { capture: true });
+for (const m of cargoTest.stdout.matchAll(/test result: \w+\. (\d+) passed; (\d+) failed/g)) {
+  passed += Number(m[1]);
+  failed += Number(m[2]);
+}
+if (!cargoTest.ok && !/test result/.test(cargoTest.stdout)) counted(false, "cargo test");
+
+counted(step("clippy", "cargo", ["clippy", "--all-targets", "--", "-D", "warnings"]).ok, "clippy -D warnings");
+counted(step("rustfmt", "cargo", ["fmt", "--check"]).ok, "cargo fmt --check");
+counted(step("type-check a TypeScript consumer", npx, ["tsc", "-p", "__test__/consumer/tsconfig.json"]).ok, "tsc --noEmit");
+
+const report = path.join(root, "target", "vitest-report.json");
+const vitest = step("vitest", npx, ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`]);
+if (existsSync(report)) {
+  const r = JSON.parse(readFileSync(report, "utf8"));
+  passed += r.numPassedTests;
+  failed += r.numFailedTests;
+  if (!vitest.ok && r.numFailedTests === 0) counted(false, "vitest (a file failed to load)");
+} else counted(false, "vitest");
+
+const shared = path.resolve(root, "..", "shared", "tools", "check-cases.mjs");
+if (existsSync(shared)) counted(step("shared conformance cases", "node", [shared, "."]).ok, "check-cases");
+
+console.log(`\ntests: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
