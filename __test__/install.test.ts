@@ -1,0 +1,117 @@
+// Installs the package as a user would: `npm pack`, then a fresh project with no Rust and no
+// source tree gets the tarball plus this machine's platform package, and uses it.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { packLocal, releaseDryRun, root } from "../scripts/packaging.mjs";
+
+const TIMEOUT = 180_000;
+// The user's machine: Node and npm, and no Rust toolchain on the PATH.
+const env = { ...process.env, PATH: [path.dirname(process.execPath), "/usr/bin", "/bin"].join(path.delimiter) };
+
+function sh(cmd: string, args: string[], cwd: string): string {
+  return execFileSync(cmd, args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+function project(name: string, tarballs: string[]): string {
+  const dir = path.join(work, name);
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name, private: true, type: "module" }));
+  sh("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", ...tarballs], dir);
+  return dir;
+}
+
+const DEAD_SESSION_CALL = `({
+  agent: { adapterType: "codex_local", runtimeConfig: {} },
+  sessionId: "dead",
+  issueId: "PAP-1",
+  runs: [3, 2, 1].map((n) => ({ id: "run-" + n, createdAt: new Date(n), error: null, livenessState: "failed",
+    usageJson: { persistedSessionId: "dead", sessionReused: true, inputTokens: 0, outputTokens: 0 } })),
+})`;
+const EXPECTED = "3 consecutive failed zero-token reused runs on persisted session dead|run-3";
+
+let work: string;
+let packed: { main: { tarball: string; files: string[] }; platform: { tarball: string; files: string[] }; platformName: string };
+let installed: string;
+
+beforeAll(() => {
+  work = mkdtempSync(path.join(tmpdir(), "pcsc-install-"));
+  packed = packLocal(work);
+  installed = project("consumer", [packed.main.tarball, packed.platform.tarball]);
+}, TIMEOUT);
+
+describe("installed from the packed tarballs", () => {
+  it("ships the loader, both entries and the types, and no binary or source", () => {
+    expect(packed.main.files.sort()).toEqual(["LICENSE", "README.md", "index.d.mts", "index.d.ts", "index.js", "index.mjs", "loader.cjs", "package.json"]);
+    expect(packed.platform.files.sort()).toEqual([`session-compaction.${packed.platformName}.node`, "package.json"].sort());
+  });
+
+  it("works with require", () => {
+    const out = sh("node", ["-e", `const c = require("paperclip-session-compaction"); const d = c.evaluateSessionCompaction(${DEAD_SESSION_CALL}); console.log(d.reason + "|" + d.previousRunId)`], installed);
+    expect(out.trim()).toBe(EXPECTED);
+  });
+
+  it("works with ESM import", () => {
+    const out = sh("node", ["--input-type=module", "-e", `import { evaluateSessionCompaction, DEAD_REUSED_SESSION_FAILURE_THRESHOLD } from "paperclip-session-compaction"; const d = evaluateSessionCompaction(${DEAD_SESSION_CALL}); console.log(d.reason + "|" + d.previousRunId + "|" + DEAD_REUSED_SESSION_FAILURE_THRESHOLD)`], installed);
+    expect(out.trim()).toBe(`${EXPECTED}|3`);
+  });
+
+  it(
+    "type-checks TypeScript consumers (ESM and CommonJS) against the shipped index.d.ts",
+    () => {
+      writeFileSync(
+        path.join(installed, "esm.mts"),
+        `import { evaluateSessionCompaction, type SessionCompactionDecision } from "paperclip-session-compaction";\n` +
+          `const d: SessionCompactionDecision = evaluateSessionCompaction({ agent: { adapterType: null, runtimeConfig: {} }, sessionId: "s", issueId: null, runs: [] });\n` +
+          `// @ts-expect-error reason may be null\nconst n: number = d.reason.length;\nexport { n };\n`,
+      );
+      writeFileSync(
+        path.join(installed, "cjs.cts"),
+        `import core = require("paperclip-session-compaction");\nconst p: { fetchLimit: number; needsOldestRun: boolean } = core.planSessionCompaction({ adapterType: "cursor", runtimeConfig: null });\nexport = p;\n`,
+      );
+      writeFileSync(
+        path.join(installed, "tsconfig.json"),
+        JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: "nodenext", moduleResolution: "nodenext", types: [], skipLibCheck: false }, files: ["esm.mts", "cjs.cts"] }),
+      );
+      sh("node", [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "."], installed);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "without its platform package, says which platform, which package, and what to do",
+    () => {
+      const bare = project("no-binary", [packed.main.tarball]);
+      for (const args of [["-e", `require("paperclip-session-compaction")`], ["--input-type=module", "-e", `import "paperclip-session-compaction"`]]) {
+        let stderr = "";
+        try {
+          sh("node", args, bare);
+        } catch (e) {
+          stderr = String((e as { stderr?: string }).stderr);
+        }
+        expect(stderr).toContain(`no native binary could be loaded for ${packed.platformName}`);
+        expect(stderr).toContain(`"paperclip-session-compaction-${packed.platformName}"`);
+        expect(stderr).toContain(`npm install paperclip-session-compaction-${packed.platformName}`);
+      }
+    },
+    TIMEOUT,
+  );
+});
+
+describe("the release, as far as a dry run goes", () => {
+  it(
+    "napi prepublish lists every platform package, and npm publish --dry-run accepts all seven",
+    () => {
+      const r = releaseDryRun();
+      const platforms = ["linux-x64-gnu", "linux-x64-musl", "linux-arm64-gnu", "darwin-x64", "darwin-arm64", "win32-x64-msvc"];
+      expect(r.optionalDependencies).toEqual(Object.fromEntries(platforms.map((p) => [`paperclip-session-compaction-${p}`, "0.1.0"])));
+      expect(r.published.map((p: { name: string }) => p.name).sort()).toEqual(["paperclip-session-compaction", ...platforms.map((p) => `paperclip-session-compaction-${p}`)].sort());
+      for (const p of r.published.filter((p: { name: string }) => p.name !== "paperclip-session-compaction")) {
+        expect(p.files).toContain(`session-compaction.${p.name.replace("paperclip-session-compaction-", "")}.node`);
+      }
+    },
+    TIMEOUT,
+  );
+});
