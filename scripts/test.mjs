@@ -43,7 +43,8 @@ if (!cargoTest.ok && !/test result/.test(cargoTest.stdout)) counted(false, "carg
 
 counted(step("clippy", "cargo", ["clippy", "--all-targets", "--", "-D", "warnings"]).ok, "clippy -D warnings");
 counted(step("rustfmt", "cargo", ["fmt", "--check"]).ok, "cargo fmt --check");
-counted(step("type-check a TypeScript consumer", npx, ["tsc", "-p", "__test__/consumer/tsconfig.json"]).ok, "tsc --noEmit");
+counted(step("type-check a TypeScript consumer", npx, ["tsc", "-p", "__test__/consumer/tsconfig.json"]).ok, "tsc --noEmit (consumer)");
+counted(step("type-check the heartbeat example and the demo", npx, ["tsc", "-p", "tsconfig.json"]).ok, "tsc --noEmit (examples)");
 
 const report = path.join(root, "target", "vitest-report.json");
 const vitest = step("vitest", npx, ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`]);

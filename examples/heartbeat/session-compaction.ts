@@ -1,0 +1,105 @@
+// The heartbeat service's session-compaction step, with the native core doing the deciding:
+// read the session's runs from heartbeat_runs (newest first, as many as the plan says), the
+// oldest run only when the policy has an age limit, then ask evaluateSessionCompaction.
+// Every query is scoped by company as well as agent and session.
+import {
+  evaluateSessionCompaction,
+  planSessionCompaction,
+  type SessionCompactionDecision,
+  type SessionCompactionPlan,
+  type SessionRun,
+} from "paperclip-session-compaction";
+import type { Queryable } from "./db";
+
+export interface AgentRow {
+  id: string;
+  companyId: string;
+  name: string;
+  adapterType: string | null;
+  runtimeConfig: unknown;
+}
+
+export interface SessionCompactionStep {
+  agent: AgentRow;
+  sessionId: string | null;
+  plan: SessionCompactionPlan;
+  runsRead: number;
+  decision: SessionCompactionDecision;
+}
+
+export async function loadAgent(db: Queryable, companyId: string, agentId: string): Promise<AgentRow | null> {
+  const { rows } = await db.query<AgentRow>(
+    `select id, company_id as "companyId", name, adapter_type as "adapterType", runtime_config as "runtimeConfig"
+       from agents where company_id = $1 and id = $2`,
+    [companyId, agentId],
+  );
+  return rows[0] ?? null;
+}
+
+/** The session the agent's next heartbeat would resume. */
+export async function currentSessionId(db: Queryable, agent: AgentRow): Promise<string | null> {
+  const { rows } = await db.query<{ sessionId: string | null }>(
+    `select session_id as "sessionId" from agent_runtime_state where company_id = $1 and agent_id = $2`,
+    [agent.companyId, agent.id],
+  );
+  return rows[0]?.sessionId ?? null;
+}
+
+/** The session's most recent runs, newest first, with the result fields cut as the service cuts them. */
+export async function selectRecentRuns(db: Queryable, agent: AgentRow, sessionId: string, limit: number): Promise<SessionRun[]> {
+  const { rows } = await db.query<SessionRun>(
+    `select id, created_at as "createdAt", usage_json as "usageJson", error, liveness_state as "livenessState",
+            left(result_json->>'summary', 500) as "resultSummary",
+            left(result_json->>'result', 500) as "resultResult",
+            left(result_json->>'message', 500) as "resultMessage",
+            left(result_json->>'error', 500) as "resultError"
+       from heartbeat_runs
+      where company_id = $1 and agent_id = $2 and session_id_after = $3
+      order by created_at desc, id desc
+      limit $4`,
+    // A limit past any safe integer reads every run, which is what such a limit means.
+    [agent.companyId, agent.id, sessionId, Number.isSafeInteger(limit) ? limit : null],
+  );
+  return rows;
+}
+
+export async function selectOldestRun(db: Queryable, agent: AgentRow, sessionId: string): Promise<{ id: string; createdAt: Date } | null> {
+  const { rows } = await db.query<{ id: string; createdAt: Date }>(
+    `select id, created_at as "createdAt" from heartbeat_runs
+      where company_id = $1 and agent_id = $2 and session_id_after = $3
+      order by created_at asc, id asc
+      limit 1`,
+    [agent.companyId, agent.id, sessionId],
+  );
+  return rows[0] ?? null;
+}
+
+/** A rotated session must not come back as the next run's fallback. */
+export async function dropSessionFallback(db: Queryable, agent: AgentRow, sessionId: string): Promise<void> {
+  await db.query(
+    `update agent_runtime_state set session_id = null, updated_at = now()
+      where company_id = $1 and agent_id = $2 and session_id = $3`,
+    [agent.companyId, agent.id, sessionId],
+  );
+}
+
+export async function runSessionCompactionStep(
+  db: Queryable,
+  agent: AgentRow,
+  context: { issueId?: string | null; continuationSummaryBody?: string | null } = {},
+): Promise<SessionCompactionStep> {
+  const plan = planSessionCompaction(agent);
+  const sessionId = await currentSessionId(db, agent);
+  const runs = sessionId ? await selectRecentRuns(db, agent, sessionId, plan.fetchLimit) : [];
+  const oldestRun = sessionId && plan.needsOldestRun ? await selectOldestRun(db, agent, sessionId) : null;
+  const decision = evaluateSessionCompaction({
+    agent,
+    sessionId,
+    issueId: context.issueId ?? null,
+    continuationSummaryBody: context.continuationSummaryBody ?? null,
+    runs,
+    oldestRun,
+  });
+  if (decision.rotate && sessionId) await dropSessionFallback(db, agent, sessionId);
+  return { agent, sessionId, plan, runsRead: runs.length, decision };
+}
