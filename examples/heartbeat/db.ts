@@ -13,13 +13,23 @@ export interface Database extends Queryable {
 
 export async function openDatabase(url = process.env.DATABASE_URL): Promise<Database> {
   if (url) {
+    // A schema of its own, dropped on close, so runs never collide with each other or with
+    // whatever else lives in that database.
     const { default: pg } = await import("pg");
-    const pool = new pg.Pool({ connectionString: url });
+    const schemaName = `session_compaction_${process.pid}_${Date.now()}`;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`create schema ${schemaName}`);
+    await admin.end();
+    const pool = new pg.Pool({ connectionString: url, options: `-c search_path=${schemaName}` });
     await pool.query(schema);
     return {
       kind: "postgres",
       query: async <Row>(sql: string, params?: unknown[]) => ({ rows: (await pool.query(sql, params)).rows as Row[] }),
-      close: () => pool.end(),
+      close: async () => {
+        await pool.query(`drop schema ${schemaName} cascade`);
+        await pool.end();
+      },
     };
   }
   const { PGlite } = await import("@electric-sql/pglite");
