@@ -3,7 +3,7 @@
 
 use std::ffi::CStr;
 
-use super::node_api::{export, Js, NativeFunction, Value};
+use super::node_api::{export, export_hidden, Js, NativeFunction, Value};
 use crate::core::breaker::{self, BreakerDecision, DEAD_REUSED_SESSION_FAILURE_THRESHOLD};
 use crate::core::evaluation::{self, Decision};
 use crate::core::host::{Host, Kind, Outcome};
@@ -20,7 +20,18 @@ pub fn register(js: Js, exports: Value) -> Outcome<()> {
     export::<ResolveSessionCompactionPolicy>(js, exports)?;
     export::<ParseSessionCompactionPolicy>(js, exports)?;
     export::<HasSessionCompactionThresholds>(js, exports)?;
-    export::<PlanSessionCompaction>(js, exports)
+    export::<PlanSessionCompaction>(js, exports)?;
+    export_hidden::<EmptyCall>(js, exports)
+}
+
+/// A native call that does nothing: the benchmark's floor (the cost of crossing alone).
+struct EmptyCall;
+impl NativeFunction for EmptyCall {
+    const NAME: &'static CStr = c"__emptyCall";
+    const ARGC: usize = 0;
+    fn call(js: Js, _args: &[Value]) -> Outcome<Value> {
+        js.undefined()
+    }
 }
 
 fn first(args: &[Value]) -> Outcome<Value> {

@@ -95,6 +95,13 @@ impl Js {
         Ok(Value(out))
     }
 
+    pub fn undefined(self) -> Outcome<Value> {
+        let mut out = ptr::null_mut();
+        // SAFETY: valid env; `out` is a live local.
+        self.check(unsafe { sys::napi_get_undefined(self.env, &mut out) })?;
+        Ok(Value(out))
+    }
+
     pub fn boolean(self, value: bool) -> Outcome<Value> {
         let mut out = ptr::null_mut();
         // SAFETY: valid env; `out` is a live local.
@@ -382,6 +389,22 @@ unsafe extern "C" fn trampoline<F: NativeFunction>(
 /// Registers `F` on `exports`.
 pub fn export<F: NativeFunction>(js: Js, exports: Value) -> Outcome<()> {
     js.export_function(exports, F::NAME, Some(trampoline::<F>))
+}
+
+/// Registers `F` on `exports` as a non-enumerable, read-only property: internal, not API.
+pub fn export_hidden<F: NativeFunction>(js: Js, exports: Value) -> Outcome<()> {
+    let descriptor = sys::napi_property_descriptor {
+        utf8name: F::NAME.as_ptr(),
+        name: ptr::null_mut(),
+        method: Some(trampoline::<F>),
+        getter: None,
+        setter: None,
+        value: ptr::null_mut(),
+        attributes: sys::PropertyAttributes::default,
+        data: ptr::null_mut(),
+    };
+    // SAFETY: valid env and handle; one descriptor whose name is a 'static NUL-terminated string.
+    js.check(unsafe { sys::napi_define_properties(js.env, exports.0, 1, &descriptor) })
 }
 
 /// Runs `register` with the module's env and `exports` object at load time.

@@ -1,0 +1,112 @@
+// `npm run bench`: the native exports and our TypeScript reference side by side, in one
+// process, on production-shaped inputs; ns per call (median and spread), the ratio native ÷
+// TypeScript, the targets of issue 4, and RSS growth over 10^6 calls of each export.
+import { writeFileSync } from "node:fs";
+import { measure } from "mitata";
+import { createRequire } from "node:module";
+import * as reference from "../__test__/reference.ts";
+import type * as Core from "../index.js";
+import { agents, breakerInput, evaluateInput } from "./fixtures.ts";
+
+const native: typeof Core = createRequire(import.meta.url)("../index.js");
+
+type Stats = { p50: number; p25: number; p75: number; min: number; max: number };
+type Row = { name: string; native: Stats; typescript: Stats | null; ratio: number | null };
+
+const floorFn = (native as unknown as { __emptyCall: () => void }).__emptyCall;
+const round = (n: number) => Math.round(n * 10) / 10;
+const stats = (s: Stats): Stats => ({ p50: round(s.p50), p25: round(s.p25), p75: round(s.p75), min: round(s.min), max: round(s.max) });
+
+async function pair(name: string, nativeCall: () => unknown, tsCall: (() => unknown) | null): Promise<Row> {
+  const n = stats(await measure(nativeCall));
+  const t = tsCall ? stats(await measure(tsCall)) : null;
+  const row = { name, native: n, typescript: t, ratio: t ? round(n.p50 / t.p50) : null };
+  const spread = (s: Stats) => `${s.p50.toFixed(0).padStart(6)} ns [${s.p25.toFixed(0)}–${s.p75.toFixed(0)}]`;
+  console.log(`${name.padEnd(34)} native ${spread(n).padEnd(26)} ts ${t ? spread(t).padEnd(26) : "-".padEnd(26)} native/ts ${row.ratio ?? "-"}`);
+  return row;
+}
+
+const inputs = {
+  b3: breakerInput(3, 3),
+  b4: breakerInput(4, 3),
+  b201: breakerInput(201, 3),
+  bLive: breakerInput(4, 0),
+  bLive201: breakerInput(201, 0),
+  e4keep: evaluateInput(4, false),
+  e201keep: evaluateInput(201, false),
+  e4rotate: evaluateInput(4, true),
+  e201rotate: evaluateInput(201, true),
+};
+
+// Same answers before timing anything: a benchmark of a wrong answer is worthless.
+for (const [k, v] of Object.entries(inputs)) {
+  const call = k.startsWith("b") ? "detectDeadReusedSessionCircuitBreaker" : "evaluateSessionCompaction";
+  const a = JSON.stringify((native as never as Record<string, (x: unknown) => unknown>)[call](v));
+  const b = JSON.stringify((reference as never as Record<string, (x: unknown) => unknown>)[call](v));
+  if (a !== b) throw new Error(`native and reference disagree on ${k}: ${a} vs ${b}`);
+}
+
+console.log(`Node ${process.version}, ${process.arch}; ns per call, median [p25–p75]\n`);
+const rows: Row[] = [];
+rows.push(await pair("empty native call (floor)", () => floorFn(), null));
+rows.push(await pair("breaker, 3 runs (3 dead)", () => native.detectDeadReusedSessionCircuitBreaker(inputs.b3), () => reference.detectDeadReusedSessionCircuitBreaker(inputs.b3)));
+rows.push(await pair("breaker, 4 runs (3 dead)", () => native.detectDeadReusedSessionCircuitBreaker(inputs.b4), () => reference.detectDeadReusedSessionCircuitBreaker(inputs.b4)));
+rows.push(await pair("breaker, 201 runs (3 dead)", () => native.detectDeadReusedSessionCircuitBreaker(inputs.b201), () => reference.detectDeadReusedSessionCircuitBreaker(inputs.b201)));
+rows.push(await pair("breaker, 4 runs (first live)", () => native.detectDeadReusedSessionCircuitBreaker(inputs.bLive), () => reference.detectDeadReusedSessionCircuitBreaker(inputs.bLive)));
+rows.push(await pair("breaker, 201 runs (first live)", () => native.detectDeadReusedSessionCircuitBreaker(inputs.bLive201), () => reference.detectDeadReusedSessionCircuitBreaker(inputs.bLive201)));
+rows.push(await pair("evaluate, 4 rows, keep", () => native.evaluateSessionCompaction(inputs.e4keep), () => reference.evaluateSessionCompaction(inputs.e4keep)));
+rows.push(await pair("evaluate, 201 rows, keep", () => native.evaluateSessionCompaction(inputs.e201keep), () => reference.evaluateSessionCompaction(inputs.e201keep)));
+rows.push(await pair("evaluate, 4 rows, rotate", () => native.evaluateSessionCompaction(inputs.e4rotate), () => reference.evaluateSessionCompaction(inputs.e4rotate)));
+rows.push(await pair("evaluate, 201 rows, rotate", () => native.evaluateSessionCompaction(inputs.e201rotate), () => reference.evaluateSessionCompaction(inputs.e201rotate)));
+const rc = agents.thresholded.runtimeConfig;
+rows.push(await pair("resolveSessionCompactionPolicy", () => native.resolveSessionCompactionPolicy("codex_local", rc), () => reference.resolveSessionCompactionPolicy("codex_local", rc)));
+rows.push(await pair("parseSessionCompactionPolicy", () => native.parseSessionCompactionPolicy(agents.thresholded), () => reference.parseSessionCompactionPolicy(agents.thresholded)));
+rows.push(await pair("planSessionCompaction", () => native.planSessionCompaction(agents.thresholded), () => reference.planSessionCompaction(agents.thresholded)));
+const limits = { maxSessionRuns: 0, maxRawInputTokens: 0, maxSessionAgeHours: 72 };
+rows.push(await pair("hasSessionCompactionThresholds", () => native.hasSessionCompactionThresholds(limits), () => reference.hasSessionCompactionThresholds(limits)));
+
+const byName = (name: string) => rows.find((r) => r.name === name)!;
+const floor = byName("empty native call (floor)").native.p50;
+const targets = [
+  { target: "breaker 201 runs ≤ 1.25 × 4 runs", value: byName("breaker, 201 runs (3 dead)").native.p50 / byName("breaker, 4 runs (3 dead)").native.p50, limit: 1.25 },
+  { target: "breaker 201 runs (first live) ≤ 1.25 × 4 runs", value: byName("breaker, 201 runs (first live)").native.p50 / byName("breaker, 4 runs (first live)").native.p50, limit: 1.25 },
+  { target: "evaluate keep 201 rows ≤ 1.25 × 4 rows", value: byName("evaluate, 201 rows, keep").native.p50 / byName("evaluate, 4 rows, keep").native.p50, limit: 1.25 },
+  { target: "evaluate rotate 201 rows ≤ 1.25 × 4 rows", value: byName("evaluate, 201 rows, rotate").native.p50 / byName("evaluate, 4 rows, rotate").native.p50, limit: 1.25 },
+  { target: "breaker 4 runs ≤ 20 × TypeScript", value: byName("breaker, 4 runs (3 dead)").ratio!, limit: 20 },
+  { target: "evaluate 201 rows (rotate) ≤ 25 × TypeScript", value: byName("evaluate, 201 rows, rotate").ratio!, limit: 25 },
+  { target: "evaluate 201 rows (keep) ≤ 25 × TypeScript", value: byName("evaluate, 201 rows, keep").ratio!, limit: 25 },
+  ...rows.slice(1).map((r) => ({ target: `${r.name} ≤ 100 × empty call`, value: r.native.p50 / floor, limit: 100 })),
+].map((t) => ({ ...t, value: round(t.value * 100) / 100, met: t.value <= t.limit }));
+
+console.log("\nTargets (ratios from this run):");
+for (const t of targets) console.log(`  ${t.met ? "met " : "MISS"}  ${t.target.padEnd(58)} ${t.value}`);
+
+// Memory: RSS growth over 10^6 calls of each export, after a full GC before and after.
+const gc = (globalThis as { gc?: () => void }).gc;
+const memory: Array<{ export: string; rssGrowthMiB: number }> = [];
+if (gc) {
+  const calls: Array<[string, () => unknown]> = [
+    ["detectDeadReusedSessionCircuitBreaker", () => native.detectDeadReusedSessionCircuitBreaker(inputs.b4)],
+    ["evaluateSessionCompaction", () => native.evaluateSessionCompaction(inputs.e201rotate)],
+    ["resolveSessionCompactionPolicy", () => native.resolveSessionCompactionPolicy("codex_local", rc)],
+    ["parseSessionCompactionPolicy", () => native.parseSessionCompactionPolicy(agents.thresholded)],
+    ["hasSessionCompactionThresholds", () => native.hasSessionCompactionThresholds(limits)],
+    ["planSessionCompaction", () => native.planSessionCompaction(agents.thresholded)],
+  ];
+  console.log("\nRSS growth over 10^6 calls (after global.gc()), limit 32 MiB:");
+  for (const [name, call] of calls) {
+    gc();
+    const before = process.memoryUsage().rss;
+    for (let i = 0; i < 1_000_000; i++) call();
+    gc();
+    const growth = round((process.memoryUsage().rss - before) / 2 ** 20);
+    memory.push({ export: name, rssGrowthMiB: growth });
+    console.log(`  ${growth <= 32 ? "met " : "MISS"}  ${name.padEnd(40)} ${growth} MiB`);
+  }
+} else {
+  console.log("\n(run with --expose-gc for the memory figures)");
+}
+
+const out = new URL("./results.json", import.meta.url);
+writeFileSync(out, JSON.stringify({ node: process.version, arch: process.arch, date: new Date().toISOString(), rows, targets, memory }, null, 2));
+console.log(`\nwrote ${out.pathname}`);
