@@ -271,9 +271,10 @@ export function evaluateSessionCompaction(input: unknown) {
 
   let rawInput: number | null = null;
   const usage = get(latest, "usageJson", "runs[0]");
-  if (isRecord(usage) && Object.keys(usage).length > 0) {
+  if (isRecord(usage)) {
+    // The counts are read before the keys are listed (an order only getters could observe).
     const counts = TOKEN_KEYS.map(([raw, normalized]) => tokenCount(usage, raw, normalized));
-    if (counts.some((c) => c > 0)) rawInput = counts[0];
+    if (counts.some((c) => c > 0) && Object.keys(usage).length > 0) rawInput = counts[0];
   }
 
   const breaker = isNonBlankString(sessionValue) ? detect(sessionValue, runs, DEAD_REUSED_SESSION_FAILURE_THRESHOLD) : null;

@@ -76,7 +76,7 @@ const targets = [
   { target: "evaluate 201 rows (rotate) ≤ 25 × TypeScript", value: byName("evaluate, 201 rows, rotate").ratio!, limit: 25 },
   { target: "evaluate 201 rows (keep) ≤ 25 × TypeScript", value: byName("evaluate, 201 rows, keep").ratio!, limit: 25 },
   ...rows.slice(1).map((r) => ({ target: `${r.name} ≤ 100 × empty call`, value: r.native.p50 / floor, limit: 100 })),
-].map((t) => ({ ...t, value: round(t.value * 100) / 100, met: t.value <= t.limit }));
+].map((t) => ({ ...t, value: Number(t.value.toFixed(2)), met: t.value <= t.limit }));
 
 console.log("\nTargets (ratios from this run):");
 for (const t of targets) console.log(`  ${t.met ? "met " : "MISS"}  ${t.target.padEnd(58)} ${t.value}`);

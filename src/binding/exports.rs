@@ -3,10 +3,10 @@
 
 use std::ffi::CStr;
 
-use super::node_api::{export, export_hidden, Js, NativeFunction, Value};
+use super::node_api::{export, export_hidden, Js, NativeFunction, Reader, Value};
 use crate::core::breaker::{self, BreakerDecision, DEAD_REUSED_SESSION_FAILURE_THRESHOLD};
 use crate::core::evaluation::{self, Decision};
-use crate::core::host::{Host, Kind, Outcome};
+use crate::core::host::{Key, Outcome};
 use crate::core::policy::{self, AdapterSessionManagement, Override, Policy, Resolution};
 
 pub fn register(js: Js, exports: Value) -> Outcome<()> {
@@ -44,9 +44,10 @@ struct DetectDeadReusedSessionCircuitBreaker;
 impl NativeFunction for DetectDeadReusedSessionCircuitBreaker {
     const NAME: &'static CStr = c"detectDeadReusedSessionCircuitBreaker";
     const ARGC: usize = 1;
-    fn call(mut js: Js, args: &[Value]) -> Outcome<Value> {
-        let decision = breaker::detect_input(&mut js, first(args)?)?;
-        breaker_answer(js, decision)
+    fn call(js: Js, args: &[Value]) -> Outcome<Value> {
+        let mut r = Reader::new(js);
+        let decision = breaker::detect_input(&mut r, first(args)?)?;
+        breaker_answer(&mut r, decision)
     }
 }
 
@@ -54,9 +55,10 @@ struct EvaluateSessionCompaction;
 impl NativeFunction for EvaluateSessionCompaction {
     const NAME: &'static CStr = c"evaluateSessionCompaction";
     const ARGC: usize = 1;
-    fn call(mut js: Js, args: &[Value]) -> Outcome<Value> {
-        let decision = evaluation::evaluate(&mut js, first(args)?)?;
-        decision_answer(js, decision)
+    fn call(js: Js, args: &[Value]) -> Outcome<Value> {
+        let mut r = Reader::new(js);
+        let decision = evaluation::evaluate(&mut r, first(args)?)?;
+        decision_answer(&mut r, decision)
     }
 }
 
@@ -64,13 +66,14 @@ struct ResolveSessionCompactionPolicy;
 impl NativeFunction for ResolveSessionCompactionPolicy {
     const NAME: &'static CStr = c"resolveSessionCompactionPolicy";
     const ARGC: usize = 2;
-    fn call(mut js: Js, args: &[Value]) -> Outcome<Value> {
+    fn call(js: Js, args: &[Value]) -> Outcome<Value> {
         let (adapter_type, runtime_config) = match args {
             [a, r, ..] => (*a, *r),
             _ => return Err(crate::core::host::Failure::Type("missing argument".to_owned())),
         };
-        let resolution = policy::resolve(&mut js, adapter_type, runtime_config, "")?;
-        resolution_answer(js, &resolution)
+        let mut r = Reader::new(js);
+        let resolution = policy::resolve(&mut r, adapter_type, runtime_config, "")?;
+        resolution_answer(&mut r, &resolution)
     }
 }
 
@@ -78,9 +81,10 @@ struct ParseSessionCompactionPolicy;
 impl NativeFunction for ParseSessionCompactionPolicy {
     const NAME: &'static CStr = c"parseSessionCompactionPolicy";
     const ARGC: usize = 1;
-    fn call(mut js: Js, args: &[Value]) -> Outcome<Value> {
-        let p = policy::agent_policy(&mut js, first(args)?, "agent")?;
-        policy_object(js, &p)
+    fn call(js: Js, args: &[Value]) -> Outcome<Value> {
+        let mut r = Reader::new(js);
+        let p = policy::agent_policy(&mut r, first(args)?, "agent")?;
+        policy_object(&mut r, &p)
     }
 }
 
@@ -88,8 +92,8 @@ struct HasSessionCompactionThresholds;
 impl NativeFunction for HasSessionCompactionThresholds {
     const NAME: &'static CStr = c"hasSessionCompactionThresholds";
     const ARGC: usize = 1;
-    fn call(mut js: Js, args: &[Value]) -> Outcome<Value> {
-        let limits = policy::read_given_limits(&mut js, first(args)?, "policy")?;
+    fn call(js: Js, args: &[Value]) -> Outcome<Value> {
+        let limits = policy::read_given_limits(&mut Reader::new(js), first(args)?, "policy")?;
         js.boolean(limits.has_thresholds())
     }
 }
@@ -98,12 +102,13 @@ struct PlanSessionCompaction;
 impl NativeFunction for PlanSessionCompaction {
     const NAME: &'static CStr = c"planSessionCompaction";
     const ARGC: usize = 1;
-    fn call(mut js: Js, args: &[Value]) -> Outcome<Value> {
-        let p = policy::agent_policy(&mut js, first(args)?, "agent")?;
+    fn call(js: Js, args: &[Value]) -> Outcome<Value> {
+        let mut r = Reader::new(js);
+        let p = policy::agent_policy(&mut r, first(args)?, "agent")?;
         let plan = policy::plan(&p);
         let out = js.object()?;
-        js.set(out, c"fetchLimit", js.number(plan.fetch_limit)?)?;
-        js.set(out, c"needsOldestRun", js.boolean(plan.needs_oldest_run)?)?;
+        r.set(out, Key::FetchLimit, js.number(plan.fetch_limit)?)?;
+        r.set(out, Key::NeedsOldestRun, js.boolean(plan.needs_oldest_run)?)?;
         Ok(out)
     }
 }
@@ -113,46 +118,50 @@ fn text_or_null(js: Js, units: Option<&[u16]>) -> Outcome<Value> {
 }
 
 /// A run's `id` passed through as the caller gave it; `undefined` becomes `null`.
-fn id_or_null(mut js: Js, id: Option<Value>) -> Outcome<Value> {
+fn id_or_null(js: Js, id: Option<Value>) -> Outcome<Value> {
     match id {
-        Some(v) if js.kind(v)? != Kind::Undefined => Ok(v),
+        Some(v) if !js.is_undefined(v)? => Ok(v),
         _ => js.null(),
     }
 }
 
-fn breaker_answer(js: Js, d: BreakerDecision<Value>) -> Outcome<Value> {
+fn breaker_answer(r: &mut Reader, d: BreakerDecision<Value>) -> Outcome<Value> {
+    let js = r.js();
     let out = js.object()?;
-    js.set(out, c"rotate", js.boolean(d.rotate)?)?;
-    js.set(out, c"reason", text_or_null(js, d.reason.as_deref())?)?;
-    js.set(out, c"previousRunId", id_or_null(js, d.previous_run_id)?)?;
+    r.set(out, Key::Rotate, js.boolean(d.rotate)?)?;
+    r.set(out, Key::Reason, text_or_null(js, d.reason.as_deref())?)?;
+    r.set(out, Key::PreviousRunId, id_or_null(js, d.previous_run_id)?)?;
     Ok(out)
 }
 
-fn decision_answer(js: Js, d: Decision<Value>) -> Outcome<Value> {
+fn decision_answer(r: &mut Reader, d: Decision<Value>) -> Outcome<Value> {
+    let js = r.js();
     let out = js.object()?;
-    js.set(out, c"rotate", js.boolean(d.rotate)?)?;
-    js.set(out, c"reason", text_or_null(js, d.reason.as_deref())?)?;
+    r.set(out, Key::Rotate, js.boolean(d.rotate)?)?;
+    r.set(out, Key::Reason, text_or_null(js, d.reason.as_deref())?)?;
     js.set(
         out,
         c"handoffMarkdown",
         text_or_null(js, d.handoff_markdown.as_deref())?,
     )?;
-    js.set(out, c"previousRunId", id_or_null(js, d.previous_run_id)?)?;
+    r.set(out, Key::PreviousRunId, id_or_null(js, d.previous_run_id)?)?;
     Ok(out)
 }
 
-fn policy_object(js: Js, p: &Policy) -> Outcome<Value> {
+fn policy_object(r: &mut Reader, p: &Policy) -> Outcome<Value> {
+    let js = r.js();
     let out = js.object()?;
-    js.set(out, c"enabled", js.boolean(p.enabled)?)?;
-    js.set(out, c"maxSessionRuns", js.number(p.max_session_runs)?)?;
-    js.set(out, c"maxRawInputTokens", js.number(p.max_raw_input_tokens)?)?;
-    js.set(out, c"maxSessionAgeHours", js.number(p.max_session_age_hours)?)?;
+    r.set(out, Key::Enabled, js.boolean(p.enabled)?)?;
+    r.set(out, Key::MaxSessionRuns, js.number(p.max_session_runs)?)?;
+    r.set(out, Key::MaxRawInputTokens, js.number(p.max_raw_input_tokens)?)?;
+    r.set(out, Key::MaxSessionAgeHours, js.number(p.max_session_age_hours)?)?;
     Ok(out)
 }
 
-fn adapter_object(js: Js, a: &AdapterSessionManagement) -> Outcome<Value> {
+fn adapter_object(r: &mut Reader, a: &AdapterSessionManagement) -> Outcome<Value> {
+    let js = r.js();
     let out = js.object()?;
-    js.set(out, c"supportsSessionResume", js.boolean(a.supports_session_resume)?)?;
+    r.set(out, Key::SupportsSessionResume, js.boolean(a.supports_session_resume)?)?;
     js.set(
         out,
         c"nativeContextManagement",
@@ -161,39 +170,43 @@ fn adapter_object(js: Js, a: &AdapterSessionManagement) -> Outcome<Value> {
     js.set(
         out,
         c"defaultSessionCompaction",
-        policy_object(js, &a.default_session_compaction)?,
+        policy_object(r, &a.default_session_compaction)?,
     )?;
     Ok(out)
 }
 
 /// Only the fields the override sets, in the TypeScript's key order.
-fn override_object(js: Js, o: &Override) -> Outcome<Value> {
+fn override_object(r: &mut Reader, o: &Override) -> Outcome<Value> {
+    let js = r.js();
     let out = js.object()?;
     if let Some(enabled) = o.enabled {
-        js.set(out, c"enabled", js.boolean(enabled)?)?;
+        r.set(out, Key::Enabled, js.boolean(enabled)?)?;
     }
     let limits = [
-        (c"maxSessionRuns", o.max_session_runs),
-        (c"maxRawInputTokens", o.max_raw_input_tokens),
-        (c"maxSessionAgeHours", o.max_session_age_hours),
+        (Key::MaxSessionRuns, o.max_session_runs),
+        (Key::MaxRawInputTokens, o.max_raw_input_tokens),
+        (Key::MaxSessionAgeHours, o.max_session_age_hours),
     ];
     for (name, value) in limits {
         if let Some(n) = value {
-            js.set(out, name, js.number(n)?)?;
+            r.set(out, name, js.number(n)?)?;
         }
     }
     Ok(out)
 }
 
-fn resolution_answer(js: Js, r: &Resolution) -> Outcome<Value> {
+fn resolution_answer(r: &mut Reader, resolution: &Resolution) -> Outcome<Value> {
+    let js = r.js();
     let out = js.object()?;
-    js.set(out, c"policy", policy_object(js, &r.policy)?)?;
-    let adapter = match &r.adapter_session_management {
-        Some(a) => adapter_object(js, a)?,
+    let value = policy_object(r, &resolution.policy)?;
+    r.set(out, Key::Policy, value)?;
+    let adapter = match &resolution.adapter_session_management {
+        Some(a) => adapter_object(r, a)?,
         None => js.null()?,
     };
-    js.set(out, c"adapterSessionManagement", adapter)?;
-    js.set(out, c"explicitOverride", override_object(js, &r.explicit_override)?)?;
-    js.set(out, c"source", js.ascii(r.source.as_str())?)?;
+    r.set(out, Key::AdapterSessionManagement, adapter)?;
+    let value = override_object(r, &resolution.explicit_override)?;
+    r.set(out, Key::ExplicitOverride, value)?;
+    r.set(out, Key::Source, js.ascii(resolution.source.as_str())?)?;
     Ok(out)
 }

@@ -7,10 +7,12 @@
 
 use std::ffi::{c_char, CStr};
 use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use napi::sys;
 
 use crate::core::host::{Failure, Host, Key, Kind, Outcome};
+use crate::core::js_semantics::units_eq_ascii;
 
 /// A Node-API environment for the duration of one callback.
 #[derive(Clone, Copy)]
@@ -22,18 +24,6 @@ pub struct Js {
 /// module can make one, so every `Value` is a live handle.
 #[derive(Clone, Copy)]
 pub struct Value(sys::napi_value);
-
-/// The property names as NUL-terminated strings, in [`Key::ALL`] order.
-fn key_cstr(key: Key) -> &'static CStr {
-    static NAMES: std::sync::OnceLock<Vec<std::ffi::CString>> = std::sync::OnceLock::new();
-    let names = NAMES.get_or_init(|| {
-        Key::ALL
-            .iter()
-            .filter_map(|k| std::ffi::CString::new(k.name()).ok())
-            .collect()
-    });
-    names.get(key.index()).map_or(c"", |c| c.as_c_str())
-}
 
 impl Js {
     /// # Safety
@@ -191,6 +181,10 @@ impl Js {
         Ok(out)
     }
 
+    pub fn is_undefined(self, value: Value) -> Outcome<bool> {
+        Ok(self.typeof_(value)? == sys::ValueType::napi_undefined)
+    }
+
     fn is_array(self, value: Value) -> Outcome<bool> {
         let mut out = false;
         // SAFETY: valid env and handle; `out` is a live local.
@@ -219,58 +213,121 @@ impl Js {
     }
 }
 
-impl Host for Js {
+/// Whether this Node.js has `node_api_create_property_key_latin1` (20.18+, 22.9+), decided
+/// once at load time; without it keys are plain strings, which V8 internalises on lookup.
+static INTERNED_KEYS: AtomicBool = AtomicBool::new(false);
+
+fn detect_interned_keys(js: Js) {
+    let mut version: *const sys::napi_node_version = ptr::null();
+    // SAFETY: valid env; Node-API owns the returned struct for the env's lifetime.
+    let status = unsafe { sys::napi_get_node_version(js.env, &mut version) };
+    if status != sys::Status::napi_ok || version.is_null() {
+        return;
+    }
+    // SAFETY: non-null and owned by Node-API, read right away.
+    let (major, minor) = unsafe { ((*version).major, (*version).minor) };
+    let has = major > 22 || (major == 22 && minor >= 9) || (major == 20 && minor >= 18);
+    INTERNED_KEYS.store(has, Ordering::Relaxed);
+}
+
+/// Reads the input of one call for the core, interning each property key the first time the
+/// call needs it and asking Node-API the narrowest question that answers the core.
+pub struct Reader {
+    js: Js,
+    keys: [sys::napi_value; Key::ALL.len()],
+}
+
+impl Reader {
+    pub fn new(js: Js) -> Reader {
+        Reader {
+            js,
+            keys: [ptr::null_mut(); Key::ALL.len()],
+        }
+    }
+
+    /// The environment, for making values.
+    pub fn js(&self) -> Js {
+        self.js
+    }
+
+    /// `target[key] = value`, with the call's interned key.
+    pub fn set(&mut self, target: Value, key: Key, value: Value) -> Outcome<()> {
+        let key = self.key(key)?;
+        // SAFETY: valid env and handles.
+        self.js
+            .check(unsafe { sys::napi_set_property(self.js.env, target.0, key, value.0) })
+    }
+
+    fn key(&mut self, key: Key) -> Outcome<sys::napi_value> {
+        let env = self.js.env;
+        let Some(slot) = self.keys.get_mut(key.index()) else {
+            return Err(Failure::Type("unknown property key".to_owned()));
+        };
+        if !slot.is_null() {
+            return Ok(*slot);
+        }
+        let name = key.name();
+        let Ok(length) = isize::try_from(name.len()) else {
+            return Err(Failure::Type("property key too long".to_owned()));
+        };
+        let mut out = ptr::null_mut();
+        let status = if INTERNED_KEYS.load(Ordering::Relaxed) {
+            // SAFETY: valid env; `name` is readable for `length` bytes of ASCII.
+            unsafe { sys::node_api_create_property_key_latin1(env, name.as_ptr().cast::<c_char>(), length, &mut out) }
+        } else {
+            // SAFETY: as above, with the Node-API 1 string constructor.
+            unsafe { sys::napi_create_string_latin1(env, name.as_ptr().cast::<c_char>(), length, &mut out) }
+        };
+        self.js.check(status)?;
+        *slot = out;
+        Ok(out)
+    }
+}
+
+impl Host for Reader {
     type Value = Value;
 
     fn get(&mut self, target: Value, key: Key, path: &dyn Fn() -> String) -> Outcome<Value> {
+        let key = self.key(key)?;
         let mut out = ptr::null_mut();
-        // SAFETY: valid env and handle; the key name is NUL-terminated and 'static.
-        let status = unsafe { sys::napi_get_named_property(self.env, target.0, key_cstr(key).as_ptr(), &mut out) };
+        // SAFETY: valid env and handles; `out` is a live local.
+        let status = unsafe { sys::napi_get_property(self.js.env, target.0, key, &mut out) };
         if status == sys::Status::napi_ok {
             return Ok(Value(out));
         }
         // Reading from null/undefined: replace the engine's message with one naming the path.
         let nullish = matches!(
-            self.typeof_(target),
+            self.js.typeof_(target),
             Ok(sys::ValueType::napi_undefined | sys::ValueType::napi_null)
         );
         if nullish {
-            self.clear_exception();
+            self.js.clear_exception();
             return Err(Failure::Type(format!("{} must be an object", path())));
         }
-        self.check(status).map(|()| Value(out))
+        self.js.check(status).map(|()| Value(out))
     }
 
     fn element(&mut self, array: Value, index: u32) -> Outcome<Value> {
         let mut out = ptr::null_mut();
         // SAFETY: valid env and handle; `out` is a live local.
-        self.check(unsafe { sys::napi_get_element(self.env, array.0, index, &mut out) })?;
+        self.js
+            .check(unsafe { sys::napi_get_element(self.js.env, array.0, index, &mut out) })?;
         Ok(Value(out))
     }
 
     fn kind(&mut self, value: Value) -> Outcome<Kind> {
         use sys::ValueType as T;
-        Ok(match self.typeof_(value)? {
+        Ok(match self.js.typeof_(value)? {
             T::napi_undefined => Kind::Undefined,
             T::napi_null => Kind::Null,
-            T::napi_boolean => {
-                let mut b = false;
-                // SAFETY: valid env; the handle is a boolean.
-                self.check(unsafe { sys::napi_get_value_bool(self.env, value.0, &mut b) })?;
-                Kind::Boolean(b)
-            }
-            T::napi_number => {
-                let mut n = f64::NAN;
-                // SAFETY: valid env; the handle is a number.
-                self.check(unsafe { sys::napi_get_value_double(self.env, value.0, &mut n) })?;
-                Kind::Number(n)
-            }
+            T::napi_boolean => Kind::Boolean(self.boolean(value)?.unwrap_or(false)),
+            T::napi_number => Kind::Number(self.number(value)?.unwrap_or(f64::NAN)),
             T::napi_string => Kind::String,
             T::napi_function => Kind::Function,
             T::napi_object | T::napi_external => {
-                if self.is_array(value)? {
+                if self.js.is_array(value)? {
                     Kind::Array
-                } else if let Some(time) = self.date_value(value)? {
+                } else if let Some(time) = self.js.date_value(value)? {
                     Kind::Date(time)
                 } else {
                     Kind::Object
@@ -280,31 +337,111 @@ impl Host for Js {
         })
     }
 
-    fn array_length(&mut self, value: Value) -> Outcome<Option<u32>> {
-        if !self.is_array(value)? {
+    fn number(&mut self, value: Value) -> Outcome<Option<f64>> {
+        let mut n = f64::NAN;
+        // SAFETY: valid env and handle; the "number expected" status is the type check.
+        let status = unsafe { sys::napi_get_value_double(self.js.env, value.0, &mut n) };
+        if status == sys::Status::napi_number_expected {
             return Ok(None);
         }
+        self.js.check(status).map(|()| Some(n))
+    }
+
+    fn boolean(&mut self, value: Value) -> Outcome<Option<bool>> {
+        let mut b = false;
+        // SAFETY: valid env and handle; the "boolean expected" status is the type check.
+        let status = unsafe { sys::napi_get_value_bool(self.js.env, value.0, &mut b) };
+        if status == sys::Status::napi_boolean_expected {
+            return Ok(None);
+        }
+        self.js.check(status).map(|()| Some(b))
+    }
+
+    fn is_record(&mut self, value: Value) -> Outcome<bool> {
+        Ok(self.js.typeof_(value)? == sys::ValueType::napi_object && !self.js.is_array(value)?)
+    }
+
+    fn is_nullish(&mut self, value: Value) -> Outcome<bool> {
+        Ok(matches!(
+            self.js.typeof_(value)?,
+            sys::ValueType::napi_undefined | sys::ValueType::napi_null
+        ))
+    }
+
+    fn string_is(&mut self, value: Value, ascii: &str) -> Outcome<bool> {
+        // One copy into a buffer one unit longer than `ascii` (plus Node-API's NUL): a longer
+        // string fills it, so "copied exactly len units" means "exactly this long".
+        let mut buffer = [0u16; 18];
+        let size = ascii.len() + 2;
+        let Some(window) = buffer.get_mut(..size) else {
+            return Ok(self.string_units(value)?.is_some_and(|u| units_eq_ascii(&u, ascii)));
+        };
+        let mut copied = 0;
+        // SAFETY: `window` has room for `size` code units.
+        let status =
+            unsafe { sys::napi_get_value_string_utf16(self.js.env, value.0, window.as_mut_ptr(), size, &mut copied) };
+        if status == sys::Status::napi_string_expected {
+            return Ok(false);
+        }
+        self.js.check(status)?;
+        Ok(window.get(..copied).is_some_and(|u| units_eq_ascii(u, ascii)))
+    }
+
+    fn array_length(&mut self, value: Value) -> Outcome<Option<u32>> {
         let mut length = 0;
-        // SAFETY: valid env; the handle is an array.
-        self.check(unsafe { sys::napi_get_array_length(self.env, value.0, &mut length) })?;
-        Ok(Some(length))
+        // SAFETY: valid env and handle; the "array expected" status is the type check.
+        let status = unsafe { sys::napi_get_array_length(self.js.env, value.0, &mut length) };
+        if status == sys::Status::napi_array_expected {
+            return Ok(None);
+        }
+        self.js.check(status).map(|()| Some(length))
     }
 
     fn string_units(&mut self, value: Value) -> Outcome<Option<Vec<u16>>> {
-        let mut length = 0;
-        // SAFETY: valid env and handle; a null buffer asks only for the length.
-        let status = unsafe { sys::napi_get_value_string_utf16(self.env, value.0, ptr::null_mut(), 0, &mut length) };
+        // Short strings in one call through a stack buffer; longer ones measured, then copied.
+        let mut buffer = [0u16; 128];
+        let mut copied = 0;
+        // SAFETY: valid env and handle; `buffer` has room for its length in code units.
+        let status = unsafe {
+            sys::napi_get_value_string_utf16(self.js.env, value.0, buffer.as_mut_ptr(), buffer.len(), &mut copied)
+        };
         if status == sys::Status::napi_string_expected {
             return Ok(None);
         }
-        self.check(status)?;
+        self.js.check(status)?;
+        if copied + 1 < buffer.len() {
+            return Ok(buffer.get(..copied).map(<[u16]>::to_vec));
+        }
+        let mut length = 0;
+        // SAFETY: a null buffer asks only for the length.
+        self.js.check(unsafe {
+            sys::napi_get_value_string_utf16(self.js.env, value.0, ptr::null_mut(), 0, &mut length)
+        })?;
         // Room for the terminating NUL that Node-API always writes.
         let mut units = vec![0u16; length + 1];
-        let mut copied = 0;
         // SAFETY: `units` has room for `length + 1` code units.
-        self.check(unsafe {
-            sys::napi_get_value_string_utf16(self.env, value.0, units.as_mut_ptr(), units.len(), &mut copied)
+        self.js.check(unsafe {
+            sys::napi_get_value_string_utf16(self.js.env, value.0, units.as_mut_ptr(), units.len(), &mut copied)
         })?;
+        units.truncate(copied);
+        Ok(Some(units))
+    }
+
+    fn string_prefix(&mut self, value: Value, max_units: usize) -> Outcome<Option<Vec<u16>>> {
+        if max_units >= 128 * 1024 * 1024 {
+            return self.string_units(value);
+        }
+        // Node-API copies at most `size - 1` units and a NUL: exactly the prefix, nothing more.
+        let mut units = vec![0u16; max_units + 1];
+        let mut copied = 0;
+        // SAFETY: valid env and handle; `units` has room for `max_units + 1` code units.
+        let status = unsafe {
+            sys::napi_get_value_string_utf16(self.js.env, value.0, units.as_mut_ptr(), units.len(), &mut copied)
+        };
+        if status == sys::Status::napi_string_expected {
+            return Ok(None);
+        }
+        self.js.check(status)?;
         units.truncate(copied);
         Ok(Some(units))
     }
@@ -312,7 +449,8 @@ impl Host for Js {
     fn strictly_equal(&mut self, a: Value, b: Value) -> Outcome<bool> {
         let mut out = false;
         // SAFETY: valid env and handles; `out` is a live local.
-        self.check(unsafe { sys::napi_strict_equals(self.env, a.0, b.0, &mut out) })?;
+        self.js
+            .check(unsafe { sys::napi_strict_equals(self.js.env, a.0, b.0, &mut out) })?;
         Ok(out)
     }
 
@@ -321,7 +459,7 @@ impl Host for Js {
         // SAFETY: valid env and handle. Own, enumerable, string keys: `Object.keys`.
         let status = unsafe {
             sys::napi_get_all_property_names(
-                self.env,
+                self.js.env,
                 value.0,
                 sys::KeyCollectionMode::own_only,
                 sys::KeyFilter::enumerable | sys::KeyFilter::skip_symbols,
@@ -329,27 +467,26 @@ impl Host for Js {
                 &mut keys,
             )
         };
-        self.check(status)?;
+        self.js.check(status)?;
         let mut length = 0;
         // SAFETY: valid env; `keys` is the array just returned.
-        self.check(unsafe { sys::napi_get_array_length(self.env, keys, &mut length) })?;
+        self.js
+            .check(unsafe { sys::napi_get_array_length(self.js.env, keys, &mut length) })?;
         Ok(length > 0)
     }
 
     fn parse_date_fallback(&mut self, units: &[u16]) -> Outcome<f64> {
+        let js = self.js;
         let mut global = ptr::null_mut();
         // SAFETY: valid env; `global` is a live local.
-        self.check(unsafe { sys::napi_get_global(self.env, &mut global) })?;
-        let date = self.global_property(Value(global), c"Date")?;
-        let parse = self.global_property(date, c"parse")?;
-        let argument = self.string(units)?;
+        js.check(unsafe { sys::napi_get_global(js.env, &mut global) })?;
+        let date = js.global_property(Value(global), c"Date")?;
+        let parse = js.global_property(date, c"parse")?;
+        let argument = js.string(units)?;
         let mut result = ptr::null_mut();
         // SAFETY: valid env and handles; one argument in a live local array.
-        self.check(unsafe { sys::napi_call_function(self.env, date.0, parse.0, 1, &argument.0, &mut result) })?;
-        match self.kind(Value(result))? {
-            Kind::Number(t) => Ok(t),
-            _ => Ok(f64::NAN),
-        }
+        js.check(unsafe { sys::napi_call_function(js.env, date.0, parse.0, 1, &argument.0, &mut result) })?;
+        Ok(self.number(Value(result))?.unwrap_or(f64::NAN))
     }
 }
 
@@ -417,6 +554,7 @@ pub fn with_module(
     // SAFETY: module initialisation runs inside Node-API's module-register callback.
     let js = unsafe { Js::new(env.raw()) };
     let exports = Value(exports.raw());
+    detect_interned_keys(js);
     register(js, exports).map_err(|failure| match failure {
         Failure::Type(message) => napi::Error::from_reason(message),
         Failure::Thrown => napi::Error::from_reason("module initialisation failed"),

@@ -2,7 +2,7 @@
 //! without producing a single token is rotated after `threshold` such runs in a row.
 
 use super::host::{type_error, Host, Key, Kind, Outcome};
-use super::js_semantics::{js_max, number_to_string, units_eq_ascii};
+use super::js_semantics::{js_max, number_to_string};
 use super::read::{non_blank_string, record, token_count};
 
 pub const DEAD_REUSED_SESSION_FAILURE_THRESHOLD: f64 = 3.0;
@@ -71,8 +71,10 @@ pub fn detect<H: Host>(
         streak += 1;
     }
     if f64::from(streak) >= threshold {
-        let mut reason: Vec<u16> = number_to_string(threshold).encode_utf16().collect();
-        reason.extend(" consecutive failed zero-token reused runs on persisted session ".encode_utf16());
+        const MIDDLE: &str = " consecutive failed zero-token reused runs on persisted session ";
+        let mut reason: Vec<u16> = Vec::with_capacity(24 + MIDDLE.len() + session.units.len());
+        reason.extend(number_to_string(threshold).encode_utf16());
+        reason.extend(MIDDLE.encode_utf16());
         reason.extend_from_slice(&session.units);
         return Ok(BreakerDecision {
             rotate: true,
@@ -86,7 +88,7 @@ pub fn detect<H: Host>(
 /// `runs[index]`, which must not be `null`/`undefined` since the contract reads it.
 pub fn run_at<H: Host>(host: &mut H, runs: H::Value, index: u32) -> Outcome<H::Value> {
     let run = host.element(runs, index)?;
-    if host.kind(run)?.is_nullish() {
+    if host.is_nullish(run)? {
         return type_error(format!("runs[{index}] must be an object"));
     }
     Ok(run)
@@ -97,10 +99,7 @@ pub fn run_at<H: Host>(host: &mut H, runs: H::Value, index: u32) -> Outcome<H::V
 fn is_dead<H: Host>(host: &mut H, run: H::Value, session: &SessionId<H::Value>) -> Outcome<bool> {
     let liveness = host.get(run, Key::LivenessState, &|| "run".to_owned())?;
     // `livenessState === "failed"`: the exact string.
-    if !host
-        .string_units(liveness)?
-        .is_some_and(|s| units_eq_ascii(&s, "failed"))
-    {
+    if !host.string_is(liveness, "failed")? {
         return Ok(false);
     }
     let usage_value = host.get(run, Key::UsageJson, &|| "run".to_owned())?;
@@ -108,7 +107,7 @@ fn is_dead<H: Host>(host: &mut H, run: H::Value, session: &SessionId<H::Value>) 
         return Ok(false);
     };
     let reused = host.get(usage, Key::SessionReused, &|| "usageJson".to_owned())?;
-    if host.kind(reused)? != Kind::Boolean(true) {
+    if host.boolean(reused)? != Some(true) {
         return Ok(false);
     }
     let persisted = host.get(usage, Key::PersistedSessionId, &|| "usageJson".to_owned())?;

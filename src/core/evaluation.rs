@@ -4,7 +4,7 @@ use super::breaker::{self, read_session_id, run_at, TOKEN_KEYS};
 use super::host::{type_error, Host, Key, Outcome};
 use super::js_semantics::{max_zero, number_to_en_us, number_to_string};
 use super::policy::{agent_policy, read_given_policy, Policy};
-use super::read::{non_blank_string, record, time_value, token_count, truthy_string};
+use super::read::{non_blank_string, record, time_value, token_count, truthy_string, truthy_string_prefix};
 
 /// The longest continuation summary the handoff note carries, in UTF-16 code units.
 pub const CONTINUATION_SUMMARY_LIMIT: usize = 1500;
@@ -83,7 +83,7 @@ pub fn evaluate<H: Host>(host: &mut H, input: H::Value) -> Outcome<Decision<H::V
 /// `input.policy` when given (not `null`/`undefined`), else the agent's policy.
 fn input_policy<H: Host>(host: &mut H, input: H::Value) -> Outcome<Policy> {
     let given = host.get(input, Key::Policy, &|| "input".to_owned())?;
-    if !host.kind(given)?.is_nullish() {
+    if !host.is_nullish(given)? {
         return read_given_policy(host, given, "policy");
     }
     let agent = host.get(input, Key::Agent, &|| "input".to_owned())?;
@@ -101,7 +101,7 @@ fn session_age_hours<H: Host>(
 ) -> Outcome<f64> {
     let latest_at = created_at(host, latest, "runs[0]")?;
     let given_oldest = host.get(input, Key::OldestRun, &|| "input".to_owned())?;
-    let oldest_at = if host.kind(given_oldest)?.is_nullish() {
+    let oldest_at = if host.is_nullish(given_oldest)? {
         let last = run_count - 1;
         let oldest = run_at(host, runs, last)?;
         created_at(host, oldest, &format!("runs[{last}]"))?
@@ -122,14 +122,15 @@ fn latest_raw_input<H: Host>(host: &mut H, latest: H::Value) -> Outcome<Option<f
     let Some(usage) = record(host, usage_value)? else {
         return Ok(None);
     };
-    if !host.has_own_keys(usage)? {
-        return Ok(None);
-    }
     let mut counts = [0.0; 3];
     for (count, (raw, normalized)) in counts.iter_mut().zip(TOKEN_KEYS) {
         *count = token_count(host, Some(usage), raw, normalized)?;
     }
-    Ok(counts.iter().any(|&c| c > 0.0).then_some(counts[0]))
+    // The counts first: listing the record's keys costs more than reading three of them.
+    if counts.iter().all(|&c| c <= 0.0) || !host.has_own_keys(usage)? {
+        return Ok(None);
+    }
+    Ok(Some(counts[0]))
 }
 
 /// The first policy limit the session has crossed, as the reason to rotate.
@@ -164,36 +165,43 @@ fn handoff_markdown<H: Host>(
     let issue = truthy_string(host, issue_value, "issueId")?;
     let summary = last_run_summary(host, latest)?;
     let body_value = host.get(input, Key::ContinuationSummaryBody, &|| "input".to_owned())?;
-    let body = truthy_string(host, body_value, "continuationSummaryBody")?;
+    // `body.slice(0, 1500)`: code units, so a surrogate pair may be cut in half.
+    let body = truthy_string_prefix(host, body_value, "continuationSummaryBody", CONTINUATION_SUMMARY_LIMIT)?;
 
-    let mut note: Vec<u16> = Vec::new();
-    let mut line = |parts: &[&[u16]]| {
-        if !note.is_empty() {
-            note.push(u16::from(b'\n'));
-        }
-        for part in parts {
-            note.extend_from_slice(part);
-        }
-    };
-    let text = |s: &str| -> Vec<u16> { s.encode_utf16().collect() };
-    line(&[&text("Paperclip session handoff:")]);
-    line(&[&text("- Previous session: "), session]);
+    let optional_len = |part: &Option<Vec<u16>>| part.as_ref().map_or(0, |p| p.len() + 40);
+    let mut note = Note(Vec::with_capacity(
+        300 + session.len() + reason.len() + optional_len(&issue) + optional_len(&summary) + optional_len(&body),
+    ));
+    note.line("Paperclip session handoff:", None);
+    note.line("- Previous session: ", Some(session));
     if let Some(issue) = &issue {
-        line(&[&text("- Issue: "), issue]);
+        note.line("- Issue: ", Some(issue));
     }
-    line(&[&text("- Rotation reason: "), reason]);
+    note.line("- Rotation reason: ", Some(reason));
     if let Some(summary) = &summary {
-        line(&[&text("- Last run summary: "), summary]);
+        note.line("- Last run summary: ", Some(summary));
     }
     if let Some(body) = &body {
-        // `body.slice(0, 1500)`: code units, so a surrogate pair may be cut in half.
-        let cut = body.get(..CONTINUATION_SUMMARY_LIMIT).unwrap_or(body);
-        line(&[&text("- Issue continuation summary: "), cut]);
+        note.line("- Issue continuation summary: ", Some(body));
     }
-    line(&[&text(
+    note.line(
         "Continue from the current task state. Rebuild only the minimum context you need.",
-    )]);
-    Ok(note)
+        None,
+    );
+    Ok(note.0)
+}
+
+/// The handoff note's UTF-16 code units, a line at a time.
+struct Note(Vec<u16>);
+
+impl Note {
+    fn line(&mut self, label: &str, value: Option<&[u16]>) {
+        if !self.0.is_empty() {
+            self.0.push(u16::from(b'\n'));
+        }
+        self.0.extend(label.encode_utf16());
+        self.0.extend_from_slice(value.unwrap_or_default());
+    }
 }
 
 /// The first non-empty string of the latest run's `resultSummary`, `resultResult`,

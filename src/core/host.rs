@@ -4,7 +4,7 @@
 //! the contract needs it; the tests implement it over an in-memory model. The core never
 //! sees a whole input, so its cost does not grow with the rows a caller passes.
 
-/// The property names the contract reads.
+/// The property names the contract reads, and those of the answers it writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Key {
     Agent,
@@ -40,10 +40,22 @@ pub enum Key {
     CachedInputTokens,
     RawOutputTokens,
     OutputTokens,
+    Rotate,
+    Reason,
+    PreviousRunId,
+    HandoffMarkdown,
+    FetchLimit,
+    NeedsOldestRun,
+    AdapterSessionManagement,
+    ExplicitOverride,
+    Source,
+    SupportsSessionResume,
+    NativeContextManagement,
+    DefaultSessionCompaction,
 }
 
 impl Key {
-    pub const ALL: [Key; 33] = [
+    pub const ALL: [Key; 45] = [
         Key::Agent,
         Key::AdapterType,
         Key::RuntimeConfig,
@@ -77,6 +89,18 @@ impl Key {
         Key::CachedInputTokens,
         Key::RawOutputTokens,
         Key::OutputTokens,
+        Key::Rotate,
+        Key::Reason,
+        Key::PreviousRunId,
+        Key::HandoffMarkdown,
+        Key::FetchLimit,
+        Key::NeedsOldestRun,
+        Key::AdapterSessionManagement,
+        Key::ExplicitOverride,
+        Key::Source,
+        Key::SupportsSessionResume,
+        Key::NativeContextManagement,
+        Key::DefaultSessionCompaction,
     ];
 
     pub fn name(self) -> &'static str {
@@ -114,6 +138,18 @@ impl Key {
             Key::CachedInputTokens => "cachedInputTokens",
             Key::RawOutputTokens => "rawOutputTokens",
             Key::OutputTokens => "outputTokens",
+            Key::Rotate => "rotate",
+            Key::Reason => "reason",
+            Key::PreviousRunId => "previousRunId",
+            Key::HandoffMarkdown => "handoffMarkdown",
+            Key::FetchLimit => "fetchLimit",
+            Key::NeedsOldestRun => "needsOldestRun",
+            Key::AdapterSessionManagement => "adapterSessionManagement",
+            Key::ExplicitOverride => "explicitOverride",
+            Key::Source => "source",
+            Key::SupportsSessionResume => "supportsSessionResume",
+            Key::NativeContextManagement => "nativeContextManagement",
+            Key::DefaultSessionCompaction => "defaultSessionCompaction",
         }
     }
 
@@ -188,11 +224,55 @@ pub trait Host {
 
     fn kind(&mut self, value: Self::Value) -> Outcome<Kind>;
 
+    // Narrow questions the hot paths ask. The defaults answer them from `kind`; a host can
+    // answer each in fewer steps (Node-API's "wrong type" status is itself the type check).
+
+    /// The value when it is of type `number` (NaN and the infinities included).
+    fn number(&mut self, value: Self::Value) -> Outcome<Option<f64>> {
+        Ok(match self.kind(value)? {
+            Kind::Number(n) => Some(n),
+            _ => None,
+        })
+    }
+
+    /// The value when it is of type `boolean`.
+    fn boolean(&mut self, value: Self::Value) -> Outcome<Option<bool>> {
+        Ok(match self.kind(value)? {
+            Kind::Boolean(b) => Some(b),
+            _ => None,
+        })
+    }
+
+    /// "record": a non-null object that is not an array.
+    fn is_record(&mut self, value: Self::Value) -> Outcome<bool> {
+        Ok(self.kind(value)?.is_record())
+    }
+
+    fn is_nullish(&mut self, value: Self::Value) -> Outcome<bool> {
+        Ok(self.kind(value)?.is_nullish())
+    }
+
+    /// `value === ascii` for a short ASCII string.
+    fn string_is(&mut self, value: Self::Value, ascii: &str) -> Outcome<bool> {
+        Ok(self
+            .string_units(value)?
+            .is_some_and(|units| super::js_semantics::units_eq_ascii(&units, ascii)))
+    }
+
     /// `array.length` when the value is an array.
     fn array_length(&mut self, value: Self::Value) -> Outcome<Option<u32>>;
 
     /// The UTF-16 code units of a string value (`None` when it is not a string).
     fn string_units(&mut self, value: Self::Value) -> Outcome<Option<Vec<u16>>>;
+
+    /// The first `max_units` code units of a string value (`s.slice(0, max)`); a host can
+    /// copy only those.
+    fn string_prefix(&mut self, value: Self::Value, max_units: usize) -> Outcome<Option<Vec<u16>>> {
+        Ok(self.string_units(value)?.map(|mut units| {
+            units.truncate(max_units);
+            units
+        }))
+    }
 
     /// `a === b` for two values (strings compare by code units).
     fn strictly_equal(&mut self, a: Self::Value, b: Self::Value) -> Outcome<bool>;

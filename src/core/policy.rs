@@ -213,7 +213,7 @@ fn read_override<H: Host>(host: &mut H, runtime_config: H::Value) -> Outcome<Ove
     for (target, key) in candidates {
         let Some(target) = target else { continue };
         let value = host.get(target, key, &|| key.name().to_owned())?;
-        if !host.kind(value)?.is_nullish() {
+        if !host.is_nullish(value)? {
             block = Some(value);
             break;
         }

@@ -6,26 +6,24 @@ use super::js_semantics::{floor_non_negative, is_non_blank, parse_iso_date_time,
 /// `record(value)`: the value itself when it is a non-null, non-array object, else none
 /// (which reads as an empty record: every key is `undefined`).
 pub fn record<H: Host>(host: &mut H, value: H::Value) -> Outcome<Option<H::Value>> {
-    Ok(host.kind(value)?.is_record().then_some(value))
+    Ok(host.is_record(value)?.then_some(value))
 }
 
-/// `record[key]`, or `undefined`'s kind when there is no record.
-pub fn field_kind<H: Host>(host: &mut H, record: Option<H::Value>, key: Key) -> Outcome<Kind> {
-    match record {
-        Some(r) => {
-            let v = host.get(r, key, &|| key.name().to_owned())?;
-            host.kind(v)
-        }
-        None => Ok(Kind::Undefined),
-    }
+/// `record[key]` when it is a finite number.
+fn finite_field<H: Host>(host: &mut H, record: Option<H::Value>, key: Key) -> Outcome<Option<f64>> {
+    let Some(r) = record else {
+        return Ok(None);
+    };
+    let value = host.get(r, key, &|| key.name().to_owned())?;
+    Ok(host.number(value)?.filter(|n| n.is_finite()))
 }
 
 /// The token count of a usage record for a (raw, normalized) pair of keys: the first finite
 /// number of the two, else 0; then `Math.max(0, Math.floor(·))`.
 pub fn token_count<H: Host>(host: &mut H, usage: Option<H::Value>, raw: Key, normalized: Key) -> Outcome<f64> {
-    let count = match field_kind(host, usage, raw)?.finite_number() {
+    let count = match finite_field(host, usage, raw)? {
         Some(n) => n,
-        None => field_kind(host, usage, normalized)?.finite_number().unwrap_or(0.0),
+        None => finite_field(host, usage, normalized)?.unwrap_or(0.0),
     };
     Ok(floor_non_negative(count))
 }
@@ -38,6 +36,17 @@ pub fn non_blank_string<H: Host>(host: &mut H, value: H::Value) -> Outcome<Optio
 /// JavaScript truthiness of an optional string input (`!sessionId`, `issueId ? … : …`):
 /// falsy values are absent; a truthy value must be a string, else a `TypeError` naming `path`.
 pub fn truthy_string<H: Host>(host: &mut H, value: H::Value, path: &str) -> Outcome<Option<Vec<u16>>> {
+    truthy_string_prefix(host, value, path, usize::MAX)
+}
+
+/// [`truthy_string`], keeping only the first `max_units` code units (`s.slice(0, max)`),
+/// without copying the rest of a long string.
+pub fn truthy_string_prefix<H: Host>(
+    host: &mut H,
+    value: H::Value,
+    path: &str,
+    max_units: usize,
+) -> Outcome<Option<Vec<u16>>> {
     let kind = host.kind(value)?;
     let falsy = match kind {
         Kind::Undefined | Kind::Null => true,
@@ -48,7 +57,7 @@ pub fn truthy_string<H: Host>(host: &mut H, value: H::Value, path: &str) -> Outc
     if falsy {
         return Ok(None);
     }
-    match host.string_units(value)? {
+    match host.string_prefix(value, max_units)? {
         Some(units) if units.is_empty() => Ok(None),
         Some(units) => Ok(Some(units)),
         None => type_error(format!("{path} must be a string")),
