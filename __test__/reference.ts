@@ -3,6 +3,8 @@
 // Date), which is exactly what the native core must reproduce. Where the SPEC leaves a
 // choice to us (which bad inputs throw, and with what message), it states ours.
 
+import { types } from "node:util";
+
 export type Policy = { enabled: boolean; maxSessionRuns: number; maxRawInputTokens: number; maxSessionAgeHours: number };
 
 export const DEAD_REUSED_SESSION_FAILURE_THRESHOLD = 3;
@@ -34,8 +36,13 @@ function get(obj: unknown, key: string, path: string): unknown {
   return (obj as Record<string, unknown>)[key];
 }
 
+/** An array as Node-API sees one: a Proxy of an array is not (the one place we differ from `Array.isArray`). */
+function isArray(v: unknown): v is unknown[] {
+  return Array.isArray(v) && !types.isProxy(v);
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+  return typeof v === "object" && v !== null && !isArray(v);
 }
 
 function isNonBlankString(v: unknown): v is string {
@@ -83,7 +90,7 @@ function isDead(run: unknown, sessionId: string): boolean {
 type BreakerResult = { rotate: boolean; reason: string | null; hasDead: boolean; deadId: unknown };
 
 function detect(sessionId: string, runs: unknown, threshold: number): BreakerResult {
-  if (!Array.isArray(runs)) throw new TypeError("runs must be an array");
+  if (!isArray(runs)) throw new TypeError("runs must be an array");
   let streak = 0;
   let hasDead = false;
   let deadId: unknown = undefined;
@@ -255,15 +262,17 @@ export function evaluateSessionCompaction(input: unknown) {
   const given = get(input, "policy", "input");
   const p = given !== null && given !== undefined ? readGivenPolicy(given) : parseSessionCompactionPolicy(get(input, "agent", "input"));
   const runs = get(input, "runs", "input");
-  if (!Array.isArray(runs)) throw new TypeError("runs must be an array");
-  if (runs.length === 0) return KEEP(null);
+  if (!isArray(runs)) throw new TypeError("runs must be an array");
+  // Read once: a getter that changes the array meanwhile does not change the count.
+  const runCount = runs.length;
+  if (runCount === 0) return KEEP(null);
   const latest = runAt(runs, 0);
 
   let ageHours = 0;
   if (p.maxSessionAgeHours > 0) {
     const latestAt = createdAt(latest, "runs[0]");
     const givenOldest = get(input, "oldestRun", "input");
-    const last = runs.length - 1;
+    const last = runCount - 1;
     const oldestAt =
       givenOldest === null || givenOldest === undefined ? createdAt(runAt(runs, last), `runs[${last}]`) : createdAt(givenOldest, "oldestRun");
     ageHours = Math.max(0, (latestAt - oldestAt) / 3_600_000);
@@ -281,7 +290,7 @@ export function evaluateSessionCompaction(input: unknown) {
   const previousRunId = breaker?.hasDead ? breaker.deadId : get(latest, "id", "runs[0]");
   let reason = breaker?.reason ?? null;
   if (reason === null && isOn(p)) {
-    if (p.maxSessionRuns > 0 && runs.length > p.maxSessionRuns) {
+    if (p.maxSessionRuns > 0 && runCount > p.maxSessionRuns) {
       reason = `session exceeded ${p.maxSessionRuns} runs`;
     } else if (p.maxRawInputTokens > 0 && rawInput !== null && rawInput >= p.maxRawInputTokens) {
       reason = `session raw input reached ${rawInput.toLocaleString("en-US")} tokens (threshold ${p.maxRawInputTokens.toLocaleString("en-US")})`;

@@ -235,6 +235,9 @@ fn detect_interned_keys(js: Js) {
 pub struct Reader {
     js: Js,
     keys: [sys::napi_value; Key::ALL.len()],
+    /// Handle scopes open inside the call: a key made inside one dies with it, so only keys
+    /// made at depth 0 are kept for the rest of the call.
+    scope_depth: u32,
 }
 
 impl Reader {
@@ -242,6 +245,7 @@ impl Reader {
         Reader {
             js,
             keys: [ptr::null_mut(); Key::ALL.len()],
+            scope_depth: 0,
         }
     }
 
@@ -260,11 +264,8 @@ impl Reader {
 
     fn key(&mut self, key: Key) -> Outcome<sys::napi_value> {
         let env = self.js.env;
-        let Some(slot) = self.keys.get_mut(key.index()) else {
-            return Err(Failure::Type("unknown property key".to_owned()));
-        };
-        if !slot.is_null() {
-            return Ok(*slot);
+        if let Some(cached) = self.keys.get(key.index()).filter(|k| !k.is_null()) {
+            return Ok(*cached);
         }
         let name = key.name();
         let Ok(length) = isize::try_from(name.len()) else {
@@ -279,7 +280,11 @@ impl Reader {
             unsafe { sys::napi_create_string_latin1(env, name.as_ptr().cast::<c_char>(), length, &mut out) }
         };
         self.js.check(status)?;
-        *slot = out;
+        if self.scope_depth == 0 {
+            if let Some(slot) = self.keys.get_mut(key.index()) {
+                *slot = out;
+            }
+        }
         Ok(out)
     }
 }
@@ -473,6 +478,19 @@ impl Host for Reader {
         self.js
             .check(unsafe { sys::napi_get_array_length(self.js.env, keys, &mut length) })?;
         Ok(length > 0)
+    }
+
+    fn scoped<T: Copy>(&mut self, f: impl FnOnce(&mut Self) -> Outcome<T>) -> Outcome<T> {
+        let mut scope = ptr::null_mut();
+        // SAFETY: valid env; the scope is closed below, after `f`, before any other scope.
+        self.js
+            .check(unsafe { sys::napi_open_handle_scope(self.js.env, &mut scope) })?;
+        self.scope_depth += 1;
+        let result = f(self);
+        self.scope_depth -= 1;
+        // SAFETY: the scope opened above, innermost at this point.
+        unsafe { sys::napi_close_handle_scope(self.js.env, scope) };
+        result
     }
 
     fn parse_date_fallback(&mut self, units: &[u16]) -> Outcome<f64> {

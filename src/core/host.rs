@@ -280,6 +280,15 @@ pub trait Host {
     /// `Object.keys(value).length > 0` for a record.
     fn has_own_keys(&mut self, value: Self::Value) -> Outcome<bool>;
 
+    /// Runs `f` in a scope whose temporary handles are released when it returns; `f` must
+    /// not return a value that came from the host.
+    fn scoped<T: Copy>(&mut self, f: impl FnOnce(&mut Self) -> Outcome<T>) -> Outcome<T>
+    where
+        Self: Sized,
+    {
+        f(self)
+    }
+
     /// `Date.parse(s)` for a string the core's own ISO reader declined (local-time and
     /// legacy formats, whose answer belongs to the engine).
     fn parse_date_fallback(&mut self, units: &[u16]) -> Outcome<f64>;
