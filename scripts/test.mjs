@@ -41,6 +41,19 @@ for (const m of cargoTest.stdout.matchAll(/test result: \w+\. (\d+) passed; (\d+
 }
 if (!cargoTest.ok && !/test result/.test(cargoTest.stdout)) counted(false, "cargo test");
 
+if (spawnSync("valgrind", ["--version"]).status === 0) {
+  // The core's unit tests under valgrind: no leaked or invalid memory (the test harness's own
+  // thread bookkeeping shows as "possibly lost", so only definite and indirect leaks count).
+  const built = spawnSync("cargo", ["test", "--lib", "--no-run", "--message-format=json"], { cwd: root, encoding: "utf8" });
+  const exe = built.stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .filter((m) => m.reason === "compiler-artifact" && m.executable)
+    .at(-1)?.executable;
+  const args = ["--quiet", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99", exe, "--test-threads=1"];
+  counted(Boolean(exe) && step("Rust core tests under valgrind", "valgrind", args).ok, "valgrind");
+}
 counted(step("clippy", "cargo", ["clippy", "--all-targets", "--", "-D", "warnings"]).ok, "clippy -D warnings");
 counted(step("rustfmt", "cargo", ["fmt", "--check"]).ok, "cargo fmt --check");
 counted(step("type-check a TypeScript consumer", npx, ["tsc", "-p", "__test__/consumer/tsconfig.json"]).ok, "tsc --noEmit (consumer)");

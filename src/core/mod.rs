@@ -7,7 +7,7 @@ pub mod js_semantics;
 pub mod policy;
 pub mod read;
 
-#[cfg(test)]
-mod model;
+#[cfg(any(test, feature = "model"))]
+pub mod model;
 #[cfg(test)]
 mod tests;

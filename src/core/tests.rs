@@ -109,6 +109,9 @@ fn en_us_grouping_matches_to_locale_string() {
         (1e-7, "0"),
         (4.35, "4.35"),
         (9007199254740992.0, "9,007,199,254,740,992"),
+        (-0.0, "-0"),
+        (-0.0001, "-0"),
+        (-1.5, "-1.5"),
     ];
     for (n, expected) in cases {
         assert_eq!(number_to_en_us(*n), *expected, "({n}).toLocaleString(\"en-US\")");
