@@ -103,6 +103,16 @@ export const cases: Record<string, HostileCase> = {
     });
     return c.resolveSessionCompactionPolicy("cursor", runtimeConfig);
   },
+  "a getter that calls back into the addon": (c) => {
+    const run = dead("a");
+    Object.defineProperty(run, "livenessState", {
+      get() {
+        const inner = c.evaluateSessionCompaction(evaluate([dead("x"), dead("y"), dead("z")])) as { rotate: boolean };
+        return inner.rotate ? "failed" : "advanced";
+      },
+    });
+    return c.evaluateSessionCompaction(evaluate([run, dead("b"), dead("c")]));
+  },
   // frozen and null-prototype objects
   "frozen input": (c) => c.evaluateSessionCompaction(Object.freeze(evaluate(Object.freeze([Object.freeze(dead("a")), Object.freeze(dead("b")), Object.freeze(dead("c"))])))),
   "null-prototype everything": (c) => {
