@@ -117,3 +117,98 @@ export declare function hasSessionCompactionThresholds(
 
 /** What to read from the database before `evaluateSessionCompaction`. */
 export declare function planSessionCompaction(agent: SessionCompactionAgent): SessionCompactionPlan
+
+/** Options of the fleet audit. */
+export interface DeadSessionAuditOptions {
+  /** Only this company's runs. */
+  companyId?: string
+  /** Only runs created at or after this time (a Date, an ISO string, or epoch milliseconds). */
+  since?: Date | string | number
+  /** Draw a progress bar on stderr while reading a file or stdin. */
+  progress?: boolean
+  /** Parsing threads (default: one per core). */
+  threads?: number
+}
+
+export interface DeadSessionAuditTotals {
+  sessions: number
+  runs: number
+  deadRuns: number
+  /** Sessions that ever had DEAD_REUSED_SESSION_FAILURE_THRESHOLD dead runs in a row. */
+  sessionsWithDeadStreak: number
+  /** Sessions whose latest runs are such a streak: the breaker would rotate them now. */
+  sessionsDeadNow: number
+}
+
+export interface DeadSessionAuditSession {
+  companyId: string
+  agentId: string
+  sessionId: string
+  runs: number
+  deadRuns: number
+  longestDeadStreak: number
+  /** The dead streak at the session's end (its latest runs). */
+  currentDeadStreak: number
+  deadNow: boolean
+  /** Epoch milliseconds. */
+  firstRunAt: number
+  lastRunAt: number
+}
+
+export interface DeadSessionAuditWhatIf {
+  threshold: number
+  /** Rotations this threshold would have triggered: one per dead streak at least this long. */
+  rotations: number
+  /** Dead runs it would have saved: those of each such streak past the threshold. */
+  deadRunsSaved: number
+}
+
+export interface DeadSessionAuditReport {
+  bytesRead: number
+  lines: number
+  /** Rows counted in the audit. */
+  rowsUsed: number
+  /** Valid rows left out by `companyId` or `since`. */
+  rowsFiltered: number
+  /** Valid rows without a persisted session (`session_id_after` null or blank). */
+  rowsWithoutSession: number
+  /** Malformed rows, missing fields, wrong types: counted, never fatal. */
+  rowsSkipped: number
+  skippedByReason: Array<{ reason: string; rows: number }>
+  /** The first ten skipped rows, with their line numbers. */
+  firstErrors: Array<{ line: number; reason: string; detail: string }>
+  totals: DeadSessionAuditTotals
+  companies: Array<{ companyId: string; agents: number; totals: DeadSessionAuditTotals }>
+  agents: Array<{ companyId: string; agentId: string; totals: DeadSessionAuditTotals }>
+  sessions: DeadSessionAuditSession[]
+  /** Thresholds 1 to 10. */
+  whatIf: DeadSessionAuditWhatIf[]
+  elapsedMs: number
+}
+
+/**
+ * Audits a heartbeat_runs history, one JSON row per line (as `COPY (SELECT row_to_json(r)
+ * FROM heartbeat_runs r) TO STDOUT` writes it; snake_case or camelCase keys): a file path
+ * (gzip is detected; "-" reads standard input) or a Buffer.
+ */
+export declare function auditDeadSessions(source: string | Uint8Array, options?: DeadSessionAuditOptions): DeadSessionAuditReport
+
+/** Something to run a query on: PGlite, or a node-postgres Pool or Client. */
+export interface AuditQueryable {
+  query(sql: string, params?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>
+}
+
+/** Audits the heartbeat_runs table of a database, read in pages of `pageSize` rows (default 10,000). */
+export declare function auditDeadSessionsFromDatabase(
+  db: AuditQueryable,
+  options?: DeadSessionAuditOptions & { pageSize?: number; onPage?: (rows: number) => void },
+): Promise<DeadSessionAuditReport>
+
+/** A streaming audit for histories that arrive in pieces. */
+export declare class DeadSessionAuditor {
+  constructor(options?: DeadSessionAuditOptions)
+  /** NDJSON text; a line may be split across pushes. */
+  push(chunk: Uint8Array | string): this
+  /** Ends the input; the auditor cannot be used after. */
+  finish(): DeadSessionAuditReport
+}

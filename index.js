@@ -48,4 +48,84 @@ try {
 } catch (cause) {
   throw missingBinaryError(cause);
 }
-module.exports = binding;
+
+/** `since` as epoch milliseconds: a Date, an ISO string (as Date.parse reads it), or a number. */
+function auditOptions(options = {}) {
+  const { companyId, since, progress, threads } = options ?? {};
+  let sinceMs;
+  if (since instanceof Date) sinceMs = since.getTime();
+  else if (typeof since === "string") sinceMs = Date.parse(since);
+  else if (typeof since === "number") sinceMs = since;
+  else if (since !== undefined && since !== null) throw new TypeError("since must be a Date, a string or a number");
+  if (sinceMs !== undefined && Number.isNaN(sinceMs)) throw new TypeError(`since is not a valid time: ${String(since)}`);
+  if (companyId !== undefined && companyId !== null && typeof companyId !== "string") throw new TypeError("companyId must be a string");
+  return { companyId: companyId ?? undefined, sinceMs, progress: Boolean(progress), threads };
+}
+
+/** Audits a heartbeat_runs history (NDJSON): a file path (gzip detected, "-" for stdin) or a Buffer. */
+function auditDeadSessions(source, options) {
+  if (typeof source !== "string" && !(source instanceof Uint8Array)) throw new TypeError("source must be a file path or a Buffer (Uint8Array)");
+  return binding.__auditDeadSessions(source, auditOptions(options));
+}
+
+/** A streaming audit: push NDJSON chunks (Buffers or strings), then finish() for the report. */
+class DeadSessionAuditor {
+  #native;
+  constructor(options) {
+    this.#native = new binding.DeadSessionAuditor(auditOptions(options));
+  }
+  push(chunk) {
+    if (typeof chunk !== "string" && !(chunk instanceof Uint8Array)) throw new TypeError("chunk must be a Buffer (Uint8Array) or a string");
+    this.#native.push(chunk);
+    return this;
+  }
+  finish() {
+    return this.#native.finish();
+  }
+}
+
+/**
+ * Audits the heartbeat_runs table of a database (PGlite, or a node-postgres Pool or Client:
+ * anything with `query(sql, params) -> { rows }`), reading it in pages of `pageSize` rows.
+ */
+async function auditDeadSessionsFromDatabase(db, options = {}) {
+  const pageSize = options.pageSize ?? 10_000;
+  const auditor = new DeadSessionAuditor(options);
+  const { sinceMs, companyId } = auditOptions(options);
+  const since = sinceMs === undefined ? null : new Date(sinceMs).toISOString();
+  let after = null;
+  for (;;) {
+    const { rows } = await db.query(
+      `select row_to_json(r)::text as line, r.created_at::text as at, r.id::text as id
+         from heartbeat_runs r
+        where ($1::text is null or r.company_id::text = $1)
+          and ($2::timestamptz is null or r.created_at >= $2::timestamptz)
+          and ($3::timestamptz is null or (r.created_at, r.id::text) > ($3::timestamptz, $4::text))
+        order by r.created_at, r.id::text
+        limit $5`,
+      [companyId ?? null, since, after?.at ?? null, after?.id ?? null, pageSize],
+    );
+    if (rows.length === 0) break;
+    auditor.push(rows.map((r) => r.line).join("\n") + "\n");
+    after = rows[rows.length - 1];
+    if (typeof options.onPage === "function") options.onPage(rows.length);
+    if (rows.length < pageSize) break;
+  }
+  return auditor.finish();
+}
+
+const api = {
+  DEAD_REUSED_SESSION_FAILURE_THRESHOLD: binding.DEAD_REUSED_SESSION_FAILURE_THRESHOLD,
+  detectDeadReusedSessionCircuitBreaker: binding.detectDeadReusedSessionCircuitBreaker,
+  evaluateSessionCompaction: binding.evaluateSessionCompaction,
+  resolveSessionCompactionPolicy: binding.resolveSessionCompactionPolicy,
+  parseSessionCompactionPolicy: binding.parseSessionCompactionPolicy,
+  hasSessionCompactionThresholds: binding.hasSessionCompactionThresholds,
+  planSessionCompaction: binding.planSessionCompaction,
+  auditDeadSessions,
+  auditDeadSessionsFromDatabase,
+  DeadSessionAuditor,
+};
+// Internal: the benchmark's floor (an empty native call). Not enumerable, not API.
+Object.defineProperty(api, "__emptyCall", { value: binding.__emptyCall });
+module.exports = api;

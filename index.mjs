@@ -11,5 +11,8 @@ export const {
   parseSessionCompactionPolicy,
   hasSessionCompactionThresholds,
   planSessionCompaction,
+  auditDeadSessions,
+  auditDeadSessionsFromDatabase,
+  DeadSessionAuditor,
 } = binding;
 export default binding;

@@ -842,3 +842,5 @@ module.exports.resolveSessionCompactionPolicy = nativeBinding.resolveSessionComp
 module.exports.parseSessionCompactionPolicy = nativeBinding.parseSessionCompactionPolicy
 module.exports.hasSessionCompactionThresholds = nativeBinding.hasSessionCompactionThresholds
 module.exports.planSessionCompaction = nativeBinding.planSessionCompaction
+module.exports.__auditDeadSessions = nativeBinding.__auditDeadSessions
+module.exports.DeadSessionAuditor = nativeBinding.DeadSessionAuditor

@@ -20,5 +20,7 @@ await writeJsBinding({
     "parseSessionCompactionPolicy",
     "hasSessionCompactionThresholds",
     "planSessionCompaction",
+    "__auditDeadSessions",
+    "DeadSessionAuditor",
   ],
 });

@@ -1,5 +1,6 @@
 //! The Node-API binding: registers the exports and reads JavaScript values for the core.
 
+mod audit;
 mod exports;
 pub mod node_api;
 

@@ -1,5 +1,6 @@
 //! The pure core: the contract's decisions over an abstract [`host::Host`], with no Node-API.
 
+pub mod audit;
 pub mod breaker;
 pub mod evaluation;
 pub mod host;

@@ -1,0 +1,364 @@
+//! The fleet audit's JavaScript face: `auditDeadSessions(pathOrBuffer, options)` and the
+//! streaming `DeadSessionAuditor` (for histories read from a database in pages). Calls are
+//! few and large here, so the napi-rs conversions are fine.
+
+// napi-rs registers these only outside `cargo test`, where they look unused.
+#![cfg_attr(test, allow(dead_code))]
+
+use std::io::Read;
+use std::time::Instant;
+
+use napi::bindgen_prelude::{Buffer, Either};
+use napi_derive::napi;
+
+use crate::core::audit::{self, AuditOptions, AuditReport, Auditor, Totals};
+
+#[napi(object)]
+pub struct AuditNativeOptions {
+    pub company_id: Option<String>,
+    /// Epoch milliseconds.
+    pub since_ms: Option<f64>,
+    /// Draw a progress bar on stderr.
+    pub progress: Option<bool>,
+    /// Parsing threads (default: one per core).
+    pub threads: Option<u32>,
+}
+
+#[napi(object)]
+pub struct AuditTotals {
+    pub sessions: f64,
+    pub runs: f64,
+    pub dead_runs: f64,
+    pub sessions_with_dead_streak: f64,
+    pub sessions_dead_now: f64,
+}
+
+#[napi(object)]
+pub struct AuditSession {
+    pub company_id: String,
+    pub agent_id: String,
+    pub session_id: String,
+    pub runs: f64,
+    pub dead_runs: f64,
+    pub longest_dead_streak: f64,
+    pub current_dead_streak: f64,
+    pub dead_now: bool,
+    pub first_run_at: f64,
+    pub last_run_at: f64,
+}
+
+#[napi(object)]
+pub struct AuditAgent {
+    pub company_id: String,
+    pub agent_id: String,
+    pub totals: AuditTotals,
+}
+
+#[napi(object)]
+pub struct AuditCompany {
+    pub company_id: String,
+    pub agents: f64,
+    pub totals: AuditTotals,
+}
+
+#[napi(object)]
+pub struct AuditWhatIf {
+    pub threshold: f64,
+    pub rotations: f64,
+    pub dead_runs_saved: f64,
+}
+
+#[napi(object)]
+pub struct AuditRowError {
+    pub line: f64,
+    pub reason: String,
+    pub detail: String,
+}
+
+#[napi(object)]
+pub struct AuditSkipReason {
+    pub reason: String,
+    pub rows: f64,
+}
+
+#[napi(object)]
+pub struct AuditReportObject {
+    pub bytes_read: f64,
+    pub lines: f64,
+    pub rows_used: f64,
+    pub rows_filtered: f64,
+    pub rows_without_session: f64,
+    pub rows_skipped: f64,
+    pub skipped_by_reason: Vec<AuditSkipReason>,
+    pub first_errors: Vec<AuditRowError>,
+    pub totals: AuditTotals,
+    pub companies: Vec<AuditCompany>,
+    pub agents: Vec<AuditAgent>,
+    pub sessions: Vec<AuditSession>,
+    pub what_if: Vec<AuditWhatIf>,
+    pub elapsed_ms: f64,
+}
+
+fn core_options(o: Option<AuditNativeOptions>) -> (AuditOptions, bool) {
+    let o = o.unwrap_or(AuditNativeOptions {
+        company_id: None,
+        since_ms: None,
+        progress: None,
+        threads: None,
+    });
+    let progress = o.progress.unwrap_or(false);
+    (
+        AuditOptions {
+            company_id: o.company_id,
+            since_ms: o.since_ms,
+            threads: o.threads.unwrap_or(0) as usize,
+        },
+        progress,
+    )
+}
+
+fn totals(t: &Totals) -> AuditTotals {
+    AuditTotals {
+        sessions: t.sessions as f64,
+        runs: t.runs as f64,
+        dead_runs: t.dead_runs as f64,
+        sessions_with_dead_streak: t.sessions_with_dead_streak as f64,
+        sessions_dead_now: t.sessions_dead_now as f64,
+    }
+}
+
+fn report_object(r: AuditReport, started: Instant) -> AuditReportObject {
+    AuditReportObject {
+        bytes_read: r.bytes_read as f64,
+        lines: r.lines as f64,
+        rows_used: r.rows_used as f64,
+        rows_filtered: r.rows_filtered as f64,
+        rows_without_session: r.rows_without_session as f64,
+        rows_skipped: r.rows_skipped as f64,
+        skipped_by_reason: r
+            .skipped_by_reason
+            .iter()
+            .map(|(reason, rows)| AuditSkipReason {
+                reason: reason.to_string(),
+                rows: *rows as f64,
+            })
+            .collect(),
+        first_errors: r
+            .first_errors
+            .into_iter()
+            .map(|e| AuditRowError {
+                line: e.line as f64,
+                reason: e.reason.to_owned(),
+                detail: e.detail,
+            })
+            .collect(),
+        totals: totals(&r.totals),
+        companies: r
+            .companies
+            .iter()
+            .map(|c| AuditCompany {
+                company_id: c.company_id.clone(),
+                agents: c.agents as f64,
+                totals: totals(&c.totals),
+            })
+            .collect(),
+        agents: r
+            .agents
+            .iter()
+            .map(|a| AuditAgent {
+                company_id: a.company_id.clone(),
+                agent_id: a.agent_id.clone(),
+                totals: totals(&a.totals),
+            })
+            .collect(),
+        sessions: r
+            .sessions
+            .into_iter()
+            .map(|s| AuditSession {
+                company_id: s.company_id,
+                agent_id: s.agent_id,
+                session_id: s.session_id,
+                runs: s.runs as f64,
+                dead_runs: s.dead_runs as f64,
+                longest_dead_streak: s.longest_dead_streak as f64,
+                current_dead_streak: s.current_dead_streak as f64,
+                dead_now: s.dead_now,
+                first_run_at: s.first_run_at,
+                last_run_at: s.last_run_at,
+            })
+            .collect(),
+        what_if: r
+            .what_if
+            .iter()
+            .map(|w| AuditWhatIf {
+                threshold: w.threshold as f64,
+                rotations: w.rotations as f64,
+                dead_runs_saved: w.dead_runs_saved as f64,
+            })
+            .collect(),
+        elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+    }
+}
+
+/// A progress bar on stderr, redrawn at most four times a second.
+struct Progress {
+    enabled: bool,
+    total: Option<u64>,
+    started: Instant,
+    last_drawn: Option<Instant>,
+}
+
+impl Progress {
+    fn draw(&mut self, done: u64, last: bool) {
+        if !self.enabled {
+            return;
+        }
+        let now = Instant::now();
+        if !last && self.last_drawn.is_some_and(|t| now.duration_since(t).as_millis() < 250) {
+            return;
+        }
+        self.last_drawn = Some(now);
+        let mb = done as f64 / 1e6;
+        let rate = mb / now.duration_since(self.started).as_secs_f64().max(1e-3);
+        let line = match self.total.filter(|&t| t > 0) {
+            Some(total) => {
+                let share = (done as f64 / total as f64).min(1.0);
+                let filled = (share * 30.0) as usize;
+                format!(
+                    "\r[{}{}] {:5.1}%  {mb:.0} / {:.0} MB  {rate:.0} MB/s",
+                    "#".repeat(filled),
+                    " ".repeat(30 - filled),
+                    share * 100.0,
+                    total as f64 / 1e6
+                )
+            }
+            None => format!("\r{mb:.0} MB read  {rate:.0} MB/s"),
+        };
+        eprint!("{line}{}", if last { "\n" } else { "" });
+    }
+}
+
+const CHUNK: usize = 16 << 20;
+
+fn audit_reader(mut reader: impl Read, mut auditor: Auditor, mut progress: Progress) -> std::io::Result<AuditReport> {
+    let mut buffer = vec![0u8; CHUNK];
+    let mut done = 0u64;
+    loop {
+        let mut filled = 0;
+        // Fill the chunk (pipes and gzip hand out small reads).
+        while filled < buffer.len() {
+            let Some(window) = buffer.get_mut(filled..) else { break };
+            let n = reader.read(window)?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        if filled == 0 {
+            break;
+        }
+        auditor.push(buffer.get(..filled).unwrap_or_default());
+        done += filled as u64;
+        progress.draw(done, false);
+    }
+    progress.draw(done, true);
+    Ok(auditor.finish())
+}
+
+fn audit_path(path: &str, auditor: Auditor, progress: bool) -> std::io::Result<AuditReport> {
+    let started = Instant::now();
+    if path == "-" {
+        let p = Progress {
+            enabled: progress,
+            total: None,
+            started,
+            last_drawn: None,
+        };
+        return audit_reader(std::io::stdin().lock(), auditor, p);
+    }
+    let mut file = std::fs::File::open(path)?;
+    let mut magic = [0u8; 2];
+    let gzip = file.read(&mut magic)? == 2 && magic == [0x1f, 0x8b];
+    let file = std::fs::File::open(path)?;
+    if gzip {
+        let p = Progress {
+            enabled: progress,
+            total: None,
+            started,
+            last_drawn: None,
+        };
+        audit_reader(
+            flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file)),
+            auditor,
+            p,
+        )
+    } else {
+        let total = file.metadata().ok().map(|m| m.len());
+        let p = Progress {
+            enabled: progress,
+            total,
+            started,
+            last_drawn: None,
+        };
+        audit_reader(file, auditor, p)
+    }
+}
+
+/// Audits a history: a file path (`-` for standard input; gzip is detected) or a Buffer.
+#[napi(js_name = "__auditDeadSessions")]
+pub fn audit_dead_sessions(
+    source: Either<String, Buffer>,
+    options: Option<AuditNativeOptions>,
+) -> napi::Result<AuditReportObject> {
+    let started = Instant::now();
+    let (options, progress) = core_options(options);
+    let report = match source {
+        Either::A(path) => audit_path(&path, Auditor::new(options), progress)
+            .map_err(|e| napi::Error::from_reason(format!("{path}: {e}")))?,
+        Either::B(buffer) => audit::audit_bytes(&buffer, options),
+    };
+    Ok(report_object(report, started))
+}
+
+/// A streaming audit for histories that arrive in pieces (pages of a database query).
+#[napi(js_name = "DeadSessionAuditor")]
+pub struct DeadSessionAuditor {
+    auditor: Option<Auditor>,
+    started: Instant,
+}
+
+#[napi]
+impl DeadSessionAuditor {
+    #[napi(constructor)]
+    pub fn new(options: Option<AuditNativeOptions>) -> DeadSessionAuditor {
+        let (options, _) = core_options(options);
+        DeadSessionAuditor {
+            auditor: Some(Auditor::new(options)),
+            started: Instant::now(),
+        }
+    }
+
+    /// Feeds NDJSON text; lines may be split across calls.
+    #[napi]
+    pub fn push(&mut self, chunk: Either<Buffer, String>) -> napi::Result<()> {
+        let auditor = self
+            .auditor
+            .as_mut()
+            .ok_or_else(|| napi::Error::from_reason("DeadSessionAuditor: push after finish"))?;
+        match chunk {
+            Either::A(buffer) => auditor.push(&buffer),
+            Either::B(text) => auditor.push(text.as_bytes()),
+        }
+        Ok(())
+    }
+
+    /// Ends the input and answers the report; the auditor cannot be used after.
+    #[napi]
+    pub fn finish(&mut self) -> napi::Result<AuditReportObject> {
+        let auditor = self
+            .auditor
+            .take()
+            .ok_or_else(|| napi::Error::from_reason("DeadSessionAuditor: finish called twice"))?;
+        Ok(report_object(auditor.finish(), self.started))
+    }
+}
