@@ -284,8 +284,11 @@ fn parse_lines(text: &[u8]) -> Vec<Parsed<'_>> {
 
 fn parse_line(line: &[u8]) -> Parsed<'_> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    if line.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
+    // Blank as `line.trim() === ""` is: ASCII whitespace, or (rarely) Unicode spaces.
+    match line.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => return Ok(None),
+        Some(&b) if b >= 0x80 && std::str::from_utf8(line).is_ok_and(|s| !is_non_blank(s)) => return Ok(None),
+        Some(_) => {}
     }
     let mut deserializer = serde_json::Deserializer::from_slice(line);
     let fields = match deserializer.deserialize_any(RowVisitor) {

@@ -1,0 +1,142 @@
+// The fleet audit against a plain JavaScript implementation of the same report, and against
+// the contract's breaker applied to each session's latest runs.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { gzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+// @ts-expect-error plain ESM helpers without types
+import { JsAuditor } from "../benchmark/audit-js.mjs";
+// @ts-expect-error plain ESM helpers without types
+import { historyLines } from "../benchmark/history.mjs";
+import { native } from "./native";
+import * as reference from "./reference";
+
+type Report = ReturnType<typeof native.auditDeadSessions>;
+const dir = mkdtempSync(path.join(tmpdir(), "pcsc-audit-"));
+
+function jsReport(lines: string[], options = {}) {
+  const a = new JsAuditor(options);
+  for (const l of lines) a.line(l);
+  return a.finish();
+}
+
+/** The report without what depends on the implementation (timings, byte counts, messages). */
+function comparable(r: Report) {
+  const { elapsedMs: _e, bytesRead: _b, firstErrors, ...rest } = r as Report & { elapsedMs?: number; bytesRead?: number };
+  return { ...rest, firstErrors: firstErrors.map(({ line, reason }) => ({ line, reason })) };
+}
+
+describe("auditDeadSessions", () => {
+  for (const seed of [1, 2, 3, 4, 5]) {
+    it(`matches the JavaScript audit on generated history #${seed}`, () => {
+      const lines: string[] = [...historyLines({ seed, runsPerSession: 30 + seed * 7 })];
+      const text = lines.join("\n") + "\n";
+      const js = jsReport(lines);
+      const fromBuffer = native.auditDeadSessions(Buffer.from(text));
+      expect(comparable(fromBuffer)).toEqual(comparable(js));
+      expect(fromBuffer.rowsSkipped).toBeGreaterThan(0);
+      expect(fromBuffer.totals.sessionsWithDeadStreak).toBeGreaterThan(0);
+      // Same from a file, a gzip file, a streaming auditor fed in odd pieces, and two threads.
+      const file = path.join(dir, `h${seed}.ndjson`);
+      writeFileSync(file, text);
+      writeFileSync(`${file}.gz`, gzipSync(text));
+      expect(comparable(native.auditDeadSessions(file))).toEqual(comparable(js));
+      expect(comparable(native.auditDeadSessions(`${file}.gz`))).toEqual(comparable(js));
+      const auditor = new native.DeadSessionAuditor({ threads: 2 });
+      for (let i = 0; i < text.length; i += 997) auditor.push(i % 2 ? Buffer.from(text.slice(i, i + 997)) : text.slice(i, i + 997));
+      expect(comparable(auditor.finish())).toEqual(comparable(js));
+    });
+  }
+
+  it("filters by company and time like the JavaScript audit", () => {
+    const lines: string[] = [...historyLines({ seed: 9 })];
+    const since = Date.UTC(2026, 4, 2, 12);
+    const js = jsReport(lines, { companyId: "company-1", sinceMs: since });
+    const got = native.auditDeadSessions(Buffer.from(lines.join("\n")), { companyId: "company-1", since: new Date(since) });
+    expect(comparable(got)).toEqual(comparable(js));
+    expect(got.rowsFiltered).toBeGreaterThan(0);
+    expect(got.companies.map((c) => c.companyId)).toEqual(["company-1"]);
+  });
+
+  it("agrees with the breaker applied to each session's latest runs", () => {
+    const lines: string[] = [...historyLines({ seed: 11, clean: true, runsPerSession: 60 })];
+    const report = native.auditDeadSessions(Buffer.from(lines.join("\n")));
+    const bySession = new Map<string, Array<{ at: number; run: { id: string; livenessState: unknown; usageJson: unknown } }>>();
+    for (const l of lines) {
+      const r = JSON.parse(l);
+      const company = r.company_id ?? r.companyId;
+      const session = r.session_id_after ?? r.sessionIdAfter;
+      if (typeof session !== "string" || session.trim() === "") continue;
+      const key = `${company}/${r.agent_id ?? r.agentId}/${session}`;
+      if (!bySession.has(key)) bySession.set(key, []);
+      bySession.get(key)!.push({ at: Date.parse(r.created_at ?? r.createdAt), run: { id: r.id, livenessState: r.liveness_state ?? r.livenessState, usageJson: r.usage_json ?? r.usageJson } });
+    }
+    let checked = 0;
+    for (const s of report.sessions) {
+      const runs = bySession.get(`${s.companyId}/${s.agentId}/${s.sessionId}`)!;
+      const newestFirst = [...runs].reverse().sort((a, b) => b.at - a.at).map((r) => r.run);
+      const breaker = (threshold?: number) => native.detectDeadReusedSessionCircuitBreaker({ sessionId: s.sessionId, runs: newestFirst as never, threshold });
+      expect(breaker().rotate).toBe(s.deadNow);
+      if (s.currentDeadStreak > 0) {
+        expect(breaker(s.currentDeadStreak).rotate).toBe(true);
+        expect(breaker(s.currentDeadStreak + 1).rotate).toBe(false);
+      } else expect(breaker(1).rotate).toBe(false);
+      // And the dead-run count is the contract's own verdict, run by run.
+      const dead = runs.filter((r) => reference.detectDeadReusedSessionCircuitBreaker({ sessionId: s.sessionId, runs: [r.run], threshold: 1 }).rotate).length;
+      expect(dead).toBe(s.deadRuns);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(40);
+    expect(report.totals.sessionsDeadNow).toBeGreaterThan(0);
+  });
+
+  it("counts bad rows with their reasons and line numbers, and never stops", () => {
+    const lines = [
+      '{"company_id":"c","agent_id":"a","session_id_after":"s","created_at":"2026-06-06T12:00:00+00:00","liveness_state":"failed","usage_json":{"persistedSessionId":"s","sessionReused":true}}',
+      "{not json",
+      '{"company_id":1,"agent_id":"a","created_at":"2026-06-06T12:00:00+00:00"}',
+      '{"agent_id":"a","company_id":"c"}',
+      "null",
+      "",
+      '{"companyId":"c","agentId":"a","sessionIdAfter":"s","createdAt":"2026-06-06T13:00:00+00:00","livenessState":"failed","usageJson":{"persistedSessionId":"s","sessionReused":true}}',
+    ];
+    const r = native.auditDeadSessions(Buffer.from(lines.join("\n")));
+    expect(r.rowsUsed).toBe(2);
+    expect(r.rowsSkipped).toBe(4);
+    expect(r.firstErrors.map((e) => [e.line, e.reason])).toEqual([
+      [2, "malformed JSON"],
+      [3, "company_id missing or not a string"],
+      [4, "created_at missing or not a time"],
+      [5, "not a JSON object"],
+    ]);
+    expect(r.sessions[0]).toMatchObject({ runs: 2, deadRuns: 2, longestDeadStreak: 2, deadNow: false });
+    expect(r.whatIf.slice(0, 3)).toEqual([
+      { threshold: 1, rotations: 1, deadRunsSaved: 1 },
+      { threshold: 2, rotations: 1, deadRunsSaved: 0 },
+      { threshold: 3, rotations: 0, deadRunsSaved: 0 },
+    ]);
+  });
+});
+
+describe("paperclip-session-audit (CLI)", () => {
+  const cli = path.join(__dirname, "..", "bin", "paperclip-session-audit.mjs");
+  const file = path.join(dir, "cli.ndjson");
+  writeFileSync(file, [...historyLines({ seed: 21 })].join("\n"));
+
+  it("prints readable tables", () => {
+    const out = execFileSync(process.execPath, [cli, file], { encoding: "utf8" });
+    expect(out).toMatch(/What each breaker threshold would have done/);
+    expect(out).toMatch(/company-0/);
+  });
+
+  it("prints the report as JSON with --json, filtered by --company and --since, and reads stdin from -", () => {
+    const input = [...historyLines({ seed: 21 })].join("\n");
+    const out = execFileSync(process.execPath, [cli, "-", "--json", "--company", "company-2", "--since", "2026-05-02T00:00:00Z"], { encoding: "utf8", input });
+    const r = JSON.parse(out);
+    expect(r.companies.map((c: { companyId: string }) => c.companyId)).toEqual(["company-2"]);
+    const js = jsReport(input.split("\n"), { companyId: "company-2", sinceMs: Date.parse("2026-05-02T00:00:00Z") });
+    expect(comparable(r)).toEqual(comparable(js));
+  });
+});

@@ -1,0 +1,97 @@
+// A generated heartbeat_runs history, one row_to_json line per run: companies, agents and
+// sessions, healthy runs and dead streaks, in an arbitrary order, with a sprinkling of
+// malformed lines, missing fields and wrong types (unless `clean`).
+const HOUR = 3_600_000;
+
+function prng(seed) {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+}
+
+const pad = (n, w) => String(n).padStart(w, "0");
+const uuid = (n) => `00000000-0000-4000-8000-${pad(n, 12)}`;
+/** Postgres's JSON rendering of a timestamptz: microseconds and +00:00. */
+const pgTime = (ms, micros) => new Date(ms).toISOString().replace("Z", `${pad(micros, 3)}+00:00`);
+
+export function* historyLines({ seed = 1, companies = 3, agentsPerCompany = 4, sessionsPerAgent = 5, runsPerSession = 40, clean = false, camelCaseShare = 0.05, shuffleWindow = 50 } = {}) {
+  const random = prng(seed);
+  const pick = (xs) => xs[Math.floor(random() * xs.length)];
+  let id = 0;
+  const buffer = [];
+  const flush = function* (all) {
+    // Rows leave in an order only roughly by time, as a table's heap order is.
+    while (buffer.length > (all ? 0 : shuffleWindow)) yield buffer.splice(Math.floor(random() * buffer.length), 1)[0];
+  };
+  const start = Date.UTC(2026, 4, 1);
+  for (let c = 0; c < companies; c++) {
+    for (let a = 0; a < agentsPerCompany; a++) {
+      for (let s = 0; s < sessionsPerAgent; s++) {
+        const company = `company-${c}`;
+        // Agent and session ids repeat across companies on purpose: keys are per company.
+        const agent = `agent-${a}`;
+        const session = random() < 0.05 ? null : `sess-${a}-${s}${random() < 0.02 ? " " : ""}`;
+        let t = start + Math.floor(random() * 48 * HOUR);
+        let deadLeft = 0;
+        for (let r = 0; r < runsPerSession; r++) {
+          t += Math.floor(random() * HOUR);
+          if (deadLeft === 0 && random() < 0.06) deadLeft = 1 + Math.floor(random() * 9);
+          const dead = deadLeft > 0;
+          if (dead) deadLeft--;
+          const tokens = dead ? 0 : Math.floor(random() * 200_000);
+          const usage = {
+            provider: "anthropic",
+            model: "claude-sonnet-4",
+            persistedSessionId: dead && random() < 0.03 ? "other" : session,
+            sessionReused: dead ? random() > 0.02 : random() > 0.5,
+            freshSession: false,
+            inputTokens: tokens,
+            rawInputTokens: tokens,
+            cachedInputTokens: dead ? 0 : 1200,
+            rawCachedInputTokens: dead ? 0 : 1200,
+            outputTokens: dead ? 0 : 900,
+            rawOutputTokens: dead ? 0 : 900,
+            costUsd: tokens * 3e-6,
+          };
+          const row = {
+            id: uuid(++id),
+            company_id: company,
+            agent_id: agent,
+            invocation_source: "timer",
+            status: dead ? "failed" : "succeeded",
+            session_id_before: session,
+            session_id_after: session,
+            created_at: pgTime(t, Math.floor(random() * 1000)),
+            started_at: pgTime(t + 50, 0),
+            finished_at: pgTime(t + 90_000, 0),
+            liveness_state: dead ? "failed" : pick(["advanced", "completed", "plan_only"]),
+            usage_json: random() < 0.01 ? null : usage,
+            result_json: dead ? null : { summary: "Worked on the task and opened a pull request with the change.", result: "ok", costUsd: usage.costUsd },
+            error: dead ? "adapter exited with code 1: could not resume session" : null,
+            context_snapshot: { issueId: `PAP-${c}${a}${s}`, wakeReason: "heartbeat_timer" },
+          };
+          let line;
+          if (random() < camelCaseShare) {
+            line = JSON.stringify({ id: row.id, companyId: company, agentId: agent, sessionIdAfter: session, createdAt: row.created_at, livenessState: row.liveness_state, usageJson: row.usage_json });
+          } else line = JSON.stringify(row);
+          if (!clean) {
+            const x = random();
+            if (x < 0.004) line = line.slice(0, Math.floor(line.length / 2));
+            else if (x < 0.006) line = JSON.stringify({ ...row, company_id: 42 });
+            else if (x < 0.008) line = JSON.stringify({ ...row, created_at: "yesterday" });
+            else if (x < 0.009) line = JSON.stringify({ ...row, session_id_after: 7 });
+            else if (x < 0.010) line = "[1,2,3]";
+            else if (x < 0.011) line = "";
+          }
+          buffer.push(line);
+          yield* flush(false);
+        }
+      }
+    }
+  }
+  yield* flush(true);
+}
