@@ -134,6 +134,8 @@ describe("paperclip-session-audit (CLI)", () => {
   it("prints the report as JSON with --json, filtered by --company and --since, and reads stdin from -", () => {
     const input = [...historyLines({ seed: 21 })].join("\n");
     const out = execFileSync(process.execPath, [cli, "-", "--json", "--company", "company-2", "--since", "2026-05-02T00:00:00Z"], { encoding: "utf8", input });
+    const gzipped = execFileSync(process.execPath, [cli, "-", "--json", "--company", "company-2", "--since", "2026-05-02T00:00:00Z"], { encoding: "utf8", input: gzipSync(input) });
+    expect(comparable(JSON.parse(gzipped)).sessions).toEqual(comparable(JSON.parse(out)).sessions);
     const r = JSON.parse(out);
     expect(r.companies.map((c: { companyId: string }) => c.companyId)).toEqual(["company-2"]);
     const js = jsReport(input.split("\n"), { companyId: "company-2", sinceMs: Date.parse("2026-05-02T00:00:00Z") });

@@ -268,39 +268,51 @@ fn audit_reader(mut reader: impl Read, mut auditor: Auditor, mut progress: Progr
 fn audit_path(path: &str, auditor: Auditor, progress: bool) -> std::io::Result<AuditReport> {
     let started = Instant::now();
     if path == "-" {
-        let p = Progress {
-            enabled: progress,
-            total: None,
-            started,
-            last_drawn: None,
-        };
-        return audit_reader(std::io::stdin().lock(), auditor, p);
-    }
-    let mut file = std::fs::File::open(path)?;
-    let mut magic = [0u8; 2];
-    let gzip = file.read(&mut magic)? == 2 && magic == [0x1f, 0x8b];
-    let file = std::fs::File::open(path)?;
-    if gzip {
-        let p = Progress {
-            enabled: progress,
-            total: None,
-            started,
-            last_drawn: None,
-        };
-        audit_reader(
-            flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file)),
+        return audit_maybe_gzip(
+            std::io::BufReader::with_capacity(1 << 20, std::io::stdin().lock()),
+            None,
             auditor,
-            p,
-        )
+            progress,
+            started,
+        );
+    }
+    let file = std::fs::File::open(path)?;
+    let total = file.metadata().ok().map(|m| m.len());
+    audit_maybe_gzip(
+        std::io::BufReader::with_capacity(1 << 20, file),
+        total,
+        auditor,
+        progress,
+        started,
+    )
+}
+
+/// Reads NDJSON, or gzip-compressed NDJSON (told by its first two bytes), from `reader`.
+fn audit_maybe_gzip(
+    mut reader: impl std::io::BufRead,
+    total: Option<u64>,
+    auditor: Auditor,
+    progress: bool,
+    started: Instant,
+) -> std::io::Result<AuditReport> {
+    let gzip = reader.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    if gzip {
+        // The bar then counts uncompressed bytes, whose total is unknown.
+        let p = Progress {
+            enabled: progress,
+            total: None,
+            started,
+            last_drawn: None,
+        };
+        audit_reader(flate2::bufread::MultiGzDecoder::new(reader), auditor, p)
     } else {
-        let total = file.metadata().ok().map(|m| m.len());
         let p = Progress {
             enabled: progress,
             total,
             started,
             last_drawn: None,
         };
-        audit_reader(file, auditor, p)
+        audit_reader(reader, auditor, p)
     }
 }
 

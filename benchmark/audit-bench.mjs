@@ -1,0 +1,70 @@
+// `npm run bench:audit`: generates a realistic heartbeat_runs history of at least 1 GB (once;
+// kept in benchmark/data/, not committed), then audits it natively and with the plain
+// JavaScript implementation (readline + JSON.parse), in one run, and compares throughput.
+import { createWriteStream, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { auditFileJs } from "./audit-js.mjs";
+import { historyLines } from "./history.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const core = createRequire(import.meta.url)("../index.js");
+const targetMb = Number(process.argv.find((a) => a.startsWith("--size-mb="))?.slice(10) ?? 1024);
+const dataDir = path.join(here, "data");
+const file = path.join(dataDir, `history-${targetMb}mb.ndjson`);
+
+async function generate() {
+  mkdirSync(dataDir, { recursive: true });
+  const out = createWriteStream(file);
+  let bytes = 0;
+  let seed = 1;
+  console.log(`generating ${targetMb} MB of history into ${path.relative(process.cwd(), file)} …`);
+  while (bytes < targetMb * 1e6) {
+    // 40 companies × 25 agents × 8 sessions × 60 runs per seed (~2.7M rows a GB).
+    let chunk = "";
+    for (const line of historyLines({ seed: seed++, companies: 40, agentsPerCompany: 25, sessionsPerAgent: 8, runsPerSession: 60 })) {
+      chunk += line + "\n";
+      if (chunk.length > 1 << 20) {
+        bytes += Buffer.byteLength(chunk);
+        if (!out.write(chunk)) await new Promise((r) => out.once("drain", r));
+        chunk = "";
+      }
+    }
+    bytes += Buffer.byteLength(chunk);
+    out.write(chunk);
+  }
+  await new Promise((r) => out.end(r));
+}
+
+if (!existsSync(file) || statSync(file).size < targetMb * 1e6) await generate();
+const size = statSync(file).size;
+const mb = size / 1e6;
+console.log(`history: ${mb.toFixed(0)} MB\n`);
+
+function measure(name, run) {
+  return async () => {
+    globalThis.gc?.();
+    const rssBefore = process.memoryUsage().rss;
+    const started = performance.now();
+    const report = await run();
+    const seconds = (performance.now() - started) / 1000;
+    const rows = report.lines;
+    const r = { name, seconds: +seconds.toFixed(2), mbPerSecond: +(mb / seconds).toFixed(1), rowsPerSecond: Math.round(rows / seconds), rssGrowthMb: +((process.memoryUsage().rss - rssBefore) / 2 ** 20).toFixed(0), report };
+    console.log(`${name.padEnd(40)} ${r.seconds.toFixed(2).padStart(7)} s  ${r.mbPerSecond.toFixed(1).padStart(7)} MB/s  ${r.rowsPerSecond.toLocaleString("en-US").padStart(11)} rows/s  RSS +${r.rssGrowthMb} MiB`);
+    return r;
+  };
+}
+
+const native = await measure("native auditDeadSessions (all cores)", () => core.auditDeadSessions(file))();
+const native1 = await measure("native auditDeadSessions (1 thread)", () => core.auditDeadSessions(file, { threads: 1 }))();
+const js = await measure("JavaScript (readline + JSON.parse)", () => auditFileJs(file))();
+
+const same = JSON.stringify(native.report.sessions) === JSON.stringify(js.report.sessions) && JSON.stringify(native.report.whatIf) === JSON.stringify(js.report.whatIf);
+const ratio = native.mbPerSecond / js.mbPerSecond;
+console.log(`\nsame report: ${same}`);
+console.log(`native ÷ JavaScript throughput: ${ratio.toFixed(1)}× (target ≥ 5×: ${ratio >= 5 ? "met" : "MISS"})`);
+console.log(`rows: ${native.report.lines.toLocaleString("en-US")}, sessions: ${native.report.totals.sessions.toLocaleString("en-US")}, dead now: ${native.report.totals.sessionsDeadNow}`);
+const strip = ({ report, ...rest }) => rest;
+writeFileSync(path.join(here, "audit-results.json"), JSON.stringify({ bytes: size, native: strip(native), nativeOneThread: strip(native1), javascript: strip(js), ratio, sameReport: same }, null, 2));
+if (!same) process.exit(1);
