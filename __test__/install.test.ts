@@ -44,8 +44,14 @@ beforeAll(() => {
 
 describe("installed from the packed tarballs", () => {
   it("ships the loader, both entries and the types, and no binary or source", () => {
-    expect(packed.main.files.sort()).toEqual(["LICENSE", "README.md", "index.d.mts", "index.d.ts", "index.js", "index.mjs", "loader.cjs", "package.json"]);
+    expect(packed.main.files.sort()).toEqual(["LICENSE", "README.md", "bin/paperclip-session-audit.mjs", "index.d.mts", "index.d.ts", "index.js", "index.mjs", "loader.cjs", "package.json"]);
     expect(packed.platform.files.sort()).toEqual([`session-compaction.${packed.platformName}.node`, "package.json"].sort());
+  });
+
+  it("runs the audit CLI through npx, from the installed package", () => {
+    writeFileSync(path.join(installed, "runs.ndjson"), '{"company_id":"c","agent_id":"a","session_id_after":"s","created_at":"2026-06-06T12:00:00+00:00","liveness_state":"failed","usage_json":{"persistedSessionId":"s","sessionReused":true}}\n');
+    const out = sh("npx", ["--no-install", "paperclip-session-audit", "runs.ndjson", "--json"], installed);
+    expect(JSON.parse(out).totals).toMatchObject({ sessions: 1, runs: 1, deadRuns: 1 });
   });
 
   it("works with require", () => {
