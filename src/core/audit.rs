@@ -381,6 +381,35 @@ impl<'de> de::Deserialize<'de> for Scalar<'de> {
     }
 }
 
+/// The visitor methods for every JSON value but an object: each reads as the type's default
+/// (for a record, "not a record"), consuming arrays whole.
+macro_rules! not_an_object {
+    ($value:ty) => {
+        fn visit_bool<E>(self, _: bool) -> Result<$value, E> {
+            Ok(Default::default())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<$value, E> {
+            Ok(Default::default())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<$value, E> {
+            Ok(Default::default())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<$value, E> {
+            Ok(Default::default())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<$value, E> {
+            Ok(Default::default())
+        }
+        fn visit_unit<E>(self) -> Result<$value, E> {
+            Ok(Default::default())
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<$value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Default::default())
+        }
+    };
+}
+
 /// What a usage record says for the breaker; `record` is false when it is not an object.
 #[derive(Debug, Default)]
 struct Usage<'a> {
@@ -431,28 +460,7 @@ impl<'de> Visitor<'de> for UsageVisitor {
         }
         Ok(usage)
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Usage<'de>, E> {
-        Ok(Usage::default())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Usage<'de>, E> {
-        Ok(Usage::default())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Usage<'de>, E> {
-        Ok(Usage::default())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Usage<'de>, E> {
-        Ok(Usage::default())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Usage<'de>, E> {
-        Ok(Usage::default())
-    }
-    fn visit_unit<E>(self) -> Result<Usage<'de>, E> {
-        Ok(Usage::default())
-    }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Usage<'de>, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Usage::default())
-    }
+    not_an_object!(Usage<'de>);
 }
 
 struct UsageSeed;
@@ -503,28 +511,7 @@ impl<'de> Visitor<'de> for RowVisitor {
         }
         Ok(row)
     }
-    fn visit_bool<E>(self, _: bool) -> Result<RowFields<'de>, E> {
-        Ok(RowFields::default())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<RowFields<'de>, E> {
-        Ok(RowFields::default())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<RowFields<'de>, E> {
-        Ok(RowFields::default())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<RowFields<'de>, E> {
-        Ok(RowFields::default())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<RowFields<'de>, E> {
-        Ok(RowFields::default())
-    }
-    fn visit_unit<E>(self) -> Result<RowFields<'de>, E> {
-        Ok(RowFields::default())
-    }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<RowFields<'de>, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(RowFields::default())
-    }
+    not_an_object!(RowFields<'de>);
 }
 
 fn is_non_blank(s: &str) -> bool {
