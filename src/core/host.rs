@@ -186,12 +186,6 @@ impl Kind {
     pub fn is_record(self) -> bool {
         matches!(self, Kind::Object | Kind::Date(_))
     }
-    pub fn finite_number(self) -> Option<f64> {
-        match self {
-            Kind::Number(n) if n.is_finite() => Some(n),
-            _ => None,
-        }
-    }
 }
 
 /// Why a call did not return an answer.
