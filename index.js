@@ -51,7 +51,7 @@ try {
 
 /** `since` as epoch milliseconds: a Date, an ISO string (as Date.parse reads it), or a number. */
 function auditOptions(options = {}) {
-  const { companyId, since, progress, threads } = options ?? {};
+  const { companyId, since, progress, threads, ordered } = options ?? {};
   let sinceMs;
   if (since instanceof Date) sinceMs = since.getTime();
   else if (typeof since === "string") sinceMs = Date.parse(since);
@@ -59,7 +59,7 @@ function auditOptions(options = {}) {
   else if (since !== undefined && since !== null) throw new TypeError("since must be a Date, a string or a number");
   if (sinceMs !== undefined && Number.isNaN(sinceMs)) throw new TypeError(`since is not a valid time: ${String(since)}`);
   if (companyId !== undefined && companyId !== null && typeof companyId !== "string") throw new TypeError("companyId must be a string");
-  return { companyId: companyId ?? undefined, sinceMs, progress: Boolean(progress), threads };
+  return { companyId: companyId ?? undefined, sinceMs, progress: Boolean(progress), threads, ordered: Boolean(ordered) };
 }
 
 /** Audits a heartbeat_runs history (NDJSON): a file path (gzip detected, "-" for stdin) or a Buffer. */
@@ -90,7 +90,8 @@ class DeadSessionAuditor {
  */
 async function auditDeadSessionsFromDatabase(db, options = {}) {
   const pageSize = options.pageSize ?? 10_000;
-  const auditor = new DeadSessionAuditor(options);
+  // The pages come ordered by created_at: the audit keeps per-session state only.
+  const auditor = new DeadSessionAuditor({ ...options, ordered: true });
   const { sinceMs, companyId } = auditOptions(options);
   const since = sinceMs === undefined ? null : new Date(sinceMs).toISOString();
   let after = null;

@@ -50,6 +50,17 @@ describe("auditDeadSessions", () => {
     });
   }
 
+  it("folds ordered input at once (no per-run memory) with the same report, and skips rows out of order", () => {
+    const lines: string[] = [...historyLines({ seed: 13, clean: true })];
+    const sorted = [...lines].map((l) => [Date.parse(JSON.parse(l).created_at ?? JSON.parse(l).createdAt), l] as const).sort((a, b) => a[0] - b[0]).map(([, l]) => l);
+    const ordered = native.auditDeadSessions(Buffer.from(sorted.join("\n")), { ordered: true });
+    expect(comparable(ordered)).toEqual(comparable(native.auditDeadSessions(Buffer.from(lines.join("\n")))));
+    const shuffled = native.auditDeadSessions(Buffer.from(lines.join("\n")), { ordered: true });
+    expect(shuffled.rowsSkipped).toBeGreaterThan(0);
+    expect(shuffled.skippedByReason.map((r) => r.reason)).toEqual(["out of created_at order (ordered input)"]);
+    expect(shuffled.rowsUsed + shuffled.rowsSkipped).toBe(ordered.rowsUsed);
+  });
+
   it("filters by company and time like the JavaScript audit", () => {
     const lines: string[] = [...historyLines({ seed: 9 })];
     const since = Date.UTC(2026, 4, 2, 12);

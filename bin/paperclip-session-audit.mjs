@@ -7,6 +7,7 @@
 //   paperclip-session-audit --database URL        Postgres (or DATABASE_URL), read in pages
 //   paperclip-session-audit --pglite DIR          a PGlite data directory, read in pages
 //   options: --json  --company ID  --since TIME  --no-progress
+//            --ordered (rows ordered by created_at: memory bounded by the number of sessions)
 import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
 
@@ -21,11 +22,12 @@ const { values, positionals } = parseArgs({
     database: { type: "string" },
     pglite: { type: "string" },
     "no-progress": { type: "boolean", default: false },
+    ordered: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 
-const usage = `usage: paperclip-session-audit <file.ndjson[.gz] | -> [--json] [--company ID] [--since TIME]
+const usage = `usage: paperclip-session-audit <file.ndjson[.gz] | -> [--json] [--company ID] [--since TIME] [--ordered]
        paperclip-session-audit --database postgres://… | --pglite DIR [--json] [--company ID] [--since TIME]
 Input rows are heartbeat_runs rows as JSON, one per line:
   psql -c "COPY (SELECT row_to_json(r) FROM heartbeat_runs r) TO STDOUT" > runs.ndjson`;
@@ -39,6 +41,7 @@ const options = {
   companyId: values.company,
   since: values.since,
   progress: !values.json && !values["no-progress"] && process.stderr.isTTY === true,
+  ordered: values.ordered,
 };
 
 async function fromDatabase() {

@@ -22,6 +22,8 @@ pub struct AuditNativeOptions {
     pub progress: Option<bool>,
     /// Parsing threads (default: one per core).
     pub threads: Option<u32>,
+    /// Rows come ordered by created_at: fold them at once, keep nothing per run.
+    pub ordered: Option<bool>,
 }
 
 #[napi(object)]
@@ -105,6 +107,7 @@ fn core_options(o: Option<AuditNativeOptions>) -> (AuditOptions, bool) {
         since_ms: None,
         progress: None,
         threads: None,
+        ordered: None,
     });
     let progress = o.progress.unwrap_or(false);
     (
@@ -112,6 +115,7 @@ fn core_options(o: Option<AuditNativeOptions>) -> (AuditOptions, bool) {
             company_id: o.company_id,
             since_ms: o.since_ms,
             threads: o.threads.unwrap_or(0) as usize,
+            ordered: o.ordered.unwrap_or(false),
         },
         progress,
     )

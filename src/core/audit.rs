@@ -27,6 +27,11 @@ pub struct AuditOptions {
     pub since_ms: Option<f64>,
     /// Parsing threads; 0 means one per core.
     pub threads: usize,
+    /// The rows come ordered by `created_at` (as `auditDeadSessionsFromDatabase` reads them, or
+    /// a `COPY … ORDER BY created_at`): each run is folded into its session's streaks at once
+    /// and nothing is kept per run, so memory is bounded by the number of sessions. A row
+    /// older than its session's previous one is then skipped, as out of order.
+    pub ordered: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -104,12 +109,49 @@ pub struct AuditReport {
     pub what_if: Vec<WhatIf>,
 }
 
-/// One session's runs: its key, and each run as (created_at << 1 | dead), in arrival order.
+/// One session: its key, and its runs, either kept as (created_at << 1 | dead) in arrival order
+/// to be sorted at the end, or (ordered input) already folded.
 struct SessionRuns {
     company_id: Box<str>,
     agent_id: Box<str>,
     session_id: Box<str>,
     runs: Vec<i64>,
+    fold: Fold,
+}
+
+/// A session's streaks, folded run by run in time order.
+#[derive(Default)]
+struct Fold {
+    runs: u64,
+    dead_runs: u64,
+    longest: u64,
+    current: u64,
+    first: Option<i64>,
+    last: Option<i64>,
+}
+
+impl Fold {
+    fn push(&mut self, at: i64, dead: bool, what_if: &mut [WhatIf]) {
+        self.runs += 1;
+        self.first.get_or_insert(at);
+        self.last = Some(at);
+        if dead {
+            self.dead_runs += 1;
+            self.current += 1;
+            self.longest = self.longest.max(self.current);
+        } else {
+            close_streak(self.current, what_if);
+            self.current = 0;
+        }
+    }
+}
+
+/// A dead streak of `length` ends: each threshold it reaches rotates once and saves the rest.
+fn close_streak(length: u64, what_if: &mut [WhatIf]) {
+    for w in what_if.iter_mut().filter(|w| length >= w.threshold) {
+        w.rotations += 1;
+        w.dead_runs_saved += length - w.threshold;
+    }
 }
 
 /// A streaming audit: push NDJSON bytes in any chunking, then finish.
@@ -120,6 +162,7 @@ pub struct Auditor {
     pending: Vec<u8>,
     key: String,
     report: AuditReport,
+    what_if: Vec<WhatIf>,
 }
 
 /// A row as the audit needs it.
@@ -135,6 +178,12 @@ type Parsed<'a> = Result<Option<Row<'a>>, (&'static str, String)>;
 
 impl Auditor {
     pub fn new(options: AuditOptions) -> Auditor {
+        let what_if = (1..=WHAT_IF_THRESHOLDS as u64)
+            .map(|threshold| WhatIf {
+                threshold,
+                ..WhatIf::default()
+            })
+            .collect();
         Auditor {
             options,
             index: HashMap::new(),
@@ -142,6 +191,7 @@ impl Auditor {
             pending: Vec::new(),
             key: String::new(),
             report: AuditReport::default(),
+            what_if,
         }
     }
 
@@ -170,7 +220,7 @@ impl Auditor {
             self.consume(&last);
         }
         let mut report = std::mem::take(&mut self.report);
-        summarize(&mut self.sessions, &mut report);
+        summarize(&mut self.sessions, self.what_if, &mut report);
         report
     }
 
@@ -200,18 +250,19 @@ impl Auditor {
         self.report.lines = line;
     }
 
+    fn skip(&mut self, line: u64, reason: &'static str, detail: String) {
+        self.report.rows_skipped += 1;
+        *self.report.skipped_by_reason.entry(reason).or_insert(0) += 1;
+        if self.report.first_errors.len() < FIRST_ERRORS {
+            self.report.first_errors.push(RowError { line, reason, detail });
+        }
+    }
+
     fn apply(&mut self, line: u64, parsed: Parsed) {
         let row = match parsed {
             Ok(Some(row)) => row,
             Ok(None) => return, // a blank line
-            Err((reason, detail)) => {
-                self.report.rows_skipped += 1;
-                *self.report.skipped_by_reason.entry(reason).or_insert(0) += 1;
-                if self.report.first_errors.len() < FIRST_ERRORS {
-                    self.report.first_errors.push(RowError { line, reason, detail });
-                }
-                return;
-            }
+            Err((reason, detail)) => return self.skip(line, reason, detail),
         };
         let filtered_company = self.options.company_id.as_deref().is_some_and(|c| c != row.company_id);
         let filtered_time = self.options.since_ms.is_some_and(|since| row.created_at < since);
@@ -223,7 +274,6 @@ impl Auditor {
             self.report.rows_without_session += 1;
             return;
         };
-        self.report.rows_used += 1;
         self.key.clear();
         for part in [&*row.company_id, &*row.agent_id, &*session_id] {
             self.key.push_str(part);
@@ -238,15 +288,25 @@ impl Auditor {
                     agent_id: row.agent_id.into(),
                     session_id: session_id.into(),
                     runs: Vec::new(),
+                    fold: Fold::default(),
                 });
                 self.index.insert(self.key.as_str().into(), slot);
                 slot
             }
         };
-        if let Some(session) = self.sessions.get_mut(slot) {
-            // Times are whole milliseconds within ±8.64e15 (TimeClip), so this is exact.
-            session.runs.push(((row.created_at as i64) << 1) | i64::from(row.dead));
+        let Some(session) = self.sessions.get_mut(slot) else {
+            return;
+        };
+        // Times are whole milliseconds within ±8.64e15 (TimeClip), so this is exact.
+        let at = row.created_at as i64;
+        if !self.options.ordered {
+            session.runs.push((at << 1) | i64::from(row.dead));
+        } else if session.fold.last.is_some_and(|last| at < last) {
+            return self.skip(line, "out of created_at order (ordered input)", format!("{at} ms"));
+        } else {
+            session.fold.push(at, row.dead, &mut self.what_if);
         }
+        self.report.rows_used += 1;
     }
 }
 
@@ -574,51 +634,28 @@ fn token_count(pair: &[Scalar]) -> f64 {
 }
 
 /// Orders each session's runs by time and computes streaks, totals and the what-if table.
-fn summarize(sessions: &mut [SessionRuns], report: &mut AuditReport) {
-    let mut what_if: Vec<WhatIf> = (1..=WHAT_IF_THRESHOLDS as u64)
-        .map(|threshold| WhatIf {
-            threshold,
-            ..WhatIf::default()
-        })
-        .collect();
+fn summarize(sessions: &mut [SessionRuns], mut what_if: Vec<WhatIf>, report: &mut AuditReport) {
     let mut agents: BTreeMap<(&str, &str), Totals> = BTreeMap::new();
     let mut session_reports = Vec::with_capacity(sessions.len());
     for s in sessions.iter_mut() {
-        // Stable: runs with the same time keep their order in the input.
+        // Kept runs (unordered input): stable by time, so equal times keep the input's order.
         s.runs.sort_by_key(|packed| packed >> 1);
-        let mut dead_runs = 0;
-        let mut longest = 0;
-        let mut current = 0;
-        let mut close_streak = |length: u64| {
-            for w in what_if.iter_mut().filter(|w| length >= w.threshold) {
-                w.rotations += 1;
-                w.dead_runs_saved += length - w.threshold;
-            }
-        };
+        let mut fold = std::mem::take(&mut s.fold);
         for &packed in &s.runs {
-            if packed & 1 == 1 {
-                dead_runs += 1;
-                current += 1;
-                longest = longest.max(current);
-            } else {
-                close_streak(current);
-                current = 0;
-            }
+            fold.push(packed >> 1, packed & 1 == 1, &mut what_if);
         }
-        close_streak(current);
-        let first = s.runs.first().map_or(f64::NAN, |p| (p >> 1) as f64);
-        let last = s.runs.last().map_or(f64::NAN, |p| (p >> 1) as f64);
+        close_streak(fold.current, &mut what_if);
         let r = SessionReport {
             company_id: s.company_id.to_string(),
             agent_id: s.agent_id.to_string(),
             session_id: s.session_id.to_string(),
-            runs: s.runs.len() as u64,
-            dead_runs,
-            longest_dead_streak: longest,
-            current_dead_streak: current,
-            dead_now: current >= DEAD_NOW_STREAK,
-            first_run_at: first,
-            last_run_at: last,
+            runs: fold.runs,
+            dead_runs: fold.dead_runs,
+            longest_dead_streak: fold.longest,
+            current_dead_streak: fold.current,
+            dead_now: fold.current >= DEAD_NOW_STREAK,
+            first_run_at: fold.first.map_or(f64::NAN, |t| t as f64),
+            last_run_at: fold.last.map_or(f64::NAN, |t| t as f64),
         };
         let totals = agents.entry((&s.company_id, &s.agent_id)).or_default();
         add(totals, &r);
