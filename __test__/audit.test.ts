@@ -131,10 +131,46 @@ describe("auditDeadSessions", () => {
   });
 });
 
+describe("audit arguments", () => {
+  it("refuses what is not a path or bytes, and times it cannot read", () => {
+    expect(() => native.auditDeadSessions(42 as never)).toThrow(TypeError);
+    expect(() => native.auditDeadSessions(Buffer.from(""), { since: "not a time" })).toThrow(/since is not a valid time/);
+    expect(() => native.auditDeadSessions(Buffer.from(""), { companyId: 7 as never })).toThrow(/companyId must be a string/);
+    expect(() => native.auditDeadSessions(path.join(dir, "missing.ndjson"))).toThrow(/missing\.ndjson/);
+    const auditor = new native.DeadSessionAuditor();
+    auditor.finish();
+    expect(() => auditor.push("{}")).toThrow(/push after finish/);
+  });
+
+  it("answers an empty report for empty input", () => {
+    const r = native.auditDeadSessions(Buffer.alloc(0));
+    expect(r).toMatchObject({ lines: 0, rowsUsed: 0, rowsSkipped: 0, sessions: [], companies: [] });
+    expect(r.whatIf).toHaveLength(10);
+  });
+});
+
 describe("paperclip-session-audit (CLI)", () => {
   const cli = path.join(__dirname, "..", "bin", "paperclip-session-audit.mjs");
   const file = path.join(dir, "cli.ndjson");
   writeFileSync(file, [...historyLines({ seed: 21 })].join("\n"));
+
+  it("reads a PGlite database in pages with --pglite", { timeout: 60_000 }, async () => {
+    const { PGlite } = await import("@electric-sql/pglite");
+    const dataDir = path.join(dir, "pgdata");
+    const db = new PGlite(dataDir);
+    await db.exec(`create table heartbeat_runs (id text primary key, company_id text, agent_id text, session_id_after text, created_at timestamptz, liveness_state text, usage_json jsonb)`);
+    const lines: string[] = [...historyLines({ seed: 41, clean: true, camelCaseShare: 0, companies: 1, agentsPerCompany: 2 })];
+    for (const l of lines) {
+      const r = JSON.parse(l);
+      await db.query(`insert into heartbeat_runs values ($1, $2, $3, $4, $5, $6, $7)`, [r.id, r.company_id, r.agent_id, r.session_id_after, r.created_at, r.liveness_state, r.usage_json === null ? null : JSON.stringify(r.usage_json)]);
+    }
+    await db.close();
+    const out = execFileSync(process.execPath, [cli, "--pglite", dataDir, "--json"], { encoding: "utf8" });
+    const fromDb = JSON.parse(out);
+    const fromLines = native.auditDeadSessions(Buffer.from(lines.join("\n")));
+    expect(fromDb.sessions).toEqual(fromLines.sessions);
+    expect(fromDb.whatIf).toEqual(fromLines.whatIf);
+  });
 
   it("prints readable tables", () => {
     const out = execFileSync(process.execPath, [cli, file], { encoding: "utf8" });
