@@ -2,6 +2,7 @@
 // its own, and prints whether they agree. A crash of this process is the parent's failure.
 import { createRequire } from "node:module";
 import * as reference from "../reference";
+import { same } from "../same";
 import { cases } from "./cases";
 
 const native = createRequire(__filename)("../../index.js");
@@ -16,13 +17,6 @@ const answer = (impl: never): Answer => {
   } catch (error) {
     return { ok: false, error };
   }
-};
-const same = (a: unknown, b: unknown): boolean => {
-  if (typeof a === "number" && typeof b === "number") return Object.is(a, b);
-  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return a === b;
-  const ka = Object.keys(a).sort();
-  const kb = Object.keys(b).sort();
-  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && same((a as never)[k], (b as never)[k]));
 };
 const describe = (a: Answer) =>
   a.ok ? { value: JSON.stringify(a.value)?.slice(0, 300) } : { threw: a.error instanceof Error ? `${a.error.constructor.name}: ${a.error.message}` : JSON.stringify(a.error) };

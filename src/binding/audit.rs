@@ -300,22 +300,16 @@ fn audit_maybe_gzip(
     started: Instant,
 ) -> std::io::Result<AuditReport> {
     let gzip = reader.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    // Gzip: the bar counts uncompressed bytes, whose total is unknown.
+    let p = Progress {
+        enabled: progress,
+        total: if gzip { None } else { total },
+        started,
+        last_drawn: None,
+    };
     if gzip {
-        // The bar then counts uncompressed bytes, whose total is unknown.
-        let p = Progress {
-            enabled: progress,
-            total: None,
-            started,
-            last_drawn: None,
-        };
         audit_reader(flate2::bufread::MultiGzDecoder::new(reader), auditor, p)
     } else {
-        let p = Progress {
-            enabled: progress,
-            total,
-            started,
-            last_drawn: None,
-        };
         audit_reader(reader, auditor, p)
     }
 }

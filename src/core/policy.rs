@@ -276,9 +276,7 @@ pub fn read_given_policy<H: Host>(host: &mut H, value: H::Value, path: &str) -> 
     };
     Ok(Policy {
         enabled,
-        max_session_runs: given_limit(host, value, Key::MaxSessionRuns, path)?,
-        max_raw_input_tokens: given_limit(host, value, Key::MaxRawInputTokens, path)?,
-        max_session_age_hours: given_limit(host, value, Key::MaxSessionAgeHours, path)?,
+        ..read_given_limits(host, value, path)?
     })
 }
 
