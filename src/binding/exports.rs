@@ -3,7 +3,7 @@
 
 use std::ffi::CStr;
 
-use super::node_api::{export, export_hidden, Js, NativeFunction, Reader, Value};
+use super::node_api::{export, export_hidden, property_keys, set_hidden, Js, NativeFunction, Reader, Value};
 use crate::core::breaker::{self, BreakerDecision, DEAD_REUSED_SESSION_FAILURE_THRESHOLD};
 use crate::core::evaluation::{self, Decision};
 use crate::core::host::{Key, Outcome};
@@ -21,7 +21,8 @@ pub fn register(js: Js, exports: Value) -> Outcome<()> {
     export::<ParseSessionCompactionPolicy>(js, exports)?;
     export::<HasSessionCompactionThresholds>(js, exports)?;
     export::<PlanSessionCompaction>(js, exports)?;
-    export_hidden::<EmptyCall>(js, exports)
+    export_hidden::<EmptyCall>(js, exports)?;
+    set_hidden(js, exports, c"__propertyKeys", property_keys(js)?)
 }
 
 /// A native call that does nothing: the benchmark's floor (the cost of crossing alone).
@@ -29,8 +30,9 @@ struct EmptyCall;
 impl NativeFunction for EmptyCall {
     const NAME: &'static CStr = c"__emptyCall";
     const ARGC: usize = 0;
-    fn call(js: Js, _args: &[Value]) -> Outcome<Value> {
-        js.undefined()
+    const KEYED: bool = false;
+    fn call(r: &mut Reader, _args: &[Value]) -> Outcome<Value> {
+        r.js().undefined()
     }
 }
 
@@ -44,10 +46,9 @@ struct DetectDeadReusedSessionCircuitBreaker;
 impl NativeFunction for DetectDeadReusedSessionCircuitBreaker {
     const NAME: &'static CStr = c"detectDeadReusedSessionCircuitBreaker";
     const ARGC: usize = 1;
-    fn call(js: Js, args: &[Value]) -> Outcome<Value> {
-        let mut r = Reader::new(js);
-        let decision = breaker::detect_input(&mut r, first(args)?)?;
-        breaker_answer(&mut r, decision)
+    fn call(r: &mut Reader, args: &[Value]) -> Outcome<Value> {
+        let decision = breaker::detect_input(r, first(args)?)?;
+        breaker_answer(r, decision)
     }
 }
 
@@ -55,10 +56,9 @@ struct EvaluateSessionCompaction;
 impl NativeFunction for EvaluateSessionCompaction {
     const NAME: &'static CStr = c"evaluateSessionCompaction";
     const ARGC: usize = 1;
-    fn call(js: Js, args: &[Value]) -> Outcome<Value> {
-        let mut r = Reader::new(js);
-        let decision = evaluation::evaluate(&mut r, first(args)?)?;
-        decision_answer(&mut r, decision)
+    fn call(r: &mut Reader, args: &[Value]) -> Outcome<Value> {
+        let decision = evaluation::evaluate(r, first(args)?)?;
+        decision_answer(r, decision)
     }
 }
 
@@ -66,14 +66,13 @@ struct ResolveSessionCompactionPolicy;
 impl NativeFunction for ResolveSessionCompactionPolicy {
     const NAME: &'static CStr = c"resolveSessionCompactionPolicy";
     const ARGC: usize = 2;
-    fn call(js: Js, args: &[Value]) -> Outcome<Value> {
+    fn call(r: &mut Reader, args: &[Value]) -> Outcome<Value> {
         let (adapter_type, runtime_config) = match args {
-            [a, r, ..] => (*a, *r),
+            [a, c, ..] => (*a, *c),
             _ => return Err(crate::core::host::Failure::Type("missing argument".to_owned())),
         };
-        let mut r = Reader::new(js);
-        let resolution = policy::resolve(&mut r, adapter_type, runtime_config, "")?;
-        resolution_answer(&mut r, &resolution)
+        let resolution = policy::resolve(r, adapter_type, runtime_config, "")?;
+        resolution_answer(r, &resolution)
     }
 }
 
@@ -81,10 +80,9 @@ struct ParseSessionCompactionPolicy;
 impl NativeFunction for ParseSessionCompactionPolicy {
     const NAME: &'static CStr = c"parseSessionCompactionPolicy";
     const ARGC: usize = 1;
-    fn call(js: Js, args: &[Value]) -> Outcome<Value> {
-        let mut r = Reader::new(js);
-        let p = policy::agent_policy(&mut r, first(args)?, "agent")?;
-        policy_object(&mut r, &p)
+    fn call(r: &mut Reader, args: &[Value]) -> Outcome<Value> {
+        let p = policy::agent_policy(r, first(args)?, "agent")?;
+        policy_object(r, &p)
     }
 }
 
@@ -92,9 +90,9 @@ struct HasSessionCompactionThresholds;
 impl NativeFunction for HasSessionCompactionThresholds {
     const NAME: &'static CStr = c"hasSessionCompactionThresholds";
     const ARGC: usize = 1;
-    fn call(js: Js, args: &[Value]) -> Outcome<Value> {
-        let limits = policy::read_given_limits(&mut Reader::new(js), first(args)?, "policy")?;
-        js.boolean(limits.has_thresholds())
+    fn call(r: &mut Reader, args: &[Value]) -> Outcome<Value> {
+        let limits = policy::read_given_limits(r, first(args)?, "policy")?;
+        r.js().boolean(limits.has_thresholds())
     }
 }
 
@@ -102,9 +100,9 @@ struct PlanSessionCompaction;
 impl NativeFunction for PlanSessionCompaction {
     const NAME: &'static CStr = c"planSessionCompaction";
     const ARGC: usize = 1;
-    fn call(js: Js, args: &[Value]) -> Outcome<Value> {
-        let mut r = Reader::new(js);
-        let p = policy::agent_policy(&mut r, first(args)?, "agent")?;
+    fn call(r: &mut Reader, args: &[Value]) -> Outcome<Value> {
+        let js = r.js();
+        let p = policy::agent_policy(r, first(args)?, "agent")?;
         let plan = policy::plan(&p);
         let out = js.object()?;
         r.set(out, Key::FetchLimit, js.number(plan.fetch_limit)?)?;
@@ -139,9 +137,9 @@ fn decision_answer(r: &mut Reader, d: Decision<Value>) -> Outcome<Value> {
     let out = js.object()?;
     r.set(out, Key::Rotate, js.boolean(d.rotate)?)?;
     r.set(out, Key::Reason, text_or_null(js, d.reason.as_deref())?)?;
-    js.set(
+    r.set(
         out,
-        c"handoffMarkdown",
+        Key::HandoffMarkdown,
         text_or_null(js, d.handoff_markdown.as_deref())?,
     )?;
     r.set(out, Key::PreviousRunId, id_or_null(js, d.previous_run_id)?)?;
@@ -162,16 +160,10 @@ fn adapter_object(r: &mut Reader, a: &AdapterSessionManagement) -> Outcome<Value
     let js = r.js();
     let out = js.object()?;
     r.set(out, Key::SupportsSessionResume, js.boolean(a.supports_session_resume)?)?;
-    js.set(
-        out,
-        c"nativeContextManagement",
-        js.ascii(a.native_context_management.as_str())?,
-    )?;
-    js.set(
-        out,
-        c"defaultSessionCompaction",
-        policy_object(r, &a.default_session_compaction)?,
-    )?;
+    let management = js.ascii(a.native_context_management.as_str())?;
+    r.set(out, Key::NativeContextManagement, management)?;
+    let default_policy = policy_object(r, &a.default_session_compaction)?;
+    r.set(out, Key::DefaultSessionCompaction, default_policy)?;
     Ok(out)
 }
 

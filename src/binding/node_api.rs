@@ -56,13 +56,18 @@ impl Js {
         unsafe { sys::napi_get_and_clear_last_exception(self.env, &mut ignored) };
     }
 
-    /// The callback's first `N` arguments; missing ones are `undefined`.
+    /// The callback's arguments, up to `capacity` of them (missing ones are `undefined`),
+    /// and how many the caller passed.
     ///
     /// # Safety
     /// `info` must be the callback info of the callback that is running now.
-    pub unsafe fn arguments<const N: usize>(self, info: sys::napi_callback_info) -> Outcome<[Value; N]> {
+    pub unsafe fn arguments<const N: usize>(
+        self,
+        info: sys::napi_callback_info,
+        capacity: usize,
+    ) -> Outcome<([Value; N], usize)> {
         let mut argv: [sys::napi_value; N] = [ptr::null_mut(); N];
-        let mut argc = N;
+        let mut argc = capacity.min(N);
         // SAFETY: `argv` has room for `argc` handles; `info` is valid per the caller.
         let status = unsafe {
             sys::napi_get_cb_info(
@@ -75,7 +80,7 @@ impl Js {
             )
         };
         self.check(status)?;
-        Ok(argv.map(Value))
+        Ok((argv.map(Value), argc))
     }
 
     pub fn null(self) -> Outcome<Value> {
@@ -126,6 +131,17 @@ impl Js {
         self.check(unsafe {
             sys::napi_create_string_latin1(self.env, text.as_ptr().cast::<c_char>(), length, &mut out)
         })?;
+        Ok(Value(out))
+    }
+
+    pub fn array(self, items: &[Value]) -> Outcome<Value> {
+        let mut out = ptr::null_mut();
+        // SAFETY: valid env; `out` is a live local.
+        self.check(unsafe { sys::napi_create_array_with_length(self.env, items.len(), &mut out) })?;
+        for (index, item) in (0u32..).zip(items) {
+            // SAFETY: valid env and handles.
+            self.check(unsafe { sys::napi_set_element(self.env, out, index, item.0) })?;
+        }
         Ok(Value(out))
     }
 
@@ -230,8 +246,9 @@ fn detect_interned_keys(js: Js) {
     INTERNED_KEYS.store(has, Ordering::Relaxed);
 }
 
-/// Reads the input of one call for the core, interning each property key the first time the
-/// call needs it and asking Node-API the narrowest question that answers the core.
+/// Reads the input of one call for the core, with the property keys the package's JavaScript
+/// entry passes after the arguments (or, called without them, interning each key the first
+/// time the call needs it), asking Node-API the narrowest question that answers the core.
 pub struct Reader {
     js: Js,
     keys: [sys::napi_value; Key::ALL.len()],
@@ -241,6 +258,7 @@ pub struct Reader {
 }
 
 impl Reader {
+    /// A reader that interns each key it needs.
     pub fn new(js: Js) -> Reader {
         Reader {
             js,
@@ -249,12 +267,24 @@ impl Reader {
         }
     }
 
+    /// A reader over keys the caller passed, one per [`Key::ALL`] entry in that order (the
+    /// handles live until the call returns); any other count falls back to interning.
+    fn with_keys(js: Js, given: &[Value]) -> Reader {
+        let mut reader = Reader::new(js);
+        if given.len() == Key::ALL.len() {
+            for (slot, key) in reader.keys.iter_mut().zip(given) {
+                *slot = key.0;
+            }
+        }
+        reader
+    }
+
     /// The environment, for making values.
     pub fn js(&self) -> Js {
         self.js
     }
 
-    /// `target[key] = value`, with the call's interned key.
+    /// `target[key] = value`, with the call's key.
     pub fn set(&mut self, target: Value, key: Key, value: Value) -> Outcome<()> {
         let key = self.key(key)?;
         // SAFETY: valid env and handles.
@@ -263,30 +293,45 @@ impl Reader {
     }
 
     fn key(&mut self, key: Key) -> Outcome<sys::napi_value> {
-        let env = self.js.env;
         if let Some(cached) = self.keys.get(key.index()).filter(|k| !k.is_null()) {
             return Ok(*cached);
         }
-        let name = key.name();
-        let Ok(length) = isize::try_from(name.len()) else {
-            return Err(Failure::Type("property key too long".to_owned()));
-        };
-        let mut out = ptr::null_mut();
-        let status = if INTERNED_KEYS.load(Ordering::Relaxed) {
-            // SAFETY: valid env; `name` is readable for `length` bytes of ASCII.
-            unsafe { sys::node_api_create_property_key_latin1(env, name.as_ptr().cast::<c_char>(), length, &mut out) }
-        } else {
-            // SAFETY: as above, with the Node-API 1 string constructor.
-            unsafe { sys::napi_create_string_latin1(env, name.as_ptr().cast::<c_char>(), length, &mut out) }
-        };
-        self.js.check(status)?;
+        let made = property_key(self.js, key.name())?;
         if self.scope_depth == 0 {
             if let Some(slot) = self.keys.get_mut(key.index()) {
-                *slot = out;
+                *slot = made.0;
             }
         }
-        Ok(out)
+        Ok(made.0)
     }
+}
+
+/// A property key for an ASCII name: interned where Node-API can make one, else a plain
+/// string (which V8 interns on lookup).
+fn property_key(js: Js, name: &str) -> Outcome<Value> {
+    let Ok(length) = isize::try_from(name.len()) else {
+        return Err(Failure::Type("property key too long".to_owned()));
+    };
+    let mut out = ptr::null_mut();
+    let status = if INTERNED_KEYS.load(Ordering::Relaxed) {
+        // SAFETY: valid env; `name` is readable for `length` bytes of ASCII.
+        unsafe { sys::node_api_create_property_key_latin1(js.env, name.as_ptr().cast::<c_char>(), length, &mut out) }
+    } else {
+        // SAFETY: as above, with the Node-API 1 string constructor.
+        unsafe { sys::napi_create_string_latin1(js.env, name.as_ptr().cast::<c_char>(), length, &mut out) }
+    };
+    js.check(status)?;
+    Ok(Value(out))
+}
+
+/// Every [`Key`]'s name as a property key, in [`Key::ALL`] order: what the package's
+/// JavaScript entry passes back after each call's arguments.
+pub fn property_keys(js: Js) -> Outcome<Value> {
+    let mut keys = Vec::with_capacity(Key::ALL.len());
+    for key in Key::ALL {
+        keys.push(property_key(js, key.name())?);
+    }
+    js.array(&keys)
 }
 
 impl Host for Reader {
@@ -512,8 +557,14 @@ impl Host for Reader {
 pub trait NativeFunction {
     const NAME: &'static CStr;
     const ARGC: usize;
-    fn call(js: Js, args: &[Value]) -> Outcome<Value>;
+    /// Whether the call reads the property keys passed after its arguments.
+    const KEYED: bool = true;
+    fn call(r: &mut Reader, args: &[Value]) -> Outcome<Value>;
 }
+
+/// The most arguments any export takes, before the property keys.
+const MAX_ARGC: usize = 2;
+const MAX_ARGUMENTS: usize = MAX_ARGC + Key::ALL.len();
 
 /// The Node-API callback of a [`NativeFunction`]: runs it with panics caught, so that no
 /// input can abort the process, and raises its failure as a JavaScript exception.
@@ -524,9 +575,16 @@ unsafe extern "C" fn trampoline<F: NativeFunction>(
     // SAFETY: Node-API calls us with the running callback's env and info.
     let js = unsafe { Js::new(env) };
     let answer = std::panic::catch_unwind(|| {
+        let capacity = if F::KEYED { MAX_ARGUMENTS } else { F::ARGC };
         // SAFETY: `info` belongs to this callback.
-        let args: [Value; 2] = unsafe { js.arguments::<2>(info) }?;
-        F::call(js, args.get(..F::ARGC).unwrap_or(&args))
+        let (argv, argc) = unsafe { js.arguments::<MAX_ARGUMENTS>(info, capacity) }?;
+        let (args, keys) = argv.split_at(MAX_ARGC);
+        let mut reader = if argc == MAX_ARGUMENTS {
+            Reader::with_keys(js, keys)
+        } else {
+            Reader::new(js)
+        };
+        F::call(&mut reader, args.get(..F::ARGC).unwrap_or(args))
     });
     match answer {
         Ok(Ok(value)) => value.0,
@@ -548,17 +606,33 @@ pub fn export<F: NativeFunction>(js: Js, exports: Value) -> Outcome<()> {
 
 /// Registers `F` on `exports` as a non-enumerable, read-only property: internal, not API.
 pub fn export_hidden<F: NativeFunction>(js: Js, exports: Value) -> Outcome<()> {
+    define_hidden(js, exports, F::NAME, Some(trampoline::<F>), ptr::null_mut())
+}
+
+/// Sets `exports[name] = value` as a non-enumerable, read-only property: internal, not API.
+pub fn set_hidden(js: Js, exports: Value, name: &'static CStr, value: Value) -> Outcome<()> {
+    define_hidden(js, exports, name, None, value.0)
+}
+
+fn define_hidden(
+    js: Js,
+    exports: Value,
+    name: &'static CStr,
+    method: sys::napi_callback,
+    value: sys::napi_value,
+) -> Outcome<()> {
     let descriptor = sys::napi_property_descriptor {
-        utf8name: F::NAME.as_ptr(),
+        utf8name: name.as_ptr(),
         name: ptr::null_mut(),
-        method: Some(trampoline::<F>),
+        method,
         getter: None,
         setter: None,
-        value: ptr::null_mut(),
+        value,
         attributes: sys::PropertyAttributes::default,
         data: ptr::null_mut(),
     };
-    // SAFETY: valid env and handle; one descriptor whose name is a 'static NUL-terminated string.
+    // SAFETY: valid env and handles; one descriptor whose name is a 'static NUL-terminated
+    // string, with either a method or a value.
     js.check(unsafe { sys::napi_define_properties(js.env, exports.0, 1, &descriptor) })
 }
 

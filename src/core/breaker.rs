@@ -2,7 +2,7 @@
 //! without producing a single token is rotated after `threshold` such runs in a row.
 
 use super::host::{type_error, Host, Key, Kind, Outcome};
-use super::js_semantics::{js_max, number_to_string};
+use super::js_semantics::{js_max, number_to_string, push_utf16};
 use super::read::{non_blank_string, record, token_count};
 
 pub const DEAD_REUSED_SESSION_FAILURE_THRESHOLD: f64 = 3.0;
@@ -82,8 +82,8 @@ pub fn detect<H: Host>(
     if f64::from(streak) >= threshold {
         const MIDDLE: &str = " consecutive failed zero-token reused runs on persisted session ";
         let mut reason: Vec<u16> = Vec::with_capacity(24 + MIDDLE.len() + session.units.len());
-        reason.extend(number_to_string(threshold).encode_utf16());
-        reason.extend(MIDDLE.encode_utf16());
+        push_utf16(&mut reason, &number_to_string(threshold));
+        push_utf16(&mut reason, MIDDLE);
         reason.extend_from_slice(&session.units);
         return Ok(BreakerDecision {
             rotate: true,

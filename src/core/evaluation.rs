@@ -2,7 +2,7 @@
 
 use super::breaker::{self, read_session_id, run_at, TOKEN_KEYS};
 use super::host::{type_error, Host, Key, Outcome};
-use super::js_semantics::{max_zero, number_to_en_us, number_to_string};
+use super::js_semantics::{max_zero, number_to_en_us, number_to_string, push_utf16};
 use super::policy::{agent_policy, read_given_policy, Policy};
 use super::read::{non_blank_string, record, time_value, token_count, truthy_string, truthy_string_prefix};
 
@@ -150,7 +150,9 @@ fn threshold_reason(policy: &Policy, run_count: u32, raw_input: Option<f64>, age
     } else {
         return None;
     };
-    Some(text.encode_utf16().collect())
+    let mut units = Vec::with_capacity(text.len());
+    push_utf16(&mut units, &text);
+    Some(units)
 }
 
 /// The note handed to the fresh session, lines joined with `\n`.
@@ -199,7 +201,7 @@ impl Note {
         if !self.0.is_empty() {
             self.0.push(u16::from(b'\n'));
         }
-        self.0.extend(label.encode_utf16());
+        push_utf16(&mut self.0, label);
         self.0.extend_from_slice(value.unwrap_or_default());
     }
 }

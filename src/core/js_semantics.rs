@@ -35,6 +35,16 @@ pub fn is_non_blank(units: &[u16]) -> bool {
     units.iter().any(|&u| !is_js_whitespace(u))
 }
 
+/// Appends `text`'s UTF-16 code units; ASCII (all our labels and numbers) one unit a byte,
+/// in a loop the compiler can vectorise.
+pub fn push_utf16(units: &mut Vec<u16>, text: &str) {
+    if text.is_ascii() {
+        units.extend(text.bytes().map(u16::from));
+    } else {
+        units.extend(text.encode_utf16());
+    }
+}
+
 /// True when `units` spell exactly the ASCII text `ascii`.
 pub fn units_eq_ascii(units: &[u16], ascii: &str) -> bool {
     units.len() == ascii.len() && units.iter().zip(ascii.bytes()).all(|(&u, b)| u == u16::from(b))
