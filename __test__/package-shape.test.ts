@@ -39,3 +39,15 @@ describe("package surface", () => {
     expect(Object.keys(native.planSessionCompaction({ adapterType: "cursor", runtimeConfig: {} })).sort()).toEqual(["fetchLimit", "needsOldestRun"]);
   });
 });
+
+describe("property keys forwarded by index.js", () => {
+  it("are the binding's own keys, interned, one per name, in the binding's order", async () => {
+    const { createRequire } = await import("node:module");
+    const raw = createRequire(import.meta.url)("../loader.cjs") as { __propertyKeys: string[] };
+    const keys = raw.__propertyKeys;
+    expect(keys.length).toBe(45);
+    expect(new Set(keys).size).toBe(keys.length);
+    for (const k of ["sessionId", "runs", "livenessState", "usageJson", "rotate", "handoffMarkdown"]) expect(keys).toContain(k);
+    expect(Object.keys(raw)).not.toContain("__propertyKeys");
+  });
+});

@@ -3,7 +3,7 @@
 
 use std::ffi::CStr;
 
-use super::node_api::{export, export_hidden, property_keys, set_hidden, Js, NativeFunction, Reader, Value};
+use super::node_api::{export, export_empty_call, property_keys, set_hidden, Js, NativeFunction, Reader, Value};
 use crate::core::breaker::{self, BreakerDecision, DEAD_REUSED_SESSION_FAILURE_THRESHOLD};
 use crate::core::evaluation::{self, Decision};
 use crate::core::host::{Key, Outcome};
@@ -21,19 +21,8 @@ pub fn register(js: Js, exports: Value) -> Outcome<()> {
     export::<ParseSessionCompactionPolicy>(js, exports)?;
     export::<HasSessionCompactionThresholds>(js, exports)?;
     export::<PlanSessionCompaction>(js, exports)?;
-    export_hidden::<EmptyCall>(js, exports)?;
+    export_empty_call(js, exports, c"__emptyCall")?;
     set_hidden(js, exports, c"__propertyKeys", property_keys(js)?)
-}
-
-/// A native call that does nothing: the benchmark's floor (the cost of crossing alone).
-struct EmptyCall;
-impl NativeFunction for EmptyCall {
-    const NAME: &'static CStr = c"__emptyCall";
-    const ARGC: usize = 0;
-    const KEYED: bool = false;
-    fn call(r: &mut Reader, _args: &[Value]) -> Outcome<Value> {
-        r.js().undefined()
-    }
 }
 
 fn first(args: &[Value]) -> Outcome<Value> {
@@ -104,10 +93,11 @@ impl NativeFunction for PlanSessionCompaction {
         let js = r.js();
         let p = policy::agent_policy(r, first(args)?, "agent")?;
         let plan = policy::plan(&p);
-        let out = js.object()?;
-        r.set(out, Key::FetchLimit, js.number(plan.fetch_limit)?)?;
-        r.set(out, Key::NeedsOldestRun, js.boolean(plan.needs_oldest_run)?)?;
-        Ok(out)
+        let fields = [
+            (Key::FetchLimit, js.number(plan.fetch_limit)?),
+            (Key::NeedsOldestRun, js.boolean(plan.needs_oldest_run)?),
+        ];
+        r.object(&fields)
     }
 }
 
@@ -125,54 +115,58 @@ fn id_or_null(js: Js, id: Option<Value>) -> Outcome<Value> {
 
 fn breaker_answer(r: &mut Reader, d: BreakerDecision<Value>) -> Outcome<Value> {
     let js = r.js();
-    let out = js.object()?;
-    r.set(out, Key::Rotate, js.boolean(d.rotate)?)?;
-    r.set(out, Key::Reason, text_or_null(js, d.reason.as_deref())?)?;
-    r.set(out, Key::PreviousRunId, id_or_null(js, d.previous_run_id)?)?;
-    Ok(out)
+    let fields = [
+        (Key::Rotate, js.boolean(d.rotate)?),
+        (Key::Reason, text_or_null(js, d.reason.as_deref())?),
+        (Key::PreviousRunId, id_or_null(js, d.previous_run_id)?),
+    ];
+    r.object(&fields)
 }
 
 fn decision_answer(r: &mut Reader, d: Decision<Value>) -> Outcome<Value> {
     let js = r.js();
-    let out = js.object()?;
-    r.set(out, Key::Rotate, js.boolean(d.rotate)?)?;
-    r.set(out, Key::Reason, text_or_null(js, d.reason.as_deref())?)?;
-    r.set(
-        out,
-        Key::HandoffMarkdown,
-        text_or_null(js, d.handoff_markdown.as_deref())?,
-    )?;
-    r.set(out, Key::PreviousRunId, id_or_null(js, d.previous_run_id)?)?;
-    Ok(out)
+    let fields = [
+        (Key::Rotate, js.boolean(d.rotate)?),
+        (Key::Reason, text_or_null(js, d.reason.as_deref())?),
+        (Key::HandoffMarkdown, text_or_null(js, d.handoff_markdown.as_deref())?),
+        (Key::PreviousRunId, id_or_null(js, d.previous_run_id)?),
+    ];
+    r.object(&fields)
 }
 
 fn policy_object(r: &mut Reader, p: &Policy) -> Outcome<Value> {
     let js = r.js();
-    let out = js.object()?;
-    r.set(out, Key::Enabled, js.boolean(p.enabled)?)?;
-    r.set(out, Key::MaxSessionRuns, js.number(p.max_session_runs)?)?;
-    r.set(out, Key::MaxRawInputTokens, js.number(p.max_raw_input_tokens)?)?;
-    r.set(out, Key::MaxSessionAgeHours, js.number(p.max_session_age_hours)?)?;
-    Ok(out)
+    let fields = [
+        (Key::Enabled, js.boolean(p.enabled)?),
+        (Key::MaxSessionRuns, js.number(p.max_session_runs)?),
+        (Key::MaxRawInputTokens, js.number(p.max_raw_input_tokens)?),
+        (Key::MaxSessionAgeHours, js.number(p.max_session_age_hours)?),
+    ];
+    r.object(&fields)
 }
 
 fn adapter_object(r: &mut Reader, a: &AdapterSessionManagement) -> Outcome<Value> {
     let js = r.js();
-    let out = js.object()?;
-    r.set(out, Key::SupportsSessionResume, js.boolean(a.supports_session_resume)?)?;
-    let management = js.ascii(a.native_context_management.as_str())?;
-    r.set(out, Key::NativeContextManagement, management)?;
-    let default_policy = policy_object(r, &a.default_session_compaction)?;
-    r.set(out, Key::DefaultSessionCompaction, default_policy)?;
-    Ok(out)
+    let fields = [
+        (Key::SupportsSessionResume, js.boolean(a.supports_session_resume)?),
+        (
+            Key::NativeContextManagement,
+            js.ascii(a.native_context_management.as_str())?,
+        ),
+        (
+            Key::DefaultSessionCompaction,
+            policy_object(r, &a.default_session_compaction)?,
+        ),
+    ];
+    r.object(&fields)
 }
 
 /// Only the fields the override sets, in the TypeScript's key order.
 fn override_object(r: &mut Reader, o: &Override) -> Outcome<Value> {
     let js = r.js();
-    let out = js.object()?;
+    let mut fields = Vec::with_capacity(4);
     if let Some(enabled) = o.enabled {
-        r.set(out, Key::Enabled, js.boolean(enabled)?)?;
+        fields.push((Key::Enabled, js.boolean(enabled)?));
     }
     let limits = [
         (Key::MaxSessionRuns, o.max_session_runs),
@@ -181,24 +175,26 @@ fn override_object(r: &mut Reader, o: &Override) -> Outcome<Value> {
     ];
     for (name, value) in limits {
         if let Some(n) = value {
-            r.set(out, name, js.number(n)?)?;
+            fields.push((name, js.number(n)?));
         }
     }
-    Ok(out)
+    r.object(&fields)
 }
 
 fn resolution_answer(r: &mut Reader, resolution: &Resolution) -> Outcome<Value> {
     let js = r.js();
-    let out = js.object()?;
-    let value = policy_object(r, &resolution.policy)?;
-    r.set(out, Key::Policy, value)?;
     let adapter = match &resolution.adapter_session_management {
         Some(a) => adapter_object(r, a)?,
         None => js.null()?,
     };
-    r.set(out, Key::AdapterSessionManagement, adapter)?;
-    let value = override_object(r, &resolution.explicit_override)?;
-    r.set(out, Key::ExplicitOverride, value)?;
-    r.set(out, Key::Source, js.ascii(resolution.source.as_str())?)?;
-    Ok(out)
+    let fields = [
+        (Key::Policy, policy_object(r, &resolution.policy)?),
+        (Key::AdapterSessionManagement, adapter),
+        (
+            Key::ExplicitOverride,
+            override_object(r, &resolution.explicit_override)?,
+        ),
+        (Key::Source, js.ascii(resolution.source.as_str())?),
+    ];
+    r.object(&fields)
 }

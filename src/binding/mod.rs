@@ -10,3 +10,8 @@ use napi_derive::napi;
 pub fn init(exports: napi::bindgen_prelude::Object, env: napi::Env) -> napi::Result<()> {
     node_api::with_module(&env, &exports, exports::register)
 }
+
+/// The benchmark's second floor: an empty call through napi-rs's own `#[napi]` wrapper, the
+/// cost every export of a napi-rs package starts from (ours are registered raw instead).
+#[napi(js_name = "__emptyNapiCall")]
+pub fn empty_napi_call() {}

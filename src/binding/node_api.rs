@@ -56,18 +56,14 @@ impl Js {
         unsafe { sys::napi_get_and_clear_last_exception(self.env, &mut ignored) };
     }
 
-    /// The callback's arguments, up to `capacity` of them (missing ones are `undefined`),
-    /// and how many the caller passed.
+    /// The callback's first `N` arguments (missing ones are `undefined`), and how many the
+    /// caller passed.
     ///
     /// # Safety
     /// `info` must be the callback info of the callback that is running now.
-    pub unsafe fn arguments<const N: usize>(
-        self,
-        info: sys::napi_callback_info,
-        capacity: usize,
-    ) -> Outcome<([Value; N], usize)> {
+    pub unsafe fn arguments<const N: usize>(self, info: sys::napi_callback_info) -> Outcome<([Value; N], usize)> {
         let mut argv: [sys::napi_value; N] = [ptr::null_mut(); N];
-        let mut argc = capacity.min(N);
+        let mut argc = N;
         // SAFETY: `argv` has room for `argc` handles; `info` is valid per the caller.
         let status = unsafe {
             sys::napi_get_cb_info(
@@ -284,12 +280,35 @@ impl Reader {
         self.js
     }
 
-    /// `target[key] = value`, with the call's key.
-    pub fn set(&mut self, target: Value, key: Key, value: Value) -> Outcome<()> {
-        let key = self.key(key)?;
-        // SAFETY: valid env and handles.
+    /// A plain object with these own properties, in this order, as `{ k1: v1, k2: v2 }`
+    /// makes it (writable, enumerable, configurable), defined in one Node-API call.
+    pub fn object(&mut self, fields: &[(Key, Value)]) -> Outcome<Value> {
+        const MAX_FIELDS: usize = 4;
+        let out = self.js.object()?;
+        let mut descriptors = [sys::napi_property_descriptor {
+            utf8name: ptr::null(),
+            name: ptr::null_mut(),
+            method: None,
+            getter: None,
+            setter: None,
+            value: ptr::null_mut(),
+            attributes: sys::PropertyAttributes::writable
+                | sys::PropertyAttributes::enumerable
+                | sys::PropertyAttributes::configurable,
+            data: ptr::null_mut(),
+        }; MAX_FIELDS];
+        if fields.len() > MAX_FIELDS {
+            return Err(Failure::Type("internal: too many answer fields".to_owned()));
+        }
+        for (descriptor, (key, value)) in descriptors.iter_mut().zip(fields) {
+            descriptor.name = self.key(*key)?;
+            descriptor.value = value.0;
+        }
+        // SAFETY: valid env and handles; the first `fields.len()` descriptors are filled in,
+        // each with a key handle and a value handle.
         self.js
-            .check(unsafe { sys::napi_set_property(self.js.env, target.0, key, value.0) })
+            .check(unsafe { sys::napi_define_properties(self.js.env, out.0, fields.len(), descriptors.as_ptr()) })?;
+        Ok(out)
     }
 
     fn key(&mut self, key: Key) -> Outcome<sys::napi_value> {
@@ -557,8 +576,6 @@ impl Host for Reader {
 pub trait NativeFunction {
     const NAME: &'static CStr;
     const ARGC: usize;
-    /// Whether the call reads the property keys passed after its arguments.
-    const KEYED: bool = true;
     fn call(r: &mut Reader, args: &[Value]) -> Outcome<Value>;
 }
 
@@ -575,11 +592,10 @@ unsafe extern "C" fn trampoline<F: NativeFunction>(
     // SAFETY: Node-API calls us with the running callback's env and info.
     let js = unsafe { Js::new(env) };
     let answer = std::panic::catch_unwind(|| {
-        let capacity = if F::KEYED { MAX_ARGUMENTS } else { F::ARGC };
         // SAFETY: `info` belongs to this callback.
-        let (argv, argc) = unsafe { js.arguments::<MAX_ARGUMENTS>(info, capacity) }?;
+        let (argv, argc) = unsafe { js.arguments::<MAX_ARGUMENTS>(info) }?;
         let (args, keys) = argv.split_at(MAX_ARGC);
-        let mut reader = if argc == MAX_ARGUMENTS {
+        let mut reader = if argc >= MAX_ARGUMENTS {
             Reader::with_keys(js, keys)
         } else {
             Reader::new(js)
@@ -604,9 +620,14 @@ pub fn export<F: NativeFunction>(js: Js, exports: Value) -> Outcome<()> {
     js.export_function(exports, F::NAME, Some(trampoline::<F>))
 }
 
-/// Registers `F` on `exports` as a non-enumerable, read-only property: internal, not API.
-pub fn export_hidden<F: NativeFunction>(js: Js, exports: Value) -> Outcome<()> {
-    define_hidden(js, exports, F::NAME, Some(trampoline::<F>), ptr::null_mut())
+/// Registers, as a hidden property, a native function that does nothing at all: the
+/// benchmark's floor, the cost of crossing the boundary alone.
+pub fn export_empty_call(js: Js, exports: Value, name: &'static CStr) -> Outcome<()> {
+    /// Returning no value (a null handle) answers `undefined`.
+    unsafe extern "C" fn empty(_env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
+        ptr::null_mut()
+    }
+    define_hidden(js, exports, name, Some(empty), ptr::null_mut())
 }
 
 /// Sets `exports[name] = value` as a non-enumerable, read-only property: internal, not API.
