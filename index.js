@@ -118,7 +118,8 @@ async function auditDeadSessionsFromDatabase(db, options = {}) {
 // Node-API reads a property fastest with an interned key, and a native call cannot keep one
 // from the last call (Node 20 refuses references to strings), while making them anew costs
 // ~30 ns each per call. So the binding's keys (src/core/host.rs, Key::ALL order) are made once
-// here, interned, and passed after each call's arguments; a handle passed in is free.
+// here, interned, and passed after each call's arguments; a handle passed in is free. The
+// binding called without them (through loader.cjs) makes its own and answers the same.
 const FORWARDED_KEYS = 45;
 // A string used as an object's property name comes back from Object.keys interned.
 const internalized = (name) => Object.keys({ [name]: 0 })[0];
@@ -132,35 +133,38 @@ const [
   k44,
 ] = keys;
 
-/** Calls a native export with up to two arguments and the property keys after them. */
-function withKeys(native, a, b) {
+/**
+ * Calls a native export with up to two arguments, then the property keys, then `Object.keys`
+ * as it is at this call (the contract calls it; the engine's own is the fastest way to ask).
+ */
+function callNative(native, a, b) {
   return native(
     a,
     b,
     k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21, k22,
     k23, k24, k25, k26, k27, k28, k29, k30, k31, k32, k33, k34, k35, k36, k37, k38, k39, k40, k41, k42, k43,
-    k44,
+    k44, Object.keys,
   );
 }
 
 const native = binding;
 function detectDeadReusedSessionCircuitBreaker(input) {
-  return withKeys(native.detectDeadReusedSessionCircuitBreaker, input, undefined);
+  return callNative(native.detectDeadReusedSessionCircuitBreaker, input, undefined);
 }
 function evaluateSessionCompaction(input) {
-  return withKeys(native.evaluateSessionCompaction, input, undefined);
+  return callNative(native.evaluateSessionCompaction, input, undefined);
 }
 function resolveSessionCompactionPolicy(adapterType, runtimeConfig) {
-  return withKeys(native.resolveSessionCompactionPolicy, adapterType, runtimeConfig);
+  return callNative(native.resolveSessionCompactionPolicy, adapterType, runtimeConfig);
 }
 function parseSessionCompactionPolicy(agent) {
-  return withKeys(native.parseSessionCompactionPolicy, agent, undefined);
+  return callNative(native.parseSessionCompactionPolicy, agent, undefined);
 }
 function hasSessionCompactionThresholds(policy) {
-  return withKeys(native.hasSessionCompactionThresholds, policy, undefined);
+  return callNative(native.hasSessionCompactionThresholds, policy, undefined);
 }
 function planSessionCompaction(agent) {
-  return withKeys(native.planSessionCompaction, agent, undefined);
+  return callNative(native.planSessionCompaction, agent, undefined);
 }
 
 const api = {

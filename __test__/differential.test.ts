@@ -6,6 +6,7 @@ import * as A from "./arbitraries";
 import { same } from "./cases";
 import { native } from "./native";
 import * as reference from "./reference";
+import { readsOf } from "./reads";
 
 const RUNS = 10_000;
 
@@ -108,5 +109,41 @@ describe("the generators reach the edges", () => {
       { numRuns: 3000 },
     );
     expect([...seen].sort()).toEqual(["keep", "keep-with-dead", "rotate", "throws"]);
+  });
+});
+
+// Getters and proxies make every read observable, so parity covers which properties are read
+// and in what order, not only the answer. Every property and element of these inputs logs its
+// reads (see reads.ts); the addon's log must equal the reference's.
+describe("native reads the same properties as the reference, in the same order", () => {
+  const READ_RUNS = 2_000;
+  function sameReads<T>(arb: fc.Arbitrary<T>, nativeCall: (v: T) => unknown, referenceCall: (v: T) => unknown) {
+    fc.assert(
+      fc.property(arb, (v) => {
+        expect(readsOf(nativeCall as never, v)).toEqual(readsOf(referenceCall as never, v));
+      }),
+      { numRuns: READ_RUNS },
+    );
+  }
+
+  it("detectDeadReusedSessionCircuitBreaker", () => {
+    sameReads(A.breakerInput, (i) => native.detectDeadReusedSessionCircuitBreaker(i as never), (i) => reference.detectDeadReusedSessionCircuitBreaker(i));
+  });
+  it("evaluateSessionCompaction", () => {
+    sameReads(A.evaluateInput, (i) => native.evaluateSessionCompaction(i as never), (i) => reference.evaluateSessionCompaction(i));
+  });
+  it("resolveSessionCompactionPolicy", () => {
+    sameReads(
+      fc.tuple(A.adapterType, A.runtimeConfig),
+      (t) => native.resolveSessionCompactionPolicy(t[0] as never, t[1]),
+      (t) => reference.resolveSessionCompactionPolicy(t[0], t[1]),
+    );
+  });
+  it("parseSessionCompactionPolicy and planSessionCompaction", () => {
+    sameReads(A.agent, (a) => native.parseSessionCompactionPolicy(a as never), (a) => reference.parseSessionCompactionPolicy(a));
+    sameReads(A.agent, (a) => native.planSessionCompaction(a as never), (a) => reference.planSessionCompaction(a));
+  });
+  it("hasSessionCompactionThresholds", () => {
+    sameReads(A.limitsOnly, (p) => native.hasSessionCompactionThresholds(p), (p) => reference.hasSessionCompactionThresholds(p));
   });
 });
