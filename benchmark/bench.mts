@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import * as reference from "../__test__/reference.ts";
 import type * as Core from "../index.js";
 import { agents, breakerInput, evaluateInput } from "./fixtures.ts";
+import { readsOf } from "../__test__/reads.ts";
 
 const native: typeof Core = createRequire(import.meta.url)("../index.js");
 
@@ -87,6 +88,31 @@ const targets = [
   ...exportRows.map((r) => ({ target: `(${r.name} ≤ 100 × empty #[napi] call)`, value: r.native.p50 / napiFloor, limit: 100 })),
 ].map((t) => ({ ...t, value: Number(t.value.toFixed(2)), met: t.value <= t.limit }));
 
+// What a call costs per property it must read: the contract fixes the reads (the addon and the
+// reference read the same ones, in the same order), Node-API fixes the price of each.
+type ReadsRow = { name: string; reads: number; nsPerRead: number };
+const readRows: ReadsRow[] = [];
+const readCases: Array<[string, (x: never) => unknown, (x: never) => unknown, unknown]> = [
+  ["breaker, 4 runs (3 dead)", (x) => native.detectDeadReusedSessionCircuitBreaker(x), (x) => reference.detectDeadReusedSessionCircuitBreaker(x), inputs.b4],
+  ["breaker, 4 runs (first live)", (x) => native.detectDeadReusedSessionCircuitBreaker(x), (x) => reference.detectDeadReusedSessionCircuitBreaker(x), inputs.bLive],
+  ["evaluate, 201 rows, keep", (x) => native.evaluateSessionCompaction(x), (x) => reference.evaluateSessionCompaction(x), inputs.e201keep],
+  ["evaluate, 201 rows, rotate", (x) => native.evaluateSessionCompaction(x), (x) => reference.evaluateSessionCompaction(x), inputs.e201rotate],
+  ["resolveSessionCompactionPolicy", (x: [string, unknown]) => native.resolveSessionCompactionPolicy(x[0], x[1]), (x: [string, unknown]) => reference.resolveSessionCompactionPolicy(x[0], x[1]), ["codex_local", rc]],
+  ["parseSessionCompactionPolicy", (x) => native.parseSessionCompactionPolicy(x), (x) => reference.parseSessionCompactionPolicy(x), agents.thresholded],
+  ["planSessionCompaction", (x) => native.planSessionCompaction(x), (x) => reference.planSessionCompaction(x), agents.thresholded],
+  ["hasSessionCompactionThresholds", (x) => native.hasSessionCompactionThresholds(x), (x) => reference.hasSessionCompactionThresholds(x), limits],
+];
+console.log("\nProperty reads per call (the same for the addon and the reference) and native ns per read:");
+for (const [name, nativeCall, referenceCall, input] of readCases) {
+  const nativeReads = readsOf(nativeCall, input);
+  if (JSON.stringify(nativeReads) !== JSON.stringify(readsOf(referenceCall, input))) throw new Error(`native and reference read differently on ${name}`);
+  // The tuple's own two element reads are the harness's, not the call's.
+  const reads = nativeReads.filter((path) => !/^input\[[01]\]$/.test(path)).length;
+  const nsPerRead = round((byName(name).native.p50 - floor) / reads);
+  readRows.push({ name, reads, nsPerRead });
+  console.log(`  ${name.padEnd(34)} ${String(reads).padStart(3)} reads   ${nsPerRead} ns per read`);
+}
+
 console.log("\nTargets (ratios from this run):");
 for (const t of targets) console.log(`  ${t.met ? "met " : "MISS"}  ${t.target.padEnd(58)} ${t.value}`);
 
@@ -117,5 +143,5 @@ if (gc) {
 }
 
 const out = new URL("./results.json", import.meta.url);
-writeFileSync(out, JSON.stringify({ node: process.version, arch: process.arch, date: new Date().toISOString(), rows, targets, memory }, null, 2));
+writeFileSync(out, JSON.stringify({ node: process.version, arch: process.arch, date: new Date().toISOString(), rows, reads: readRows, targets, memory }, null, 2));
 console.log(`\nwrote ${out.pathname}`);
