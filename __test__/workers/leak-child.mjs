@@ -20,7 +20,7 @@ const calls = [
   },
 ];
 const readings = [];
-for (let round = 0; round < 4; round++) {
+for (let round = 0; round < 8; round++) {
   for (const call of calls) for (let i = 0; i < 100_000; i++) call();
   globalThis.gc();
   readings.push(process.memoryUsage().rss);
