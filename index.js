@@ -125,7 +125,7 @@ const FORWARDED_KEYS = 45;
 const internalized = (name) => Object.keys({ [name]: 0 })[0];
 const keys = binding.__propertyKeys.map(internalized);
 if (keys.length !== FORWARDED_KEYS) {
-  throw new Error(`paperclip-session-compaction: the binary has ${keys.length} property keys, this entry forwards ${FORWARDED_KEYS}; reinstall the package`);
+  throw new Error(`paperclip-session-compaction: the binary has ${keys.length} property keys, index.js forwards ${FORWARDED_KEYS}: reinstall the package (in the repository: bring index.js in step with Key::ALL in src/core/host.rs)`);
 }
 const [
   k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21, k22,
@@ -147,24 +147,23 @@ function callNative(native, a, b) {
   );
 }
 
-const native = binding;
 function detectDeadReusedSessionCircuitBreaker(input) {
-  return callNative(native.detectDeadReusedSessionCircuitBreaker, input, undefined);
+  return callNative(binding.detectDeadReusedSessionCircuitBreaker, input, undefined);
 }
 function evaluateSessionCompaction(input) {
-  return callNative(native.evaluateSessionCompaction, input, undefined);
+  return callNative(binding.evaluateSessionCompaction, input, undefined);
 }
 function resolveSessionCompactionPolicy(adapterType, runtimeConfig) {
-  return callNative(native.resolveSessionCompactionPolicy, adapterType, runtimeConfig);
+  return callNative(binding.resolveSessionCompactionPolicy, adapterType, runtimeConfig);
 }
 function parseSessionCompactionPolicy(agent) {
-  return callNative(native.parseSessionCompactionPolicy, agent, undefined);
+  return callNative(binding.parseSessionCompactionPolicy, agent, undefined);
 }
 function hasSessionCompactionThresholds(policy) {
-  return callNative(native.hasSessionCompactionThresholds, policy, undefined);
+  return callNative(binding.hasSessionCompactionThresholds, policy, undefined);
 }
 function planSessionCompaction(agent) {
-  return callNative(native.planSessionCompaction, agent, undefined);
+  return callNative(binding.planSessionCompaction, agent, undefined);
 }
 
 const api = {
