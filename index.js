@@ -133,9 +133,20 @@ const [
   k44,
 ] = keys;
 
+// Answers come back as plain objects built here when they can: an object literal costs ~10 ns,
+// one made through Node-API ~300 ns. The binding writes, after its last read of the input,
+// slot 0 = WHOLE (its return value is the whole answer) or BUILT_HERE (the answer's scalars
+// follow in slots 1..; its return value is the answer's one handle, if any), and the wrapper
+// reads them right after the call, before any other JavaScript runs.
+const scratch = new Float64Array(24);
+const BUILT_HERE = 1;
+// The fixed strings answers carry (policy sources, context management), by the binding's index.
+const answerStrings = binding.__answerStrings;
+
 /**
- * Calls a native export with up to two arguments, then the property keys, then `Object.keys`
- * as it is at this call (the contract calls it; the engine's own is the fastest way to ask).
+ * Calls a native export with up to two arguments, then the property keys, `Object.keys` as it
+ * is at this call (the contract calls it; the engine's own is the fastest way to ask), and the
+ * scratch array.
  */
 function callNative(native, a, b) {
   return native(
@@ -143,27 +154,54 @@ function callNative(native, a, b) {
     b,
     k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, k12, k13, k14, k15, k16, k17, k18, k19, k20, k21, k22,
     k23, k24, k25, k26, k27, k28, k29, k30, k31, k32, k33, k34, k35, k36, k37, k38, k39, k40, k41, k42, k43,
-    k44, Object.keys,
+    k44, Object.keys, scratch,
   );
 }
 
+/** A policy from scratch slots at, at+1, at+2, at+3. */
+function policyFromScratch(at) {
+  return { enabled: scratch[at] === 1, maxSessionRuns: scratch[at + 1], maxRawInputTokens: scratch[at + 2], maxSessionAgeHours: scratch[at + 3] };
+}
+
+/** A resolution from the scratch, laid out as resolution_scalars in src/binding/exports.rs. */
+function resolutionFromScratch() {
+  const explicitOverride = {};
+  if (scratch[12] !== -1) explicitOverride.enabled = scratch[12] === 1;
+  const set = scratch[16];
+  if (set & 1) explicitOverride.maxSessionRuns = scratch[13];
+  if (set & 2) explicitOverride.maxRawInputTokens = scratch[14];
+  if (set & 4) explicitOverride.maxSessionAgeHours = scratch[15];
+  const adapterSessionManagement =
+    scratch[5] === 1
+      ? { supportsSessionResume: scratch[6] === 1, nativeContextManagement: answerStrings[scratch[7]], defaultSessionCompaction: policyFromScratch(8) }
+      : null;
+  return { policy: policyFromScratch(1), adapterSessionManagement, explicitOverride, source: answerStrings[scratch[17]] };
+}
+
 function detectDeadReusedSessionCircuitBreaker(input) {
-  return callNative(binding.detectDeadReusedSessionCircuitBreaker, input, undefined);
+  const value = callNative(binding.detectDeadReusedSessionCircuitBreaker, input, undefined);
+  // Built here: kept, and the value is the dead run's id (or null).
+  return scratch[0] === BUILT_HERE ? { rotate: false, reason: null, previousRunId: value } : value;
 }
 function evaluateSessionCompaction(input) {
-  return callNative(binding.evaluateSessionCompaction, input, undefined);
+  const value = callNative(binding.evaluateSessionCompaction, input, undefined);
+  // Built here: kept, and the value is the previous run's id (or null).
+  return scratch[0] === BUILT_HERE ? { rotate: false, reason: null, handoffMarkdown: null, previousRunId: value } : value;
 }
 function resolveSessionCompactionPolicy(adapterType, runtimeConfig) {
-  return callNative(binding.resolveSessionCompactionPolicy, adapterType, runtimeConfig);
+  const value = callNative(binding.resolveSessionCompactionPolicy, adapterType, runtimeConfig);
+  return scratch[0] === BUILT_HERE ? resolutionFromScratch() : value;
 }
 function parseSessionCompactionPolicy(agent) {
-  return callNative(binding.parseSessionCompactionPolicy, agent, undefined);
+  const value = callNative(binding.parseSessionCompactionPolicy, agent, undefined);
+  return scratch[0] === BUILT_HERE ? policyFromScratch(1) : value;
 }
 function hasSessionCompactionThresholds(policy) {
   return callNative(binding.hasSessionCompactionThresholds, policy, undefined);
 }
 function planSessionCompaction(agent) {
-  return callNative(binding.planSessionCompaction, agent, undefined);
+  const value = callNative(binding.planSessionCompaction, agent, undefined);
+  return scratch[0] === BUILT_HERE ? { fetchLimit: scratch[1], needsOldestRun: scratch[2] === 1 } : value;
 }
 
 const api = {

@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as A from "./arbitraries";
 import { same } from "./cases";
+import { keyOrder } from "./same";
 import { native } from "./native";
 import * as reference from "./reference";
 import { readsOf } from "./reads";
@@ -24,7 +25,7 @@ function answer(call: () => unknown): Answer {
 function agree(nativeCall: () => unknown, referenceCall: () => unknown): boolean {
   const n = answer(nativeCall);
   const r = answer(referenceCall);
-  if (r.ok && n.ok) return same(n.value, r.value);
+  if (r.ok && n.ok) return same(n.value, r.value) && keyOrder(n.value) === keyOrder(r.value);
   if (!r.ok && !n.ok) {
     return r.error instanceof TypeError && n.error instanceof TypeError && n.error.message === r.error.message;
   }

@@ -49,5 +49,6 @@ describe("property keys forwarded by index.js", () => {
     expect(new Set(keys).size).toBe(keys.length);
     for (const k of ["sessionId", "runs", "livenessState", "usageJson", "rotate", "handoffMarkdown"]) expect(keys).toContain(k);
     expect(Object.keys(raw)).not.toContain("__propertyKeys");
+    expect(Object.keys(raw)).not.toContain("__answerStrings");
   });
 });

@@ -11,3 +11,12 @@ export function same(a: unknown, b: unknown): boolean {
   const rb = b as Record<string, unknown>;
   return ka.length === kb.length && ka.every((k, i) => k === kb[i] && same(ra[k], rb[k]));
 }
+
+/** The keys of every object in an answer, in insertion order: the order JSON.stringify and
+ * snapshot tests see, which the cases' comparison leaves out. */
+export function keyOrder(value: unknown): string {
+  if (value === null || typeof value !== "object") return "";
+  return Object.entries(value)
+    .map(([k, v]) => `${k}{${keyOrder(v)}}`)
+    .join(",");
+}

@@ -7,7 +7,9 @@ use super::node_api::{export, export_empty_call, property_keys, set_hidden, Js, 
 use crate::core::breaker::{self, BreakerDecision, DEAD_REUSED_SESSION_FAILURE_THRESHOLD};
 use crate::core::evaluation::{self, Decision};
 use crate::core::host::{Key, Outcome};
-use crate::core::policy::{self, AdapterSessionManagement, Override, Policy, Resolution};
+use crate::core::policy::{
+    self, AdapterSessionManagement, NativeContextManagement, Override, Policy, PolicySource, Resolution,
+};
 
 pub fn register(js: Js, exports: Value) -> Outcome<()> {
     js.set(
@@ -22,7 +24,48 @@ pub fn register(js: Js, exports: Value) -> Outcome<()> {
     export::<HasSessionCompactionThresholds>(js, exports)?;
     export::<PlanSessionCompaction>(js, exports)?;
     export_empty_call(js, exports, c"__emptyCall")?;
-    set_hidden(js, exports, c"__propertyKeys", property_keys(js)?)
+    set_hidden(js, exports, c"__propertyKeys", property_keys(js)?)?;
+    let names = answer_strings()
+        .map(|name| js.ascii(name))
+        .collect::<Outcome<Vec<Value>>>()?;
+    set_hidden(js, exports, c"__answerStrings", js.array(&names)?)
+}
+
+/// The fixed strings an answer can carry, which index.js looks up by their index here.
+fn answer_strings() -> impl Iterator<Item = &'static str> {
+    let sources = PolicySource::ALL.into_iter().map(PolicySource::as_str);
+    sources.chain(
+        NativeContextManagement::ALL
+            .into_iter()
+            .map(NativeContextManagement::as_str),
+    )
+}
+
+/// `name`'s index in [`answer_strings`].
+fn answer_string(name: &str) -> f64 {
+    answer_strings()
+        .zip(0u32..)
+        .find(|(s, _)| *s == name)
+        .map_or(f64::NAN, |(_, i)| f64::from(i))
+}
+
+/// Slot 0 of the entry's scratch array: how index.js reads the call's return value.
+/// The return value is the whole answer.
+const WHOLE: f64 = 0.0;
+/// index.js builds the answer from the scratch's scalars and the return value (one handle at
+/// most): a JavaScript object literal costs ~10 ns, one made through Node-API ~300 ns.
+const BUILT_BY_ENTRY: f64 = 1.0;
+
+/// Hands `scalars` to index.js to build the answer; `false` when the call came without the
+/// scratch array and must answer whole.
+fn built_by_entry(r: &mut Reader, scalars: &[f64]) -> Outcome<bool> {
+    r.write_scratch(BUILT_BY_ENTRY, scalars)
+}
+
+/// Answers `whole`, telling index.js (when it passed the scratch array) to take it as is.
+fn whole(r: &mut Reader, whole: Value) -> Outcome<Value> {
+    r.write_scratch(WHOLE, &[])?;
+    Ok(whole)
 }
 
 fn first(args: &[Value]) -> Outcome<Value> {
@@ -37,7 +80,12 @@ impl NativeFunction for DetectDeadReusedSessionCircuitBreaker {
     const ARGC: usize = 1;
     fn call(r: &mut Reader, args: &[Value]) -> Outcome<Value> {
         let decision = breaker::detect_input(r, first(args)?)?;
-        breaker_answer(r, decision)
+        // Keeping, the answer's one handle is the dead run's id (or null).
+        if !decision.rotate && built_by_entry(r, &[])? {
+            return id_or_null(r.js(), decision.previous_run_id);
+        }
+        let answer = breaker_answer(r, decision)?;
+        whole(r, answer)
     }
 }
 
@@ -47,7 +95,11 @@ impl NativeFunction for EvaluateSessionCompaction {
     const ARGC: usize = 1;
     fn call(r: &mut Reader, args: &[Value]) -> Outcome<Value> {
         let decision = evaluation::evaluate(r, first(args)?)?;
-        decision_answer(r, decision)
+        if !decision.rotate && built_by_entry(r, &[])? {
+            return id_or_null(r.js(), decision.previous_run_id);
+        }
+        let answer = decision_answer(r, decision)?;
+        whole(r, answer)
     }
 }
 
@@ -61,7 +113,11 @@ impl NativeFunction for ResolveSessionCompactionPolicy {
             _ => return Err(crate::core::host::Failure::Type("missing argument".to_owned())),
         };
         let resolution = policy::resolve(r, adapter_type, runtime_config, "")?;
-        resolution_answer(r, &resolution)
+        if built_by_entry(r, &resolution_scalars(&resolution))? {
+            return r.js().undefined();
+        }
+        let answer = resolution_answer(r, &resolution)?;
+        whole(r, answer)
     }
 }
 
@@ -71,7 +127,11 @@ impl NativeFunction for ParseSessionCompactionPolicy {
     const ARGC: usize = 1;
     fn call(r: &mut Reader, args: &[Value]) -> Outcome<Value> {
         let p = policy::agent_policy(r, first(args)?, "agent")?;
-        policy_object(r, &p)
+        if built_by_entry(r, &policy_scalars(&p))? {
+            return r.js().undefined();
+        }
+        let answer = policy_object(r, &p)?;
+        whole(r, answer)
     }
 }
 
@@ -93,11 +153,15 @@ impl NativeFunction for PlanSessionCompaction {
         let js = r.js();
         let p = policy::agent_policy(r, first(args)?, "agent")?;
         let plan = policy::plan(&p);
+        if built_by_entry(r, &[plan.fetch_limit, flag(plan.needs_oldest_run)])? {
+            return js.undefined();
+        }
         let fields = [
             (Key::FetchLimit, js.number(plan.fetch_limit)?),
             (Key::NeedsOldestRun, js.boolean(plan.needs_oldest_run)?),
         ];
-        r.object(&fields)
+        let answer = r.object(&fields)?;
+        whole(r, answer)
     }
 }
 
@@ -132,6 +196,69 @@ fn decision_answer(r: &mut Reader, d: Decision<Value>) -> Outcome<Value> {
         (Key::PreviousRunId, id_or_null(js, d.previous_run_id)?),
     ];
     r.object(&fields)
+}
+
+fn flag(b: bool) -> f64 {
+    if b {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+/// A policy as index.js reads it from the scratch array.
+fn policy_scalars(p: &Policy) -> [f64; 4] {
+    [
+        flag(p.enabled),
+        p.max_session_runs,
+        p.max_raw_input_tokens,
+        p.max_session_age_hours,
+    ]
+}
+
+/// A resolution as index.js reads it from the scratch array (slots after the form flag):
+/// policy (4), adapter given, supports resume, context management, adapter default policy (4),
+/// override enabled (-1 absent), override limits (3), which limits it sets (bits 1, 2, 4), source.
+fn resolution_scalars(resolution: &Resolution) -> [f64; 17] {
+    let [e, runs, tokens, hours] = policy_scalars(&resolution.policy);
+    let (given, supports, management, default) = match &resolution.adapter_session_management {
+        Some(a) => (
+            1.0,
+            flag(a.supports_session_resume),
+            answer_string(a.native_context_management.as_str()),
+            policy_scalars(&a.default_session_compaction),
+        ),
+        None => (0.0, 0.0, 0.0, [0.0; 4]),
+    };
+    let [d_e, d_runs, d_tokens, d_hours] = default;
+    let o = &resolution.explicit_override;
+    let limits = [o.max_session_runs, o.max_raw_input_tokens, o.max_session_age_hours];
+    let set: f64 = limits
+        .iter()
+        .zip([1.0, 2.0, 4.0])
+        .filter(|(v, _)| v.is_some())
+        .map(|(_, bit)| bit)
+        .sum();
+    let [o_runs, o_tokens, o_hours] = limits.map(|v| v.unwrap_or(0.0));
+    [
+        e,
+        runs,
+        tokens,
+        hours,
+        given,
+        supports,
+        management,
+        d_e,
+        d_runs,
+        d_tokens,
+        d_hours,
+        o.enabled.map_or(-1.0, flag),
+        o_runs,
+        o_tokens,
+        o_hours,
+        set,
+        answer_string(resolution.source.as_str()),
+    ]
 }
 
 fn policy_object(r: &mut Reader, p: &Policy) -> Outcome<Value> {

@@ -253,6 +253,8 @@ pub struct Reader {
     scope_depth: u32,
     /// `Object.keys` as the caller passed it after the keys (null when not passed).
     object_keys: sys::napi_value,
+    /// The entry's `Float64Array` for an answer's scalars (null when not passed).
+    scratch: sys::napi_value,
 }
 
 impl Reader {
@@ -263,23 +265,66 @@ impl Reader {
             keys: [ptr::null_mut(); Key::ALL.len()],
             scope_depth: 0,
             object_keys: ptr::null_mut(),
+            scratch: ptr::null_mut(),
         }
     }
 
     /// A reader over what the package's JavaScript entry passes after the arguments: one
-    /// property key per [`Key::ALL`] entry in that order, then `Object.keys` (the handles live
-    /// until the call returns). Anything else falls back to making them here.
+    /// property key per [`Key::ALL`] entry in that order, `Object.keys`, then the scratch
+    /// array for answers (the handles live until the call returns). Anything else falls back
+    /// to making the keys here and answering whole objects.
     fn with_forwarded(js: Js, forwarded: &[Value]) -> Reader {
         let mut reader = Reader::new(js);
-        if let Some((object_keys, keys)) = forwarded.split_last() {
+        if let [keys @ .., object_keys, scratch] = forwarded {
             if keys.len() == Key::ALL.len() {
                 for (slot, key) in reader.keys.iter_mut().zip(keys) {
                     *slot = key.0;
                 }
                 reader.object_keys = object_keys.0;
+                reader.scratch = scratch.0;
             }
         }
         reader
+    }
+
+    /// Writes `form` and then an answer's `scalars` into the caller's scratch `Float64Array`
+    /// (slot 0, then from slot 1). `false` when the call came without one (or not a
+    /// `Float64Array` long enough). Call it after the last read of the input.
+    pub fn write_scratch(&mut self, form: f64, scalars: &[f64]) -> Outcome<bool> {
+        if self.scratch.is_null() {
+            return Ok(false);
+        }
+        let (mut kind, mut length, mut offset) = (0, 0, 0);
+        let (mut data, mut buffer) = (ptr::null_mut(), ptr::null_mut());
+        // SAFETY: valid env and handle; every out-pointer is a live local.
+        let status = unsafe {
+            sys::napi_get_typedarray_info(
+                self.js.env,
+                self.scratch,
+                &mut kind,
+                &mut length,
+                &mut data,
+                &mut buffer,
+                &mut offset,
+            )
+        };
+        let fits = status == sys::Status::napi_ok
+            && kind == sys::TypedarrayType::float64_array
+            && length > scalars.len()
+            && !data.is_null();
+        if !fits {
+            return Ok(false);
+        }
+        let slots = data.cast::<f64>();
+        // SAFETY: `slots` is the start of the array's `length` (> scalars.len()) f64 elements,
+        // 8-byte aligned as every Float64Array's are. No JavaScript runs between the call above
+        // and these writes, so the buffer can be neither detached nor moved in between; the
+        // source is Rust memory and cannot overlap it.
+        unsafe {
+            slots.write(form);
+            ptr::copy_nonoverlapping(scalars.as_ptr(), slots.add(1), scalars.len());
+        }
+        Ok(true)
     }
 
     /// The environment, for making values.
@@ -601,8 +646,9 @@ pub trait NativeFunction {
 
 /// The most arguments any export takes, before the property keys.
 const MAX_ARGC: usize = 2;
-/// What the package's JavaScript entry passes after them: the property keys and `Object.keys`.
-const FORWARDED: usize = Key::ALL.len() + 1;
+/// What the package's JavaScript entry passes after them: the property keys, `Object.keys` and
+/// the scratch array for answers.
+const FORWARDED: usize = Key::ALL.len() + 2;
 const MAX_ARGUMENTS: usize = MAX_ARGC + FORWARDED;
 
 /// The Node-API callback of a [`NativeFunction`]: runs it with panics caught, so that no

@@ -52,6 +52,9 @@ pub enum NativeContextManagement {
 }
 
 impl NativeContextManagement {
+    pub const ALL: [NativeContextManagement; 2] =
+        [NativeContextManagement::Confirmed, NativeContextManagement::Unknown];
+
     pub fn as_str(self) -> &'static str {
         match self {
             NativeContextManagement::Confirmed => "confirmed",
@@ -119,6 +122,12 @@ pub enum PolicySource {
 }
 
 impl PolicySource {
+    pub const ALL: [PolicySource; 3] = [
+        PolicySource::AdapterDefault,
+        PolicySource::AgentOverride,
+        PolicySource::LegacyFallback,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             PolicySource::AdapterDefault => "adapter_default",
