@@ -145,15 +145,15 @@ pub struct Resolution {
     pub source: PolicySource,
 }
 
-/// `resolveSessionCompactionPolicy(adapterType, runtimeConfig)`; `path` prefixes the names
-/// in error messages (`""` for the direct call, `"agent."` inside an agent).
+/// `resolveSessionCompactionPolicy(adapterType, runtimeConfig)`; `owner` names the object
+/// holding them in error messages (`""` for the direct call, `"agent"` inside an agent).
 pub fn resolve<H: Host>(
     host: &mut H,
     adapter_type: H::Value,
     runtime_config: H::Value,
-    path: &str,
+    owner: &str,
 ) -> Outcome<Resolution> {
-    let adapter = read_adapter(host, adapter_type, path)?;
+    let adapter = read_adapter(host, adapter_type, owner)?;
     let explicit_override = read_override(host, runtime_config)?;
     let base = adapter.map_or(LEGACY_FALLBACK, |a| a.default_session_compaction);
     let policy = Policy {
@@ -183,17 +183,16 @@ pub fn resolve<H: Host>(
 
 /// The policy of an agent row (`{ adapterType, runtimeConfig }`).
 pub fn agent_policy<H: Host>(host: &mut H, agent: H::Value, path: &str) -> Outcome<Policy> {
-    let prefix = format!("{path}.");
     let adapter_type = host.get(agent, Key::AdapterType, &|| path.to_owned())?;
     let runtime_config = host.get(agent, Key::RuntimeConfig, &|| path.to_owned())?;
-    Ok(resolve(host, adapter_type, runtime_config, &prefix)?.policy)
+    Ok(resolve(host, adapter_type, runtime_config, path)?.policy)
 }
 
 /// `adapterType`: a falsy value has no entry; a truthy one must be a string.
 fn read_adapter<H: Host>(
     host: &mut H,
     adapter_type: H::Value,
-    path: &str,
+    owner: &str,
 ) -> Outcome<Option<AdapterSessionManagement>> {
     match host.kind(adapter_type)? {
         Kind::Undefined | Kind::Null | Kind::Boolean(false) => Ok(None),
@@ -201,7 +200,8 @@ fn read_adapter<H: Host>(
         Kind::String => Ok(host
             .string_units(adapter_type)?
             .and_then(|name| adapter_session_management(&name))),
-        _ => type_error(format!("{path}adapterType must be a string")),
+        _ if owner.is_empty() => type_error("adapterType must be a string"),
+        _ => type_error(format!("{owner}.adapterType must be a string")),
     }
 }
 

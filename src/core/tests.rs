@@ -340,7 +340,7 @@ fn policy_defaults_and_overrides() {
     assert_eq!(r.policy.max_session_runs, 200.0);
 
     assert_eq!(
-        resolve(&Js::Num(1.0), &none, "agent."),
+        resolve(&Js::Num(1.0), &none, "agent"),
         Err(Failure::Type("agent.adapterType must be a string".into()))
     );
 }
