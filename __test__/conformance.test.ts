@@ -8,6 +8,24 @@ import { createRequire } from "node:module";
 // arguments: the binding must then make its keys itself and answer the same.
 const rawBinding = createRequire(import.meta.url)("../loader.cjs") as Impl;
 
+// The loader's functions given the keys and Object.keys as index.js passes them, but a scratch
+// array the binding must refuse (wrong type, too short, a plain array): it answers whole.
+type NativeFn = (...args: unknown[]) => unknown;
+const rawFns = rawBinding as unknown as Record<string, NativeFn> & { __propertyKeys: string[] };
+function withScratch(scratch: unknown): Impl {
+  const call = (name: string, a: unknown, b: unknown) => rawFns[name](a, b, ...rawFns.__propertyKeys, Object.keys, scratch);
+  return {
+    detectDeadReusedSessionCircuitBreaker: (i) => call("detectDeadReusedSessionCircuitBreaker", i, undefined) as never,
+    evaluateSessionCompaction: (i) => call("evaluateSessionCompaction", i, undefined) as never,
+    resolveSessionCompactionPolicy: (a, r) => call("resolveSessionCompactionPolicy", a, r) as never,
+  };
+}
+const refusedScratches: Array<[string, unknown]> = [
+  ["a Float64Array too short for any answer", new Float64Array(0)],
+  ["a Uint8Array", new Uint8Array(64)],
+  ["a plain array", new Array(24).fill(0)],
+];
+
 type Impl = Pick<typeof reference, "detectDeadReusedSessionCircuitBreaker" | "evaluateSessionCompaction" | "resolveSessionCompactionPolicy">;
 
 const files: Array<[string, (impl: Impl, input: unknown) => unknown]> = [
@@ -42,6 +60,9 @@ describe("shared conformance cases", () => {
     });
     it(`native without forwarded keys: ${file}`, () => {
       expect(check(rawBinding, file, call).failures).toEqual([]);
+    });
+    it(`native with a scratch array it must refuse: ${file}`, () => {
+      for (const [, scratch] of refusedScratches) expect(check(withScratch(scratch), file, call).failures).toEqual([]);
     });
     // The differential tests trust the reference, so it must hold the recorded answers too.
     it(`reference: ${file}`, () => {
