@@ -1,5 +1,6 @@
-//! The exported functions: each reads its arguments through the core and builds the
-//! plain-object answer the TypeScript service returns (absent values are `null`).
+//! The exported functions: each reads its arguments through the core and answers what the
+//! TypeScript service returns (absent values are `null`): as scalars in the scratch array
+//! for index.js to build the plain object when it can, else as the whole object.
 
 use std::ffi::CStr;
 
