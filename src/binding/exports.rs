@@ -69,6 +69,21 @@ fn whole(r: &mut Reader, whole: Value) -> Outcome<Value> {
     Ok(whole)
 }
 
+/// A decision to keep the session goes to index.js as its one handle, the previous run's id
+/// (or null), for it to build the answer; a rotation, which carries strings, goes back whole.
+fn keep_or_whole(
+    r: &mut Reader,
+    rotate: bool,
+    previous_run_id: Option<Value>,
+    whole_answer: impl FnOnce(&mut Reader) -> Outcome<Value>,
+) -> Outcome<Value> {
+    if !rotate && built_by_entry(r, &[])? {
+        return id_or_null(r.js(), previous_run_id);
+    }
+    let answer = whole_answer(r)?;
+    whole(r, answer)
+}
+
 fn first(args: &[Value]) -> Outcome<Value> {
     args.first()
         .copied()
@@ -81,12 +96,8 @@ impl NativeFunction for DetectDeadReusedSessionCircuitBreaker {
     const ARGC: usize = 1;
     fn call(r: &mut Reader, args: &[Value]) -> Outcome<Value> {
         let decision = breaker::detect_input(r, first(args)?)?;
-        // Keeping, the answer's one handle is the dead run's id (or null).
-        if !decision.rotate && built_by_entry(r, &[])? {
-            return id_or_null(r.js(), decision.previous_run_id);
-        }
-        let answer = breaker_answer(r, decision)?;
-        whole(r, answer)
+        let (rotate, id) = (decision.rotate, decision.previous_run_id);
+        keep_or_whole(r, rotate, id, |r| breaker_answer(r, decision))
     }
 }
 
@@ -96,11 +107,8 @@ impl NativeFunction for EvaluateSessionCompaction {
     const ARGC: usize = 1;
     fn call(r: &mut Reader, args: &[Value]) -> Outcome<Value> {
         let decision = evaluation::evaluate(r, first(args)?)?;
-        if !decision.rotate && built_by_entry(r, &[])? {
-            return id_or_null(r.js(), decision.previous_run_id);
-        }
-        let answer = decision_answer(r, decision)?;
-        whole(r, answer)
+        let (rotate, id) = (decision.rotate, decision.previous_run_id);
+        keep_or_whole(r, rotate, id, |r| decision_answer(r, decision))
     }
 }
 
