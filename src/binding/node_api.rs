@@ -363,6 +363,21 @@ impl Reader {
         Ok(out)
     }
 
+    /// Copies a string's first `buffer.len() - 1` code units into `buffer` (Node-API ends
+    /// them with a NUL): how many it copied, or none when the value is not a string (the
+    /// "string expected" status is the type check).
+    fn copy_units(&mut self, value: Value, buffer: &mut [u16]) -> Outcome<Option<usize>> {
+        let mut copied = 0;
+        // SAFETY: valid env and handle; `buffer` has room for its length in code units.
+        let status = unsafe {
+            sys::napi_get_value_string_utf16(self.js.env, value.0, buffer.as_mut_ptr(), buffer.len(), &mut copied)
+        };
+        if status == sys::Status::napi_string_expected {
+            return Ok(None);
+        }
+        self.js.check(status).map(|()| Some(copied))
+    }
+
     fn key(&mut self, key: Key) -> Outcome<sys::napi_value> {
         if let Some(cached) = self.keys.get(key.index()).filter(|k| !k.is_null()) {
             return Ok(*cached);
@@ -497,15 +512,9 @@ impl Host for Reader {
         let Some(window) = buffer.get_mut(..size) else {
             return Ok(self.string_units(value)?.is_some_and(|u| units_eq_ascii(&u, ascii)));
         };
-        let mut copied = 0;
-        // SAFETY: `window` has room for `size` code units.
-        let status =
-            unsafe { sys::napi_get_value_string_utf16(self.js.env, value.0, window.as_mut_ptr(), size, &mut copied) };
-        if status == sys::Status::napi_string_expected {
-            return Ok(false);
-        }
-        self.js.check(status)?;
-        Ok(window.get(..copied).is_some_and(|u| units_eq_ascii(u, ascii)))
+        Ok(self
+            .copy_units(value, window)?
+            .is_some_and(|copied| window.get(..copied).is_some_and(|u| units_eq_ascii(u, ascii))))
     }
 
     fn array_length(&mut self, value: Value) -> Outcome<Option<u32>> {
@@ -521,15 +530,9 @@ impl Host for Reader {
     fn string_units(&mut self, value: Value) -> Outcome<Option<Vec<u16>>> {
         // Short strings in one call through a stack buffer; longer ones measured, then copied.
         let mut buffer = [0u16; 128];
-        let mut copied = 0;
-        // SAFETY: valid env and handle; `buffer` has room for its length in code units.
-        let status = unsafe {
-            sys::napi_get_value_string_utf16(self.js.env, value.0, buffer.as_mut_ptr(), buffer.len(), &mut copied)
-        };
-        if status == sys::Status::napi_string_expected {
+        let Some(copied) = self.copy_units(value, &mut buffer)? else {
             return Ok(None);
-        }
-        self.js.check(status)?;
+        };
         if copied + 1 < buffer.len() {
             return Ok(buffer.get(..copied).map(<[u16]>::to_vec));
         }
@@ -540,10 +543,9 @@ impl Host for Reader {
         })?;
         // Room for the terminating NUL that Node-API always writes.
         let mut units = vec![0u16; length + 1];
-        // SAFETY: `units` has room for `length + 1` code units.
-        self.js.check(unsafe {
-            sys::napi_get_value_string_utf16(self.js.env, value.0, units.as_mut_ptr(), units.len(), &mut copied)
-        })?;
+        let Some(copied) = self.copy_units(value, &mut units)? else {
+            return Ok(None);
+        };
         units.truncate(copied);
         Ok(Some(units))
     }
@@ -554,15 +556,9 @@ impl Host for Reader {
         }
         // Node-API copies at most `size - 1` units and a NUL: exactly the prefix, nothing more.
         let mut units = vec![0u16; max_units + 1];
-        let mut copied = 0;
-        // SAFETY: valid env and handle; `units` has room for `max_units + 1` code units.
-        let status = unsafe {
-            sys::napi_get_value_string_utf16(self.js.env, value.0, units.as_mut_ptr(), units.len(), &mut copied)
-        };
-        if status == sys::Status::napi_string_expected {
+        let Some(copied) = self.copy_units(value, &mut units)? else {
             return Ok(None);
-        }
-        self.js.check(status)?;
+        };
         units.truncate(copied);
         Ok(Some(units))
     }
