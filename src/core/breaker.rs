@@ -2,7 +2,7 @@
 //! without producing a single token is rotated after `threshold` such runs in a row.
 
 use super::host::{type_error, Host, Key, Kind, Outcome};
-use super::js_semantics::{js_max, number_to_string, push_utf16};
+use super::js_semantics::{is_non_blank, js_max, number_to_string, push_utf16};
 use super::read::{non_blank_string, record, token_count};
 
 pub const DEAD_REUSED_SESSION_FAILURE_THRESHOLD: f64 = 3.0;
@@ -39,6 +39,13 @@ pub fn read_threshold(kind: Kind) -> Outcome<f64> {
 pub struct SessionId<V> {
     pub value: V,
     pub units: Vec<u16>,
+}
+
+impl<V> SessionId<V> {
+    /// The session id of a string value whose code units the caller has already copied.
+    pub fn from_units(value: V, units: Vec<u16>) -> Option<Self> {
+        is_non_blank(&units).then_some(SessionId { value, units })
+    }
 }
 
 pub fn read_session_id<H: Host>(host: &mut H, value: H::Value) -> Outcome<Option<SessionId<H::Value>>> {

@@ -1,6 +1,6 @@
 //! `evaluateSessionCompaction`: rotate the session (with a handoff note) or resume it.
 
-use super::breaker::{self, read_session_id, run_at, TOKEN_KEYS};
+use super::breaker::{self, run_at, SessionId, TOKEN_KEYS};
 use super::host::{type_error, Host, Key, Outcome};
 use super::js_semantics::{max_zero, number_to_en_us, number_to_string, push_utf16};
 use super::policy::{agent_policy, read_given_policy, Policy};
@@ -52,7 +52,8 @@ pub fn evaluate<H: Host>(host: &mut H, input: H::Value) -> Outcome<Decision<H::V
     };
     let raw_input = latest_raw_input(host, latest)?;
 
-    let session = read_session_id(host, session_value)?;
+    // The units already copied: a string value cannot change between two reads of it.
+    let session = SessionId::from_units(session_value, session_units.clone());
     let breaker = breaker::detect(
         host,
         session.as_ref(),
