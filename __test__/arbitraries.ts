@@ -168,7 +168,7 @@ export const evaluateInput = evaluateSession.chain((sessionId) => fc.record(
     issueId: fc.oneof(pick(null, undefined, "", " ", "PAP-42", "i\ud800"), { arbitrary: pick(0, 7), weight: 1 } as never),
     continuationSummaryBody: continuationBody,
     runs: fc.oneof({ weight: 30, arbitrary: runsFor(sessionId) }, { weight: 1, arbitrary: pick(null, "runs") }),
-    oldestRun: fc.oneof(pick(undefined, null), fc.record({ id: pick("run-0"), createdAt }), pick("old", 5)),
+    oldestRun: fc.oneof(pick(undefined, null), fc.record({ id: pick("run-0"), createdAt }), pick("old", 5), pick(false, 0, "")),
     policy: fc.oneof({ weight: 6, arbitrary: pick(undefined) }, { weight: 2, arbitrary: givenPolicy }, { weight: 1, arbitrary: pick(null, "p") }),
   },
   { requiredKeys: ["agent", "sessionId", "issueId", "runs"] },

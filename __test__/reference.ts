@@ -1,4 +1,4 @@
-// Our TypeScript reference of the contract (../shared/SPEC.md), written from the SPEC for the
+// Our TypeScript reference of the contract (docs/contract.md), written from it for the
 // differential tests. It runs on JavaScript's own semantics (trim, Number, toLocaleString,
 // Date), which is exactly what the native core must reproduce. Where the SPEC leaves a
 // choice to us (which bad inputs throw, and with what message), it states ours.
@@ -270,12 +270,14 @@ export function evaluateSessionCompaction(input: unknown) {
 
   let ageHours = 0;
   if (p.maxSessionAgeHours > 0) {
-    const latestAt = createdAt(latest, "runs[0]");
+    // Only an absent oldestRun falls back to the last fetched run; null means the database
+    // found none, and a falsy oldest run (or latest) gives age 0, as in the service.
     const givenOldest = get(input, "oldestRun", "input");
     const last = runCount - 1;
-    const oldestAt =
-      givenOldest === null || givenOldest === undefined ? createdAt(runAt(runs, last), `runs[${last}]`) : createdAt(givenOldest, "oldestRun");
-    ageHours = Math.max(0, (latestAt - oldestAt) / 3_600_000);
+    const [oldest, oldestPath] = givenOldest === undefined ? [runAt(runs, last), `runs[${last}]`] : [givenOldest, "oldestRun"];
+    if (latest && oldest) {
+      ageHours = Math.max(0, (createdAt(latest, "runs[0]") - createdAt(oldest, oldestPath)) / 3_600_000);
+    }
   }
 
   let rawInput: number | null = null;

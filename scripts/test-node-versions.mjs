@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// `npm run test:node-versions [-- 22 24]`: runs the vitest suite and the shared cases against
+// `npm run test:node-versions [-- 22 24]`: runs the vitest suite and the recorded conformance cases against
 // the built binary under other Node.js majors. The Node binaries come from the npm registry
 // (the `node-<platform>-<arch>` packages the `node` package installs from), so no access to
 // nodejs.org is needed; they are cached in target/node-versions/. Linux and macOS only.
 // Any version spec works (`-- 20.0.0`), but vitest 4 itself needs Node 20.19 or later: on
-// older ones only the shared cases run.
+// older ones only the recorded cases run.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
@@ -43,8 +43,8 @@ for (const spec of specs) {
   const [versionMajor, versionMinor] = version.slice(1).split(".").map(Number);
   const vitestRuns = versionMajor > 20 || (versionMajor === 20 && versionMinor >= 19);
   const vitest = vitestRuns ? (run(node, [path.join(root, "node_modules", "vitest", "vitest.mjs"), "run"], { env }) ? "passed" : "FAILED") : "not run (needs Node >= 20.19)";
-  const cases = run(node, [path.join(root, "..", "shared", "tools", "check-cases.mjs"), "."], { env });
-  results.push(`${version}: vitest ${vitest}, shared cases ${cases ? "passed" : "FAILED"}`);
+  const cases = run(node, [path.join(root, "scripts", "check-cases.mjs")], { env });
+  results.push(`${version}: vitest ${vitest}, recorded cases ${cases ? "passed" : "FAILED"}`);
 }
 console.log(`\n${results.join("\n")}`);
 process.exit(results.every((r) => !r.includes("FAILED")) ? 0 : 1);

@@ -1,10 +1,10 @@
 //! `evaluateSessionCompaction`: rotate the session (with a handoff note) or resume it.
 
 use super::breaker::{self, run_at, SessionId, TOKEN_KEYS};
-use super::host::{type_error, Host, Key, Outcome};
+use super::host::{type_error, Host, Key, Kind, Outcome};
 use super::js_semantics::{max_zero, number_to_en_us, number_to_string, push_utf16};
 use super::policy::{agent_policy, read_given_policy, Policy};
-use super::read::{non_blank_string, record, time_value, token_count, truthy_string, truthy_string_prefix};
+use super::read::{is_truthy, non_blank_string, record, time_value, token_count, truthy_string, truthy_string_prefix};
 
 /// The longest continuation summary the handoff note carries, in UTF-16 code units.
 pub const CONTINUATION_SUMMARY_LIMIT: usize = 1500;
@@ -91,8 +91,9 @@ fn input_policy<H: Host>(host: &mut H, input: H::Value) -> Outcome<Policy> {
     agent_policy(host, agent, "agent")
 }
 
-/// Hours from the oldest run (`oldestRun ?? runs[runs.length - 1]`) to the latest,
-/// `Math.max(0, ·)`; NaN when either time is invalid.
+/// Hours from the oldest run to the latest, `Math.max(0, ·)`; NaN when either time is invalid.
+/// Only an absent (`undefined`) `oldestRun` falls back to the last fetched run: `null` means
+/// the database found none, and the service then takes the age as 0 (as for any falsy run).
 fn session_age_hours<H: Host>(
     host: &mut H,
     input: H::Value,
@@ -100,15 +101,18 @@ fn session_age_hours<H: Host>(
     run_count: u32,
     latest: H::Value,
 ) -> Outcome<f64> {
-    let latest_at = created_at(host, latest, "runs[0]")?;
     let given_oldest = host.get(input, Key::OldestRun, &|| "input".to_owned())?;
-    let oldest_at = if host.is_nullish(given_oldest)? {
-        let last = run_count - 1;
-        let oldest = run_at(host, runs, last)?;
-        created_at(host, oldest, &format!("runs[{last}]"))?
+    let last = run_count - 1;
+    let (oldest, oldest_path) = if host.kind(given_oldest)? == Kind::Undefined {
+        (run_at(host, runs, last)?, format!("runs[{last}]"))
     } else {
-        created_at(host, given_oldest, "oldestRun")?
+        (given_oldest, "oldestRun".to_owned())
     };
+    if !is_truthy(host, latest)? || !is_truthy(host, oldest)? {
+        return Ok(0.0);
+    }
+    let latest_at = created_at(host, latest, "runs[0]")?;
+    let oldest_at = created_at(host, oldest, &oldest_path)?;
     Ok(max_zero((latest_at - oldest_at) / MS_PER_HOUR))
 }
 

@@ -33,6 +33,26 @@ pub fn non_blank_string<H: Host>(host: &mut H, value: H::Value) -> Outcome<Optio
     Ok(host.string_units(value)?.filter(|units| is_non_blank(units)))
 }
 
+/// JavaScript truthiness (`if (value)`). Symbols and bigints count as truthy: `0n` is the one
+/// falsy value among them, and no rule reads anything from one that could tell the difference.
+pub fn is_truthy<H: Host>(host: &mut H, value: H::Value) -> Outcome<bool> {
+    let kind = host.kind(value)?;
+    if kind == Kind::String {
+        return Ok(host.string_prefix(value, 1)?.is_some_and(|units| !units.is_empty()));
+    }
+    Ok(!is_falsy_non_string(kind))
+}
+
+/// `undefined`, `null`, `false`, `0`, `-0` and `NaN`: the falsy values other than `""` (and `0n`).
+fn is_falsy_non_string(kind: Kind) -> bool {
+    match kind {
+        Kind::Undefined | Kind::Null => true,
+        Kind::Boolean(b) => !b,
+        Kind::Number(n) => n == 0.0 || n.is_nan(),
+        _ => false,
+    }
+}
+
 /// JavaScript truthiness of an optional string input (`!sessionId`, `issueId ? … : …`):
 /// falsy values are absent; a truthy value must be a string, else a `TypeError` naming `path`.
 pub fn truthy_string<H: Host>(host: &mut H, value: H::Value, path: &str) -> Outcome<Option<Vec<u16>>> {
@@ -47,14 +67,7 @@ pub fn truthy_string_prefix<H: Host>(
     path: &str,
     max_units: usize,
 ) -> Outcome<Option<Vec<u16>>> {
-    let kind = host.kind(value)?;
-    let falsy = match kind {
-        Kind::Undefined | Kind::Null => true,
-        Kind::Boolean(b) => !b,
-        Kind::Number(n) => n == 0.0 || n.is_nan(),
-        _ => false,
-    };
-    if falsy {
+    if is_falsy_non_string(host.kind(value)?) {
         return Ok(None);
     }
     match host.string_prefix(value, max_units)? {

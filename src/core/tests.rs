@@ -458,6 +458,40 @@ fn age_limit_uses_oldest_run_and_floors_hours() {
 }
 
 #[test]
+fn age_limit_null_oldest_run_is_age_zero_but_absent_falls_back_to_last_run() {
+    const HOUR: f64 = 3_600_000.0;
+    let with_oldest = |oldest: Option<Js>| {
+        let mut fields = vec![
+            ("agent", agent("opencode_local", Js::Null)),
+            ("sessionId", s("s")),
+            ("issueId", s("")),
+            (
+                "runs",
+                Js::Arr(vec![
+                    run_at("r2", 100.0 * HOUR, Js::Null, Js::Null),
+                    run_at("r1", 4.0 * HOUR, Js::Null, Js::Null),
+                ]),
+            ),
+        ];
+        if let Some(oldest) = oldest {
+            fields.push(("oldestRun", oldest));
+        }
+        evaluate_on(&obj(fields)).unwrap()
+    };
+    let absent = with_oldest(None);
+    assert_eq!(text(&absent.reason).as_deref(), Some("session age reached 96 hours"));
+    assert_eq!(
+        text(&with_oldest(Some(Js::Undefined)).reason).as_deref(),
+        Some("session age reached 96 hours")
+    );
+    for falsy in [Js::Null, Js::Bool(false), Js::Num(0.0), s("")] {
+        let kept = with_oldest(Some(falsy));
+        assert!(!kept.rotate);
+        assert_eq!(kept.reason, None);
+    }
+}
+
+#[test]
 fn no_session_or_no_runs_answer_all_null() {
     let no_session = obj(vec![("sessionId", Js::Null), ("agent", Js::Null), ("runs", Js::Null)]);
     assert_eq!(
