@@ -6,6 +6,7 @@ import { PGlite } from "@electric-sql/pglite";
 // @ts-expect-error plain ESM helper without types
 import { historyLines } from "../benchmark/history.mjs";
 import { native } from "./native";
+import { auditDeadSessionsFromDatabase } from "../database.js";
 
 let db: PGlite;
 const lines: string[] = [...historyLines({ seed: 31, clean: true, runsPerSession: 50 })];
@@ -49,11 +50,11 @@ describe("sql/dead_sessions.sql", () => {
   it("and auditDeadSessionsFromDatabase, reading the table in pages, agrees with both", async () => {
     const fromFile = native.auditDeadSessions(Buffer.from(lines.join("\n")));
     let pages = 0;
-    const fromDb = await native.auditDeadSessionsFromDatabase(db, { pageSize: 700, onPage: () => pages++ });
+    const fromDb = await auditDeadSessionsFromDatabase(db, { pageSize: 700, onPage: () => pages++ });
     expect(pages).toBeGreaterThan(3);
     expect(fromDb.sessions).toEqual(fromFile.sessions);
     expect(fromDb.whatIf).toEqual(fromFile.whatIf);
-    const company = await native.auditDeadSessionsFromDatabase(db, { companyId: "company-1", since: "2026-05-02T00:00:00Z" });
+    const company = await auditDeadSessionsFromDatabase(db, { companyId: "company-1", since: "2026-05-02T00:00:00Z" });
     expect(company.companies.map((c) => c.companyId)).toEqual(["company-1"]);
     expect(company.sessions.every((s) => s.lastRunAt >= Date.parse("2026-05-02T00:00:00Z"))).toBe(true);
   });

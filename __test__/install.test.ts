@@ -43,8 +43,8 @@ beforeAll(() => {
 }, TIMEOUT);
 
 describe("installed from the packed tarballs", () => {
-  it("ships the loader, both entries and the types, and no binary or source", () => {
-    expect(packed.main.files.sort()).toEqual(["LICENSE", "README.md", "bin/paperclip-session-audit.mjs", "index.d.mts", "index.d.ts", "index.js", "index.mjs", "loader.cjs", "package.json"]);
+  it("ships napi-rs's generated loader and types, the entry, the database subpath, and no binary or source", () => {
+    expect(packed.main.files.sort()).toEqual(["LICENSE", "README.md", "bin/paperclip-session-audit.mjs", "binding.d.ts", "binding.js", "database.d.ts", "database.js", "index.d.ts", "index.js", "package.json"]);
     expect(packed.platform.files.sort()).toEqual([`session-compaction.${packed.platformName}.node`, "package.json"].sort());
   });
 
@@ -57,6 +57,11 @@ describe("installed from the packed tarballs", () => {
   it("works with require", () => {
     const out = sh("node", ["-e", `const c = require("paperclip-session-compaction"); const d = c.evaluateSessionCompaction(${DEAD_SESSION_CALL}); console.log(d.reason + "|" + d.previousRunId)`], installed);
     expect(out.trim()).toBe(EXPECTED);
+  });
+
+  it("loads the database audit from its subpath", () => {
+    const out = sh("node", ["-e", `console.log(typeof require("paperclip-session-compaction/database").auditDeadSessionsFromDatabase)`], installed);
+    expect(out.trim()).toBe("function");
   });
 
   it("works with ESM import", () => {

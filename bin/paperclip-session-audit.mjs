@@ -11,7 +11,8 @@
 import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
 
-const core = createRequire(import.meta.url)("../index.js");
+const require = createRequire(import.meta.url);
+const core = { ...require("../index.js"), ...require("../database.js") };
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

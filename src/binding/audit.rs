@@ -8,25 +8,17 @@
 use std::io::Read;
 use std::time::Instant;
 
-use napi::bindgen_prelude::{Buffer, Either};
+use napi::bindgen_prelude::{This, Unknown};
+use napi::{Env, ValueType};
 use napi_derive::napi;
 
+use super::decisions::answer;
+use super::reader::Reader;
 use crate::core::audit::{self, AuditOptions, AuditReport, Auditor, Totals};
+use crate::core::host::{type_error, Host, Key, Kind, Outcome};
+use crate::core::read::{is_truthy, time_value};
 
-#[napi(object)]
-pub struct AuditNativeOptions {
-    pub company_id: Option<String>,
-    /// Epoch milliseconds.
-    pub since_ms: Option<f64>,
-    /// Draw a progress bar on stderr.
-    pub progress: Option<bool>,
-    /// Parsing threads (default: one per core).
-    pub threads: Option<u32>,
-    /// Rows come ordered by created_at: fold them at once, keep nothing per run.
-    pub ordered: Option<bool>,
-}
-
-#[napi(object)]
+#[napi(object, object_from_js = false, js_name = "DeadSessionAuditTotals")]
 pub struct AuditTotals {
     pub sessions: f64,
     pub runs: f64,
@@ -35,7 +27,7 @@ pub struct AuditTotals {
     pub sessions_dead_now: f64,
 }
 
-#[napi(object)]
+#[napi(object, object_from_js = false, js_name = "DeadSessionAuditSession")]
 pub struct AuditSession {
     pub company_id: String,
     pub agent_id: String,
@@ -49,41 +41,41 @@ pub struct AuditSession {
     pub last_run_at: f64,
 }
 
-#[napi(object)]
+#[napi(object, object_from_js = false, js_name = "DeadSessionAuditAgent")]
 pub struct AuditAgent {
     pub company_id: String,
     pub agent_id: String,
     pub totals: AuditTotals,
 }
 
-#[napi(object)]
+#[napi(object, object_from_js = false, js_name = "DeadSessionAuditCompany")]
 pub struct AuditCompany {
     pub company_id: String,
     pub agents: f64,
     pub totals: AuditTotals,
 }
 
-#[napi(object)]
+#[napi(object, object_from_js = false, js_name = "DeadSessionAuditWhatIf")]
 pub struct AuditWhatIf {
     pub threshold: f64,
     pub rotations: f64,
     pub dead_runs_saved: f64,
 }
 
-#[napi(object)]
+#[napi(object, object_from_js = false, js_name = "DeadSessionAuditRowError")]
 pub struct AuditRowError {
     pub line: f64,
     pub reason: String,
     pub detail: String,
 }
 
-#[napi(object)]
+#[napi(object, object_from_js = false, js_name = "DeadSessionAuditSkipReason")]
 pub struct AuditSkipReason {
     pub reason: String,
     pub rows: f64,
 }
 
-#[napi(object)]
+#[napi(object, object_from_js = false, js_name = "DeadSessionAuditReport")]
 pub struct AuditReportObject {
     pub bytes_read: f64,
     pub lines: f64,
@@ -101,24 +93,42 @@ pub struct AuditReportObject {
     pub elapsed_ms: f64,
 }
 
-fn core_options(o: Option<AuditNativeOptions>) -> (AuditOptions, bool) {
-    let o = o.unwrap_or(AuditNativeOptions {
-        company_id: None,
-        since_ms: None,
-        progress: None,
-        threads: None,
-        ordered: None,
-    });
-    let progress = o.progress.unwrap_or(false);
-    (
-        AuditOptions {
-            company_id: o.company_id,
-            since_ms: o.since_ms,
-            threads: o.threads.unwrap_or(0) as usize,
-            ordered: o.ordered.unwrap_or(false),
-        },
-        progress,
-    )
+/// The audit's options (`{ companyId, since, progress, threads, ordered }`, all optional),
+/// and whether to draw a progress bar.
+fn read_options<'env>(reader: &mut Reader<'env>, options: Option<Unknown<'env>>) -> Outcome<(AuditOptions, bool)> {
+    let mut read = AuditOptions::default();
+    let Some(options) = options.filter(|o| !matches!(o.get_type(), Ok(ValueType::Undefined | ValueType::Null))) else {
+        return Ok((read, false));
+    };
+    let field = |reader: &mut Reader<'env>, key: Key| reader.get(options, key, &|| "options".to_owned());
+    let company = field(reader, Key::CompanyId)?;
+    if !reader.is_nullish(company)? {
+        let Some(units) = reader.string_units(company)? else {
+            return type_error("companyId must be a string");
+        };
+        read.company_id = Some(String::from_utf16_lossy(&units));
+    }
+    let since = field(reader, Key::Since)?;
+    if !reader.is_nullish(since)? {
+        if !matches!(reader.kind(since)?, Kind::Date(_) | Kind::Number(_) | Kind::String) {
+            return type_error("since must be a Date, a string or a number");
+        }
+        let ms = time_value(reader, since, &|| "since".to_owned())?;
+        if ms.is_nan() {
+            return type_error("since is not a valid time");
+        }
+        read.since_ms = Some(ms);
+    }
+    let progress = field(reader, Key::Progress)?;
+    let progress = is_truthy(reader, progress)?;
+    let threads = field(reader, Key::Threads)?;
+    if let Some(n) = reader.number(threads)? {
+        // 0 (or anything below 1) means one per core.
+        read.threads = if n >= 1.0 { n.min(1024.0) as usize } else { 0 };
+    }
+    let ordered = field(reader, Key::Ordered)?;
+    read.ordered = is_truthy(reader, ordered)?;
+    Ok((read, progress))
 }
 
 fn totals(t: &Totals) -> AuditTotals {
@@ -315,19 +325,28 @@ fn audit_maybe_gzip(
 }
 
 /// Audits a history: a file path (`-` for standard input; gzip is detected) or a Buffer.
-#[napi(js_name = "__auditDeadSessions")]
-pub fn audit_dead_sessions(
-    source: Either<String, Buffer>,
-    options: Option<AuditNativeOptions>,
+#[napi(
+    catch_unwind,
+    ts_args_type = "source: string | Uint8Array, options?: DeadSessionAuditOptions"
+)]
+pub fn audit_dead_sessions<'env>(
+    env: &'env Env,
+    source: Unknown<'env>,
+    options: Option<Unknown<'env>>,
 ) -> napi::Result<AuditReportObject> {
     let started = Instant::now();
-    let (options, progress) = core_options(options);
-    let report = match source {
-        Either::A(path) => audit_path(&path, Auditor::new(options), progress)
-            .map_err(|e| napi::Error::from_reason(format!("{path}: {e}")))?,
-        Either::B(buffer) => audit::audit_bytes(&buffer, options),
+    let mut reader = Reader::new(env);
+    let (options, progress) = answer(env, read_options(&mut reader, options))?;
+    if let Some(units) = answer(env, reader.string_units(source))? {
+        let path = String::from_utf16_lossy(&units);
+        let report = audit_path(&path, Auditor::new(options), progress)
+            .map_err(|e| napi::Error::from_reason(format!("{path}: {e}")))?;
+        return Ok(report_object(report, started));
+    }
+    let Some(bytes) = answer(env, reader.bytes(source))? else {
+        return answer(env, type_error("source must be a file path or a Buffer (Uint8Array)"));
     };
-    Ok(report_object(report, started))
+    Ok(report_object(audit::audit_bytes(&bytes, options), started))
 }
 
 /// A streaming audit for histories that arrive in pieces (pages of a database query).
@@ -339,27 +358,31 @@ pub struct DeadSessionAuditor {
 
 #[napi]
 impl DeadSessionAuditor {
-    #[napi(constructor)]
-    pub fn new(options: Option<AuditNativeOptions>) -> DeadSessionAuditor {
-        let (options, _) = core_options(options);
-        DeadSessionAuditor {
+    #[napi(constructor, ts_args_type = "options?: DeadSessionAuditOptions")]
+    pub fn new<'env>(env: &'env Env, options: Option<Unknown<'env>>) -> napi::Result<DeadSessionAuditor> {
+        let (options, _) = answer(env, read_options(&mut Reader::new(env), options))?;
+        Ok(DeadSessionAuditor {
             auditor: Some(Auditor::new(options)),
             started: Instant::now(),
-        }
+        })
     }
 
     /// Feeds NDJSON text; lines may be split across calls.
-    #[napi]
-    pub fn push(&mut self, chunk: Either<Buffer, String>) -> napi::Result<()> {
+    #[napi(ts_args_type = "chunk: Uint8Array | string", ts_return_type = "this")]
+    pub fn push<'env>(&mut self, env: &'env Env, this: This<'env>, chunk: Unknown<'env>) -> napi::Result<This<'env>> {
         let auditor = self
             .auditor
             .as_mut()
             .ok_or_else(|| napi::Error::from_reason("DeadSessionAuditor: push after finish"))?;
-        match chunk {
-            Either::A(buffer) => auditor.push(&buffer),
-            Either::B(text) => auditor.push(text.as_bytes()),
+        let mut reader = Reader::new(env);
+        if let Some(units) = answer(env, reader.string_units(chunk))? {
+            auditor.push(String::from_utf16_lossy(&units).as_bytes());
+        } else if let Some(bytes) = answer(env, reader.bytes(chunk))? {
+            auditor.push(&bytes);
+        } else {
+            return answer(env, type_error("chunk must be a Buffer (Uint8Array) or a string"));
         }
-        Ok(())
+        Ok(this)
     }
 
     /// Ends the input and answers the report; the auditor cannot be used after.

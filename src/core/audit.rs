@@ -11,11 +11,12 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::Deserializer;
 
 use super::js_semantics::{floor_non_negative, is_js_whitespace, parse_iso_date_time, time_clip};
+use super::read::TOKEN_KEYS;
 
 /// The breaker thresholds the what-if table covers.
 pub const WHAT_IF_THRESHOLDS: usize = 10;
-/// Dead runs in a row after which the breaker rotates (DEAD_REUSED_SESSION_FAILURE_THRESHOLD).
-const DEAD_NOW_STREAK: u64 = 3;
+/// Dead runs in a row after which the breaker rotates: the breaker's own default threshold.
+const DEAD_NOW_STREAK: u64 = super::breaker::DEAD_REUSED_SESSION_FAILURE_THRESHOLD as u64;
 /// How many skipped rows the report describes one by one.
 const FIRST_ERRORS: usize = 10;
 
@@ -476,18 +477,17 @@ struct Usage<'a> {
     record: bool,
     session_reused: Scalar<'a>,
     persisted_session_id: Scalar<'a>,
-    /// rawInputTokens, inputTokens, rawCachedInputTokens, cachedInputTokens, rawOutputTokens, outputTokens
+    /// The token counts' keys in the breaker's order (`read::TOKEN_KEYS`), raw then normalized.
     tokens: [Scalar<'a>; 6],
 }
 
-const TOKEN_KEYS: [&str; 6] = [
-    "rawInputTokens",
-    "inputTokens",
-    "rawCachedInputTokens",
-    "cachedInputTokens",
-    "rawOutputTokens",
-    "outputTokens",
-];
+/// The slot in [`Usage::tokens`] of a token key, in the order of the breaker's pairs.
+fn token_slot(key: &str) -> Option<usize> {
+    TOKEN_KEYS
+        .iter()
+        .flat_map(|(raw, normalized)| [raw.name(), normalized.name()])
+        .position(|name| name == key)
+}
 
 struct UsageVisitor;
 
@@ -506,11 +506,7 @@ impl<'de> Visitor<'de> for UsageVisitor {
             match &*key {
                 "sessionReused" => usage.session_reused = map.next_value()?,
                 "persistedSessionId" => usage.persisted_session_id = map.next_value()?,
-                other => match TOKEN_KEYS
-                    .iter()
-                    .position(|k| *k == other)
-                    .and_then(|i| usage.tokens.get_mut(i))
-                {
+                other => match token_slot(other).and_then(|i| usage.tokens.get_mut(i)) {
                     Some(slot) => *slot = map.next_value()?,
                     None => {
                         map.next_value::<IgnoredAny>()?;

@@ -3,7 +3,7 @@
 
 use super::host::{type_error, Host, Key, Kind, Outcome};
 use super::js_semantics::{is_non_blank, js_max, number_to_string, push_utf16};
-use super::read::{non_blank_string, record, token_count};
+use super::read::{non_blank_string, record, run_at, token_count, TOKEN_KEYS};
 
 pub const DEAD_REUSED_SESSION_FAILURE_THRESHOLD: f64 = 3.0;
 
@@ -101,15 +101,6 @@ pub fn detect<H: Host>(
     Ok(BreakerDecision::keep(newest_dead_id))
 }
 
-/// `runs[index]`, which must not be `null`/`undefined` since the contract reads it.
-pub fn run_at<H: Host>(host: &mut H, runs: H::Value, index: u32) -> Outcome<H::Value> {
-    let run = host.element(runs, index)?;
-    if host.is_nullish(run)? {
-        return type_error(format!("runs[{index}] must be an object"));
-    }
-    Ok(run)
-}
-
 /// A run is dead when it failed, resumed the very session in question, and produced no
 /// tokens at all. Reads stop at the first condition that does not hold.
 fn is_dead<H: Host>(host: &mut H, run: H::Value, session: &SessionId<H::Value>) -> Outcome<bool> {
@@ -138,13 +129,6 @@ fn is_dead<H: Host>(host: &mut H, run: H::Value, session: &SessionId<H::Value>) 
     }
     Ok(true)
 }
-
-/// The (raw, normalized) key pairs of a usage record's token counts.
-pub const TOKEN_KEYS: [(Key, Key); 3] = [
-    (Key::RawInputTokens, Key::InputTokens),
-    (Key::RawCachedInputTokens, Key::CachedInputTokens),
-    (Key::RawOutputTokens, Key::OutputTokens),
-];
 
 /// `detectDeadReusedSessionCircuitBreaker({ sessionId, runs, threshold })`.
 pub fn detect_input<H: Host>(host: &mut H, input: H::Value) -> Outcome<BreakerDecision<H::Value>> {

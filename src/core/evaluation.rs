@@ -1,10 +1,13 @@
 //! `evaluateSessionCompaction`: rotate the session (with a handoff note) or resume it.
 
-use super::breaker::{self, run_at, SessionId, TOKEN_KEYS};
+use super::breaker::{self, SessionId};
 use super::host::{type_error, Host, Key, Kind, Outcome};
 use super::js_semantics::{max_zero, number_to_en_us, number_to_string, push_utf16};
 use super::policy::{agent_policy, read_given_policy, Policy};
-use super::read::{is_truthy, non_blank_string, record, time_value, token_count, truthy_string, truthy_string_prefix};
+use super::read::{
+    is_truthy, non_blank_string, record, run_at, time_value, token_count, truthy_string, truthy_string_prefix,
+    TOKEN_KEYS,
+};
 
 /// The longest continuation summary the handoff note carries, in UTF-16 code units.
 pub const CONTINUATION_SUMMARY_LIMIT: usize = 1500;

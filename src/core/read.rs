@@ -97,3 +97,19 @@ pub fn time_value<H: Host>(host: &mut H, value: H::Value, path: &dyn Fn() -> Str
         _ => type_error(format!("{} must be a Date, a string or a number", path())),
     }
 }
+
+/// The (raw, normalized) key pairs of a usage record's token counts.
+pub const TOKEN_KEYS: [(Key, Key); 3] = [
+    (Key::RawInputTokens, Key::InputTokens),
+    (Key::RawCachedInputTokens, Key::CachedInputTokens),
+    (Key::RawOutputTokens, Key::OutputTokens),
+];
+
+/// `runs[index]`, which must not be `null`/`undefined` since the contract reads it.
+pub fn run_at<H: Host>(host: &mut H, runs: H::Value, index: u32) -> Outcome<H::Value> {
+    let run = host.element(runs, index)?;
+    if host.is_nullish(run)? {
+        return type_error(format!("runs[{index}] must be an object"));
+    }
+    Ok(run)
+}

@@ -835,12 +835,12 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.DeadSessionAuditor = nativeBinding.DeadSessionAuditor
+module.exports.auditDeadSessions = nativeBinding.auditDeadSessions
 module.exports.DEAD_REUSED_SESSION_FAILURE_THRESHOLD = nativeBinding.DEAD_REUSED_SESSION_FAILURE_THRESHOLD
 module.exports.detectDeadReusedSessionCircuitBreaker = nativeBinding.detectDeadReusedSessionCircuitBreaker
 module.exports.evaluateSessionCompaction = nativeBinding.evaluateSessionCompaction
-module.exports.resolveSessionCompactionPolicy = nativeBinding.resolveSessionCompactionPolicy
-module.exports.parseSessionCompactionPolicy = nativeBinding.parseSessionCompactionPolicy
 module.exports.hasSessionCompactionThresholds = nativeBinding.hasSessionCompactionThresholds
+module.exports.parseSessionCompactionPolicy = nativeBinding.parseSessionCompactionPolicy
 module.exports.planSessionCompaction = nativeBinding.planSessionCompaction
-module.exports.__auditDeadSessions = nativeBinding.__auditDeadSessions
-module.exports.DeadSessionAuditor = nativeBinding.DeadSessionAuditor
+module.exports.resolveSessionCompactionPolicy = nativeBinding.resolveSessionCompactionPolicy

@@ -1,0 +1,241 @@
+/**
+ * paperclip-session-compaction: the heartbeat service's session-compaction decisions,
+ * native (Rust, Node-API), in exact parity with the TypeScript service. The contract is
+ * docs/contract.md. This header is ours; what follows it napi-rs generates from src/binding.
+ */
+
+/** The type of DEAD_REUSED_SESSION_FAILURE_THRESHOLD: its value. */
+export type DeadReusedSessionFailureThreshold = 3
+
+/** The part of an agent row the policy is read from (a whole agent row is fine). */
+export interface SessionCompactionAgent {
+  adapterType: string | null
+  runtimeConfig: unknown
+}
+
+/** What the circuit breaker reads of a run (newest first). */
+export interface CircuitBreakerRun {
+  id: string
+  livenessState: string | null
+  usageJson: unknown
+}
+
+export interface CircuitBreakerInput {
+  sessionId: string | null | undefined
+  runs: ReadonlyArray<CircuitBreakerRun>
+  /** Defaults to {@link DEAD_REUSED_SESSION_FAILURE_THRESHOLD}; floored, at least 1. */
+  threshold?: number | null
+}
+
+/** A run of the session, as the heartbeat query selects it; other columns are ignored. */
+export interface SessionRun {
+  id: string
+  createdAt: Date | string | number
+  usageJson: unknown
+  error: string | null
+  livenessState: string | null
+  resultSummary?: string | null
+  resultResult?: string | null
+  resultMessage?: string | null
+  resultError?: string | null
+}
+
+export interface SessionCompactionInput {
+  agent: SessionCompactionAgent
+  sessionId: string | null | undefined
+  issueId: string | null | undefined
+  continuationSummaryBody?: string | null
+  /** The session's most recent runs, newest first (at least `planSessionCompaction(agent).fetchLimit`). */
+  runs: ReadonlyArray<SessionRun>
+  /**
+   * The session's first run, when `planSessionCompaction(agent).needsOldestRun`; `null` when
+   * the database found none (the age is then 0). Left out, the last of `runs` stands in.
+   */
+  oldestRun?: { id: string; createdAt: Date | string | number } | null
+  /** An already-resolved policy; wins over the agent's. */
+  policy?: SessionCompactionPolicy
+}
+
+export type NativeContextManagement = "confirmed" | "likely" | "unknown" | "none"
+
+export type SessionCompactionPolicySource = "adapter_default" | "agent_override" | "legacy_fallback"
+
+/** Options of the fleet audit. */
+export interface DeadSessionAuditOptions {
+  /** Only this company's runs. */
+  companyId?: string
+  /** Only runs created at or after this time (a Date, an ISO string, or epoch milliseconds). */
+  since?: Date | string | number
+  /** Draw a progress bar on stderr while reading a file or stdin. */
+  progress?: boolean
+  /** Parsing threads (default: one per core). */
+  threads?: number
+  /**
+   * The rows come ordered by created_at: memory is then bounded by the number of sessions,
+   * and a row older than its session's previous one is skipped as out of order. Without it,
+   * any order is fine and the audit keeps 8 bytes per run.
+   */
+  ordered?: boolean
+}
+
+/**
+ * Which binding artifact the generated loader actually loaded: `'native'` for
+ * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
+ * flavor napi-rs can build is listed, because `NAPI_RS_NATIVE_LIBRARY_PATH`
+ * can point the loader at a WASI artifact this package does not build itself.
+ */
+export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
+
+/** A streaming audit for histories that arrive in pieces (pages of a database query). */
+export declare class DeadSessionAuditor {
+  constructor(options?: DeadSessionAuditOptions)
+  /** Feeds NDJSON text; lines may be split across calls. */
+  push(chunk: Uint8Array | string): this
+  /** Ends the input and answers the report; the auditor cannot be used after. */
+  finish(): DeadSessionAuditReport
+}
+
+/** How an adapter manages its sessions. */
+export interface AdapterSessionManagement {
+  supportsSessionResume: boolean
+  nativeContextManagement: NativeContextManagement
+  defaultSessionCompaction: SessionCompactionPolicy
+}
+
+/** Audits a history: a file path (`-` for standard input; gzip is detected) or a Buffer. */
+export declare function auditDeadSessions(source: string | Uint8Array, options?: DeadSessionAuditOptions): DeadSessionAuditReport
+
+/** The dead-session circuit breaker's answer. */
+export interface CircuitBreakerDecision {
+  rotate: boolean
+  reason: string | null
+  previousRunId: string | null
+}
+
+/** Consecutive failed zero-token reused runs after which a session is rotated. */
+export declare const DEAD_REUSED_SESSION_FAILURE_THRESHOLD: DeadReusedSessionFailureThreshold
+
+export interface DeadSessionAuditAgent {
+  companyId: string
+  agentId: string
+  totals: DeadSessionAuditTotals
+}
+
+export interface DeadSessionAuditCompany {
+  companyId: string
+  agents: number
+  totals: DeadSessionAuditTotals
+}
+
+export interface DeadSessionAuditReport {
+  bytesRead: number
+  lines: number
+  rowsUsed: number
+  rowsFiltered: number
+  rowsWithoutSession: number
+  rowsSkipped: number
+  skippedByReason: Array<DeadSessionAuditSkipReason>
+  firstErrors: Array<DeadSessionAuditRowError>
+  totals: DeadSessionAuditTotals
+  companies: Array<DeadSessionAuditCompany>
+  agents: Array<DeadSessionAuditAgent>
+  sessions: Array<DeadSessionAuditSession>
+  whatIf: Array<DeadSessionAuditWhatIf>
+  elapsedMs: number
+}
+
+export interface DeadSessionAuditRowError {
+  line: number
+  reason: string
+  detail: string
+}
+
+export interface DeadSessionAuditSession {
+  companyId: string
+  agentId: string
+  sessionId: string
+  runs: number
+  deadRuns: number
+  longestDeadStreak: number
+  currentDeadStreak: number
+  deadNow: boolean
+  firstRunAt: number
+  lastRunAt: number
+}
+
+export interface DeadSessionAuditSkipReason {
+  reason: string
+  rows: number
+}
+
+export interface DeadSessionAuditTotals {
+  sessions: number
+  runs: number
+  deadRuns: number
+  sessionsWithDeadStreak: number
+  sessionsDeadNow: number
+}
+
+export interface DeadSessionAuditWhatIf {
+  threshold: number
+  rotations: number
+  deadRunsSaved: number
+}
+
+/** The dead-session circuit breaker. Throws a `TypeError` naming the path on bad input. */
+export declare function detectDeadReusedSessionCircuitBreaker(input: CircuitBreakerInput): CircuitBreakerDecision
+
+/** Rotate the session (with a handoff note) or resume it. */
+export declare function evaluateSessionCompaction(input: SessionCompactionInput): SessionCompactionDecision
+
+/** Whether any of the policy's three limits is above zero. */
+export declare function hasSessionCompactionThresholds(policy: Pick<SessionCompactionPolicy, 'maxSessionRuns' | 'maxRawInputTokens' | 'maxSessionAgeHours'>): boolean
+
+/** The resolved policy of an agent row. */
+export declare function parseSessionCompactionPolicy(agent: SessionCompactionAgent): SessionCompactionPolicy
+
+/** What to read from the database before `evaluateSessionCompaction`. */
+export declare function planSessionCompaction(agent: SessionCompactionAgent): SessionCompactionPlan
+
+/** The agent's policy and where it came from. */
+export interface ResolvedSessionCompactionPolicy {
+  policy: SessionCompactionPolicy
+  adapterSessionManagement: AdapterSessionManagement | null
+  explicitOverride: SessionCompactionOverride
+  source: SessionCompactionPolicySource
+}
+
+/** The agent's session-compaction policy: the adapter's default, overridden field by field. */
+export declare function resolveSessionCompactionPolicy(adapterType: string | null | undefined, runtimeConfig: unknown): ResolvedSessionCompactionPolicy
+
+/** Rotate the session (with a handoff note for the fresh one) or resume it. */
+export interface SessionCompactionDecision {
+  rotate: boolean
+  reason: string | null
+  handoffMarkdown: string | null
+  previousRunId: string | null
+}
+
+/** The policy fields an agent's `runtimeConfig` sets: only those are present. */
+export interface SessionCompactionOverride {
+  enabled?: boolean
+  maxSessionRuns?: number
+  maxRawInputTokens?: number
+  maxSessionAgeHours?: number
+}
+
+/** What to read from the database before `evaluateSessionCompaction`. */
+export interface SessionCompactionPlan {
+  /** How many of the session's most recent runs `evaluateSessionCompaction` needs. */
+  fetchLimit: number
+  /** Whether it needs the session's oldest run as `oldestRun`. */
+  needsOldestRun: boolean
+}
+
+/** A session-compaction policy, resolved or given. */
+export interface SessionCompactionPolicy {
+  enabled: boolean
+  maxSessionRuns: number
+  maxRawInputTokens: number
+  maxSessionAgeHours: number
+}

@@ -1,0 +1,217 @@
+//! The six decision exports: each reads its arguments lazily through the core and answers
+//! what the TypeScript service returns, absent values as `null`.
+
+// napi-rs registers these only outside `cargo test`, where they look unused.
+#![cfg_attr(test, allow(dead_code))]
+
+use napi::bindgen_prelude::{Unknown, Utf16String};
+use napi::{Env, Status, ValueType};
+use napi_derive::napi;
+
+use super::reader::Reader;
+use crate::core::breaker;
+use crate::core::evaluation;
+use crate::core::host::{Failure, Outcome};
+use crate::core::policy::{self, Override, Policy, Resolution};
+
+/// The threshold's TypeScript type is its literal value, `3` (declared in `types.d.ts`).
+pub type DeadReusedSessionFailureThreshold = u32;
+
+/// Consecutive failed zero-token reused runs after which a session is rotated.
+#[napi]
+pub const DEAD_REUSED_SESSION_FAILURE_THRESHOLD: DeadReusedSessionFailureThreshold =
+    breaker::DEAD_REUSED_SESSION_FAILURE_THRESHOLD as u32;
+
+/// The dead-session circuit breaker's answer.
+#[napi(object, object_from_js = false, use_nullable = true)]
+pub struct CircuitBreakerDecision<'env> {
+    pub rotate: bool,
+    #[napi(ts_type = "string")]
+    pub reason: Option<Utf16String>,
+    #[napi(ts_type = "string")]
+    pub previous_run_id: Option<Unknown<'env>>,
+}
+
+/// Rotate the session (with a handoff note for the fresh one) or resume it.
+#[napi(object, object_from_js = false, use_nullable = true)]
+pub struct SessionCompactionDecision<'env> {
+    pub rotate: bool,
+    #[napi(ts_type = "string")]
+    pub reason: Option<Utf16String>,
+    #[napi(ts_type = "string")]
+    pub handoff_markdown: Option<Utf16String>,
+    #[napi(ts_type = "string")]
+    pub previous_run_id: Option<Unknown<'env>>,
+}
+
+/// A session-compaction policy, resolved or given.
+#[napi(object, object_from_js = false)]
+pub struct SessionCompactionPolicy {
+    pub enabled: bool,
+    pub max_session_runs: f64,
+    pub max_raw_input_tokens: f64,
+    pub max_session_age_hours: f64,
+}
+
+/// The policy fields an agent's `runtimeConfig` sets: only those are present.
+#[napi(object, object_from_js = false)]
+pub struct SessionCompactionOverride {
+    pub enabled: Option<bool>,
+    pub max_session_runs: Option<f64>,
+    pub max_raw_input_tokens: Option<f64>,
+    pub max_session_age_hours: Option<f64>,
+}
+
+/// How an adapter manages its sessions.
+#[napi(object, object_from_js = false)]
+pub struct AdapterSessionManagement {
+    pub supports_session_resume: bool,
+    #[napi(ts_type = "NativeContextManagement")]
+    pub native_context_management: &'static str,
+    pub default_session_compaction: SessionCompactionPolicy,
+}
+
+/// The agent's policy and where it came from.
+#[napi(object, object_from_js = false, use_nullable = true)]
+pub struct ResolvedSessionCompactionPolicy {
+    pub policy: SessionCompactionPolicy,
+    pub adapter_session_management: Option<AdapterSessionManagement>,
+    pub explicit_override: SessionCompactionOverride,
+    #[napi(ts_type = "SessionCompactionPolicySource")]
+    pub source: &'static str,
+}
+
+/// What to read from the database before `evaluateSessionCompaction`.
+#[napi(object, object_from_js = false)]
+pub struct SessionCompactionPlan {
+    /// How many of the session's most recent runs `evaluateSessionCompaction` needs.
+    pub fetch_limit: f64,
+    /// Whether it needs the session's oldest run as `oldestRun`.
+    pub needs_oldest_run: bool,
+}
+
+/// The dead-session circuit breaker. Throws a `TypeError` naming the path on bad input.
+#[napi(catch_unwind, ts_args_type = "input: CircuitBreakerInput")]
+pub fn detect_dead_reused_session_circuit_breaker<'env>(
+    env: &'env Env,
+    input: Unknown<'env>,
+) -> napi::Result<CircuitBreakerDecision<'env>> {
+    let d = answer(env, breaker::detect_input(&mut Reader::new(env), input))?;
+    Ok(CircuitBreakerDecision {
+        rotate: d.rotate,
+        reason: d.reason.map(Utf16String::from),
+        previous_run_id: run_id(d.previous_run_id)?,
+    })
+}
+
+/// Rotate the session (with a handoff note) or resume it.
+#[napi(catch_unwind, ts_args_type = "input: SessionCompactionInput")]
+pub fn evaluate_session_compaction<'env>(
+    env: &'env Env,
+    input: Unknown<'env>,
+) -> napi::Result<SessionCompactionDecision<'env>> {
+    let d = answer(env, evaluation::evaluate(&mut Reader::new(env), input))?;
+    Ok(SessionCompactionDecision {
+        rotate: d.rotate,
+        reason: d.reason.map(Utf16String::from),
+        handoff_markdown: d.handoff_markdown.map(Utf16String::from),
+        previous_run_id: run_id(d.previous_run_id)?,
+    })
+}
+
+/// The agent's session-compaction policy: the adapter's default, overridden field by field.
+#[napi(
+    catch_unwind,
+    ts_args_type = "adapterType: string | null | undefined, runtimeConfig: unknown"
+)]
+pub fn resolve_session_compaction_policy<'env>(
+    env: &'env Env,
+    adapter_type: Unknown<'env>,
+    runtime_config: Unknown<'env>,
+) -> napi::Result<ResolvedSessionCompactionPolicy> {
+    let resolution = policy::resolve(&mut Reader::new(env), adapter_type, runtime_config, "");
+    Ok(resolution_answer(&answer(env, resolution)?))
+}
+
+/// The resolved policy of an agent row.
+#[napi(catch_unwind, ts_args_type = "agent: SessionCompactionAgent")]
+pub fn parse_session_compaction_policy<'env>(
+    env: &'env Env,
+    agent: Unknown<'env>,
+) -> napi::Result<SessionCompactionPolicy> {
+    let p = policy::agent_policy(&mut Reader::new(env), agent, "agent");
+    Ok(policy_answer(&answer(env, p)?))
+}
+
+/// Whether any of the policy's three limits is above zero.
+#[napi(
+    catch_unwind,
+    ts_args_type = "policy: Pick<SessionCompactionPolicy, 'maxSessionRuns' | 'maxRawInputTokens' | 'maxSessionAgeHours'>"
+)]
+pub fn has_session_compaction_thresholds<'env>(env: &'env Env, policy: Unknown<'env>) -> napi::Result<bool> {
+    let limits = policy::read_given_limits(&mut Reader::new(env), policy, "policy");
+    Ok(answer(env, limits)?.has_thresholds())
+}
+
+/// What to read from the database before `evaluateSessionCompaction`.
+#[napi(catch_unwind, ts_args_type = "agent: SessionCompactionAgent")]
+pub fn plan_session_compaction<'env>(env: &'env Env, agent: Unknown<'env>) -> napi::Result<SessionCompactionPlan> {
+    let p = answer(env, policy::agent_policy(&mut Reader::new(env), agent, "agent"))?;
+    let plan = policy::plan(&p);
+    Ok(SessionCompactionPlan {
+        fetch_limit: plan.fetch_limit,
+        needs_oldest_run: plan.needs_oldest_run,
+    })
+}
+
+/// The core's outcome as napi-rs's: a broken contract throws a `TypeError` with the core's
+/// message; an exception a getter threw is still pending and propagates unchanged.
+pub fn answer<T>(env: &Env, outcome: Outcome<T>) -> napi::Result<T> {
+    outcome.map_err(|failure| {
+        if let Failure::Type(message) = failure {
+            if let Err(e) = env.throw_type_error(&message.replace('\0', "\\0"), None) {
+                return e;
+            }
+        }
+        napi::Error::from_status(Status::PendingException)
+    })
+}
+
+/// A run's `id` as the caller gave it (any value, every code unit kept); `undefined` is `null`.
+fn run_id(id: Option<Unknown<'_>>) -> napi::Result<Option<Unknown<'_>>> {
+    match id {
+        Some(v) if v.get_type()? != ValueType::Undefined => Ok(Some(v)),
+        _ => Ok(None),
+    }
+}
+
+fn policy_answer(p: &Policy) -> SessionCompactionPolicy {
+    SessionCompactionPolicy {
+        enabled: p.enabled,
+        max_session_runs: p.max_session_runs,
+        max_raw_input_tokens: p.max_raw_input_tokens,
+        max_session_age_hours: p.max_session_age_hours,
+    }
+}
+
+fn override_answer(o: &Override) -> SessionCompactionOverride {
+    SessionCompactionOverride {
+        enabled: o.enabled,
+        max_session_runs: o.max_session_runs,
+        max_raw_input_tokens: o.max_raw_input_tokens,
+        max_session_age_hours: o.max_session_age_hours,
+    }
+}
+
+fn resolution_answer(r: &Resolution) -> ResolvedSessionCompactionPolicy {
+    ResolvedSessionCompactionPolicy {
+        policy: policy_answer(&r.policy),
+        adapter_session_management: r.adapter_session_management.map(|a| AdapterSessionManagement {
+            supports_session_resume: a.supports_session_resume,
+            native_context_management: a.native_context_management.as_str(),
+            default_session_compaction: policy_answer(&a.default_session_compaction),
+        }),
+        explicit_override: override_answer(&r.explicit_override),
+        source: r.source.as_str(),
+    }
+}
