@@ -43,3 +43,11 @@ describe("the repository stands alone", () => {
     }
   });
 });
+
+describe("package metadata says only what is true", () => {
+  it("names no repository until the real one exists (docs/releasing.md)", async () => {
+    const { readdirSync } = await import("node:fs");
+    const manifests = ["package.json", ...readdirSync(path.join(root, "npm")).map((d) => `npm/${d}/package.json`)];
+    for (const file of manifests) expect([file, JSON.parse(read(file)).repository]).toEqual([file, undefined]);
+  });
+});

@@ -31,7 +31,7 @@ const { values, positionals } = parseArgs({
 const usage = `usage: paperclip-session-audit <file.ndjson[.gz] | -> [--json] [--company ID] [--since TIME] [--ordered]
        paperclip-session-audit --database postgres://… | --pglite DIR [--json] [--company ID] [--since TIME]
 Input rows are heartbeat_runs rows as JSON, one per line:
-  psql -c "COPY (SELECT row_to_json(r) FROM heartbeat_runs r) TO STDOUT" > runs.ndjson`;
+  psql -At -c "SELECT row_to_json(r) FROM heartbeat_runs r" > runs.ndjson`;
 
 if (values.help || (positionals.length === 0 && !values.database && !values.pglite && !process.env.DATABASE_URL)) {
   console.error(usage);

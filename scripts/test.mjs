@@ -12,7 +12,9 @@ let failed = 0;
 
 function step(title, command, args, { capture = false } = {}) {
   console.log(`\n=== ${title}: ${command} ${args.join(" ")}`);
-  const r = spawnSync(command, args, { cwd: root, stdio: capture ? ["inherit", "pipe", "inherit"] : "inherit", encoding: "utf8" });
+  // npm and npx are .cmd scripts on Windows, which Node starts only through a shell.
+  const shell = process.platform === "win32";
+  const r = spawnSync(command, args, { cwd: root, shell, stdio: capture ? ["inherit", "pipe", "inherit"] : "inherit", encoding: "utf8" });
   if (capture && r.stdout) process.stdout.write(r.stdout);
   if (r.error) console.error(r.error.message);
   return { ok: r.status === 0, stdout: r.stdout ?? "" };
@@ -25,8 +27,6 @@ function counted(ok, title) {
     console.error(`FAILED: ${title}`);
   }
 }
-
-const npx = process.platform === "win32" ? "npx.cmd" : "npx";
 
 const build = step("build (release)", "npm", ["run", "build"]);
 if (!build.ok) {
@@ -56,11 +56,11 @@ if (spawnSync("valgrind", ["--version"]).status === 0) {
 }
 counted(step("clippy", "cargo", ["clippy", "--all-targets", "--", "-D", "warnings"]).ok, "clippy -D warnings");
 counted(step("rustfmt", "cargo", ["fmt", "--check"]).ok, "cargo fmt --check");
-counted(step("type-check a TypeScript consumer", npx, ["tsc", "-p", "__test__/consumer/tsconfig.json"]).ok, "tsc --noEmit (consumer)");
-counted(step("type-check the heartbeat example and the demo", npx, ["tsc", "-p", "tsconfig.json"]).ok, "tsc --noEmit (examples)");
+counted(step("type-check a TypeScript consumer", "npx", ["tsc", "-p", "__test__/consumer/tsconfig.json"]).ok, "tsc --noEmit (consumer)");
+counted(step("type-check the heartbeat example and the demo", "npx", ["tsc", "-p", "tsconfig.json"]).ok, "tsc --noEmit (examples)");
 
 const report = path.join(root, "target", "vitest-report.json");
-const vitest = step("vitest", npx, ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`]);
+const vitest = step("vitest", "npx", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`]);
 if (existsSync(report)) {
   const r = JSON.parse(readFileSync(report, "utf8"));
   passed += r.numPassedTests;
