@@ -14,84 +14,9 @@ use napi_derive::napi;
 
 use super::decisions::answer;
 use super::reader::Reader;
-use crate::core::audit::{self, AuditOptions, AuditReport, Auditor, Totals};
+use crate::core::audit::{self, AuditOptions, AuditReport, Auditor};
 use crate::core::host::{type_error, Host, Key, Kind, Outcome};
 use crate::core::read::{is_truthy, time_value};
-
-#[napi(object, object_from_js = false, js_name = "DeadSessionAuditTotals")]
-pub struct AuditTotals {
-    pub sessions: f64,
-    pub runs: f64,
-    pub dead_runs: f64,
-    pub sessions_with_dead_streak: f64,
-    pub sessions_dead_now: f64,
-}
-
-#[napi(object, object_from_js = false, js_name = "DeadSessionAuditSession")]
-pub struct AuditSession {
-    pub company_id: String,
-    pub agent_id: String,
-    pub session_id: String,
-    pub runs: f64,
-    pub dead_runs: f64,
-    pub longest_dead_streak: f64,
-    pub current_dead_streak: f64,
-    pub dead_now: bool,
-    pub first_run_at: f64,
-    pub last_run_at: f64,
-}
-
-#[napi(object, object_from_js = false, js_name = "DeadSessionAuditAgent")]
-pub struct AuditAgent {
-    pub company_id: String,
-    pub agent_id: String,
-    pub totals: AuditTotals,
-}
-
-#[napi(object, object_from_js = false, js_name = "DeadSessionAuditCompany")]
-pub struct AuditCompany {
-    pub company_id: String,
-    pub agents: f64,
-    pub totals: AuditTotals,
-}
-
-#[napi(object, object_from_js = false, js_name = "DeadSessionAuditWhatIf")]
-pub struct AuditWhatIf {
-    pub threshold: f64,
-    pub rotations: f64,
-    pub dead_runs_saved: f64,
-}
-
-#[napi(object, object_from_js = false, js_name = "DeadSessionAuditRowError")]
-pub struct AuditRowError {
-    pub line: f64,
-    pub reason: String,
-    pub detail: String,
-}
-
-#[napi(object, object_from_js = false, js_name = "DeadSessionAuditSkipReason")]
-pub struct AuditSkipReason {
-    pub reason: String,
-    pub rows: f64,
-}
-
-#[napi(object, object_from_js = false, js_name = "DeadSessionAuditReport")]
-pub struct AuditReportObject {
-    pub bytes_read: f64,
-    pub lines: f64,
-    pub rows_used: f64,
-    pub rows_filtered: f64,
-    pub rows_without_session: f64,
-    pub rows_skipped: f64,
-    pub skipped_by_reason: Vec<AuditSkipReason>,
-    pub first_errors: Vec<AuditRowError>,
-    pub totals: AuditTotals,
-    pub companies: Vec<AuditCompany>,
-    pub agents: Vec<AuditAgent>,
-    pub sessions: Vec<AuditSession>,
-    pub what_if: Vec<AuditWhatIf>,
-    pub elapsed_ms: f64,
-}
 
 /// The audit's options (`{ companyId, since, progress, threads, ordered }`, all optional),
 /// and whether to draw a progress bar.
@@ -129,89 +54,6 @@ fn read_options<'env>(reader: &mut Reader<'env>, options: Option<Unknown<'env>>)
     let ordered = field(reader, Key::Ordered)?;
     read.ordered = is_truthy(reader, ordered)?;
     Ok((read, progress))
-}
-
-fn totals(t: &Totals) -> AuditTotals {
-    AuditTotals {
-        sessions: t.sessions as f64,
-        runs: t.runs as f64,
-        dead_runs: t.dead_runs as f64,
-        sessions_with_dead_streak: t.sessions_with_dead_streak as f64,
-        sessions_dead_now: t.sessions_dead_now as f64,
-    }
-}
-
-fn report_object(r: AuditReport, started: Instant) -> AuditReportObject {
-    AuditReportObject {
-        bytes_read: r.bytes_read as f64,
-        lines: r.lines as f64,
-        rows_used: r.rows_used as f64,
-        rows_filtered: r.rows_filtered as f64,
-        rows_without_session: r.rows_without_session as f64,
-        rows_skipped: r.rows_skipped as f64,
-        skipped_by_reason: r
-            .skipped_by_reason
-            .iter()
-            .map(|(reason, rows)| AuditSkipReason {
-                reason: reason.to_string(),
-                rows: *rows as f64,
-            })
-            .collect(),
-        first_errors: r
-            .first_errors
-            .into_iter()
-            .map(|e| AuditRowError {
-                line: e.line as f64,
-                reason: e.reason.to_owned(),
-                detail: e.detail,
-            })
-            .collect(),
-        totals: totals(&r.totals),
-        companies: r
-            .companies
-            .iter()
-            .map(|c| AuditCompany {
-                company_id: c.company_id.clone(),
-                agents: c.agents as f64,
-                totals: totals(&c.totals),
-            })
-            .collect(),
-        agents: r
-            .agents
-            .iter()
-            .map(|a| AuditAgent {
-                company_id: a.company_id.clone(),
-                agent_id: a.agent_id.clone(),
-                totals: totals(&a.totals),
-            })
-            .collect(),
-        sessions: r
-            .sessions
-            .into_iter()
-            .map(|s| AuditSession {
-                company_id: s.company_id,
-                agent_id: s.agent_id,
-                session_id: s.session_id,
-                runs: s.runs as f64,
-                dead_runs: s.dead_runs as f64,
-                longest_dead_streak: s.longest_dead_streak as f64,
-                current_dead_streak: s.current_dead_streak as f64,
-                dead_now: s.dead_now,
-                first_run_at: s.first_run_at,
-                last_run_at: s.last_run_at,
-            })
-            .collect(),
-        what_if: r
-            .what_if
-            .iter()
-            .map(|w| AuditWhatIf {
-                threshold: w.threshold as f64,
-                rotations: w.rotations as f64,
-                dead_runs_saved: w.dead_runs_saved as f64,
-            })
-            .collect(),
-        elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
-    }
 }
 
 /// A progress bar on stderr, redrawn at most four times a second.
@@ -327,33 +169,32 @@ fn audit_maybe_gzip(
 /// Audits a history: a file path (`-` for standard input; gzip is detected) or a Buffer.
 #[napi(
     catch_unwind,
-    ts_args_type = "source: string | Uint8Array, options?: DeadSessionAuditOptions"
+    ts_args_type = "source: string | Uint8Array, options?: DeadSessionAuditOptions",
+    ts_return_type = "DeadSessionAuditReport"
 )]
 pub fn audit_dead_sessions<'env>(
     env: &'env Env,
     source: Unknown<'env>,
     options: Option<Unknown<'env>>,
-) -> napi::Result<AuditReportObject> {
-    let started = Instant::now();
+) -> napi::Result<Unknown<'env>> {
     let mut reader = Reader::new(env);
     let (options, progress) = answer(env, read_options(&mut reader, options))?;
     if let Some(units) = answer(env, reader.string_units(source))? {
         let path = String::from_utf16_lossy(&units);
         let report = audit_path(&path, Auditor::new(options), progress)
             .map_err(|e| napi::Error::from_reason(format!("{path}: {e}")))?;
-        return Ok(report_object(report, started));
+        return env.to_js_value(&report);
     }
     let Some(bytes) = answer(env, reader.bytes(source))? else {
         return answer(env, type_error("source must be a file path or a Buffer (Uint8Array)"));
     };
-    Ok(report_object(audit::audit_bytes(&bytes, options), started))
+    env.to_js_value(&audit::audit_bytes(&bytes, options))
 }
 
 /// A streaming audit for histories that arrive in pieces (pages of a database query).
 #[napi(js_name = "DeadSessionAuditor")]
 pub struct DeadSessionAuditor {
     auditor: Option<Auditor>,
-    started: Instant,
 }
 
 #[napi]
@@ -363,7 +204,6 @@ impl DeadSessionAuditor {
         let (options, _) = answer(env, read_options(&mut Reader::new(env), options))?;
         Ok(DeadSessionAuditor {
             auditor: Some(Auditor::new(options)),
-            started: Instant::now(),
         })
     }
 
@@ -386,12 +226,12 @@ impl DeadSessionAuditor {
     }
 
     /// Ends the input and answers the report; the auditor cannot be used after.
-    #[napi]
-    pub fn finish(&mut self) -> napi::Result<AuditReportObject> {
+    #[napi(ts_return_type = "DeadSessionAuditReport")]
+    pub fn finish<'env>(&mut self, env: &'env Env) -> napi::Result<Unknown<'env>> {
         let auditor = self
             .auditor
             .take()
             .ok_or_else(|| napi::Error::from_reason("DeadSessionAuditor: finish called twice"))?;
-        Ok(report_object(auditor.finish(), self.started))
+        env.to_js_value(&auditor.finish())
     }
 }

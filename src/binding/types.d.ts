@@ -77,3 +77,60 @@ export interface DeadSessionAuditOptions {
    */
   ordered?: boolean
 }
+
+export interface DeadSessionAuditTotals {
+  sessions: number
+  runs: number
+  deadRuns: number
+  /** Sessions that ever had DEAD_REUSED_SESSION_FAILURE_THRESHOLD dead runs in a row. */
+  sessionsWithDeadStreak: number
+  /** Sessions whose latest runs are such a streak: the breaker would rotate them now. */
+  sessionsDeadNow: number
+}
+
+export interface DeadSessionAuditSession {
+  companyId: string
+  agentId: string
+  sessionId: string
+  runs: number
+  deadRuns: number
+  longestDeadStreak: number
+  /** The dead streak at the session's end (its latest runs). */
+  currentDeadStreak: number
+  deadNow: boolean
+  /** Epoch milliseconds. */
+  firstRunAt: number
+  lastRunAt: number
+}
+
+export interface DeadSessionAuditWhatIf {
+  threshold: number
+  /** Rotations this threshold would have triggered: one per dead streak at least this long. */
+  rotations: number
+  /** Dead runs it would have saved: those of each such streak past the threshold. */
+  deadRunsSaved: number
+}
+
+/** The fleet audit's report (the core's report, serialized). */
+export interface DeadSessionAuditReport {
+  bytesRead: number
+  lines: number
+  /** Rows counted in the audit. */
+  rowsUsed: number
+  /** Valid rows left out by `companyId` or `since`. */
+  rowsFiltered: number
+  /** Valid rows without a persisted session (`session_id_after` null or blank). */
+  rowsWithoutSession: number
+  /** Malformed rows, missing fields, wrong types: counted, never fatal. */
+  rowsSkipped: number
+  skippedByReason: Array<{ reason: string; rows: number }>
+  /** The first ten skipped rows, with their line numbers. */
+  firstErrors: Array<{ line: number; reason: string; detail: string }>
+  totals: DeadSessionAuditTotals
+  companies: Array<{ companyId: string; agents: number; totals: DeadSessionAuditTotals }>
+  agents: Array<{ companyId: string; agentId: string; totals: DeadSessionAuditTotals }>
+  sessions: DeadSessionAuditSession[]
+  /** Thresholds 1 to 10. */
+  whatIf: DeadSessionAuditWhatIf[]
+  elapsedMs: number
+}

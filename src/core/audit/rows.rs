@@ -1,0 +1,316 @@
+//! Reading the history's rows: one JSON object per line (snake_case or camelCase keys), only
+//! the fields the breaker needs, each row's verdict (dead or not) decided as it is read.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde::Deserializer;
+
+use crate::core::js_semantics::{floor_non_negative, is_js_whitespace, parse_iso_date_time, time_clip};
+use crate::core::read::TOKEN_KEYS;
+
+/// A row as the audit needs it.
+pub(super) struct Row<'a> {
+    pub(super) company_id: Cow<'a, str>,
+    pub(super) agent_id: Cow<'a, str>,
+    pub(super) session_id: Option<Cow<'a, str>>,
+    pub(super) created_at: f64,
+    pub(super) dead: bool,
+}
+
+pub(super) type Parsed<'a> = Result<Option<Row<'a>>, (&'static str, String)>;
+
+pub(super) fn parse_lines(text: &[u8]) -> Vec<Parsed<'_>> {
+    let body = text.strip_suffix(b"\n").unwrap_or(text);
+    if body.is_empty() && text.is_empty() {
+        return Vec::new();
+    }
+    body.split(|&b| b == b'\n').map(parse_line).collect()
+}
+
+fn parse_line(line: &[u8]) -> Parsed<'_> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    // Blank as `line.trim() === ""` is: ASCII whitespace, or (rarely) Unicode spaces.
+    match line.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => return Ok(None),
+        Some(&b) if b >= 0x80 && std::str::from_utf8(line).is_ok_and(|s| !is_non_blank(s)) => return Ok(None),
+        Some(_) => {}
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(line);
+    let fields = match deserializer.deserialize_any(RowVisitor) {
+        Ok(fields) => fields,
+        Err(e) => return Err(("malformed JSON", e.to_string())),
+    };
+    if let Err(e) = deserializer.end() {
+        return Err(("malformed JSON", e.to_string()));
+    }
+    fields.into_row().map(Some)
+}
+
+/// A JSON value where the contract reads one: only the shapes it distinguishes.
+#[derive(Debug, Default)]
+enum Scalar<'a> {
+    #[default]
+    Absent,
+    Null,
+    Bool(bool),
+    Number(f64),
+    Str(Cow<'a, str>),
+    Other,
+}
+
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Number(v as f64))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Number(v as f64))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Number(v))
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Str(Cow::Owned(v.to_owned())))
+    }
+    fn visit_unit<E>(self) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Null)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar<'de>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Other)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar<'de>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Other)
+    }
+}
+
+/// A map key, borrowed from the input unless it has escapes.
+struct FieldName<'a>(Cow<'a, str>);
+
+struct FieldNameVisitor;
+
+impl<'de> Visitor<'de> for FieldNameVisitor {
+    type Value = FieldName<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<FieldName<'de>, E> {
+        Ok(FieldName(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<FieldName<'de>, E> {
+        Ok(FieldName(Cow::Owned(v.to_owned())))
+    }
+}
+
+impl<'de> de::Deserialize<'de> for FieldName<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(FieldNameVisitor)
+    }
+}
+
+impl<'de> de::Deserialize<'de> for Scalar<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
+/// The visitor methods for every JSON value but an object: each reads as the type's default
+/// (for a record, "not a record"), consuming arrays whole.
+macro_rules! not_an_object {
+    ($value:ty) => {
+        fn visit_bool<E>(self, _: bool) -> Result<$value, E> {
+            Ok(Default::default())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<$value, E> {
+            Ok(Default::default())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<$value, E> {
+            Ok(Default::default())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<$value, E> {
+            Ok(Default::default())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<$value, E> {
+            Ok(Default::default())
+        }
+        fn visit_unit<E>(self) -> Result<$value, E> {
+            Ok(Default::default())
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<$value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Default::default())
+        }
+    };
+}
+
+/// What a usage record says for the breaker; `record` is false when it is not an object.
+#[derive(Debug, Default)]
+struct Usage<'a> {
+    record: bool,
+    session_reused: Scalar<'a>,
+    persisted_session_id: Scalar<'a>,
+    /// The token counts' keys in the breaker's order (`read::TOKEN_KEYS`), raw then normalized.
+    tokens: [Scalar<'a>; 6],
+}
+
+/// The slot in [`Usage::tokens`] of a token key, in the order of the breaker's pairs.
+fn token_slot(key: &str) -> Option<usize> {
+    TOKEN_KEYS
+        .iter()
+        .flat_map(|(raw, normalized)| [raw.name(), normalized.name()])
+        .position(|name| name == key)
+}
+
+struct UsageVisitor;
+
+impl<'de> Visitor<'de> for UsageVisitor {
+    type Value = Usage<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Usage<'de>, A::Error> {
+        let mut usage = Usage {
+            record: true,
+            ..Usage::default()
+        };
+        // Later duplicates win, as in JSON.parse.
+        while let Some(FieldName(key)) = map.next_key()? {
+            match &*key {
+                "sessionReused" => usage.session_reused = map.next_value()?,
+                "persistedSessionId" => usage.persisted_session_id = map.next_value()?,
+                other => match token_slot(other).and_then(|i| usage.tokens.get_mut(i)) {
+                    Some(slot) => *slot = map.next_value()?,
+                    None => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                },
+            }
+        }
+        Ok(usage)
+    }
+    not_an_object!(Usage<'de>);
+}
+
+struct UsageSeed;
+
+impl<'de> DeserializeSeed<'de> for UsageSeed {
+    type Value = Usage<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Usage<'de>, D::Error> {
+        d.deserialize_any(UsageVisitor)
+    }
+}
+
+#[derive(Default)]
+struct RowFields<'a> {
+    object: bool,
+    company_id: Scalar<'a>,
+    agent_id: Scalar<'a>,
+    session_id: Scalar<'a>,
+    created_at: Scalar<'a>,
+    liveness_state: Scalar<'a>,
+    usage: Usage<'a>,
+}
+
+struct RowVisitor;
+
+impl<'de> Visitor<'de> for RowVisitor {
+    type Value = RowFields<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object per line")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RowFields<'de>, A::Error> {
+        let mut row = RowFields {
+            object: true,
+            ..RowFields::default()
+        };
+        while let Some(FieldName(key)) = map.next_key()? {
+            // The snake_case columns of row_to_json, or the camelCase of the service's rows.
+            match &*key {
+                "company_id" | "companyId" => row.company_id = map.next_value()?,
+                "agent_id" | "agentId" => row.agent_id = map.next_value()?,
+                "session_id_after" | "sessionIdAfter" => row.session_id = map.next_value()?,
+                "created_at" | "createdAt" => row.created_at = map.next_value()?,
+                "liveness_state" | "livenessState" => row.liveness_state = map.next_value()?,
+                "usage_json" | "usageJson" => row.usage = map.next_value_seed(UsageSeed)?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(row)
+    }
+    not_an_object!(RowFields<'de>);
+}
+
+fn is_non_blank(s: &str) -> bool {
+    s.encode_utf16().any(|u| !is_js_whitespace(u))
+}
+
+impl<'a> RowFields<'a> {
+    fn into_row(self) -> Result<Row<'a>, (&'static str, String)> {
+        if !self.object {
+            return Err(("not a JSON object", String::new()));
+        }
+        let Scalar::Str(company_id) = self.company_id else {
+            return Err(("company_id missing or not a string", format!("{:?}", self.company_id)));
+        };
+        let Scalar::Str(agent_id) = self.agent_id else {
+            return Err(("agent_id missing or not a string", format!("{:?}", self.agent_id)));
+        };
+        let created_at = match &self.created_at {
+            Scalar::Str(s) => parse_iso_date_time(&s.encode_utf16().collect::<Vec<u16>>()).filter(|t| !t.is_nan()),
+            Scalar::Number(n) => Some(time_clip(*n)).filter(|t| !t.is_nan()),
+            _ => None,
+        };
+        let Some(created_at) = created_at else {
+            return Err(("created_at missing or not a time", format!("{:?}", self.created_at)));
+        };
+        let session_id = match self.session_id {
+            Scalar::Str(s) if is_non_blank(&s) => Some(s),
+            Scalar::Str(_) | Scalar::Null | Scalar::Absent => None,
+            other => return Err(("session_id_after not a string", format!("{other:?}"))),
+        };
+        let dead = match &session_id {
+            Some(session) => is_dead(&self.liveness_state, &self.usage, session),
+            None => false,
+        };
+        Ok(Row {
+            company_id,
+            agent_id,
+            session_id,
+            created_at,
+            dead,
+        })
+    }
+}
+
+/// The breaker's dead run: failed, resumed this very session, and no tokens at all.
+fn is_dead(liveness: &Scalar, usage: &Usage, session: &str) -> bool {
+    let failed = matches!(liveness, Scalar::Str(s) if s == "failed");
+    let reused = matches!(usage.session_reused, Scalar::Bool(true));
+    let same_session = matches!(&usage.persisted_session_id, Scalar::Str(p) if p == session);
+    failed && usage.record && reused && same_session && usage.tokens.chunks(2).all(|pair| token_count(pair) == 0.0)
+}
+
+/// The raw value when it is a finite number, else the normalized one, else 0; floored, ≥ 0.
+fn token_count(pair: &[Scalar]) -> f64 {
+    let finite = |s: Option<&Scalar>| match s {
+        Some(Scalar::Number(n)) if n.is_finite() => Some(*n),
+        _ => None,
+    };
+    floor_non_negative(finite(pair.first()).or_else(|| finite(pair.get(1))).unwrap_or(0.0))
+}
