@@ -69,7 +69,7 @@ pub fn detect<H: Host>(
     let mut newest_dead_id = None;
     if length > 0 {
         let run = run_at(host, runs, 0)?;
-        if is_dead(host, run, session)? {
+        if is_dead(host, run, session.value)? {
             newest_dead_id = Some(host.get(run, Key::Id, &|| "runs[0]".to_owned())?);
         }
     }
@@ -79,7 +79,7 @@ pub fn detect<H: Host>(
     while newest_dead_id.is_some() && streak < host.array_length(runs)?.unwrap_or(0) {
         let dead = host.scoped(|host| {
             let run = run_at(host, runs, streak)?;
-            is_dead(host, run, session)
+            is_dead(host, run, session.value)
         })?;
         if !dead {
             break;
@@ -101,9 +101,10 @@ pub fn detect<H: Host>(
     Ok(BreakerDecision::keep(newest_dead_id))
 }
 
-/// A run is dead when it failed, resumed the very session in question, and produced no
-/// tokens at all. Reads stop at the first condition that does not hold.
-fn is_dead<H: Host>(host: &mut H, run: H::Value, session: &SessionId<H::Value>) -> Outcome<bool> {
+/// A run is dead when it failed, resumed the very session in question (`session`, a non-blank
+/// session id), and produced no tokens at all. Reads stop at the first condition that does not
+/// hold. The fleet audit asks the same of each parsed row.
+pub fn is_dead<H: Host>(host: &mut H, run: H::Value, session: H::Value) -> Outcome<bool> {
     let liveness = host.get(run, Key::LivenessState, &|| "run".to_owned())?;
     // `livenessState === "failed"`: the exact string.
     if !host.string_is(liveness, "failed")? {
@@ -119,7 +120,7 @@ fn is_dead<H: Host>(host: &mut H, run: H::Value, session: &SessionId<H::Value>) 
     }
     let persisted = host.get(usage, Key::PersistedSessionId, &|| "usageJson".to_owned())?;
     // Equal to a non-blank session id implies a non-blank string itself.
-    if !host.strictly_equal(persisted, session.value)? {
+    if !host.strictly_equal(persisted, session)? {
         return Ok(false);
     }
     for (raw, normalized) in TOKEN_KEYS {

@@ -7,7 +7,9 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::Deserializer;
 
-use crate::core::js_semantics::{floor_non_negative, is_js_whitespace, parse_iso_date_time, time_clip};
+use crate::core::breaker;
+use crate::core::host::{Host, Key, Kind, Outcome};
+use crate::core::js_semantics::{is_js_whitespace, parse_iso_date_time, time_clip};
 use crate::core::read::TOKEN_KEYS;
 
 /// A row as the audit needs it.
@@ -298,19 +300,98 @@ impl<'a> RowFields<'a> {
     }
 }
 
-/// The breaker's dead run: failed, resumed this very session, and no tokens at all.
+/// The breaker's own dead-run rule ([`breaker::is_dead`]), asked of a parsed row.
 fn is_dead(liveness: &Scalar, usage: &Usage, session: &str) -> bool {
-    let failed = matches!(liveness, Scalar::Str(s) if s == "failed");
-    let reused = matches!(usage.session_reused, Scalar::Bool(true));
-    let same_session = matches!(&usage.persisted_session_id, Scalar::Str(p) if p == session);
-    failed && usage.record && reused && same_session && usage.tokens.chunks(2).all(|pair| token_count(pair) == 0.0)
+    let mut row = ParsedRun {
+        liveness,
+        usage,
+        session,
+    };
+    breaker::is_dead(&mut row, Field::Run, Field::Session).unwrap_or(false)
 }
 
-/// The raw value when it is a finite number, else the normalized one, else 0; floored, ≥ 0.
-fn token_count(pair: &[Scalar]) -> f64 {
-    let finite = |s: Option<&Scalar>| match s {
-        Some(Scalar::Number(n)) if n.is_finite() => Some(*n),
-        _ => None,
-    };
-    floor_non_negative(finite(pair.first()).or_else(|| finite(pair.get(1))).unwrap_or(0.0))
+/// A parsed row seen through the core's [`Host`]: the run, its usage record, their fields.
+struct ParsedRun<'r, 'a> {
+    liveness: &'r Scalar<'a>,
+    usage: &'r Usage<'a>,
+    session: &'r str,
+}
+
+#[derive(Clone, Copy)]
+enum Field<'r, 'a> {
+    Run,
+    Usage,
+    /// The session id the row resumed (`session_id_after`).
+    Session,
+    Scalar(&'r Scalar<'a>),
+}
+
+static ABSENT: Scalar<'static> = Scalar::Absent;
+
+impl<'r, 'a> Host for ParsedRun<'r, 'a> {
+    type Value = Field<'r, 'a>;
+
+    fn get(&mut self, target: Self::Value, key: Key, _path: &dyn Fn() -> String) -> Outcome<Self::Value> {
+        Ok(match (target, key) {
+            (Field::Run, Key::LivenessState) => Field::Scalar(self.liveness),
+            (Field::Run, Key::UsageJson) if self.usage.record => Field::Usage,
+            (Field::Usage, Key::SessionReused) => Field::Scalar(&self.usage.session_reused),
+            (Field::Usage, Key::PersistedSessionId) => Field::Scalar(&self.usage.persisted_session_id),
+            (Field::Usage, key) => match token_slot(key.name()).and_then(|i| self.usage.tokens.get(i)) {
+                Some(scalar) => Field::Scalar(scalar),
+                None => Field::Scalar(&ABSENT),
+            },
+            _ => Field::Scalar(&ABSENT),
+        })
+    }
+
+    fn element(&mut self, _array: Self::Value, _index: u32) -> Outcome<Self::Value> {
+        Ok(Field::Scalar(&ABSENT))
+    }
+
+    fn kind(&mut self, value: Self::Value) -> Outcome<Kind> {
+        Ok(match value {
+            Field::Run | Field::Usage => Kind::Object,
+            Field::Session => Kind::String,
+            Field::Scalar(Scalar::Absent) => Kind::Undefined,
+            Field::Scalar(Scalar::Null) => Kind::Null,
+            Field::Scalar(Scalar::Bool(b)) => Kind::Boolean(*b),
+            Field::Scalar(Scalar::Number(n)) => Kind::Number(*n),
+            Field::Scalar(Scalar::Str(_)) => Kind::String,
+            Field::Scalar(Scalar::Other) => Kind::Object,
+        })
+    }
+
+    fn string_is(&mut self, value: Self::Value, ascii: &str) -> Outcome<bool> {
+        Ok(matches!(value, Field::Scalar(Scalar::Str(s)) if s == ascii))
+    }
+
+    fn array_length(&mut self, _value: Self::Value) -> Outcome<Option<u32>> {
+        Ok(None)
+    }
+
+    fn string_units(&mut self, value: Self::Value) -> Outcome<Option<Vec<u16>>> {
+        Ok(match value {
+            Field::Scalar(Scalar::Str(s)) => Some(s.encode_utf16().collect()),
+            Field::Session => Some(self.session.encode_utf16().collect()),
+            _ => None,
+        })
+    }
+
+    fn strictly_equal(&mut self, a: Self::Value, b: Self::Value) -> Outcome<bool> {
+        Ok(match (a, b) {
+            (Field::Scalar(Scalar::Str(p)), Field::Session) | (Field::Session, Field::Scalar(Scalar::Str(p))) => {
+                p == self.session
+            }
+            _ => false,
+        })
+    }
+
+    fn has_own_keys(&mut self, value: Self::Value) -> Outcome<bool> {
+        Ok(matches!(value, Field::Run | Field::Usage))
+    }
+
+    fn parse_date_fallback(&mut self, _units: &[u16]) -> Outcome<f64> {
+        Ok(f64::NAN)
+    }
 }
