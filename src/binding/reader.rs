@@ -131,7 +131,7 @@ fn checked<'env, T: FromNapiValue>(value: Unknown<'env>, actual: ValueType, expe
     }
     // SAFETY: `value` is a live handle of this call whose JavaScript type is `expected`,
     // the type `T` converts from (f64 from a number, bool from a boolean, JsString from a
-    // string, JsDate from a Date object).
+    // string, JsDate from a Date object, Function from a function).
     Ok(Some(unsafe { value.cast::<T>() }?))
 }
 
