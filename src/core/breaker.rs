@@ -62,27 +62,19 @@ pub fn detect<H: Host>(
     let Some(session) = session else {
         return Ok(BreakerDecision::keep(None));
     };
-    let Some(length) = host.array_length(runs)? else {
+    if host.array_length(runs)?.is_none() {
         return type_error("runs must be an array");
-    };
-    // The newest run, whose id the answer keeps, is read in the call's own scope.
-    let mut newest_dead_id = None;
-    if length > 0 {
-        let run = run_at(host, runs, 0)?;
-        if is_dead(host, run, session.value)? {
-            newest_dead_id = Some(host.get(run, Key::Id, &|| "runs[0]".to_owned())?);
-        }
     }
-    let mut streak: u32 = u32::from(newest_dead_id.is_some());
-    // The rest of the streak, each run in a scope of its own so that a long streak holds no
-    // handles. `runs.length` is read again before each run, as `for (const run of runs)` does.
-    while newest_dead_id.is_some() && streak < host.array_length(runs)?.unwrap_or(0) {
-        let dead = host.scoped(|host| {
-            let run = run_at(host, runs, streak)?;
-            is_dead(host, run, session.value)
-        })?;
-        if !dead {
+    let mut newest_dead_id = None;
+    let mut streak: u32 = 0;
+    // `runs.length` is read again before each run, as `for (const run of runs)` does.
+    while streak < host.array_length(runs)?.unwrap_or(0) {
+        let run = run_at(host, runs, streak)?;
+        if !is_dead(host, run, session.value)? {
             break;
+        }
+        if streak == 0 {
+            newest_dead_id = Some(host.get(run, Key::Id, &|| "runs[0]".to_owned())?);
         }
         streak += 1;
     }

@@ -4,8 +4,6 @@
 //! the contract needs it; the tests implement it over an in-memory model. The core never
 //! sees a whole input, so its cost does not grow with the rows a caller passes.
 
-use std::ffi::CStr;
-
 /// The property names the contract reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Key {
@@ -50,53 +48,47 @@ pub enum Key {
 }
 
 impl Key {
-    /// The name as a C string, which Node-API takes without a copy.
-    pub fn c_name(self) -> &'static CStr {
-        match self {
-            Key::Agent => c"agent",
-            Key::AdapterType => c"adapterType",
-            Key::RuntimeConfig => c"runtimeConfig",
-            Key::Heartbeat => c"heartbeat",
-            Key::SessionCompaction => c"sessionCompaction",
-            Key::SessionRotation => c"sessionRotation",
-            Key::Enabled => c"enabled",
-            Key::MaxSessionRuns => c"maxSessionRuns",
-            Key::MaxRawInputTokens => c"maxRawInputTokens",
-            Key::MaxSessionAgeHours => c"maxSessionAgeHours",
-            Key::SessionId => c"sessionId",
-            Key::IssueId => c"issueId",
-            Key::ContinuationSummaryBody => c"continuationSummaryBody",
-            Key::Runs => c"runs",
-            Key::OldestRun => c"oldestRun",
-            Key::Policy => c"policy",
-            Key::Threshold => c"threshold",
-            Key::Id => c"id",
-            Key::CreatedAt => c"createdAt",
-            Key::UsageJson => c"usageJson",
-            Key::Error => c"error",
-            Key::LivenessState => c"livenessState",
-            Key::ResultSummary => c"resultSummary",
-            Key::ResultResult => c"resultResult",
-            Key::ResultMessage => c"resultMessage",
-            Key::PersistedSessionId => c"persistedSessionId",
-            Key::SessionReused => c"sessionReused",
-            Key::RawInputTokens => c"rawInputTokens",
-            Key::InputTokens => c"inputTokens",
-            Key::RawCachedInputTokens => c"rawCachedInputTokens",
-            Key::CachedInputTokens => c"cachedInputTokens",
-            Key::RawOutputTokens => c"rawOutputTokens",
-            Key::OutputTokens => c"outputTokens",
-            Key::CompanyId => c"companyId",
-            Key::Since => c"since",
-            Key::Progress => c"progress",
-            Key::Threads => c"threads",
-            Key::Ordered => c"ordered",
-        }
-    }
-
     pub fn name(self) -> &'static str {
-        // Every name above is ASCII.
-        self.c_name().to_str().unwrap_or_default()
+        match self {
+            Key::Agent => "agent",
+            Key::AdapterType => "adapterType",
+            Key::RuntimeConfig => "runtimeConfig",
+            Key::Heartbeat => "heartbeat",
+            Key::SessionCompaction => "sessionCompaction",
+            Key::SessionRotation => "sessionRotation",
+            Key::Enabled => "enabled",
+            Key::MaxSessionRuns => "maxSessionRuns",
+            Key::MaxRawInputTokens => "maxRawInputTokens",
+            Key::MaxSessionAgeHours => "maxSessionAgeHours",
+            Key::SessionId => "sessionId",
+            Key::IssueId => "issueId",
+            Key::ContinuationSummaryBody => "continuationSummaryBody",
+            Key::Runs => "runs",
+            Key::OldestRun => "oldestRun",
+            Key::Policy => "policy",
+            Key::Threshold => "threshold",
+            Key::Id => "id",
+            Key::CreatedAt => "createdAt",
+            Key::UsageJson => "usageJson",
+            Key::Error => "error",
+            Key::LivenessState => "livenessState",
+            Key::ResultSummary => "resultSummary",
+            Key::ResultResult => "resultResult",
+            Key::ResultMessage => "resultMessage",
+            Key::PersistedSessionId => "persistedSessionId",
+            Key::SessionReused => "sessionReused",
+            Key::RawInputTokens => "rawInputTokens",
+            Key::InputTokens => "inputTokens",
+            Key::RawCachedInputTokens => "rawCachedInputTokens",
+            Key::CachedInputTokens => "cachedInputTokens",
+            Key::RawOutputTokens => "rawOutputTokens",
+            Key::OutputTokens => "outputTokens",
+            Key::CompanyId => "companyId",
+            Key::Since => "since",
+            Key::Progress => "progress",
+            Key::Threads => "threads",
+            Key::Ordered => "ordered",
+        }
     }
 }
 
@@ -215,15 +207,6 @@ pub trait Host {
 
     /// `Object.keys(value).length > 0` for a record.
     fn has_own_keys(&mut self, value: Self::Value) -> Outcome<bool>;
-
-    /// Runs `f` in a scope whose temporary handles are released when it returns; `f` must
-    /// not return a value that came from the host.
-    fn scoped<T: Copy>(&mut self, f: impl FnOnce(&mut Self) -> Outcome<T>) -> Outcome<T>
-    where
-        Self: Sized,
-    {
-        f(self)
-    }
 
     /// `Date.parse(s)` for a string the core's own ISO reader declined (local-time and
     /// legacy formats, whose answer belongs to the engine).

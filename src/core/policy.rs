@@ -52,9 +52,6 @@ pub enum NativeContextManagement {
 }
 
 impl NativeContextManagement {
-    pub const ALL: [NativeContextManagement; 2] =
-        [NativeContextManagement::Confirmed, NativeContextManagement::Unknown];
-
     pub fn as_str(self) -> &'static str {
         match self {
             NativeContextManagement::Confirmed => "confirmed",
@@ -122,12 +119,6 @@ pub enum PolicySource {
 }
 
 impl PolicySource {
-    pub const ALL: [PolicySource; 3] = [
-        PolicySource::AdapterDefault,
-        PolicySource::AgentOverride,
-        PolicySource::LegacyFallback,
-    ];
-
     pub fn as_str(self) -> &'static str {
         match self {
             PolicySource::AdapterDefault => "adapter_default",
