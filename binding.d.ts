@@ -76,6 +76,11 @@ export interface DeadSessionAuditOptions {
    * any order is fine and the audit keeps 8 bytes per run.
    */
   ordered?: boolean
+  /**
+   * A longer line is skipped as "line too long" while the audit streams past it, never held
+   * whole (default 64 MiB).
+   */
+  maxLineBytes?: number
 }
 
 export interface DeadSessionAuditTotals {
@@ -159,8 +164,14 @@ export interface AdapterSessionManagement {
   defaultSessionCompaction: SessionCompactionPolicy
 }
 
-/** Audits a history: a file path (`-` for standard input; gzip is detected) or a Buffer. */
-export declare function auditDeadSessions(source: string | Uint8Array, options?: DeadSessionAuditOptions): DeadSessionAuditReport
+/**
+ * Audits a history off the JavaScript thread: a file path (`-` for standard input; gzip is
+ * detected) or a Buffer, which must not change until the promise settles.
+ */
+export declare function auditDeadSessions(source: string | Uint8Array, options?: DeadSessionAuditOptions): Promise<DeadSessionAuditReport>
+
+/** `auditDeadSessions` on the calling thread: the same report, synchronously. */
+export declare function auditDeadSessionsSync(source: string | Uint8Array, options?: DeadSessionAuditOptions): DeadSessionAuditReport
 
 /** The dead-session circuit breaker's answer. */
 export interface CircuitBreakerDecision {

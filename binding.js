@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.DeadSessionAuditor = nativeBinding.DeadSessionAuditor
 module.exports.auditDeadSessions = nativeBinding.auditDeadSessions
+module.exports.auditDeadSessionsSync = nativeBinding.auditDeadSessionsSync
 module.exports.DEAD_REUSED_SESSION_FAILURE_THRESHOLD = nativeBinding.DEAD_REUSED_SESSION_FAILURE_THRESHOLD
 module.exports.detectDeadReusedSessionCircuitBreaker = nativeBinding.detectDeadReusedSessionCircuitBreaker
 module.exports.evaluateSessionCompaction = nativeBinding.evaluateSessionCompaction

@@ -33,7 +33,7 @@ afterAll(async () => {
 
 describe("sql/dead_sessions.sql", () => {
   it("finds the same sessions, streaks and dead-now verdicts as the native audit", async () => {
-    const report = native.auditDeadSessions(Buffer.from(lines.join("\n")));
+    const report = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")));
     const { rows } = await db.query<Record<string, unknown>>(`select company_id, agent_id, session_id, runs::int, dead_runs::int, longest_dead_streak::int, current_dead_streak::int, dead_now from dead_sessions order by company_id, agent_id, session_id`);
     const fromSql = rows.map((r) => [r.company_id, r.agent_id, r.session_id, r.runs, r.dead_runs, r.longest_dead_streak, r.current_dead_streak, r.dead_now]);
     const fromNative = report.sessions.map((s) => [s.companyId, s.agentId, s.sessionId, s.runs, s.deadRuns, s.longestDeadStreak, s.currentDeadStreak, s.deadNow]);
@@ -42,13 +42,13 @@ describe("sql/dead_sessions.sql", () => {
   });
 
   it("gives the same what-if table", async () => {
-    const report = native.auditDeadSessions(Buffer.from(lines.join("\n")));
+    const report = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")));
     const { rows } = await db.query<{ threshold: number; rotations: number; dead_runs_saved: number }>(`select threshold, rotations::int, dead_runs_saved::int from dead_session_what_if order by threshold`);
     expect(rows.map((r) => ({ threshold: r.threshold, rotations: r.rotations, deadRunsSaved: r.dead_runs_saved }))).toEqual(report.whatIf);
   });
 
   it("and auditDeadSessionsFromDatabase, reading the table in pages, agrees with both", async () => {
-    const fromFile = native.auditDeadSessions(Buffer.from(lines.join("\n")));
+    const fromFile = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")));
     let pages = 0;
     const fromDb = await auditDeadSessionsFromDatabase(db, { pageSize: 700, onPage: () => pages++ });
     expect(pages).toBeGreaterThan(3);

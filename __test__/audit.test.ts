@@ -13,7 +13,7 @@ import { historyLines } from "../benchmark/history.mjs";
 import { native } from "./native";
 import * as reference from "./reference";
 
-type Report = ReturnType<typeof native.auditDeadSessions>;
+type Report = ReturnType<typeof native.auditDeadSessionsSync>;
 const dir = mkdtempSync(path.join(tmpdir(), "pcsc-audit-"));
 
 function jsReport(lines: string[], options = {}) {
@@ -34,7 +34,7 @@ describe("auditDeadSessions", () => {
       const lines: string[] = [...historyLines({ seed, runsPerSession: 30 + seed * 7 })];
       const text = lines.join("\n") + "\n";
       const js = jsReport(lines);
-      const fromBuffer = native.auditDeadSessions(Buffer.from(text));
+      const fromBuffer = native.auditDeadSessionsSync(Buffer.from(text));
       expect(comparable(fromBuffer)).toEqual(comparable(js));
       expect(fromBuffer.rowsSkipped).toBeGreaterThan(0);
       expect(fromBuffer.totals.sessionsWithDeadStreak).toBeGreaterThan(0);
@@ -42,8 +42,8 @@ describe("auditDeadSessions", () => {
       const file = path.join(dir, `h${seed}.ndjson`);
       writeFileSync(file, text);
       writeFileSync(`${file}.gz`, gzipSync(text));
-      expect(comparable(native.auditDeadSessions(file))).toEqual(comparable(js));
-      expect(comparable(native.auditDeadSessions(`${file}.gz`))).toEqual(comparable(js));
+      expect(comparable(native.auditDeadSessionsSync(file))).toEqual(comparable(js));
+      expect(comparable(native.auditDeadSessionsSync(`${file}.gz`))).toEqual(comparable(js));
       const auditor = new native.DeadSessionAuditor({ threads: 2 });
       for (let i = 0; i < text.length; i += 997) auditor.push(i % 2 ? Buffer.from(text.slice(i, i + 997)) : text.slice(i, i + 997));
       expect(comparable(auditor.finish())).toEqual(comparable(js));
@@ -53,9 +53,9 @@ describe("auditDeadSessions", () => {
   it("folds ordered input at once (no per-run memory) with the same report, and skips rows out of order", () => {
     const lines: string[] = [...historyLines({ seed: 13, clean: true })];
     const sorted = [...lines].map((l) => [Date.parse(JSON.parse(l).created_at ?? JSON.parse(l).createdAt), l] as const).sort((a, b) => a[0] - b[0]).map(([, l]) => l);
-    const ordered = native.auditDeadSessions(Buffer.from(sorted.join("\n")), { ordered: true });
-    expect(comparable(ordered)).toEqual(comparable(native.auditDeadSessions(Buffer.from(lines.join("\n")))));
-    const shuffled = native.auditDeadSessions(Buffer.from(lines.join("\n")), { ordered: true });
+    const ordered = native.auditDeadSessionsSync(Buffer.from(sorted.join("\n")), { ordered: true });
+    expect(comparable(ordered)).toEqual(comparable(native.auditDeadSessionsSync(Buffer.from(lines.join("\n")))));
+    const shuffled = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")), { ordered: true });
     expect(shuffled.rowsSkipped).toBeGreaterThan(0);
     expect(shuffled.skippedByReason.map((r) => r.reason)).toEqual(["out of created_at order (ordered input)"]);
     expect(shuffled.rowsUsed + shuffled.rowsSkipped).toBe(ordered.rowsUsed);
@@ -65,7 +65,7 @@ describe("auditDeadSessions", () => {
     const lines: string[] = [...historyLines({ seed: 9 })];
     const since = Date.UTC(2026, 4, 2, 12);
     const js = jsReport(lines, { companyId: "company-1", sinceMs: since });
-    const got = native.auditDeadSessions(Buffer.from(lines.join("\n")), { companyId: "company-1", since: new Date(since) });
+    const got = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")), { companyId: "company-1", since: new Date(since) });
     expect(comparable(got)).toEqual(comparable(js));
     expect(got.rowsFiltered).toBeGreaterThan(0);
     expect(got.companies.map((c) => c.companyId)).toEqual(["company-1"]);
@@ -73,7 +73,7 @@ describe("auditDeadSessions", () => {
 
   it("agrees with the breaker applied to each session's latest runs", () => {
     const lines: string[] = [...historyLines({ seed: 11, clean: true, runsPerSession: 60 })];
-    const report = native.auditDeadSessions(Buffer.from(lines.join("\n")));
+    const report = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")));
     const bySession = new Map<string, Array<{ at: number; run: { id: string; livenessState: unknown; usageJson: unknown } }>>();
     for (const l of lines) {
       const r = JSON.parse(l);
@@ -113,7 +113,7 @@ describe("auditDeadSessions", () => {
       "",
       '{"companyId":"c","agentId":"a","sessionIdAfter":"s","createdAt":"2026-06-06T13:00:00+00:00","livenessState":"failed","usageJson":{"persistedSessionId":"s","sessionReused":true}}',
     ];
-    const r = native.auditDeadSessions(Buffer.from(lines.join("\n")));
+    const r = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")));
     expect(r.rowsUsed).toBe(2);
     expect(r.rowsSkipped).toBe(4);
     expect(r.firstErrors.map((e) => [e.line, e.reason])).toEqual([
@@ -133,17 +133,17 @@ describe("auditDeadSessions", () => {
 
 describe("audit arguments", () => {
   it("refuses what is not a path or bytes, and times it cannot read", () => {
-    expect(() => native.auditDeadSessions(42 as never)).toThrow(TypeError);
-    expect(() => native.auditDeadSessions(Buffer.from(""), { since: "not a time" })).toThrow(/since is not a valid time/);
-    expect(() => native.auditDeadSessions(Buffer.from(""), { companyId: 7 as never })).toThrow(/companyId must be a string/);
-    expect(() => native.auditDeadSessions(path.join(dir, "missing.ndjson"))).toThrow(/missing\.ndjson/);
+    expect(() => native.auditDeadSessionsSync(42 as never)).toThrow(TypeError);
+    expect(() => native.auditDeadSessionsSync(Buffer.from(""), { since: "not a time" })).toThrow(/since is not a valid time/);
+    expect(() => native.auditDeadSessionsSync(Buffer.from(""), { companyId: 7 as never })).toThrow(/companyId must be a string/);
+    expect(() => native.auditDeadSessionsSync(path.join(dir, "missing.ndjson"))).toThrow(/missing\.ndjson/);
     const auditor = new native.DeadSessionAuditor();
     auditor.finish();
     expect(() => auditor.push("{}")).toThrow(/push after finish/);
   });
 
   it("answers an empty report for empty input", () => {
-    const r = native.auditDeadSessions(Buffer.alloc(0));
+    const r = native.auditDeadSessionsSync(Buffer.alloc(0));
     expect(r).toMatchObject({ lines: 0, rowsUsed: 0, rowsSkipped: 0, sessions: [], companies: [] });
     expect(r.whatIf).toHaveLength(10);
   });
@@ -167,7 +167,7 @@ describe("paperclip-session-audit (CLI)", () => {
     await db.close();
     const out = execFileSync(process.execPath, [cli, "--pglite", dataDir, "--json"], { encoding: "utf8" });
     const fromDb = JSON.parse(out);
-    const fromLines = native.auditDeadSessions(Buffer.from(lines.join("\n")));
+    const fromLines = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")));
     expect(fromDb.sessions).toEqual(fromLines.sessions);
     expect(fromDb.whatIf).toEqual(fromLines.whatIf);
   });

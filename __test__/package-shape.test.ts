@@ -7,6 +7,7 @@ const EXPORTS = [
   "DEAD_REUSED_SESSION_FAILURE_THRESHOLD",
   "DeadSessionAuditor",
   "auditDeadSessions",
+  "auditDeadSessionsSync",
   "detectDeadReusedSessionCircuitBreaker",
   "evaluateSessionCompaction",
   "hasSessionCompactionThresholds",

@@ -1,6 +1,7 @@
-//! The fleet audit's JavaScript face: `auditDeadSessions(pathOrBuffer, options)` and the
-//! streaming `DeadSessionAuditor` (for histories read from a database in pages). Calls are
-//! few and large here, so the napi-rs conversions are fine.
+//! The fleet audit's JavaScript face: `auditDeadSessions(pathOrBuffer, options)` (a Promise;
+//! the work runs on libuv's thread pool), `auditDeadSessionsSync`, and the streaming
+//! `DeadSessionAuditor` (for histories read from a database in pages). Calls are few and
+//! large here, so the napi-rs conversions are fine.
 
 // napi-rs registers these only outside `cargo test`, where they look unused.
 #![cfg_attr(test, allow(dead_code))]
@@ -8,8 +9,8 @@
 use std::io::Read;
 use std::time::Instant;
 
-use napi::bindgen_prelude::{This, Unknown};
-use napi::{Env, ValueType};
+use napi::bindgen_prelude::{AsyncTask, This, Uint8Array, Unknown};
+use napi::{Env, ScopedTask, ValueType};
 use napi_derive::napi;
 
 use super::decisions::answer;
@@ -18,8 +19,8 @@ use crate::core::audit::{self, AuditOptions, AuditReport, Auditor};
 use crate::core::host::{type_error, Host, Key, Kind, Outcome};
 use crate::core::read::{is_truthy, time_value};
 
-/// The audit's options (`{ companyId, since, progress, threads, ordered }`, all optional),
-/// and whether to draw a progress bar.
+/// The audit's options (`{ companyId, since, progress, threads, ordered, maxLineBytes }`, all
+/// optional), and whether to draw a progress bar.
 fn read_options<'env>(reader: &mut Reader<'env>, options: Option<Unknown<'env>>) -> Outcome<(AuditOptions, bool)> {
     let mut read = AuditOptions::default();
     let Some(options) = options.filter(|o| !matches!(o.get_type(), Ok(ValueType::Undefined | ValueType::Null))) else {
@@ -53,6 +54,13 @@ fn read_options<'env>(reader: &mut Reader<'env>, options: Option<Unknown<'env>>)
     }
     let ordered = field(reader, Key::Ordered)?;
     read.ordered = is_truthy(reader, ordered)?;
+    let max_line_bytes = field(reader, Key::MaxLineBytes)?;
+    if !reader.is_nullish(max_line_bytes)? {
+        match reader.number(max_line_bytes)? {
+            Some(n) if n >= 1.0 && n.fract() == 0.0 => read.max_line_bytes = n.min(usize::MAX as f64) as usize,
+            _ => return type_error("maxLineBytes must be a whole number of bytes, at least 1"),
+        }
+    }
     Ok((read, progress))
 }
 
@@ -166,29 +174,95 @@ fn audit_maybe_gzip(
     }
 }
 
-/// Audits a history: a file path (`-` for standard input; gzip is detected) or a Buffer.
+/// Where a history comes from.
+enum Source {
+    /// A file (`-` for standard input); gzip is detected.
+    Path(String),
+    /// The caller's bytes, kept alive by a reference until the audit ends.
+    Bytes(Uint8Array),
+}
+
+/// One audit, its arguments read on the JavaScript thread; it runs on either thread.
+pub struct AuditTask {
+    source: Source,
+    options: AuditOptions,
+    progress: bool,
+}
+
+impl AuditTask {
+    fn from_arguments<'env>(
+        env: &'env Env,
+        source: Unknown<'env>,
+        options: Option<Unknown<'env>>,
+    ) -> napi::Result<AuditTask> {
+        let mut reader = Reader::new(env);
+        let (options, progress) = answer(env, read_options(&mut reader, options))?;
+        let source = if let Some(units) = answer(env, reader.string_units(source))? {
+            Source::Path(String::from_utf16_lossy(&units))
+        } else if let Some(bytes) = answer(env, reader.bytes(source))? {
+            Source::Bytes(bytes)
+        } else {
+            return answer(env, type_error("source must be a file path or a Buffer (Uint8Array)"));
+        };
+        Ok(AuditTask {
+            source,
+            options,
+            progress,
+        })
+    }
+
+    fn run(&self) -> napi::Result<AuditReport> {
+        let auditor = Auditor::new(self.options.clone());
+        match &self.source {
+            Source::Path(path) => {
+                audit_path(path, auditor, self.progress).map_err(|e| napi::Error::from_reason(format!("{path}: {e}")))
+            }
+            Source::Bytes(bytes) => Ok(audit::audit_bytes(bytes, self.options.clone())),
+        }
+    }
+}
+
+impl<'task> ScopedTask<'task> for AuditTask {
+    type Output = AuditReport;
+    type JsValue = Unknown<'task>;
+
+    fn compute(&mut self) -> napi::Result<AuditReport> {
+        self.run()
+    }
+
+    fn resolve(&mut self, env: &'task Env, report: AuditReport) -> napi::Result<Unknown<'task>> {
+        env.to_js_value(&report)
+    }
+}
+
+/// Audits a history off the JavaScript thread: a file path (`-` for standard input; gzip is
+/// detected) or a Buffer, which must not change until the promise settles.
 #[napi(
     catch_unwind,
     ts_args_type = "source: string | Uint8Array, options?: DeadSessionAuditOptions",
-    ts_return_type = "DeadSessionAuditReport"
+    ts_return_type = "Promise<DeadSessionAuditReport>"
 )]
 pub fn audit_dead_sessions<'env>(
     env: &'env Env,
     source: Unknown<'env>,
     options: Option<Unknown<'env>>,
+) -> napi::Result<AsyncTask<AuditTask>> {
+    AuditTask::from_arguments(env, source, options).map(AsyncTask::new)
+}
+
+/// `auditDeadSessions` on the calling thread: the same report, synchronously.
+#[napi(
+    catch_unwind,
+    ts_args_type = "source: string | Uint8Array, options?: DeadSessionAuditOptions",
+    ts_return_type = "DeadSessionAuditReport"
+)]
+pub fn audit_dead_sessions_sync<'env>(
+    env: &'env Env,
+    source: Unknown<'env>,
+    options: Option<Unknown<'env>>,
 ) -> napi::Result<Unknown<'env>> {
-    let mut reader = Reader::new(env);
-    let (options, progress) = answer(env, read_options(&mut reader, options))?;
-    if let Some(units) = answer(env, reader.string_units(source))? {
-        let path = String::from_utf16_lossy(&units);
-        let report = audit_path(&path, Auditor::new(options), progress)
-            .map_err(|e| napi::Error::from_reason(format!("{path}: {e}")))?;
-        return env.to_js_value(&report);
-    }
-    let Some(bytes) = answer(env, reader.bytes(source))? else {
-        return answer(env, type_error("source must be a file path or a Buffer (Uint8Array)"));
-    };
-    env.to_js_value(&audit::audit_bytes(&bytes, options))
+    let report = AuditTask::from_arguments(env, source, options)?.run()?;
+    env.to_js_value(&report)
 }
 
 /// A streaming audit for histories that arrive in pieces (pages of a database query).

@@ -76,6 +76,11 @@ export interface DeadSessionAuditOptions {
    * any order is fine and the audit keeps 8 bytes per run.
    */
   ordered?: boolean
+  /**
+   * A longer line is skipped as "line too long" while the audit streams past it, never held
+   * whole (default 64 MiB).
+   */
+  maxLineBytes?: number
 }
 
 export interface DeadSessionAuditTotals {

@@ -45,6 +45,7 @@ pub enum Key {
     Progress,
     Threads,
     Ordered,
+    MaxLineBytes,
 }
 
 impl Key {
@@ -88,6 +89,7 @@ impl Key {
             Key::Progress => "progress",
             Key::Threads => "threads",
             Key::Ordered => "ordered",
+            Key::MaxLineBytes => "maxLineBytes",
         }
     }
 }

@@ -4,10 +4,13 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use super::rows::{parse_lines, Parsed};
+use super::rows::{parse_lines, Format, Line, TOO_LONG};
 use super::summary::{summarize, AuditReport, Fold, RowError, SessionRuns, WhatIf, FIRST_ERRORS, WHAT_IF_THRESHOLDS};
 
-#[derive(Debug, Clone, Default)]
+/// The longest line read by default: 64 MiB.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 64 << 20;
+
+#[derive(Debug, Clone)]
 pub struct AuditOptions {
     /// Only this company's rows.
     pub company_id: Option<String>,
@@ -20,6 +23,20 @@ pub struct AuditOptions {
     /// and nothing is kept per run, so memory is bounded by the number of sessions. A row
     /// older than its session's previous one is then skipped, as out of order.
     pub ordered: bool,
+    /// A longer line is skipped as "line too long", and never held whole.
+    pub max_line_bytes: usize,
+}
+
+impl Default for AuditOptions {
+    fn default() -> Self {
+        AuditOptions {
+            company_id: None,
+            since_ms: None,
+            threads: 0,
+            ordered: false,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+        }
+    }
 }
 
 /// A streaming audit: push NDJSON bytes in any chunking, then finish.
@@ -27,8 +44,13 @@ pub struct Auditor {
     options: AuditOptions,
     index: HashMap<Box<str>, usize>,
     sessions: Vec<SessionRuns>,
+    /// The start of a line whose end has not come yet.
     pending: Vec<u8>,
+    /// The line being read is over the length cap: the rest of it is dropped as it comes.
+    overlong: bool,
     key: String,
+    /// The format the latest line that reads one way only was in.
+    format: Format,
     report: AuditReport,
     what_if: Vec<WhatIf>,
     started: Instant,
@@ -47,7 +69,9 @@ impl Auditor {
             index: HashMap::new(),
             sessions: Vec::new(),
             pending: Vec::new(),
+            overlong: false,
             key: String::new(),
+            format: Format::default(),
             report: AuditReport::default(),
             what_if,
             started: Instant::now(),
@@ -55,11 +79,17 @@ impl Auditor {
     }
 
     /// Feeds more of the history; a line may be split across pushes.
-    pub fn push(&mut self, bytes: &[u8]) {
+    pub fn push(&mut self, mut bytes: &[u8]) {
         self.report.bytes_read += bytes.len() as u64;
+        if self.overlong {
+            let Some(newline) = bytes.iter().position(|&b| b == b'\n') else {
+                return;
+            };
+            self.end_overlong_line();
+            bytes = bytes.get(newline + 1..).unwrap_or_default();
+        }
         let Some(last_newline) = bytes.iter().rposition(|&b| b == b'\n') else {
-            self.pending.extend_from_slice(bytes);
-            return;
+            return self.hold(bytes);
         };
         let (complete, rest) = bytes.split_at(last_newline + 1);
         if self.pending.is_empty() {
@@ -69,11 +99,14 @@ impl Auditor {
             joined.extend_from_slice(complete);
             self.consume(&joined);
         }
-        self.pending.extend_from_slice(rest);
+        self.hold(rest);
     }
 
     /// Ends the input and computes the report.
     pub fn finish(mut self) -> AuditReport {
+        if self.overlong {
+            self.end_overlong_line();
+        }
         let last = std::mem::take(&mut self.pending);
         if !last.is_empty() {
             self.consume(&last);
@@ -84,19 +117,37 @@ impl Auditor {
         report
     }
 
+    /// Keeps the start of an unfinished line, unless it is already over the cap.
+    fn hold(&mut self, start: &[u8]) {
+        if self.pending.len() + start.len() > self.options.max_line_bytes {
+            self.pending = Vec::new();
+            self.overlong = true;
+        } else {
+            self.pending.extend_from_slice(start);
+        }
+    }
+
+    fn end_overlong_line(&mut self) {
+        self.overlong = false;
+        self.report.lines += 1;
+        let cap = self.options.max_line_bytes;
+        self.skip(self.report.lines, TOO_LONG, format!("over {cap} bytes"));
+    }
+
     /// Parses whole lines, on several threads when there are many, and applies them in order.
     fn consume(&mut self, text: &[u8]) {
         let threads = match self.options.threads {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
+        let max = self.options.max_line_bytes;
         let parts = split_at_lines(text, if text.len() < 1 << 20 { 1 } else { threads });
         let first_line = self.report.lines;
-        let parsed: Vec<Vec<Parsed>> = if parts.len() == 1 {
-            parts.iter().map(|p| parse_lines(p)).collect()
+        let parsed: Vec<Vec<Line>> = if parts.len() == 1 {
+            parts.iter().map(|p| parse_lines(p, max)).collect()
         } else {
             std::thread::scope(|scope| {
-                let handles: Vec<_> = parts.iter().map(|p| scope.spawn(move || parse_lines(p))).collect();
+                let handles: Vec<_> = parts.iter().map(|p| scope.spawn(move || parse_lines(p, max))).collect();
                 handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
             })
         };
@@ -118,8 +169,11 @@ impl Auditor {
         }
     }
 
-    fn apply(&mut self, line: u64, parsed: Parsed) {
-        let row = match parsed {
+    fn apply(&mut self, line: u64, read: Line) {
+        if let Some(format) = read.shows {
+            self.format = format;
+        }
+        let row = match read.row(self.format) {
             Ok(Some(row)) => row,
             Ok(None) => return, // a blank line
             Err((reason, detail)) => return self.skip(line, reason, detail),
@@ -192,4 +246,78 @@ fn split_at_lines(text: &[u8], parts: usize) -> Vec<&[u8]> {
         pieces.push(text);
     }
     pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::audit_bytes;
+    use super::*;
+
+    const ROW: &str = r#"{"company_id":"c","agent_id":"a","session_id_after":"s","created_at":"2026-06-06T12:00:00Z"}"#;
+
+    fn options(max_line_bytes: usize) -> AuditOptions {
+        AuditOptions {
+            max_line_bytes,
+            ..AuditOptions::default()
+        }
+    }
+
+    #[test]
+    fn skips_a_line_over_the_cap_without_holding_it() {
+        let mut auditor = Auditor::new(options(100));
+        for _ in 0..1000 {
+            auditor.push(&[b'x'; 64]);
+            assert!(auditor.pending.len() <= 100);
+        }
+        auditor.push(format!("\n{ROW}\n").as_bytes());
+        auditor.push(&[b'y'; 300]);
+        let report = auditor.finish();
+        assert_eq!((report.lines, report.rows_used, report.rows_skipped), (3, 1, 2));
+        let reasons: Vec<_> = report.first_errors.iter().map(|e| (e.line, e.reason)).collect();
+        assert_eq!(reasons, [(1, "line too long"), (3, "line too long")]);
+    }
+
+    #[test]
+    fn a_line_at_the_cap_is_read() {
+        let report = audit_bytes(format!("{ROW}\n").as_bytes(), options(ROW.len()));
+        assert_eq!((report.rows_used, report.rows_skipped), (1, 0));
+        let report = audit_bytes(format!("{ROW}\n").as_bytes(), options(ROW.len() - 1));
+        assert_eq!((report.rows_used, report.rows_skipped), (0, 1));
+    }
+
+    fn session_ids(text: &str) -> Vec<String> {
+        audit_bytes(text.as_bytes(), AuditOptions::default())
+            .sessions
+            .into_iter()
+            .map(|s| s.session_id)
+            .collect()
+    }
+
+    #[test]
+    fn reads_copy_text_and_plain_json_lines() {
+        let plain = r#"{"company_id":"c","agent_id":"a","session_id_after":"s","created_at":"2026-06-06T12:00:00Z","error":"say \"hi\"\n"}"#;
+        let copy = plain.replace('\\', r"\\");
+        assert_eq!(session_ids(&format!("{plain}\n")), ["s"]);
+        assert_eq!(session_ids(&format!("{copy}\n")), ["s"]);
+    }
+
+    #[test]
+    fn a_line_valid_both_ways_is_read_as_the_last_line_that_was_not() {
+        // As plain JSON the session is `x\ny` (a backslash); as COPY text, a newline.
+        let ambiguous =
+            r#"{"company_id":"c","agent_id":"a","session_id_after":"x\\ny","created_at":"2026-06-06T12:00:00Z"}"#;
+        let plain_only =
+            r#"{"company_id":"c","agent_id":"b","session_id_after":"p","created_at":"2026-06-06T12:00:00Z","e":"\""}"#;
+        let copy_only =
+            r#"{"company_id":"c","agent_id":"b","session_id_after":"p","created_at":"2026-06-06T12:00:00Z","e":"\\""}"#;
+        let mut ids = session_ids(&format!("{ambiguous}\n"));
+        ids.sort();
+        assert_eq!(ids, ["x\\ny"]);
+        let mut ids = session_ids(&format!("{copy_only}\n{ambiguous}\n"));
+        ids.sort();
+        assert_eq!(ids, ["p", "x\ny"]);
+        let mut ids = session_ids(&format!("{copy_only}\n{plain_only}\n{ambiguous}\n"));
+        ids.sort();
+        assert_eq!(ids, ["p", "x\\ny"]);
+    }
 }

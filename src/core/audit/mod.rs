@@ -2,14 +2,20 @@
 //! the breaker's own definition of a dead run, and what each threshold from 1 to 10 would have
 //! saved. Rows may come in any order; each session's runs are ordered by `created_at`.
 //!
+//! A line is plain JSON or PostgreSQL's COPY text around JSON; no option says which. A line
+//! that parses one way only is read that way. A line that parses both ways, to different rows
+//! (rare: it needs a backslash in an audited field), is read as the last line that parsed one
+//! way only was, plain JSON before any.
+//!
 //! [`rows`] reads the lines, [`auditor`] files each row under its session, [`summary`] turns
 //! the sessions into the report.
 
 mod auditor;
+mod copy_text;
 mod rows;
 mod summary;
 
-pub use auditor::{AuditOptions, Auditor};
+pub use auditor::{AuditOptions, Auditor, DEFAULT_MAX_LINE_BYTES};
 pub use summary::{
     AgentReport, AuditReport, CompanyReport, RowError, SessionReport, Totals, WhatIf, WHAT_IF_THRESHOLDS,
 };

@@ -12,7 +12,10 @@ use crate::core::host::{Host, Key, Kind, Outcome};
 use crate::core::js_semantics::{is_js_whitespace, parse_iso_date_time, time_clip};
 use crate::core::read::TOKEN_KEYS;
 
+use super::copy_text::{self, Escapes};
+
 /// A row as the audit needs it.
+#[derive(Debug, PartialEq)]
 pub(super) struct Row<'a> {
     pub(super) company_id: Cow<'a, str>,
     pub(super) agent_id: Cow<'a, str>,
@@ -21,18 +24,114 @@ pub(super) struct Row<'a> {
     pub(super) dead: bool,
 }
 
+impl Row<'_> {
+    fn into_owned(self) -> Row<'static> {
+        Row {
+            company_id: Cow::Owned(self.company_id.into_owned()),
+            agent_id: Cow::Owned(self.agent_id.into_owned()),
+            session_id: self.session_id.map(|s| Cow::Owned(s.into_owned())),
+            created_at: self.created_at,
+            dead: self.dead,
+        }
+    }
+}
+
 pub(super) type Parsed<'a> = Result<Option<Row<'a>>, (&'static str, String)>;
 
-pub(super) fn parse_lines(text: &[u8]) -> Vec<Parsed<'_>> {
+/// The text formats a history's lines come in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) enum Format {
+    /// One JSON value per line (`row_to_json(r)::text`, `psql -At`).
+    #[default]
+    Json,
+    /// PostgreSQL's COPY text format around the JSON (`COPY (SELECT row_to_json(r) …) TO`).
+    CopyText,
+}
+
+/// One line, read.
+pub(super) struct Line<'a> {
+    /// The row: as plain JSON, or as COPY text when only that reading parses.
+    pub(super) parsed: Parsed<'a>,
+    /// A second reading, when the line is valid both ways and the rows differ: COPY text's.
+    pub(super) as_copy_text: Option<Row<'static>>,
+    /// The format the line shows the input is in, when it reads one way only.
+    pub(super) shows: Option<Format>,
+}
+
+impl<'a> Line<'a> {
+    /// The line's row, for an input in `format`.
+    pub(super) fn row(self, format: Format) -> Parsed<'a> {
+        match (format, self.as_copy_text) {
+            (Format::CopyText, Some(row)) => Ok(Some(row)),
+            _ => self.parsed,
+        }
+    }
+}
+
+/// Why a line over the length cap is skipped.
+pub(super) const TOO_LONG: &str = "line too long";
+
+/// Reads whole lines; one longer than `max_bytes` is skipped unread.
+pub(super) fn parse_lines(text: &[u8], max_bytes: usize) -> Vec<Line<'_>> {
     let body = text.strip_suffix(b"\n").unwrap_or(text);
     if body.is_empty() && text.is_empty() {
         return Vec::new();
     }
-    body.split(|&b| b == b'\n').map(parse_line).collect()
+    body.split(|&b| b == b'\n')
+        .map(|line| {
+            if line.len() > max_bytes {
+                Line {
+                    parsed: Err((TOO_LONG, format!("over {max_bytes} bytes"))),
+                    as_copy_text: None,
+                    shows: None,
+                }
+            } else {
+                read_line(line)
+            }
+        })
+        .collect()
+}
+
+/// Reads a line as plain JSON and, when its backslashes allow, as COPY text.
+fn read_line(line: &[u8]) -> Line<'_> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let plain = |parsed| Line {
+        parsed,
+        as_copy_text: None,
+        shows: None,
+    };
+    match copy_text::escapes(line) {
+        Escapes::None => plain(parse_line(line)),
+        Escapes::NotCopy => Line {
+            shows: Some(Format::Json),
+            ..plain(parse_line(line))
+        },
+        Escapes::CopyLike => {
+            let unescaped = copy_text::unescape(line);
+            let as_copy_text = parse_line(&unescaped).map(|row| row.map(Row::into_owned));
+            match (parse_line(line), as_copy_text) {
+                (Ok(row), Ok(copy_row)) if row == copy_row => plain(Ok(row)),
+                (Ok(row), Ok(copy_row)) => Line {
+                    parsed: Ok(row),
+                    // Both readings are rows here, or both are blank, which compare equal.
+                    as_copy_text: copy_row,
+                    shows: None,
+                },
+                (Ok(row), Err(_)) => Line {
+                    shows: Some(Format::Json),
+                    ..plain(Ok(row))
+                },
+                (Err(_), Ok(copy_row)) => Line {
+                    shows: Some(Format::CopyText),
+                    ..plain(Ok(copy_row))
+                },
+                (Err(error), Err(_)) => plain(Err(error)),
+            }
+        }
+    }
 }
 
 fn parse_line(line: &[u8]) -> Parsed<'_> {
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
     // Blank as `line.trim() === ""` is: ASCII whitespace, or (rarely) Unicode spaces.
     match line.iter().find(|b| !b.is_ascii_whitespace()) {
         None => return Ok(None),
