@@ -59,3 +59,28 @@ describe("sql/dead_sessions.sql", () => {
     expect(company.sessions.every((s) => s.lastRunAt >= Date.parse("2026-05-02T00:00:00Z"))).toBe(true);
   });
 });
+
+describe("the benchmark's DuckDB audit (read_ndjson + window functions)", () => {
+  it("answers the native audit's totals and what-if table", async () => {
+    // @ts-expect-error plain ESM helper without types
+    const { auditFileDuckDb } = await import("../benchmark/audit-duckdb.mjs");
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "pcsc-duckdb-")), "history.ndjson");
+    // Rows of wrong types stay in; lines that are not JSON go, as DuckDB's ignore_errors also
+    // drops the valid line after a truncated one (the bench reports that difference).
+    const parses = (line: string) => {
+      try {
+        return JSON.parse(line) !== null;
+      } catch {
+        return false;
+      }
+    };
+    writeFileSync(file, [...historyLines({ seed: 8, runsPerSession: 60 })].filter(parses).join("\n"));
+    const native = (await import("./native")).native.auditDeadSessionsSync(file);
+    const duck = await auditFileDuckDb(file, { threads: 2 });
+    expect(native.rowsSkipped).toBeGreaterThan(0);
+    expect(duck.totals).toEqual(native.totals);
+    expect(duck.whatIf).toEqual(native.whatIf);
+  });
+});

@@ -1,0 +1,100 @@
+// The fleet audit as a data engineer would write it in DuckDB: read_ndjson, the breaker's
+// dead-run rule as a SQL expression, and the dead streaks as gaps and islands over window
+// functions. Answers the report's totals and what-if table, for the benchmark to compare.
+import { DuckDBInstance } from "@duckdb/node-api";
+
+/** The characters JavaScript's trim() removes, for a session id that must be non-blank. */
+const JS_WHITESPACE = [9, 10, 11, 12, 13, 32, 0xa0, 0x1680, ...Array.from({ length: 11 }, (_, i) => 0x2000 + i), 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff]
+  .map((c) => `chr(${c})`)
+  .join(" || ");
+
+/** A token count as the breaker reads it: the raw key when it is a number, else the normalized one, else 0; floored, at least 0. */
+const tokens = (raw, normalized) => `greatest(0, floor(coalesce(
+    case when json_type(u -> '${raw}') in ('UBIGINT', 'BIGINT', 'DOUBLE') then (u ->> '${raw}')::double end,
+    case when json_type(u -> '${normalized}') in ('UBIGINT', 'BIGINT', 'DOUBLE') then (u ->> '${normalized}')::double end,
+    0)))`;
+
+function auditSql(file) {
+  const path = `'${file.replaceAll("'", "''")}'`;
+  return `
+  with raw as (
+    select * from read_ndjson(${path}, ignore_errors = true, maximum_object_size = 67108864, columns = {
+      company_id: 'JSON', companyId: 'JSON', agent_id: 'JSON', agentId: 'JSON',
+      session_id_after: 'JSON', sessionIdAfter: 'JSON', created_at: 'JSON', createdAt: 'JSON',
+      liveness_state: 'JSON', livenessState: 'JSON', usage_json: 'JSON', usageJson: 'JSON'})
+  ),
+  rows as (
+    select coalesce(company_id, companyId) as company, coalesce(agent_id, agentId) as agent,
+           coalesce(session_id_after, sessionIdAfter) as session, coalesce(created_at, createdAt) as created,
+           coalesce(liveness_state, livenessState) as liveness, coalesce(usage_json, usageJson) as u
+      from raw
+  ),
+  runs as (
+    select (company ->> '$') as company_id, (agent ->> '$') as agent_id, (session ->> '$') as session_id,
+           epoch_ms(try_cast((created ->> '$') as timestamptz)) as run_at,
+           coalesce((liveness ->> '$') = 'failed' and json_type(liveness) = 'VARCHAR'
+             and json_type(u) = 'OBJECT'
+             and json_type(u -> 'sessionReused') = 'BOOLEAN' and (u -> 'sessionReused')::boolean
+             and json_type(u -> 'persistedSessionId') = 'VARCHAR' and (u ->> 'persistedSessionId') = (session ->> '$')
+             and ${tokens("rawInputTokens", "inputTokens")} = 0
+             and ${tokens("rawCachedInputTokens", "cachedInputTokens")} = 0
+             and ${tokens("rawOutputTokens", "outputTokens")} = 0, false) as dead
+      from rows
+     where json_type(company) = 'VARCHAR' and json_type(agent) = 'VARCHAR'
+       and json_type(session) = 'VARCHAR' and trim((session ->> '$'), ${JS_WHITESPACE}) <> ''
+       and json_type(created) = 'VARCHAR' and try_cast((created ->> '$') as timestamptz) is not null
+  ),
+  numbered as (
+    select *, row_number() over w as position,
+           row_number() over w - row_number() over (partition by company_id, agent_id, session_id, dead order by run_at) as island
+      from runs
+    window w as (partition by company_id, agent_id, session_id order by run_at)
+  ),
+  streaks as (
+    select company_id, agent_id, session_id, count(*) as length, max(position) as last_position
+      from numbered where dead group by company_id, agent_id, session_id, island
+  ),
+  sessions as (
+    select r.company_id, r.agent_id, r.session_id, count(*) as runs, count(*) filter (where dead) as dead_runs
+      from runs r group by all
+  ),
+  per_session as (
+    select s.*, coalesce(max(t.length), 0) as longest,
+           coalesce(max(t.length) filter (where t.last_position = s.runs), 0) as current
+      from sessions s left join streaks t using (company_id, agent_id, session_id)
+     group by all
+  )
+  select
+    (select count(*) from per_session) as sessions,
+    (select sum(runs) from per_session) as runs,
+    (select sum(dead_runs) from per_session) as dead_runs,
+    (select count(*) from per_session where longest >= 3) as sessions_with_dead_streak,
+    (select count(*) from per_session where current >= 3) as sessions_dead_now,
+    (select list({threshold: t, rotations: (select count(*) from streaks where length >= t),
+                  deadRunsSaved: (select coalesce(sum(length - t), 0) from streaks where length >= t)} order by t)
+       from range(1, 11) as thresholds(t)) as what_if`;
+}
+
+/** Audits an NDJSON file with DuckDB on `threads` threads; answers `{ totals, whatIf }`. */
+export async function auditFileDuckDb(file, { threads = 2 } = {}) {
+  const instance = await DuckDBInstance.create(":memory:", { threads: String(threads) });
+  const connection = await instance.connect();
+  try {
+    const reader = await connection.runAndReadAll(auditSql(file));
+    const [row] = reader.getRowObjectsJS();
+    const n = (v) => Number(v ?? 0);
+    return {
+      totals: {
+        sessions: n(row.sessions),
+        runs: n(row.runs),
+        deadRuns: n(row.dead_runs),
+        sessionsWithDeadStreak: n(row.sessions_with_dead_streak),
+        sessionsDeadNow: n(row.sessions_dead_now),
+      },
+      whatIf: row.what_if.map((w) => ({ threshold: n(w.threshold), rotations: n(w.rotations), deadRunsSaved: n(w.deadRunsSaved) })),
+    };
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
