@@ -189,6 +189,24 @@ export declare function detectDeadReusedSessionCircuitBreaker(input: CircuitBrea
 /** Rotate the session (with a handoff note) or resume it. */
 export declare function evaluateSessionCompaction(input: SessionCompactionInput): SessionCompactionDecision
 
+/** The policy an explanation used. */
+export interface ExplainedSessionCompactionPolicy {
+  enabled: boolean
+  maxSessionRuns: number
+  maxRawInputTokens: number
+  maxSessionAgeHours: number
+  /** `"caller"` when `input.policy` was given, else the agent's resolution's source. */
+  source: SessionCompactionPolicySource | 'caller'
+  /** Enabled, with at least one limit: the thresholds can rotate the session. */
+  thresholdsOn: boolean
+}
+
+/**
+ * The decision `evaluateSessionCompaction` answers, the policy it used, and each rule's
+ * reading against its limit. Throws what `evaluateSessionCompaction` throws.
+ */
+export declare function explainSessionCompaction(input: SessionCompactionInput): SessionCompactionExplanation
+
 /** Whether any of the policy's three limits is above zero. */
 export declare function hasSessionCompactionThresholds(policy: Pick<SessionCompactionPolicy, 'maxSessionRuns' | 'maxRawInputTokens' | 'maxSessionAgeHours'>): boolean
 
@@ -217,6 +235,14 @@ export interface SessionCompactionDecision {
   previousRunId: string | null
 }
 
+/** `evaluateSessionCompaction`'s decision with everything behind it. */
+export interface SessionCompactionExplanation {
+  decision: SessionCompactionDecision
+  /** `null` when there is no session (`sessionId` falsy): nothing is decided from a policy. */
+  policy: ExplainedSessionCompactionPolicy | null
+  measurements: SessionMeasurements
+}
+
 /** The policy fields an agent's `runtimeConfig` sets: only those are present. */
 export interface SessionCompactionOverride {
   enabled?: boolean
@@ -239,4 +265,26 @@ export interface SessionCompactionPolicy {
   maxSessionRuns: number
   maxRawInputTokens: number
   maxSessionAgeHours: number
+}
+
+/** A rule's reading against its limit. */
+export interface SessionMeasurement {
+  /** `null` where nothing was measured: no session, no runs, no token usage, no valid times. */
+  value: number | null
+  /** 0 when the rule is off. */
+  limit: number
+  /** The reading is at (or, for runs, past) its limit. */
+  reached: boolean
+}
+
+/** Every reading the rules compare with their limits. */
+export interface SessionMeasurements {
+  /** The runs fetched for the session (`runs.length`) against `maxSessionRuns`. */
+  sessionRuns: SessionMeasurement
+  /** The latest run's raw input tokens against `maxRawInputTokens`. */
+  rawInputTokens: SessionMeasurement
+  /** Hours from the oldest run to the latest against `maxSessionAgeHours`. */
+  sessionAgeHours: SessionMeasurement
+  /** Every dead run leading `runs` against the breaker's threshold. */
+  deadStreak: SessionMeasurement
 }

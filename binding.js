@@ -841,6 +841,7 @@ module.exports.auditDeadSessionsSync = nativeBinding.auditDeadSessionsSync
 module.exports.DEAD_REUSED_SESSION_FAILURE_THRESHOLD = nativeBinding.DEAD_REUSED_SESSION_FAILURE_THRESHOLD
 module.exports.detectDeadReusedSessionCircuitBreaker = nativeBinding.detectDeadReusedSessionCircuitBreaker
 module.exports.evaluateSessionCompaction = nativeBinding.evaluateSessionCompaction
+module.exports.explainSessionCompaction = nativeBinding.explainSessionCompaction
 module.exports.hasSessionCompactionThresholds = nativeBinding.hasSessionCompactionThresholds
 module.exports.parseSessionCompactionPolicy = nativeBinding.parseSessionCompactionPolicy
 module.exports.planSessionCompaction = nativeBinding.planSessionCompaction

@@ -1,4 +1,4 @@
-//! The six decision exports: each reads its arguments lazily through the core and answers
+//! The decision exports: each reads its arguments lazily through the core and answers
 //! what the TypeScript service returns, absent values as `null`.
 
 // napi-rs registers these only outside `cargo test`, where they look unused.
@@ -10,7 +10,8 @@ use napi_derive::napi;
 
 use super::reader::Reader;
 use crate::core::breaker;
-use crate::core::evaluation;
+use crate::core::evaluation::{self, Decision};
+use crate::core::explanation::{self, Measurement};
 use crate::core::host::{Failure, Outcome};
 use crate::core::policy::{self, Override, Policy, Resolution};
 
@@ -90,6 +91,53 @@ pub struct SessionCompactionPlan {
     pub needs_oldest_run: bool,
 }
 
+/// A rule's reading against its limit.
+#[napi(object, object_from_js = false, use_nullable = true)]
+pub struct SessionMeasurement {
+    /// `null` where nothing was measured: no session, no runs, no token usage, no valid times.
+    pub value: Option<f64>,
+    /// 0 when the rule is off.
+    pub limit: f64,
+    /// The reading is at (or, for runs, past) its limit.
+    pub reached: bool,
+}
+
+/// Every reading the rules compare with their limits.
+#[napi(object, object_from_js = false)]
+pub struct SessionMeasurements {
+    /// The runs fetched for the session (`runs.length`) against `maxSessionRuns`.
+    pub session_runs: SessionMeasurement,
+    /// The latest run's raw input tokens against `maxRawInputTokens`.
+    pub raw_input_tokens: SessionMeasurement,
+    /// Hours from the oldest run to the latest against `maxSessionAgeHours`.
+    pub session_age_hours: SessionMeasurement,
+    /// Every dead run leading `runs` against the breaker's threshold.
+    pub dead_streak: SessionMeasurement,
+}
+
+/// The policy an explanation used.
+#[napi(object, object_from_js = false)]
+pub struct ExplainedSessionCompactionPolicy {
+    pub enabled: bool,
+    pub max_session_runs: f64,
+    pub max_raw_input_tokens: f64,
+    pub max_session_age_hours: f64,
+    /// `"caller"` when `input.policy` was given, else the agent's resolution's source.
+    #[napi(ts_type = "SessionCompactionPolicySource | 'caller'")]
+    pub source: &'static str,
+    /// Enabled, with at least one limit: the thresholds can rotate the session.
+    pub thresholds_on: bool,
+}
+
+/// `evaluateSessionCompaction`'s decision with everything behind it.
+#[napi(object, object_from_js = false, use_nullable = true)]
+pub struct SessionCompactionExplanation<'env> {
+    pub decision: SessionCompactionDecision<'env>,
+    /// `null` when there is no session (`sessionId` falsy): nothing is decided from a policy.
+    pub policy: Option<ExplainedSessionCompactionPolicy>,
+    pub measurements: SessionMeasurements,
+}
+
 /// The dead-session circuit breaker. Throws a `TypeError` naming the path on bad input.
 #[napi(catch_unwind, ts_args_type = "input: CircuitBreakerInput")]
 pub fn detect_dead_reused_session_circuit_breaker<'env>(
@@ -111,6 +159,42 @@ pub fn evaluate_session_compaction<'env>(
     input: Unknown<'env>,
 ) -> napi::Result<SessionCompactionDecision<'env>> {
     let d = answer(env, evaluation::evaluate(&mut Reader::new(env), input))?;
+    decision_answer(d)
+}
+
+/// The decision `evaluateSessionCompaction` answers, the policy it used, and each rule's
+/// reading against its limit. Throws what `evaluateSessionCompaction` throws.
+#[napi(catch_unwind, ts_args_type = "input: SessionCompactionInput")]
+pub fn explain_session_compaction<'env>(
+    env: &'env Env,
+    input: Unknown<'env>,
+) -> napi::Result<SessionCompactionExplanation<'env>> {
+    let e = answer(env, explanation::explain(&mut Reader::new(env), input))?;
+    let measurement = |m: Measurement| SessionMeasurement {
+        value: m.value,
+        limit: m.limit,
+        reached: m.reached,
+    };
+    Ok(SessionCompactionExplanation {
+        decision: decision_answer(e.decision)?,
+        policy: e.policy.map(|(p, origin)| ExplainedSessionCompactionPolicy {
+            enabled: p.enabled,
+            max_session_runs: p.max_session_runs,
+            max_raw_input_tokens: p.max_raw_input_tokens,
+            max_session_age_hours: p.max_session_age_hours,
+            source: origin.as_str(),
+            thresholds_on: p.is_active(),
+        }),
+        measurements: SessionMeasurements {
+            session_runs: measurement(e.session_runs),
+            raw_input_tokens: measurement(e.raw_input_tokens),
+            session_age_hours: measurement(e.session_age_hours),
+            dead_streak: measurement(e.dead_streak),
+        },
+    })
+}
+
+fn decision_answer(d: Decision<Unknown<'_>>) -> napi::Result<SessionCompactionDecision<'_>> {
     Ok(SessionCompactionDecision {
         rotate: d.rotate,
         reason: d.reason.map(Utf16String::from),

@@ -13,14 +13,17 @@ pub struct BreakerDecision<V> {
     pub rotate: bool,
     pub reason: Option<Vec<u16>>,
     pub previous_run_id: Option<V>,
+    /// The dead runs leading `runs`, all of them; none when there is no session to test.
+    pub dead_streak: Option<u32>,
 }
 
 impl<V> BreakerDecision<V> {
-    fn keep(previous_run_id: Option<V>) -> Self {
+    fn keep(previous_run_id: Option<V>, dead_streak: Option<u32>) -> Self {
         BreakerDecision {
             rotate: false,
             reason: None,
             previous_run_id,
+            dead_streak,
         }
     }
 }
@@ -60,7 +63,7 @@ pub fn detect<H: Host>(
     threshold: f64,
 ) -> Outcome<BreakerDecision<H::Value>> {
     let Some(session) = session else {
-        return Ok(BreakerDecision::keep(None));
+        return Ok(BreakerDecision::keep(None, None));
     };
     if host.array_length(runs)?.is_none() {
         return type_error("runs must be an array");
@@ -88,9 +91,10 @@ pub fn detect<H: Host>(
             rotate: true,
             reason: Some(reason),
             previous_run_id: newest_dead_id,
+            dead_streak: Some(streak),
         });
     }
-    Ok(BreakerDecision::keep(newest_dead_id))
+    Ok(BreakerDecision::keep(newest_dead_id, Some(streak)))
 }
 
 /// A run is dead when it failed, resumed the very session in question (`session`, a non-blank
@@ -129,7 +133,7 @@ pub fn detect_input<H: Host>(host: &mut H, input: H::Value) -> Outcome<BreakerDe
     let threshold_value = host.get(input, Key::Threshold, &|| "input".to_owned())?;
     let threshold = read_threshold(host.kind(threshold_value)?)?;
     let Some(session) = read_session_id(host, session_value)? else {
-        return Ok(BreakerDecision::keep(None));
+        return Ok(BreakerDecision::keep(None, None));
     };
     let runs = host.get(input, Key::Runs, &|| "input".to_owned())?;
     detect(host, Some(&session), runs, threshold)

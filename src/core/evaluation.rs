@@ -3,7 +3,7 @@
 use super::breaker::{self, SessionId};
 use super::host::{type_error, Host, Key, Kind, Outcome};
 use super::js_semantics::{max_zero, number_to_en_us, number_to_string, push_utf16};
-use super::policy::{agent_policy, read_given_policy, Policy};
+use super::policy::{agent_resolution, read_given_policy, Policy, PolicySource};
 use super::read::{
     is_truthy, non_blank_string, record, run_at, time_value, token_count, truthy_string, truthy_string_prefix,
     TOKEN_KEYS,
@@ -32,28 +32,85 @@ impl<V> Decision<V> {
     }
 }
 
+/// Where the policy an evaluation used came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyOrigin {
+    /// `input.policy`.
+    Caller,
+    /// The agent's, resolved as `resolveSessionCompactionPolicy` does.
+    Agent(PolicySource),
+}
+
+impl PolicyOrigin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyOrigin::Caller => "caller",
+            PolicyOrigin::Agent(source) => source.as_str(),
+        }
+    }
+}
+
+/// What an evaluation read on its way to the decision; `None` where it stopped before.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Readings<V> {
+    pub policy: Option<(Policy, PolicyOrigin)>,
+    /// `runs`, its length, and `runs[0]`, when there are runs.
+    pub runs: Option<(V, u32, V)>,
+    pub run_count: Option<u32>,
+    /// The latest run's raw input tokens, when its usage records any tokens.
+    pub raw_input: Option<f64>,
+    /// The session's age, measured only when the policy limits it.
+    pub age_hours: Option<f64>,
+    pub dead_streak: Option<u32>,
+}
+
+impl<V> Default for Readings<V> {
+    fn default() -> Self {
+        Readings {
+            policy: None,
+            runs: None,
+            run_count: None,
+            raw_input: None,
+            age_hours: None,
+            dead_streak: None,
+        }
+    }
+}
+
 /// Evaluates the input object `{ agent, sessionId, issueId, continuationSummaryBody, runs,
 /// oldestRun?, policy? }`.
 pub fn evaluate<H: Host>(host: &mut H, input: H::Value) -> Outcome<Decision<H::Value>> {
+    Ok(evaluate_reading(host, input)?.0)
+}
+
+/// [`evaluate`], and what it read.
+pub fn evaluate_reading<H: Host>(host: &mut H, input: H::Value) -> Outcome<(Decision<H::Value>, Readings<H::Value>)> {
+    let mut readings = Readings::default();
     let session_value = host.get(input, Key::SessionId, &|| "input".to_owned())?;
     let Some(session_units) = truthy_string(host, session_value, "sessionId")? else {
-        return Ok(Decision::keep(None));
+        return Ok((Decision::keep(None), readings));
     };
-    let policy = input_policy(host, input)?;
+    let (policy, origin) = input_policy(host, input)?;
+    readings.policy = Some((policy, origin));
     let runs = host.get(input, Key::Runs, &|| "input".to_owned())?;
     let Some(run_count) = host.array_length(runs)? else {
         return type_error("runs must be an array");
     };
+    readings.run_count = Some(run_count);
     if run_count == 0 {
-        return Ok(Decision::keep(None));
+        return Ok((Decision::keep(None), readings));
     }
     let latest = run_at(host, runs, 0)?;
+    readings.runs = Some((runs, run_count, latest));
     let age_hours = if policy.max_session_age_hours > 0.0 {
-        session_age_hours(host, input, runs, run_count, latest)?
+        let age = session_age_hours(host, input, runs, run_count, latest)?;
+        readings.age_hours = Some(age);
+        age
     } else {
         0.0
     };
     let raw_input = latest_raw_input(host, latest)?;
+    readings.raw_input = raw_input;
 
     // The units already copied: a string value cannot change between two reads of it.
     let session = SessionId::from_units(session_value, session_units.clone());
@@ -63,6 +120,7 @@ pub fn evaluate<H: Host>(host: &mut H, input: H::Value) -> Outcome<Decision<H::V
         runs,
         breaker::DEAD_REUSED_SESSION_FAILURE_THRESHOLD,
     )?;
+    readings.dead_streak = breaker.dead_streak;
     let previous_run_id = match breaker.previous_run_id {
         Some(id) => id,
         None => host.get(latest, Key::Id, &|| "runs[0]".to_owned())?,
@@ -73,31 +131,33 @@ pub fn evaluate<H: Host>(host: &mut H, input: H::Value) -> Outcome<Decision<H::V
         None => None,
     };
     let Some(reason) = reason else {
-        return Ok(Decision::keep(Some(previous_run_id)));
+        return Ok((Decision::keep(Some(previous_run_id)), readings));
     };
     let handoff = handoff_markdown(host, input, &session_units, &reason, latest)?;
-    Ok(Decision {
+    let decision = Decision {
         rotate: true,
         reason: Some(reason),
         handoff_markdown: Some(handoff),
         previous_run_id: Some(previous_run_id),
-    })
+    };
+    Ok((decision, readings))
 }
 
 /// `input.policy` when given (not `null`/`undefined`), else the agent's policy.
-fn input_policy<H: Host>(host: &mut H, input: H::Value) -> Outcome<Policy> {
+fn input_policy<H: Host>(host: &mut H, input: H::Value) -> Outcome<(Policy, PolicyOrigin)> {
     let given = host.get(input, Key::Policy, &|| "input".to_owned())?;
     if !host.is_nullish(given)? {
-        return read_given_policy(host, given, "policy");
+        return Ok((read_given_policy(host, given, "policy")?, PolicyOrigin::Caller));
     }
     let agent = host.get(input, Key::Agent, &|| "input".to_owned())?;
-    agent_policy(host, agent, "agent")
+    let resolution = agent_resolution(host, agent, "agent")?;
+    Ok((resolution.policy, PolicyOrigin::Agent(resolution.source)))
 }
 
 /// Hours from the oldest run to the latest, `Math.max(0, ·)`; NaN when either time is invalid.
 /// Only an absent (`undefined`) `oldestRun` falls back to the last fetched run: `null` means
 /// the database found none, and the service then takes the age as 0 (as for any falsy run).
-fn session_age_hours<H: Host>(
+pub fn session_age_hours<H: Host>(
     host: &mut H,
     input: H::Value,
     runs: H::Value,

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod breaker;
 pub mod evaluation;
+pub mod explanation;
 pub mod host;
 pub mod js_semantics;
 pub mod policy;

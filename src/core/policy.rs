@@ -174,9 +174,14 @@ pub fn resolve<H: Host>(
 
 /// The policy of an agent row (`{ adapterType, runtimeConfig }`).
 pub fn agent_policy<H: Host>(host: &mut H, agent: H::Value, path: &str) -> Outcome<Policy> {
+    Ok(agent_resolution(host, agent, path)?.policy)
+}
+
+/// The agent row's policy and where it came from.
+pub fn agent_resolution<H: Host>(host: &mut H, agent: H::Value, path: &str) -> Outcome<Resolution> {
     let adapter_type = host.get(agent, Key::AdapterType, &|| path.to_owned())?;
     let runtime_config = host.get(agent, Key::RuntimeConfig, &|| path.to_owned())?;
-    Ok(resolve(host, adapter_type, runtime_config, path)?.policy)
+    resolve(host, adapter_type, runtime_config, path)
 }
 
 /// `adapterType`: a falsy value has no entry; a truthy one must be a string.

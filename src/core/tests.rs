@@ -192,6 +192,7 @@ fn breaker_on(input: &Js) -> Result<BreakerDecision<String>, Failure> {
             Js::Str(units) => String::from_utf16_lossy(units),
             other => format!("{other:?}"),
         }),
+        dead_streak: d.dead_streak,
     })
 }
 

@@ -119,12 +119,19 @@ impl Auditor {
 
     /// Keeps the start of an unfinished line, unless it is already over the cap.
     fn hold(&mut self, start: &[u8]) {
-        if self.pending.len() + start.len() > self.options.max_line_bytes {
+        let needed = self.pending.len() + start.len();
+        let cap = self.options.max_line_bytes;
+        if needed > cap {
             self.pending = Vec::new();
             self.overlong = true;
-        } else {
-            self.pending.extend_from_slice(start);
+            return;
         }
+        if needed > self.pending.capacity() {
+            // Grow by doubling, but never past the cap: a line at the cap holds cap bytes.
+            let target = needed.max(self.pending.capacity() * 2).min(cap);
+            self.pending.reserve_exact(target - self.pending.len());
+        }
+        self.pending.extend_from_slice(start);
     }
 
     fn end_overlong_line(&mut self) {
