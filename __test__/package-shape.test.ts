@@ -10,6 +10,7 @@ const EXPORTS = [
   "auditDeadSessionsSync",
   "detectDeadReusedSessionCircuitBreaker",
   "evaluateSessionCompaction",
+  "explainSessionCompaction",
   "hasSessionCompactionThresholds",
   "parseSessionCompactionPolicy",
   "planSessionCompaction",

@@ -87,7 +87,7 @@ function isDead(run: unknown, sessionId: string): boolean {
   return TOKEN_KEYS.every(([raw, normalized]) => tokenCount(usage, raw, normalized) === 0);
 }
 
-type BreakerResult = { rotate: boolean; reason: string | null; hasDead: boolean; deadId: unknown };
+type BreakerResult = { rotate: boolean; reason: string | null; hasDead: boolean; deadId: unknown; streak: number };
 
 function detect(sessionId: string, runs: unknown, threshold: number): BreakerResult {
   if (!isArray(runs)) throw new TypeError("runs must be an array");
@@ -104,9 +104,9 @@ function detect(sessionId: string, runs: unknown, threshold: number): BreakerRes
     streak++;
   }
   if (streak >= threshold) {
-    return { rotate: true, reason: `${threshold} consecutive failed zero-token reused runs on persisted session ${sessionId}`, hasDead, deadId };
+    return { rotate: true, reason: `${threshold} consecutive failed zero-token reused runs on persisted session ${sessionId}`, hasDead, deadId, streak };
   }
-  return { rotate: false, reason: null, hasDead, deadId };
+  return { rotate: false, reason: null, hasDead, deadId, streak };
 }
 
 const orNull = (v: unknown) => (v === undefined ? null : v);
@@ -256,28 +256,61 @@ function createdAt(run: unknown, path: string): number {
 const KEEP = (previousRunId: unknown) => ({ rotate: false, reason: null, handoffMarkdown: null, previousRunId: orNull(previousRunId) });
 
 export function evaluateSessionCompaction(input: unknown) {
+  return evaluate(input).decision;
+}
+
+/** What an evaluation read on its way to its decision: null where it stopped before. */
+type Readings = {
+  policy: (Policy & { source: string }) | null;
+  runCount: number | null;
+  rawInput: number | null;
+  ageHours: number | null;
+  deadStreak: number | null;
+  runs: unknown[] | null;
+  latest: unknown;
+};
+
+/** Hours from the oldest run to the latest. Only an absent oldestRun falls back to the last
+ * fetched run; null means the database found none, and a falsy oldest run (or latest) gives
+ * age 0, as in the service. */
+function sessionAgeHours(input: unknown, runs: unknown[], runCount: number, latest: unknown): number {
+  const givenOldest = get(input, "oldestRun", "input");
+  const last = runCount - 1;
+  const [oldest, oldestPath] = givenOldest === undefined ? [runAt(runs, last), `runs[${last}]`] : [givenOldest, "oldestRun"];
+  if (!latest || !oldest) return 0;
+  return Math.max(0, (createdAt(latest, "runs[0]") - createdAt(oldest, oldestPath)) / 3_600_000);
+}
+
+function evaluate(input: unknown) {
+  const readings: Readings = { policy: null, runCount: null, rawInput: null, ageHours: null, deadStreak: null, runs: null, latest: undefined };
   const sessionValue = get(input, "sessionId", "input");
   const session = truthyString(sessionValue, "sessionId");
-  if (session === null) return KEEP(null);
+  if (session === null) return { decision: KEEP(null), readings };
   const given = get(input, "policy", "input");
-  const p = given !== null && given !== undefined ? readGivenPolicy(given) : parseSessionCompactionPolicy(get(input, "agent", "input"));
+  let p: Policy;
+  if (given !== null && given !== undefined) {
+    p = readGivenPolicy(given);
+    readings.policy = { ...p, source: "caller" };
+  } else {
+    const agent = get(input, "agent", "input");
+    const resolved = resolve(get(agent, "adapterType", "agent"), get(agent, "runtimeConfig", "agent"), "agent.");
+    p = resolved.policy;
+    readings.policy = { ...p, source: resolved.source };
+  }
   const runs = get(input, "runs", "input");
   if (!isArray(runs)) throw new TypeError("runs must be an array");
   // Read once: a getter that changes the array meanwhile does not change the count.
   const runCount = runs.length;
-  if (runCount === 0) return KEEP(null);
+  readings.runCount = runCount;
+  if (runCount === 0) return { decision: KEEP(null), readings };
   const latest = runAt(runs, 0);
+  readings.runs = runs;
+  readings.latest = latest;
 
   let ageHours = 0;
   if (p.maxSessionAgeHours > 0) {
-    // Only an absent oldestRun falls back to the last fetched run; null means the database
-    // found none, and a falsy oldest run (or latest) gives age 0, as in the service.
-    const givenOldest = get(input, "oldestRun", "input");
-    const last = runCount - 1;
-    const [oldest, oldestPath] = givenOldest === undefined ? [runAt(runs, last), `runs[${last}]`] : [givenOldest, "oldestRun"];
-    if (latest && oldest) {
-      ageHours = Math.max(0, (createdAt(latest, "runs[0]") - createdAt(oldest, oldestPath)) / 3_600_000);
-    }
+    ageHours = sessionAgeHours(input, runs, runCount, latest);
+    readings.ageHours = ageHours;
   }
 
   let rawInput: number | null = null;
@@ -287,8 +320,10 @@ export function evaluateSessionCompaction(input: unknown) {
     const counts = TOKEN_KEYS.map(([raw, normalized]) => tokenCount(usage, raw, normalized));
     if (counts.some((c) => c > 0) && Object.keys(usage).length > 0) rawInput = counts[0];
   }
+  readings.rawInput = rawInput;
 
   const breaker = isNonBlankString(sessionValue) ? detect(sessionValue, runs, DEAD_REUSED_SESSION_FAILURE_THRESHOLD) : null;
+  readings.deadStreak = breaker?.streak ?? null;
   const previousRunId = breaker?.hasDead ? breaker.deadId : get(latest, "id", "runs[0]");
   let reason = breaker?.reason ?? null;
   if (reason === null && isOn(p)) {
@@ -300,7 +335,7 @@ export function evaluateSessionCompaction(input: unknown) {
       reason = `session age reached ${Math.floor(ageHours)} hours`;
     }
   }
-  if (reason === null) return KEEP(previousRunId);
+  if (reason === null) return { decision: KEEP(previousRunId), readings };
 
   const issue = truthyString(get(input, "issueId", "input"), "issueId");
   let summary: string | null = null;
@@ -318,5 +353,36 @@ export function evaluateSessionCompaction(input: unknown) {
   if (summary) lines.push(`- Last run summary: ${summary}`);
   if (body) lines.push(`- Issue continuation summary: ${body.slice(0, 1500)}`);
   lines.push("Continue from the current task state. Rebuild only the minimum context you need.");
-  return { rotate: true, reason, handoffMarkdown: lines.join("\n"), previousRunId: orNull(previousRunId) };
+  return { decision: { rotate: true, reason, handoffMarkdown: lines.join("\n"), previousRunId: orNull(previousRunId) }, readings };
+}
+
+/** Our reading of issue 13: the decision, the policy (null without a session), and each rule's
+ * reading against its limit (0 = off; a threshold applies only when the policy's are on). */
+export function explainSessionCompaction(input: unknown) {
+  const { decision, readings } = evaluate(input);
+  let ageHours = readings.ageHours;
+  if (ageHours === null && readings.runs !== null) {
+    // The age limit is off, so the evaluation did not read the times: read them now, and a
+    // value it would have refused is "not measured" rather than a TypeError.
+    try {
+      ageHours = sessionAgeHours(input, readings.runs, readings.runCount!, readings.latest);
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+    }
+  }
+  if (ageHours !== null && Number.isNaN(ageHours)) ageHours = null;
+  const p = readings.policy;
+  const on = p !== null && isOn(p);
+  const limit = (l: number) => (on && l > 0 ? l : 0);
+  const measurement = (value: number | null, lim: number, crossed: (v: number, l: number) => boolean) => ({ value, limit: lim, reached: lim > 0 && value !== null && crossed(value, lim) });
+  return {
+    decision,
+    policy: p === null ? null : { enabled: p.enabled, maxSessionRuns: p.maxSessionRuns, maxRawInputTokens: p.maxRawInputTokens, maxSessionAgeHours: p.maxSessionAgeHours, source: p.source, thresholdsOn: on },
+    measurements: {
+      sessionRuns: measurement(readings.runCount, limit(p?.maxSessionRuns ?? 0), (v, l) => v > l),
+      rawInputTokens: measurement(readings.rawInput, limit(p?.maxRawInputTokens ?? 0), (v, l) => v >= l),
+      sessionAgeHours: measurement(ageHours, limit(p?.maxSessionAgeHours ?? 0), (v, l) => v >= l),
+      deadStreak: measurement(readings.deadStreak, DEAD_REUSED_SESSION_FAILURE_THRESHOLD, (v, l) => v >= l),
+    },
+  };
 }

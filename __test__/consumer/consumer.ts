@@ -1,14 +1,19 @@
 // A small TypeScript consumer, type-checked (tsc --noEmit) against the shipped index.d.ts.
 // The @ts-expect-error lines fail the check if the types ever become loose.
 import {
+  auditDeadSessions,
+  auditDeadSessionsSync,
   DEAD_REUSED_SESSION_FAILURE_THRESHOLD,
+  type DeadSessionAuditReport,
   detectDeadReusedSessionCircuitBreaker,
   evaluateSessionCompaction,
+  explainSessionCompaction,
   hasSessionCompactionThresholds,
   parseSessionCompactionPolicy,
   planSessionCompaction,
   resolveSessionCompactionPolicy,
   type SessionCompactionDecision,
+  type SessionCompactionExplanation,
   type SessionCompactionPolicy,
   type SessionRun,
 } from "../../index.js";
@@ -56,4 +61,26 @@ evaluateSessionCompaction({ agent, sessionId: "s", issueId: null });
 // @ts-expect-error a run's createdAt is a Date, string or number
 const badRun: SessionRun = { id: "x", createdAt: true, usageJson: null, error: null, livenessState: null };
 
+// The explanation: the same decision, the policy (null without a session), four readings.
+const explanation: SessionCompactionExplanation = explainSessionCompaction({ agent, sessionId: "s", issueId: null, runs });
+const sameDecision: SessionCompactionDecision = explanation.decision;
+const runsSoFar: number | null = explanation.measurements.sessionRuns.value;
+const deadLimit: number = explanation.measurements.deadStreak.limit;
+const reached: boolean = explanation.measurements.sessionAgeHours.reached;
+const explainedSource: "adapter_default" | "agent_override" | "legacy_fallback" | "caller" | undefined = explanation.policy?.source;
+// @ts-expect-error the policy is null when there is no session
+const thresholdsOn: boolean = explanation.policy.thresholdsOn;
+// @ts-expect-error a measurement's value may be null
+const tokens: number = explanation.measurements.rawInputTokens.value;
+// @ts-expect-error the four measurements are a closed set
+const unknownMeasurement = explanation.measurements.tokensPerRun;
+
+// The audit: a Promise, or the same report synchronously.
+const pending: Promise<DeadSessionAuditReport> = auditDeadSessions("runs.ndjson", { maxLineBytes: 1 << 20, ordered: true });
+const report: DeadSessionAuditReport = auditDeadSessionsSync(new Uint8Array(0));
+const skipped: number = report.rowsSkipped;
+// @ts-expect-error auditDeadSessions answers a Promise of the report
+const notYet: DeadSessionAuditReport = auditDeadSessions("runs.ndjson");
+
+export { sameDecision, runsSoFar, deadLimit, reached, explainedSource, thresholdsOn, tokens, unknownMeasurement, pending, skipped, notYet };
 export { rotate, note, reasonLength, previous, source, native, override, wrongSource, on, badRun };
