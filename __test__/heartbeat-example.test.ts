@@ -59,6 +59,9 @@ describe(`the heartbeat session-compaction step on ${process.env.DATABASE_URL ? 
     expect(s.runsRead).toBe(4);
     expect(s.decision).toEqual({ rotate: false, reason: null, handoffMarkdown: null, previousRunId: "ok-40" });
     expect(await currentSessionId(db, s.agent)).toBe("sess-ok");
+    // A managed adapter: no threshold applies; the age is that of the 4 runs read (5 h apart).
+    expect(s.explanation.policy).toMatchObject({ source: "adapter_default", thresholdsOn: false });
+    expect(s.explanation.measurements.sessionAgeHours).toEqual({ value: 15, limit: 0, reached: false });
   });
 
   it("rotates a session over its run limit (a string override)", async () => {
@@ -66,6 +69,11 @@ describe(`the heartbeat session-compaction step on ${process.env.DATABASE_URL ? 
     expect(s.plan.fetchLimit).toBe(11);
     expect(s.runsRead).toBe(11);
     expect(s.decision.reason).toBe("session exceeded 10 runs");
+    // The explanation beside it: the override's source and each reading against its limit.
+    expect(s.explanation.decision).toEqual(s.decision);
+    expect(s.explanation.policy).toMatchObject({ maxSessionRuns: 10, source: "agent_override", thresholdsOn: true });
+    expect(s.explanation.measurements.sessionRuns).toEqual({ value: 11, limit: 10, reached: true });
+    expect(s.explanation.measurements.deadStreak).toEqual({ value: 0, limit: 3, reached: false });
   });
 
   it("rotates a session whose latest run read too much raw input", async () => {
@@ -79,6 +87,8 @@ describe(`the heartbeat session-compaction step on ${process.env.DATABASE_URL ? 
     expect(s.plan).toEqual({ fetchLimit: 4, needsOldestRun: true });
     expect(s.runsRead).toBe(4);
     expect(s.decision.reason).toBe("session age reached 80 hours");
+    expect(s.explanation.measurements.sessionAgeHours).toMatchObject({ limit: 72, reached: true });
+    expect(s.explanation.measurements.sessionAgeHours.value).toBeCloseTo(80, 6);
   });
 
   it("answers nothing for an agent without a session", async () => {

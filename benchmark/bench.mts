@@ -48,6 +48,10 @@ for (const [k, v] of Object.entries(inputs)) {
   const a = JSON.stringify((native as never as Record<string, (x: unknown) => unknown>)[call](v));
   const b = JSON.stringify((reference as never as Record<string, (x: unknown) => unknown>)[call](v));
   if (a !== b) throw new Error(`native and reference disagree on ${k}: ${a} vs ${b}`);
+  if (k.startsWith("e")) {
+    const explained = JSON.stringify(native.explainSessionCompaction(v as never));
+    if (explained !== JSON.stringify(reference.explainSessionCompaction(v))) throw new Error(`explain: native and reference disagree on ${k}`);
+  }
 }
 
 console.log(`Node ${process.version}, ${process.arch}; ns per call, median [p25–p75]\n`);
@@ -61,6 +65,9 @@ rows.push(await pair("evaluate, 4 rows, keep", () => native.evaluateSessionCompa
 rows.push(await pair("evaluate, 201 rows, keep", () => native.evaluateSessionCompaction(inputs.e201keep), () => reference.evaluateSessionCompaction(inputs.e201keep)));
 rows.push(await pair("evaluate, 4 rows, rotate", () => native.evaluateSessionCompaction(inputs.e4rotate), () => reference.evaluateSessionCompaction(inputs.e4rotate)));
 rows.push(await pair("evaluate, 201 rows, rotate", () => native.evaluateSessionCompaction(inputs.e201rotate), () => reference.evaluateSessionCompaction(inputs.e201rotate)));
+rows.push(await pair("explain, 201 rows, keep", () => native.explainSessionCompaction(inputs.e201keep), () => reference.explainSessionCompaction(inputs.e201keep)));
+rows.push(await pair("explain, 4 rows, rotate", () => native.explainSessionCompaction(inputs.e4rotate), () => reference.explainSessionCompaction(inputs.e4rotate)));
+rows.push(await pair("explain, 201 rows, rotate", () => native.explainSessionCompaction(inputs.e201rotate), () => reference.explainSessionCompaction(inputs.e201rotate)));
 const rc = agents.thresholded.runtimeConfig;
 rows.push(await pair("resolveSessionCompactionPolicy", () => native.resolveSessionCompactionPolicy("codex_local", rc), () => reference.resolveSessionCompactionPolicy("codex_local", rc)));
 rows.push(await pair("parseSessionCompactionPolicy", () => native.parseSessionCompactionPolicy(agents.thresholded), () => reference.parseSessionCompactionPolicy(agents.thresholded)));
@@ -105,8 +112,10 @@ const targets = [
   { target: "breaker 201 runs (first live) ≤ 1.25 × 4 runs", value: byName("breaker, 201 runs (first live)").native.p50 / byName("breaker, 4 runs (first live)").native.p50, limit: 1.25 },
   { target: "evaluate keep 201 rows ≤ 1.25 × 4 rows", value: byName("evaluate, 201 rows, keep").native.p50 / byName("evaluate, 4 rows, keep").native.p50, limit: 1.25 },
   { target: "evaluate rotate 201 rows ≤ 1.25 × 4 rows", value: byName("evaluate, 201 rows, rotate").native.p50 / byName("evaluate, 4 rows, rotate").native.p50, limit: 1.25 },
+  { target: "explain rotate 201 rows ≤ 1.25 × 4 rows", value: byName("explain, 201 rows, rotate").native.p50 / byName("explain, 4 rows, rotate").native.p50, limit: 1.25 },
   { target: "evaluate 201 rows (keep), % of the PGlite read ≤ 0.5", value: share("evaluate, 201 rows, keep"), limit: 0.5 },
   { target: "evaluate 201 rows (rotate), % of the PGlite read ≤ 0.5", value: share("evaluate, 201 rows, rotate"), limit: 0.5 },
+  { target: "explain 201 rows (rotate), % of the PGlite read ≤ 0.5", value: share("explain, 201 rows, rotate"), limit: 0.5 },
   ...exportRows.map((r) => ({ target: `${r.name}: median ≤ 10 µs`, value: r.native.p50 / 1000, limit: 10 })),
 ].map((t) => ({ ...t, value: Number(t.value.toFixed(3)), met: t.value <= t.limit }));
 
@@ -119,6 +128,8 @@ const readCases: Array<[string, (x: never) => unknown, (x: never) => unknown, un
   ["breaker, 4 runs (first live)", (x) => native.detectDeadReusedSessionCircuitBreaker(x), (x) => reference.detectDeadReusedSessionCircuitBreaker(x), inputs.bLive],
   ["evaluate, 201 rows, keep", (x) => native.evaluateSessionCompaction(x), (x) => reference.evaluateSessionCompaction(x), inputs.e201keep],
   ["evaluate, 201 rows, rotate", (x) => native.evaluateSessionCompaction(x), (x) => reference.evaluateSessionCompaction(x), inputs.e201rotate],
+  ["explain, 201 rows, keep", (x) => native.explainSessionCompaction(x), (x) => reference.explainSessionCompaction(x), inputs.e201keep],
+  ["explain, 201 rows, rotate", (x) => native.explainSessionCompaction(x), (x) => reference.explainSessionCompaction(x), inputs.e201rotate],
   ["resolveSessionCompactionPolicy", (x: [string, unknown]) => native.resolveSessionCompactionPolicy(x[0], x[1]), (x: [string, unknown]) => reference.resolveSessionCompactionPolicy(x[0], x[1]), ["codex_local", rc]],
   ["parseSessionCompactionPolicy", (x) => native.parseSessionCompactionPolicy(x), (x) => reference.parseSessionCompactionPolicy(x), agents.thresholded],
   ["planSessionCompaction", (x) => native.planSessionCompaction(x), (x) => reference.planSessionCompaction(x), agents.thresholded],
@@ -145,6 +156,7 @@ if (gc) {
   const calls: Array<[string, () => unknown]> = [
     ["detectDeadReusedSessionCircuitBreaker", () => native.detectDeadReusedSessionCircuitBreaker(inputs.b4)],
     ["evaluateSessionCompaction", () => native.evaluateSessionCompaction(inputs.e201rotate)],
+    ["explainSessionCompaction", () => native.explainSessionCompaction(inputs.e201rotate)],
     ["resolveSessionCompactionPolicy", () => native.resolveSessionCompactionPolicy("codex_local", rc)],
     ["parseSessionCompactionPolicy", () => native.parseSessionCompactionPolicy(agents.thresholded)],
     ["hasSessionCompactionThresholds", () => native.hasSessionCompactionThresholds(limits)],

@@ -4,6 +4,7 @@
 import { openDatabase } from "../examples/heartbeat/db";
 import { HOUR, runs, seedCompany } from "../examples/heartbeat/fleet";
 import { loadAgent, runSessionCompactionStep, type SessionCompactionStep } from "../examples/heartbeat/session-compaction";
+import type { SessionCompactionExplanation } from "paperclip-session-compaction";
 
 const now = new Date("2026-06-06T12:00:00Z");
 const ago = (hours: number) => new Date(now.getTime() - hours * HOUR);
@@ -26,6 +27,21 @@ const fleet = [
   { id: "intern", name: "New hire", adapterType: "hermes_local", sessionId: null, runs: [] },
 ];
 
+const compact = (n: number) => (n >= 1e6 ? `${+(n / 1e6).toFixed(1)}M` : n >= 1e4 ? `${Math.round(n / 1e3)}k` : `${+n.toFixed(1)}`);
+
+/** The limit the session is closest to, as "what value/limit (share)": its headroom. */
+function headroom({ measurements }: SessionCompactionExplanation): string {
+  const labels = { sessionRuns: ["runs", ""], rawInputTokens: ["raw input", " tokens"], sessionAgeHours: ["age", " h"], deadStreak: ["dead streak", ""] } as const;
+  const readings = (Object.keys(labels) as Array<keyof typeof labels>)
+    .map((name) => ({ name, ...measurements[name] }))
+    .filter((m): m is typeof m & { value: number } => m.value !== null && m.limit > 0)
+    .map((m) => ({ ...m, share: m.value / m.limit }));
+  if (readings.length === 0) return "-";
+  const closest = readings.reduce((a, b) => (b.share > a.share ? b : a));
+  const [label, unit] = labels[closest.name];
+  return `${label} ${compact(closest.value)}/${compact(closest.limit)}${unit} (${Math.round(closest.share * 100)}%)`;
+}
+
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd();
@@ -45,8 +61,8 @@ async function main() {
     console.log(`Session compaction for Acme Robotics (${db.kind}), decided natively:\n`);
     console.log(
       table([
-        ["agent", "adapter", "session", "runs read", "decision", "reason"],
-        ...steps.map((s) => [s.agent.name, s.agent.adapterType ?? "-", s.sessionId ?? "-", String(s.runsRead), s.decision.rotate ? "ROTATE" : "resume", s.decision.reason ?? ""]),
+        ["agent", "adapter", "session", "runs read", "closest limit", "decision", "reason"],
+        ...steps.map((s) => [s.agent.name, s.agent.adapterType ?? "-", s.sessionId ?? "-", String(s.runsRead), headroom(s.explanation), s.decision.rotate ? "ROTATE" : "resume", s.decision.reason ?? ""]),
       ]),
     );
     const rotated = steps.find((s) => s.decision.rotate && s.decision.reason?.includes("consecutive")) ?? steps.find((s) => s.decision.rotate);

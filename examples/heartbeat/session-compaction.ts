@@ -1,11 +1,13 @@
 // The heartbeat service's session-compaction step, with the native core doing the deciding:
 // read the session's runs from heartbeat_runs (newest first, as many as the plan says), the
-// oldest run only when the policy has an age limit, then ask evaluateSessionCompaction.
+// oldest run only when the policy has an age limit, then ask explainSessionCompaction: the
+// decision evaluateSessionCompaction would answer, and every reading behind it.
 // Every query is scoped by company as well as agent and session.
 import {
-  evaluateSessionCompaction,
+  explainSessionCompaction,
   planSessionCompaction,
   type SessionCompactionDecision,
+  type SessionCompactionExplanation,
   type SessionCompactionPlan,
   type SessionRun,
 } from "paperclip-session-compaction";
@@ -25,6 +27,8 @@ export interface SessionCompactionStep {
   plan: SessionCompactionPlan;
   runsRead: number;
   decision: SessionCompactionDecision;
+  /** The policy and each rule's reading against its limit, for dashboards and logs. */
+  explanation: SessionCompactionExplanation;
 }
 
 export async function loadAgent(db: Queryable, companyId: string, agentId: string): Promise<AgentRow | null> {
@@ -91,8 +95,10 @@ export async function runSessionCompactionStep(
   const plan = planSessionCompaction(agent);
   const sessionId = await currentSessionId(db, agent);
   const runs = sessionId ? await selectRecentRuns(db, agent, sessionId, plan.fetchLimit) : [];
-  const oldestRun = sessionId && plan.needsOldestRun ? await selectOldestRun(db, agent, sessionId) : null;
-  const decision = evaluateSessionCompaction({
+  // Without an age limit the oldest run is not read: left out, the last run read stands in, so
+  // the explanation's age is that of the runs read.
+  const oldestRun = sessionId && plan.needsOldestRun ? await selectOldestRun(db, agent, sessionId) : undefined;
+  const explanation = explainSessionCompaction({
     agent,
     sessionId,
     issueId: context.issueId ?? null,
@@ -100,6 +106,7 @@ export async function runSessionCompactionStep(
     runs,
     oldestRun,
   });
+  const decision = explanation.decision;
   if (decision.rotate && sessionId) await dropSessionFallback(db, agent, sessionId);
-  return { agent, sessionId, plan, runsRead: runs.length, decision };
+  return { agent, sessionId, plan, runsRead: runs.length, decision, explanation };
 }
