@@ -3,6 +3,7 @@
 type Core = {
   detectDeadReusedSessionCircuitBreaker(input: unknown): unknown;
   evaluateSessionCompaction(input: unknown): unknown;
+  explainSessionCompaction(input: unknown): unknown;
   resolveSessionCompactionPolicy(adapterType: unknown, runtimeConfig: unknown): unknown;
   parseSessionCompactionPolicy(agent: unknown): unknown;
   hasSessionCompactionThresholds(policy: unknown): unknown;
@@ -159,5 +160,18 @@ export const cases: Record<string, HostileCase> = {
   // invalid Dates
   "invalid Dates everywhere": (c) => c.evaluateSessionCompaction(evaluate([{ ...live("a"), createdAt: new Date(NaN) }, { ...live("b"), createdAt: new Date("garbage") }], { oldestRun: { id: "o", createdAt: new Date(NaN) } })),
   "an invalid Date latest, a valid oldest": (c) => c.evaluateSessionCompaction(evaluate([{ ...live("a"), createdAt: new Date(NaN) }], { oldestRun: { id: "o", createdAt: 0 } })),
+  // explainSessionCompaction: its extra reads (the age without an age limit, the whole streak)
+  "explain: a throwing createdAt getter read only for the age": (c) =>
+    c.explainSessionCompaction({ ...evaluate([live("a")], { oldestRun: Object.defineProperty({ id: "o" }, "createdAt", { get: thrower("createdAt getter") }) }), agent: { adapterType: "claude_local", runtimeConfig: {} } }),
+  "explain: a Symbol createdAt and a null last run without an age limit": (c) =>
+    c.explainSessionCompaction({ ...evaluate([{ ...live("a"), createdAt: Symbol("t") }, null]), agent: { adapterType: "claude_local", runtimeConfig: {} } }),
+  "explain: a million dead runs in a row": (c) => {
+    const run = dead("d");
+    return c.explainSessionCompaction({ ...evaluate(Array.from({ length: 1_000_000 }, () => run)), agent: { adapterType: "cursor", runtimeConfig: {} } });
+  },
+  "explain: runs behind a proxy that counts its reads": (c) => {
+    const runs = [dead("a"), dead("b"), live("c"), dead("d")];
+    return c.explainSessionCompaction(evaluate(new Proxy(runs, { get: (t, k, r) => Reflect.get(t, k, r) })));
+  },
   "createdAt strings the engine must parse": (c) => c.evaluateSessionCompaction(evaluate([{ ...live("a"), createdAt: "Sat Jun 06 2026 14:00:00 GMT+0200" }, { ...live("b"), createdAt: "2026-06-01T00:00:00" }])),
 };
