@@ -77,18 +77,27 @@ impl<V> Default for Readings<V> {
     }
 }
 
+/// A decision with what the evaluation read on its way to it.
+pub struct Evaluated<V> {
+    pub decision: Decision<V>,
+    pub readings: Readings<V>,
+}
+
 /// Evaluates the input object `{ agent, sessionId, issueId, continuationSummaryBody, runs,
 /// oldestRun?, policy? }`.
 pub fn evaluate<H: Host>(host: &mut H, input: H::Value) -> Outcome<Decision<H::Value>> {
-    Ok(evaluate_reading(host, input)?.0)
+    Ok(evaluate_reading(host, input)?.decision)
 }
 
 /// [`evaluate`], and what it read.
-pub fn evaluate_reading<H: Host>(host: &mut H, input: H::Value) -> Outcome<(Decision<H::Value>, Readings<H::Value>)> {
+pub fn evaluate_reading<H: Host>(host: &mut H, input: H::Value) -> Outcome<Evaluated<H::Value>> {
     let mut readings = Readings::default();
     let session_value = host.get(input, Key::SessionId, &|| "input".to_owned())?;
     let Some(session_units) = truthy_string(host, session_value, "sessionId")? else {
-        return Ok((Decision::keep(None), readings));
+        return Ok(Evaluated {
+            decision: Decision::keep(None),
+            readings,
+        });
     };
     let (policy, origin) = input_policy(host, input)?;
     readings.policy = Some((policy, origin));
@@ -98,7 +107,10 @@ pub fn evaluate_reading<H: Host>(host: &mut H, input: H::Value) -> Outcome<(Deci
     };
     readings.run_count = Some(run_count);
     if run_count == 0 {
-        return Ok((Decision::keep(None), readings));
+        return Ok(Evaluated {
+            decision: Decision::keep(None),
+            readings,
+        });
     }
     let latest = run_at(host, runs, 0)?;
     readings.runs = Some((runs, run_count, latest));
@@ -131,7 +143,8 @@ pub fn evaluate_reading<H: Host>(host: &mut H, input: H::Value) -> Outcome<(Deci
         None => None,
     };
     let Some(reason) = reason else {
-        return Ok((Decision::keep(Some(previous_run_id)), readings));
+        let decision = Decision::keep(Some(previous_run_id));
+        return Ok(Evaluated { decision, readings });
     };
     let handoff = handoff_markdown(host, input, &session_units, &reason, latest)?;
     let decision = Decision {
@@ -140,7 +153,7 @@ pub fn evaluate_reading<H: Host>(host: &mut H, input: H::Value) -> Outcome<(Deci
         handoff_markdown: Some(handoff),
         previous_run_id: Some(previous_run_id),
     };
-    Ok((decision, readings))
+    Ok(Evaluated { decision, readings })
 }
 
 /// `input.policy` when given (not `null`/`undefined`), else the agent's policy.

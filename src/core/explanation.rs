@@ -2,7 +2,7 @@
 //! compare with their limits, for the people who watch the sessions.
 
 use super::breaker::DEAD_REUSED_SESSION_FAILURE_THRESHOLD;
-use super::evaluation::{evaluate_reading, session_age_hours, Decision, PolicyOrigin, Readings};
+use super::evaluation::{evaluate_reading, session_age_hours, Decision, Evaluated, PolicyOrigin, Readings};
 use super::host::{Failure, Host, Outcome};
 use super::policy::Policy;
 
@@ -41,7 +41,7 @@ pub struct Explanation<V> {
 /// its order, then (when the policy sets no age limit) the two runs' times, leniently: what
 /// the evaluation would not have read cannot make this call throw a `TypeError`.
 pub fn explain<H: Host>(host: &mut H, input: H::Value) -> Outcome<Explanation<H::Value>> {
-    let (decision, readings) = evaluate_reading(host, input)?;
+    let Evaluated { decision, readings } = evaluate_reading(host, input)?;
     let age_hours = match (readings.age_hours, readings.runs) {
         (Some(age), _) => Some(age),
         (None, Some((runs, run_count, latest))) => match session_age_hours(host, input, runs, run_count, latest) {

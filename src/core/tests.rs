@@ -525,3 +525,57 @@ fn no_session_or_no_runs_answer_all_null() {
         Err(Failure::Type("sessionId must be a string".into()))
     );
 }
+
+#[test]
+fn explain_reports_every_reading_and_the_whole_dead_streak() {
+    use super::explanation::{explain, Measurement};
+    const HOUR: f64 = 3_600_000.0;
+    let dead_at = |id: &str, hours: f64| match dead_run(id, "s") {
+        Js::Obj(mut fields) => {
+            fields.push(("createdAt", Js::Date(hours * HOUR)));
+            Js::Obj(fields)
+        }
+        other => other,
+    };
+    let runs = vec![
+        dead_at("d4", 30.0),
+        dead_at("d3", 29.0),
+        dead_at("d2", 28.0),
+        dead_at("d1", 27.0),
+        run_at(
+            "l0",
+            26.0 * HOUR,
+            obj(vec![("rawInputTokens", Js::Num(1500.0))]),
+            Js::Null,
+        ),
+        run_at("first", 6.0 * HOUR, Js::Null, Js::Null),
+    ];
+    // claude_local manages its own context: no threshold applies, the breaker still does.
+    let input = obj(vec![
+        ("agent", agent("claude_local", Js::Null)),
+        ("sessionId", s("s")),
+        ("issueId", Js::Null),
+        ("runs", Js::Arr(runs)),
+    ]);
+    let mut host = &Model;
+    let e = explain(&mut host, &input).unwrap();
+    assert!(e.decision.rotate);
+    let (policy, origin) = e.policy.unwrap();
+    assert_eq!((policy.is_active(), origin.as_str()), (false, "adapter_default"));
+    let off = |value: Option<f64>| Measurement {
+        value,
+        limit: 0.0,
+        reached: false,
+    };
+    assert_eq!(e.session_runs, off(Some(6.0)));
+    // The latest run (dead) records no tokens: not measured.
+    assert_eq!(e.raw_input_tokens, off(None));
+    // No age limit: measured anyway, from the last run (no oldestRun given).
+    assert_eq!(e.session_age_hours, off(Some(24.0)));
+    let streak = Measurement {
+        value: Some(4.0),
+        limit: 3.0,
+        reached: true,
+    };
+    assert_eq!(e.dead_streak, streak);
+}
