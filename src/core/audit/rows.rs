@@ -1,5 +1,6 @@
-//! Reading the history's rows: one JSON object per line (snake_case or camelCase keys), only
-//! the fields the breaker needs, each row's verdict (dead or not) decided as it is read.
+//! Reading the history's rows: one JSON object per line (snake_case or camelCase keys), plain
+//! or inside PostgreSQL's COPY text escapes, only the fields the breaker needs, each row's
+//! verdict (dead or not) decided as it is read.
 
 use std::borrow::Cow;
 use std::fmt;
