@@ -13,6 +13,17 @@ function prng(seed) {
   };
 }
 
+const SUMMARIES = [
+  "Worked on the task and opened a pull request with the change.",
+  'Fixed the "retry" loop in src\\worker.ts; ran `npm test`:\n  42 passed\n  0 failed',
+  "Reviewed PR #41 — left 3 comments (naming, tests, the “happy path”).",
+];
+const ERRORS = [
+  "adapter exited with code 1: could not resume session",
+  'adapter exited with code 1\nstderr: Error: No conversation found with session ID "sess"\r\n    at resume (C:\\agent\\cli.js:10:5)',
+  "adapter exited with code 1:\tEPIPE — écrit 0 octets",
+];
+
 const pad = (n, w) => String(n).padStart(w, "0");
 const uuid = (n) => `00000000-0000-4000-8000-${pad(n, 12)}`;
 /** Postgres's JSON rendering of a timestamptz: microseconds and +00:00. */
@@ -70,8 +81,9 @@ export function* historyLines({ seed = 1, companies = 3, agentsPerCompany = 4, s
             finished_at: pgTime(t + 90_000, 0),
             liveness_state: dead ? "failed" : pick(["advanced", "completed", "plan_only"]),
             usage_json: random() < 0.01 ? null : usage,
-            result_json: dead ? null : { summary: "Worked on the task and opened a pull request with the change.", result: "ok", costUsd: usage.costUsd },
-            error: dead ? "adapter exited with code 1: could not resume session" : null,
+            // Text as real runs carry it: quotes, backslashes, line breaks, tabs, non-ASCII.
+            result_json: dead ? null : { summary: pick(SUMMARIES), result: "ok", costUsd: usage.costUsd },
+            error: dead ? pick(ERRORS) : null,
             context_snapshot: { issueId: `PAP-${c}${a}${s}`, wakeReason: "heartbeat_timer" },
           };
           let line;
