@@ -166,7 +166,7 @@ export interface AdapterSessionManagement {
 
 /**
  * Audits a history off the JavaScript thread: a file path (`-` for standard input; gzip is
- * detected) or a Buffer, which must not change until the promise settles.
+ * detected) or a Buffer (copied first).
  */
 export declare function auditDeadSessions(source: string | Uint8Array, options?: DeadSessionAuditOptions): Promise<DeadSessionAuditReport>
 

@@ -181,6 +181,16 @@ describe("auditDeadSessions (Promise)", () => {
     expect(comparable(await promise)).toEqual(comparable(native.auditDeadSessionsSync(Buffer.from(plainText), { companyId: "company-1" })));
   });
 
+  it("reads a Buffer as it was at the call, even if JavaScript transfers or overwrites it meanwhile", async () => {
+    const expected = comparable(native.auditDeadSessionsSync(Buffer.from(plainText)));
+    const bytes = new TextEncoder().encode(plainText);
+    const promise = native.auditDeadSessions(bytes);
+    const moved = new Uint8Array(structuredClone(bytes.buffer, { transfer: [bytes.buffer] }));
+    moved.fill(0x7b);
+    expect(bytes.byteLength).toBe(0);
+    expect(comparable(await promise)).toEqual(expected);
+  });
+
   it("rejects when the file cannot be read, and throws a TypeError at once for bad arguments", async () => {
     await expect(native.auditDeadSessions(path.join(dir, "missing.ndjson"))).rejects.toThrow(/missing\.ndjson/);
     expect(() => native.auditDeadSessions(42 as never)).toThrow(TypeError);

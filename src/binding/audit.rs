@@ -175,26 +175,38 @@ fn audit_maybe_gzip(
 }
 
 /// Where a history comes from.
-enum Source {
+enum Source<Bytes> {
     /// A file (`-` for standard input); gzip is detected.
     Path(String),
-    /// The caller's bytes, kept alive by a reference until the audit ends.
-    Bytes(Uint8Array),
+    /// The caller's bytes.
+    Bytes(Bytes),
 }
 
-/// One audit, its arguments read on the JavaScript thread; it runs on either thread.
-pub struct AuditTask {
-    source: Source,
+/// One audit, its arguments read on the JavaScript thread. `Bytes` is the caller's
+/// `Uint8Array` for a synchronous audit, and a copy of its bytes for one on the thread pool:
+/// JavaScript may transfer or change the buffer meanwhile.
+pub struct AuditTask<Bytes = Vec<u8>> {
+    source: Source<Bytes>,
     options: AuditOptions,
     progress: bool,
 }
 
-impl AuditTask {
+impl<Bytes: AsRef<[u8]>> AuditTask<Bytes> {
+    fn run(&self) -> napi::Result<AuditReport> {
+        match &self.source {
+            Source::Path(path) => audit_path(path, Auditor::new(self.options.clone()), self.progress)
+                .map_err(|e| napi::Error::from_reason(format!("{path}: {e}"))),
+            Source::Bytes(bytes) => Ok(audit::audit_bytes(bytes.as_ref(), self.options.clone())),
+        }
+    }
+}
+
+impl AuditTask<Uint8Array> {
     fn from_arguments<'env>(
         env: &'env Env,
         source: Unknown<'env>,
         options: Option<Unknown<'env>>,
-    ) -> napi::Result<AuditTask> {
+    ) -> napi::Result<AuditTask<Uint8Array>> {
         let mut reader = Reader::new(env);
         let (options, progress) = answer(env, read_options(&mut reader, options))?;
         let source = if let Some(units) = answer(env, reader.string_units(source))? {
@@ -211,13 +223,16 @@ impl AuditTask {
         })
     }
 
-    fn run(&self) -> napi::Result<AuditReport> {
-        let auditor = Auditor::new(self.options.clone());
-        match &self.source {
-            Source::Path(path) => {
-                audit_path(path, auditor, self.progress).map_err(|e| napi::Error::from_reason(format!("{path}: {e}")))
-            }
-            Source::Bytes(bytes) => Ok(audit::audit_bytes(bytes, self.options.clone())),
+    /// The task with the caller's bytes copied, to run off the JavaScript thread.
+    fn detached(self) -> AuditTask {
+        let source = match self.source {
+            Source::Path(path) => Source::Path(path),
+            Source::Bytes(bytes) => Source::Bytes(bytes.to_vec()),
+        };
+        AuditTask {
+            source,
+            options: self.options,
+            progress: self.progress,
         }
     }
 }
@@ -236,7 +251,7 @@ impl<'task> ScopedTask<'task> for AuditTask {
 }
 
 /// Audits a history off the JavaScript thread: a file path (`-` for standard input; gzip is
-/// detected) or a Buffer, which must not change until the promise settles.
+/// detected) or a Buffer (copied first).
 #[napi(
     catch_unwind,
     ts_args_type = "source: string | Uint8Array, options?: DeadSessionAuditOptions",
@@ -247,7 +262,7 @@ pub fn audit_dead_sessions<'env>(
     source: Unknown<'env>,
     options: Option<Unknown<'env>>,
 ) -> napi::Result<AsyncTask<AuditTask>> {
-    AuditTask::from_arguments(env, source, options).map(AsyncTask::new)
+    AuditTask::from_arguments(env, source, options).map(|task| AsyncTask::new(task.detached()))
 }
 
 /// `auditDeadSessions` on the calling thread: the same report, synchronously.
