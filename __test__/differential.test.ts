@@ -4,22 +4,12 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as A from "./arbitraries";
 import { same } from "./cases";
-import { keyOrder } from "./same";
+import { answer, keyOrder, type Answer } from "./same";
 import { native } from "./native";
 import * as reference from "./reference";
 import { readsOf } from "./reads";
 
 const RUNS = 10_000;
-
-type Answer = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-function answer(call: () => unknown): Answer {
-  try {
-    return { ok: true, value: call() };
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
 
 /** Both answer the same value, or both throw a TypeError with the same message. */
 function agree(nativeCall: () => unknown, referenceCall: () => unknown): boolean {
@@ -57,6 +47,10 @@ describe(`native = reference on ${RUNS} generated inputs per function`, () => {
 
   it("evaluateSessionCompaction", () => {
     property(A.evaluateInput, (i) => native.evaluateSessionCompaction(i as never), (i) => reference.evaluateSessionCompaction(i));
+  });
+
+  it("explainSessionCompaction", () => {
+    property(A.evaluateInput, (i) => native.explainSessionCompaction(i as never), (i) => reference.explainSessionCompaction(i));
   });
 
   it("resolveSessionCompactionPolicy", () => {
@@ -132,6 +126,9 @@ describe("native reads the same properties as the reference, in the same order",
   });
   it("evaluateSessionCompaction", () => {
     sameReads(A.evaluateInput, (i) => native.evaluateSessionCompaction(i as never), (i) => reference.evaluateSessionCompaction(i));
+  });
+  it("explainSessionCompaction", () => {
+    sameReads(A.evaluateInput, (i) => native.explainSessionCompaction(i as never), (i) => reference.explainSessionCompaction(i));
   });
   it("resolveSessionCompactionPolicy", () => {
     sameReads(

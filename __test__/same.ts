@@ -9,3 +9,14 @@ export function keyOrder(value: unknown): string {
     .map(([k, v]) => `${k}{${keyOrder(v)}}`)
     .join(",");
 }
+
+export type Answer = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** A call's answer, or what it threw. */
+export function answer(call: () => unknown): Answer {
+  try {
+    return { ok: true, value: call() };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
