@@ -109,10 +109,11 @@ try {
 // Rows read: every non-blank line, whether it was used, left out, or skipped.
 const rowsRead = report.rowsUsed + report.rowsFiltered + report.rowsWithoutSession + report.rowsSkipped;
 const incomplete = rowsRead === report.rowsSkipped || report.rowsSkipped * 2 > rowsRead;
+const n = (x) => x.toLocaleString("en-US");
 const percent = (part, whole) => `${((100 * part) / Math.max(whole, 1)).toFixed(1)}%`;
 const skippedHeadline = report.rowsSkipped
-  ? `${report.rowsSkipped.toLocaleString("en-US")} of ${rowsRead.toLocaleString("en-US")} rows (${percent(report.rowsSkipped, rowsRead)}) were skipped and are not in this report: ` +
-    report.skippedByReason.map((s) => `${s.rows.toLocaleString("en-US")} ${s.reason}`).join(", ")
+  ? `${n(report.rowsSkipped)} of ${n(rowsRead)} rows (${percent(report.rowsSkipped, rowsRead)}) were skipped and are not in this report: ` +
+    report.skippedByReason.map((s) => `${n(s.rows)} ${s.reason}`).join(", ")
   : rowsRead === 0
     ? "the input held no rows"
     : null;
@@ -127,8 +128,6 @@ if (values.json) {
 }
 
 function printReport(report) {
-
-  const n = (x) => x.toLocaleString("en-US");
   const time = (ms) => new Date(ms).toISOString().slice(0, 16).replace("T", " ");
   function table(headers, rows, align = []) {
     const cells = [headers, ...rows].map((r) => r.map(String));

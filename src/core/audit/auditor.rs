@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use super::rows::{parse_lines, Format, Line, TOO_LONG};
+use super::rows::{parse_lines, too_long, Format, Line};
 use super::summary::{summarize, AuditReport, Fold, RowError, SessionRuns, WhatIf, FIRST_ERRORS, WHAT_IF_THRESHOLDS};
 
 /// The longest line read by default: 64 MiB.
@@ -137,8 +137,8 @@ impl Auditor {
     fn end_overlong_line(&mut self) {
         self.overlong = false;
         self.report.lines += 1;
-        let cap = self.options.max_line_bytes;
-        self.skip(self.report.lines, TOO_LONG, format!("over {cap} bytes"));
+        let (reason, detail) = too_long(self.options.max_line_bytes);
+        self.skip(self.report.lines, reason, detail);
     }
 
     /// Parses whole lines, on several threads when there are many, and applies them in order.

@@ -69,8 +69,10 @@ impl<'a> Line<'a> {
     }
 }
 
-/// Why a line over the length cap is skipped.
-pub(super) const TOO_LONG: &str = "line too long";
+/// Why a line over the length cap (`max_bytes`) is skipped, and the detail.
+pub(super) fn too_long(max_bytes: usize) -> (&'static str, String) {
+    ("line too long", format!("over {max_bytes} bytes"))
+}
 
 /// Reads whole lines; one longer than `max_bytes` is skipped unread.
 pub(super) fn parse_lines(text: &[u8], max_bytes: usize) -> Vec<Line<'_>> {
@@ -82,7 +84,7 @@ pub(super) fn parse_lines(text: &[u8], max_bytes: usize) -> Vec<Line<'_>> {
         .map(|line| {
             if line.len() > max_bytes {
                 Line {
-                    parsed: Err((TOO_LONG, format!("over {max_bytes} bytes"))),
+                    parsed: Err(too_long(max_bytes)),
                     as_copy_text: None,
                     shows: None,
                 }

@@ -202,18 +202,7 @@ pub(super) fn summarize(sessions: &mut [SessionRuns], mut what_if: Vec<WhatIf>, 
             totals: Totals::default(),
         });
         c.agents += 1;
-        for (sum, part) in [
-            (&mut c.totals.sessions, totals.sessions),
-            (&mut c.totals.runs, totals.runs),
-            (&mut c.totals.dead_runs, totals.dead_runs),
-            (
-                &mut c.totals.sessions_with_dead_streak,
-                totals.sessions_with_dead_streak,
-            ),
-            (&mut c.totals.sessions_dead_now, totals.sessions_dead_now),
-        ] {
-            *sum += part;
-        }
+        c.totals += totals;
     }
     report.companies = companies.into_values().collect();
     report.agents = agents
@@ -226,6 +215,16 @@ pub(super) fn summarize(sessions: &mut [SessionRuns], mut what_if: Vec<WhatIf>, 
         .collect();
     report.sessions = session_reports;
     report.what_if = what_if;
+}
+
+impl std::ops::AddAssign<&Totals> for Totals {
+    fn add_assign(&mut self, other: &Totals) {
+        self.sessions += other.sessions;
+        self.runs += other.runs;
+        self.dead_runs += other.dead_runs;
+        self.sessions_with_dead_streak += other.sessions_with_dead_streak;
+        self.sessions_dead_now += other.sessions_dead_now;
+    }
 }
 
 fn add(totals: &mut Totals, s: &SessionReport) {
