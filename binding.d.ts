@@ -81,6 +81,11 @@ export interface DeadSessionAuditOptions {
    * whole (default 64 MiB).
    */
   maxLineBytes?: number
+  /**
+   * Cancels `auditDeadSessions`: the promise rejects with an `AbortError` (code `ABORT_ERR`),
+   * at once if the signal is already aborted. napi-rs listens through the signal's `onabort`.
+   */
+  signal?: AbortSignal
 }
 
 export interface DeadSessionAuditTotals {
@@ -148,11 +153,16 @@ export interface DeadSessionAuditReport {
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-/** A streaming audit for histories that arrive in pieces (pages of a database query). */
+/**
+ * A streaming audit for histories that arrive in pieces: chunks of text (`push`), or whole
+ * rows (`pushRow`, as a database hands them out).
+ */
 export declare class DeadSessionAuditor {
   constructor(options?: DeadSessionAuditOptions)
-  /** Feeds NDJSON text; lines may be split across calls. */
+  /** Feeds NDJSON text; lines may be split across calls, and so may a surrogate pair. */
   push(chunk: Uint8Array | string): this
+  /** Feeds one whole row: its line breaks are JSON whitespace, never the end of a row. */
+  pushRow(row: Uint8Array | string): this
   /** Ends the input and answers the report; the auditor cannot be used after. */
   finish(): DeadSessionAuditReport
 }
@@ -166,7 +176,7 @@ export interface AdapterSessionManagement {
 
 /**
  * Audits a history off the JavaScript thread: a file path (`-` for standard input; gzip is
- * detected) or a Buffer (copied first).
+ * detected) or a Buffer (copied first). `options.signal` cancels it.
  */
 export declare function auditDeadSessions(source: string | Uint8Array, options?: DeadSessionAuditOptions): Promise<DeadSessionAuditReport>
 

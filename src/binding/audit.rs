@@ -1,92 +1,134 @@
-//! The fleet audit's JavaScript face: `auditDeadSessions(pathOrBuffer, options)` (a Promise;
-//! the work runs on libuv's thread pool), `auditDeadSessionsSync`, and the streaming
-//! `DeadSessionAuditor` (for histories read from a database in pages). Calls are few and
-//! large here, so the napi-rs conversions are fine.
+//! The fleet audit's JavaScript face: `auditDeadSessions(pathOrBuffer, options)` (a Promise),
+//! `auditDeadSessionsSync`, and the streaming `DeadSessionAuditor` (for histories read from a
+//! database row by row). The core reads the sources; this module reads arguments, runs the
+//! work off the JavaScript thread, draws the progress bar and builds answers and errors.
+//!
+//! Where the work runs: a Buffer or a regular file on libuv's pool (an `AsyncTask`); standard
+//! input, a FIFO or a device, which may wait on another process for ever, on a thread of its
+//! own, so that it can never hold a pool thread that `fs` needs.
 
 // napi-rs registers these only outside `cargo test`, where they look unused.
 #![cfg_attr(test, allow(dead_code))]
 
-use std::io::Read;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
-use napi::bindgen_prelude::{AsyncTask, This, Uint8Array, Unknown};
-use napi::{Env, ScopedTask, ValueType};
+use napi::bindgen_prelude::{
+    AbortSignal, AsyncTask, Either, FromNapiValue, JavaScriptClassExt, JsObjectValue, Object, This, ToNapiValue,
+    Uint8Array, Unknown,
+};
+use napi::{Env, JsValue, ScopedTask, ValueType};
 use napi_derive::napi;
 
 use super::decisions::answer;
 use super::reader::Reader;
-use crate::core::audit::{self, AuditOptions, AuditReport, Auditor};
+use crate::core::audit::{self, AuditOptions, AuditReport, Auditor, ReadError, Source, Watch};
 use crate::core::host::{type_error, Host, Key, Kind, Outcome};
 use crate::core::read::{is_truthy, time_value};
 
-/// The audit's options (`{ companyId, since, progress, threads, ordered, maxLineBytes }`, all
-/// optional), and whether to draw a progress bar.
-fn read_options<'env>(reader: &mut Reader<'env>, options: Option<Unknown<'env>>) -> Outcome<(AuditOptions, bool)> {
-    let mut read = AuditOptions::default();
+/// The audit's options as read: the core's, and what only the binding acts on.
+struct ReadOptions<'env> {
+    audit: AuditOptions,
+    progress: bool,
+    signal: Option<Unknown<'env>>,
+}
+
+/// The audit's options (`{ companyId, since, progress, threads, ordered, maxLineBytes, signal }`,
+/// all optional).
+fn read_options<'env>(reader: &mut Reader<'env>, options: Option<Unknown<'env>>) -> Outcome<ReadOptions<'env>> {
+    let mut read = ReadOptions {
+        audit: AuditOptions::default(),
+        progress: false,
+        signal: None,
+    };
     let Some(options) = options.filter(|o| !matches!(o.get_type(), Ok(ValueType::Undefined | ValueType::Null))) else {
-        return Ok((read, false));
+        return Ok(read);
     };
     let field = |reader: &mut Reader<'env>, key: Key| reader.get(options, key, &|| "options".to_owned());
     let company = field(reader, Key::CompanyId)?;
     if !reader.is_nullish(company)? {
         let Some(units) = reader.string_units(company)? else {
-            return type_error("companyId must be a string");
+            return type_error("options.companyId must be a string");
         };
-        read.company_id = Some(String::from_utf16_lossy(&units));
+        read.audit.company_id = Some(well_formed(&units, "options.companyId")?);
     }
     let since = field(reader, Key::Since)?;
     if !reader.is_nullish(since)? {
         if !matches!(reader.kind(since)?, Kind::Date(_) | Kind::Number(_) | Kind::String) {
-            return type_error("since must be a Date, a string or a number");
+            return type_error("options.since must be a Date, a string or a number");
         }
-        let ms = time_value(reader, since, &|| "since".to_owned())?;
+        let ms = time_value(reader, since, &|| "options.since".to_owned())?;
         if ms.is_nan() {
-            return type_error("since is not a valid time");
+            return type_error("options.since is not a valid time");
         }
-        read.since_ms = Some(ms);
+        read.audit.since_ms = Some(ms);
     }
     let progress = field(reader, Key::Progress)?;
-    let progress = is_truthy(reader, progress)?;
+    read.progress = is_truthy(reader, progress)?;
     let threads = field(reader, Key::Threads)?;
     if let Some(n) = reader.number(threads)? {
         // 0 (or anything below 1) means one per core.
-        read.threads = if n >= 1.0 { n.min(1024.0) as usize } else { 0 };
+        read.audit.threads = if n >= 1.0 { n.min(1024.0) as usize } else { 0 };
     }
     let ordered = field(reader, Key::Ordered)?;
-    read.ordered = is_truthy(reader, ordered)?;
+    read.audit.ordered = is_truthy(reader, ordered)?;
     let max_line_bytes = field(reader, Key::MaxLineBytes)?;
     if !reader.is_nullish(max_line_bytes)? {
         match reader.number(max_line_bytes)? {
-            Some(n) if n >= 1.0 && n.fract() == 0.0 => read.max_line_bytes = n.min(usize::MAX as f64) as usize,
-            _ => return type_error("maxLineBytes must be a whole number of bytes, at least 1"),
+            Some(n) if n >= 1.0 && n.fract() == 0.0 => read.audit.max_line_bytes = n.min(usize::MAX as f64) as usize,
+            _ => return type_error("options.maxLineBytes must be a whole number of bytes, at least 1"),
         }
     }
-    Ok((read, progress))
+    let signal = field(reader, Key::Signal)?;
+    if !reader.is_nullish(signal)? {
+        if reader.kind(signal)? != Kind::Object {
+            return type_error("options.signal must be an AbortSignal");
+        }
+        read.signal = Some(signal);
+    }
+    Ok(read)
+}
+
+/// A string the core needs as UTF-8; a lone surrogate would name another company or file.
+fn well_formed(units: &[u16], what: &str) -> Outcome<String> {
+    match String::from_utf16(units) {
+        Ok(text) => Ok(text),
+        Err(_) => type_error(format!("{what} holds a lone surrogate (not well-formed UTF-16)")),
+    }
 }
 
 /// A progress bar on stderr, redrawn at most four times a second.
-struct Progress {
+struct ProgressBar {
     enabled: bool,
-    total: Option<u64>,
     started: Instant,
     last_drawn: Option<Instant>,
 }
 
-impl Progress {
-    fn draw(&mut self, done: u64, last: bool) {
+impl ProgressBar {
+    fn new(enabled: bool) -> ProgressBar {
+        ProgressBar {
+            enabled,
+            started: Instant::now(),
+            last_drawn: None,
+        }
+    }
+
+    fn draw(&mut self, at: audit::Progress) {
         if !self.enabled {
             return;
         }
         let now = Instant::now();
-        if !last && self.last_drawn.is_some_and(|t| now.duration_since(t).as_millis() < 250) {
+        if !at.done && self.last_drawn.is_some_and(|t| now.duration_since(t).as_millis() < 250) {
             return;
         }
         self.last_drawn = Some(now);
-        let mb = done as f64 / 1e6;
+        let mb = at.bytes as f64 / 1e6;
         let rate = mb / now.duration_since(self.started).as_secs_f64().max(1e-3);
-        let line = match self.total.filter(|&t| t > 0) {
+        let line = match at.total.filter(|&t| t > 0) {
             Some(total) => {
-                let share = (done as f64 / total as f64).min(1.0);
+                let share = (at.bytes as f64 / total as f64).min(1.0);
                 let filled = (share * 30.0) as usize;
                 format!(
                     "\r[{}{}] {:5.1}%  {mb:.0} / {:.0} MB  {rate:.0} MB/s",
@@ -98,106 +140,53 @@ impl Progress {
             }
             None => format!("\r{mb:.0} MB read  {rate:.0} MB/s"),
         };
-        eprint!("{line}{}", if last { "\n" } else { "" });
-    }
-}
-
-const CHUNK: usize = 16 << 20;
-
-fn audit_reader(mut reader: impl Read, mut auditor: Auditor, mut progress: Progress) -> std::io::Result<AuditReport> {
-    let mut buffer = vec![0u8; CHUNK];
-    let mut done = 0u64;
-    loop {
-        let mut filled = 0;
-        // Fill the chunk (pipes and gzip hand out small reads).
-        while filled < buffer.len() {
-            let Some(window) = buffer.get_mut(filled..) else { break };
-            let n = reader.read(window)?;
-            if n == 0 {
-                break;
-            }
-            filled += n;
-        }
-        if filled == 0 {
-            break;
-        }
-        auditor.push(buffer.get(..filled).unwrap_or_default());
-        done += filled as u64;
-        progress.draw(done, false);
-    }
-    progress.draw(done, true);
-    Ok(auditor.finish())
-}
-
-fn audit_path(path: &str, auditor: Auditor, progress: bool) -> std::io::Result<AuditReport> {
-    let started = Instant::now();
-    if path == "-" {
-        return audit_maybe_gzip(
-            std::io::BufReader::with_capacity(1 << 20, std::io::stdin().lock()),
-            None,
-            auditor,
-            progress,
-            started,
-        );
-    }
-    let file = std::fs::File::open(path)?;
-    let total = file.metadata().ok().map(|m| m.len());
-    audit_maybe_gzip(
-        std::io::BufReader::with_capacity(1 << 20, file),
-        total,
-        auditor,
-        progress,
-        started,
-    )
-}
-
-/// Reads NDJSON, or gzip-compressed NDJSON (told by its first two bytes), from `reader`.
-fn audit_maybe_gzip(
-    mut reader: impl std::io::BufRead,
-    total: Option<u64>,
-    auditor: Auditor,
-    progress: bool,
-    started: Instant,
-) -> std::io::Result<AuditReport> {
-    let gzip = reader.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    // Gzip: the bar counts uncompressed bytes, whose total is unknown.
-    let p = Progress {
-        enabled: progress,
-        total: if gzip { None } else { total },
-        started,
-        last_drawn: None,
-    };
-    if gzip {
-        audit_reader(flate2::bufread::MultiGzDecoder::new(reader), auditor, p)
-    } else {
-        audit_reader(reader, auditor, p)
+        eprint!("{line}{}", if at.done { "\n" } else { "" });
     }
 }
 
 /// Where a history comes from.
-enum Source<Bytes> {
-    /// A file (`-` for standard input); gzip is detected.
-    Path(String),
-    /// The caller's bytes.
+enum Input<Bytes> {
+    Source(Source),
     Bytes(Bytes),
 }
 
+/// Why an audit gave no report.
+enum Failed {
+    Read(ReadError),
+    /// A panic, caught before it could unwind into libuv or V8 (never expected).
+    Panicked,
+}
+
 /// One audit, its arguments read on the JavaScript thread. `Bytes` is the caller's
-/// `Uint8Array` for a synchronous audit, and a copy of its bytes for one on the thread pool:
-/// JavaScript may transfer or change the buffer meanwhile.
+/// `Uint8Array` for a synchronous audit, and a copy of its bytes for one off the JavaScript
+/// thread: JavaScript may transfer or change the buffer meanwhile.
 pub struct AuditTask<Bytes = Vec<u8>> {
-    source: Source<Bytes>,
+    input: Input<Bytes>,
     options: AuditOptions,
     progress: bool,
+    /// Set by the signal's `abort`; the core checks it between chunks and while waiting.
+    cancel: Arc<AtomicBool>,
+    failed: Option<Failed>,
 }
 
 impl<Bytes: AsRef<[u8]>> AuditTask<Bytes> {
-    fn run(&self) -> napi::Result<AuditReport> {
-        match &self.source {
-            Source::Path(path) => audit_path(path, Auditor::new(self.options.clone()), self.progress)
-                .map_err(|e| napi::Error::from_reason(format!("{path}: {e}"))),
-            Source::Bytes(bytes) => Ok(audit::audit_bytes(bytes.as_ref(), self.options.clone())),
-        }
+    fn run(&self) -> Result<AuditReport, Failed> {
+        let run = || match &self.input {
+            Input::Bytes(bytes) => {
+                let auditor = Auditor::new(self.options.clone());
+                audit::audit_watched_bytes(bytes.as_ref(), auditor, &self.cancel).map_err(Failed::Read)
+            }
+            Input::Source(source) => {
+                let mut bar = ProgressBar::new(self.progress);
+                let mut draw = |at| bar.draw(at);
+                let watch = Watch {
+                    progress: &mut draw,
+                    cancel: &self.cancel,
+                };
+                audit::audit_source(source, Auditor::new(self.options.clone()), watch).map_err(Failed::Read)
+            }
+        };
+        catch_unwind(AssertUnwindSafe(run)).unwrap_or(Err(Failed::Panicked))
     }
 }
 
@@ -206,34 +195,75 @@ impl AuditTask<Uint8Array> {
         env: &'env Env,
         source: Unknown<'env>,
         options: Option<Unknown<'env>>,
-    ) -> napi::Result<AuditTask<Uint8Array>> {
+    ) -> napi::Result<(AuditTask<Uint8Array>, Option<Unknown<'env>>)> {
         let mut reader = Reader::new(env);
-        let (options, progress) = answer(env, read_options(&mut reader, options))?;
-        let source = if let Some(units) = answer(env, reader.string_units(source))? {
-            Source::Path(String::from_utf16_lossy(&units))
+        let options = answer(env, read_options(&mut reader, options))?;
+        let input = if let Some(units) = answer(env, reader.string_units(source))? {
+            Input::Source(Source::from_path(answer(env, well_formed(&units, "source (a path)"))?))
         } else if let Some(bytes) = answer(env, reader.bytes(source))? {
-            Source::Bytes(bytes)
+            Input::Bytes(bytes)
         } else {
             return answer(env, type_error("source must be a file path or a Buffer (Uint8Array)"));
         };
-        Ok(AuditTask {
-            source,
-            options,
-            progress,
-        })
+        let task = AuditTask {
+            input,
+            options: options.audit,
+            progress: options.progress,
+            cancel: Arc::new(AtomicBool::new(false)),
+            failed: None,
+        };
+        Ok((task, options.signal))
     }
 
     /// The task with the caller's bytes copied, to run off the JavaScript thread.
     fn detached(self) -> AuditTask {
-        let source = match self.source {
-            Source::Path(path) => Source::Path(path),
-            Source::Bytes(bytes) => Source::Bytes(bytes.to_vec()),
+        let input = match self.input {
+            Input::Source(source) => Input::Source(source),
+            Input::Bytes(bytes) => Input::Bytes(bytes.to_vec()),
         };
         AuditTask {
-            source,
+            input,
             options: self.options,
             progress: self.progress,
+            cancel: self.cancel,
+            failed: None,
         }
+    }
+}
+
+/// The JavaScript error for a failed audit: Node.js's own shape for file errors (`code`,
+/// `syscall`, `path`), an `AbortError` for a cancelled one.
+fn failure_error(env: &Env, failed: &Failed) -> napi::Error {
+    let built = || -> napi::Result<Object<'_>> {
+        let message = match failed {
+            Failed::Read(error) => error.to_string(),
+            Failed::Panicked => "paperclip-session-compaction: the audit failed unexpectedly".to_owned(),
+        };
+        let mut error = env.create_error(napi::Error::from_reason(message))?;
+        match failed {
+            Failed::Read(ReadError::Io { syscall, path, .. }) => {
+                error.set_named_property("code", env.create_string(failed_code(failed))?)?;
+                error.set_named_property("syscall", env.create_string(syscall)?)?;
+                error.set_named_property("path", env.create_string(path)?)?;
+            }
+            Failed::Read(ReadError::Cancelled) => {
+                error.set_named_property("name", env.create_string("AbortError")?)?;
+                error.set_named_property("code", env.create_string("ABORT_ERR")?)?;
+            }
+            Failed::Panicked => {}
+        }
+        Ok(error)
+    };
+    match built() {
+        Ok(error) => napi::Error::from(error.to_unknown()),
+        Err(error) => error,
+    }
+}
+
+fn failed_code(failed: &Failed) -> &'static str {
+    match failed {
+        Failed::Read(error) => error.code(),
+        Failed::Panicked => "ERR_INTERNAL",
     }
 }
 
@@ -242,16 +272,78 @@ impl<'task> ScopedTask<'task> for AuditTask {
     type JsValue = Unknown<'task>;
 
     fn compute(&mut self) -> napi::Result<AuditReport> {
-        self.run()
+        self.run().map_err(|failed| {
+            self.failed = Some(failed);
+            napi::Error::from_reason("audit failed")
+        })
     }
 
     fn resolve(&mut self, env: &'task Env, report: AuditReport) -> napi::Result<Unknown<'task>> {
         env.to_js_value(&report)
     }
+
+    fn reject(&mut self, env: &'task Env, error: napi::Error) -> napi::Result<Unknown<'task>> {
+        Err(match &self.failed {
+            Some(failed) => failure_error(env, failed),
+            None => error,
+        })
+    }
+}
+
+/// A finished report, handed to JavaScript as an object (through its `Serialize`).
+struct ReportValue(AuditReport);
+
+impl ToNapiValue for ReportValue {
+    unsafe fn to_napi_value(env: napi::sys::napi_env, value: Self) -> napi::Result<napi::sys::napi_value> {
+        Ok(Env::from_raw(env).to_js_value(&value.0)?.raw())
+    }
+}
+
+/// Connects `signal` to the task: already aborted, the task fails at once; aborted later, the
+/// core stops at its next check.
+fn watch_signal(env: &Env, signal: Option<Unknown<'_>>, cancel: &Arc<AtomicBool>) -> napi::Result<Option<AbortSignal>> {
+    let Some(signal) = signal else {
+        return Ok(None);
+    };
+    let aborted: Unknown = Object::from_unknown(signal)?.get_named_property("aborted")?;
+    if aborted.get_type()? == ValueType::Boolean && bool::from_unknown(aborted)? {
+        cancel.store(true, Ordering::Relaxed);
+    }
+    let signal = AbortSignal::from_unknown(signal).map_err(|_| {
+        let _ = env.throw_type_error("options.signal must be an AbortSignal", None);
+        napi::Error::from_status(napi::Status::PendingException)
+    })?;
+    let flag = Arc::clone(cancel);
+    signal.on_abort(move || flag.store(true, Ordering::Relaxed));
+    Ok(Some(signal))
+}
+
+/// Runs a task that may wait for ever on a thread of its own, settling `deferred` from there.
+/// If no thread can be had, the task comes back, to run on the pool after all.
+fn run_on_own_thread(env: &Env, task: AuditTask) -> napi::Result<Either<Object<'_>, AuditTask>> {
+    let (deferred, promise) = env.create_deferred::<ReportValue, _>()?;
+    let (send, receive) = mpsc::channel::<AuditTask>();
+    let started = std::thread::Builder::new()
+        .name("session-audit-reader".to_owned())
+        .spawn(move || {
+            let Ok(task) = receive.recv() else { return };
+            let outcome = task.run();
+            deferred.resolve(move |env| match outcome {
+                Ok(report) => Ok(ReportValue(report)),
+                Err(failed) => Err(failure_error(&env, &failed)),
+            });
+        });
+    match started {
+        Ok(_) => match send.send(task) {
+            Ok(()) => Ok(Either::A(promise)),
+            Err(mpsc::SendError(task)) => Ok(Either::B(task)),
+        },
+        Err(_) => Ok(Either::B(task)),
+    }
 }
 
 /// Audits a history off the JavaScript thread: a file path (`-` for standard input; gzip is
-/// detected) or a Buffer (copied first).
+/// detected) or a Buffer (copied first). `options.signal` cancels it.
 #[napi(
     catch_unwind,
     ts_args_type = "source: string | Uint8Array, options?: DeadSessionAuditOptions",
@@ -261,8 +353,20 @@ pub fn audit_dead_sessions<'env>(
     env: &'env Env,
     source: Unknown<'env>,
     options: Option<Unknown<'env>>,
-) -> napi::Result<AsyncTask<AuditTask>> {
-    AuditTask::from_arguments(env, source, options).map(|task| AsyncTask::new(task.detached()))
+) -> napi::Result<Either<Object<'env>, AsyncTask<AuditTask>>> {
+    let (task, signal) = AuditTask::from_arguments(env, source, options)?;
+    let task = task.detached();
+    let signal = watch_signal(env, signal, &task.cancel)?;
+    let may_block = matches!(&task.input, Input::Source(source) if source.may_block());
+    let task = if may_block {
+        match run_on_own_thread(env, task)? {
+            Either::A(promise) => return Ok(Either::A(promise)),
+            Either::B(task) => task,
+        }
+    } else {
+        task
+    };
+    Ok(Either::B(AsyncTask::with_optional_signal(task, signal)))
 }
 
 /// `auditDeadSessions` on the calling thread: the same report, synchronously.
@@ -276,40 +380,72 @@ pub fn audit_dead_sessions_sync<'env>(
     source: Unknown<'env>,
     options: Option<Unknown<'env>>,
 ) -> napi::Result<Unknown<'env>> {
-    let report = AuditTask::from_arguments(env, source, options)?.run()?;
-    env.to_js_value(&report)
+    let (task, _) = AuditTask::from_arguments(env, source, options)?;
+    match task.run() {
+        Ok(report) => env.to_js_value(&report),
+        Err(failed) => Err(failure_error(env, &failed)),
+    }
 }
 
-/// A streaming audit for histories that arrive in pieces (pages of a database query).
+/// A streaming audit for histories that arrive in pieces: chunks of text (`push`), or whole
+/// rows (`pushRow`, as a database hands them out).
 #[napi(js_name = "DeadSessionAuditor")]
 pub struct DeadSessionAuditor {
     auditor: Option<Auditor>,
+    /// A high surrogate that ended the last string pushed: its pair may open the next one.
+    pending_high: Option<u16>,
 }
 
 #[napi]
 impl DeadSessionAuditor {
     #[napi(constructor, ts_args_type = "options?: DeadSessionAuditOptions")]
-    pub fn new<'env>(env: &'env Env, options: Option<Unknown<'env>>) -> napi::Result<DeadSessionAuditor> {
-        let (options, _) = answer(env, read_options(&mut Reader::new(env), options))?;
+    pub fn new<'env>(
+        env: &'env Env,
+        this: This<'env>,
+        options: Option<Unknown<'env>>,
+    ) -> napi::Result<DeadSessionAuditor> {
+        // Called without `new`, `this` is the caller's receiver (globalThis, say): refuse to
+        // attach an auditor to it, as a class constructor refuses.
+        if !DeadSessionAuditor::instance_of(env, &this)? {
+            return answer(
+                env,
+                type_error("Class constructor DeadSessionAuditor cannot be invoked without 'new'"),
+            );
+        }
+        let options = answer(env, read_options(&mut Reader::new(env), options))?;
         Ok(DeadSessionAuditor {
-            auditor: Some(Auditor::new(options)),
+            auditor: Some(Auditor::new(options.audit)),
+            pending_high: None,
         })
     }
 
-    /// Feeds NDJSON text; lines may be split across calls.
+    /// Feeds NDJSON text; lines may be split across calls, and so may a surrogate pair.
     #[napi(ts_args_type = "chunk: Uint8Array | string", ts_return_type = "this")]
     pub fn push<'env>(&mut self, env: &'env Env, this: This<'env>, chunk: Unknown<'env>) -> napi::Result<This<'env>> {
-        let auditor = self
-            .auditor
-            .as_mut()
-            .ok_or_else(|| napi::Error::from_reason("DeadSessionAuditor: push after finish"))?;
         let mut reader = Reader::new(env);
         if let Some(units) = answer(env, reader.string_units(chunk))? {
-            auditor.push(String::from_utf16_lossy(&units).as_bytes());
+            let text = self.joined_text(units);
+            self.auditor(env)?.push(text.as_bytes());
         } else if let Some(bytes) = answer(env, reader.bytes(chunk))? {
-            auditor.push(&bytes);
+            self.flush_high(env)?;
+            self.auditor(env)?.push(&bytes);
         } else {
             return answer(env, type_error("chunk must be a Buffer (Uint8Array) or a string"));
+        }
+        Ok(this)
+    }
+
+    /// Feeds one whole row: its line breaks are JSON whitespace, never the end of a row.
+    #[napi(ts_args_type = "row: Uint8Array | string", ts_return_type = "this")]
+    pub fn push_row<'env>(&mut self, env: &'env Env, this: This<'env>, row: Unknown<'env>) -> napi::Result<This<'env>> {
+        self.flush_high(env)?;
+        let mut reader = Reader::new(env);
+        if let Some(units) = answer(env, reader.string_units(row))? {
+            self.auditor(env)?.push_row(String::from_utf16_lossy(&units).as_bytes());
+        } else if let Some(bytes) = answer(env, reader.bytes(row))? {
+            self.auditor(env)?.push_row(&bytes);
+        } else {
+            return answer(env, type_error("row must be a Buffer (Uint8Array) or a string"));
         }
         Ok(this)
     }
@@ -317,10 +453,41 @@ impl DeadSessionAuditor {
     /// Ends the input and answers the report; the auditor cannot be used after.
     #[napi(ts_return_type = "DeadSessionAuditReport")]
     pub fn finish<'env>(&mut self, env: &'env Env) -> napi::Result<Unknown<'env>> {
+        self.flush_high(env)?;
         let auditor = self
             .auditor
             .take()
             .ok_or_else(|| napi::Error::from_reason("DeadSessionAuditor: finish called twice"))?;
         env.to_js_value(&auditor.finish())
+    }
+}
+
+impl DeadSessionAuditor {
+    fn auditor(&mut self, env: &Env) -> napi::Result<&mut Auditor> {
+        match self.auditor.as_mut() {
+            Some(auditor) => Ok(auditor),
+            None => answer(env, type_error("DeadSessionAuditor: used after finish")),
+        }
+    }
+
+    /// `units` after any high surrogate held from the last push, decoded; a high surrogate at
+    /// the end is held for the next.
+    fn joined_text(&mut self, units: Vec<u16>) -> String {
+        let mut units = match self.pending_high.take() {
+            Some(high) => std::iter::once(high).chain(units).collect(),
+            None => units,
+        };
+        if units.last().is_some_and(|&u| (0xD800..0xDC00).contains(&u)) {
+            self.pending_high = units.pop();
+        }
+        String::from_utf16_lossy(&units)
+    }
+
+    /// A held high surrogate that no low one followed: U+FFFD, as JavaScript encodes it.
+    fn flush_high(&mut self, env: &Env) -> napi::Result<()> {
+        if self.pending_high.take().is_some() {
+            self.auditor(env)?.push("\u{FFFD}".as_bytes());
+        }
+        Ok(())
     }
 }

@@ -81,6 +81,11 @@ export interface DeadSessionAuditOptions {
    * whole (default 64 MiB).
    */
   maxLineBytes?: number
+  /**
+   * Cancels `auditDeadSessions`: the promise rejects with an `AbortError` (code `ABORT_ERR`),
+   * at once if the signal is already aborted. napi-rs listens through the signal's `onabort`.
+   */
+  signal?: AbortSignal
 }
 
 export interface DeadSessionAuditTotals {

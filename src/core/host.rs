@@ -46,6 +46,8 @@ pub enum Key {
     Threads,
     Ordered,
     MaxLineBytes,
+    Signal,
+    Aborted,
 }
 
 impl Key {
@@ -90,6 +92,8 @@ impl Key {
             Key::Threads => "threads",
             Key::Ordered => "ordered",
             Key::MaxLineBytes => "maxLineBytes",
+            Key::Signal => "signal",
+            Key::Aborted => "aborted",
         }
     }
 }

@@ -1,14 +1,17 @@
 //! The streaming auditor: bytes in any chunking, whole lines parsed on every core, each row
 //! filed under its session (kept to be sorted at the end, or folded at once when ordered).
 
-use std::collections::HashMap;
 use std::time::Instant;
 
-use super::rows::{parse_lines, too_long, Format, Line};
+use hashbrown::{Equivalent, HashMap};
+
+use super::rows::{parse_lines, read_line, too_long, Format, Line};
 use super::summary::{summarize, AuditReport, Fold, RowError, SessionRuns, WhatIf, FIRST_ERRORS, WHAT_IF_THRESHOLDS};
 
 /// The longest line read by default: 64 MiB.
 pub const DEFAULT_MAX_LINE_BYTES: usize = 64 << 20;
+/// The least a parsing thread is given.
+const MIN_PART_BYTES: usize = 256 << 10;
 
 #[derive(Debug, Clone)]
 pub struct AuditOptions {
@@ -42,13 +45,12 @@ impl Default for AuditOptions {
 /// A streaming audit: push NDJSON bytes in any chunking, then finish.
 pub struct Auditor {
     options: AuditOptions,
-    index: HashMap<Box<str>, usize>,
+    index: HashMap<SessionKey, usize>,
     sessions: Vec<SessionRuns>,
     /// The start of a line whose end has not come yet.
     pending: Vec<u8>,
     /// The line being read is over the length cap: the rest of it is dropped as it comes.
     overlong: bool,
-    key: String,
     /// The format the latest line that reads one way only was in.
     format: Format,
     report: AuditReport,
@@ -70,7 +72,6 @@ impl Auditor {
             sessions: Vec::new(),
             pending: Vec::new(),
             overlong: false,
-            key: String::new(),
             format: Format::default(),
             report: AuditReport::default(),
             what_if,
@@ -102,8 +103,21 @@ impl Auditor {
         self.hold(rest);
     }
 
-    /// Ends the input and computes the report.
-    pub fn finish(mut self) -> AuditReport {
+    /// Feeds one whole row (a database's): a line break inside it is JSON whitespace, not the
+    /// end of the row. A line left unfinished by [`Auditor::push`] ends first.
+    pub fn push_row(&mut self, row: &[u8]) {
+        self.end_pending_line();
+        self.report.bytes_read += row.len() as u64;
+        self.report.lines += 1;
+        let read = if row.len() > self.options.max_line_bytes {
+            Line::skipped(too_long(self.options.max_line_bytes))
+        } else {
+            read_line(row)
+        };
+        self.apply(self.report.lines, read);
+    }
+
+    fn end_pending_line(&mut self) {
         if self.overlong {
             self.end_overlong_line();
         }
@@ -111,6 +125,11 @@ impl Auditor {
         if !last.is_empty() {
             self.consume(&last);
         }
+    }
+
+    /// Ends the input and computes the report.
+    pub fn finish(mut self) -> AuditReport {
+        self.end_pending_line();
         let mut report = std::mem::take(&mut self.report);
         summarize(&mut self.sessions, self.what_if, &mut report);
         report.elapsed_ms = self.started.elapsed().as_secs_f64() * 1000.0;
@@ -134,6 +153,15 @@ impl Auditor {
         self.pending.extend_from_slice(start);
     }
 
+    /// The input stopped short of its end (`reason`, `detail`): whatever line was unfinished is
+    /// lost, and counted as one skipped row.
+    pub fn ended_early(&mut self, reason: &'static str, detail: String) {
+        self.pending.clear();
+        self.overlong = false;
+        self.report.lines += 1;
+        self.skip(self.report.lines, reason, detail);
+    }
+
     fn end_overlong_line(&mut self) {
         self.overlong = false;
         self.report.lines += 1;
@@ -148,16 +176,10 @@ impl Auditor {
             n => n,
         };
         let max = self.options.max_line_bytes;
-        let parts = split_at_lines(text, if text.len() < 1 << 20 { 1 } else { threads });
+        // A thread earns its start-up only with a quarter of a MiB or more to parse.
+        let parts = split_at_lines(text, threads.min(text.len() / MIN_PART_BYTES).max(1));
         let first_line = self.report.lines;
-        let parsed: Vec<Vec<Line>> = if parts.len() == 1 {
-            parts.iter().map(|p| parse_lines(p, max)).collect()
-        } else {
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = parts.iter().map(|p| scope.spawn(move || parse_lines(p, max))).collect();
-                handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
-            })
-        };
+        let parsed = parse_parts(&parts, max);
         let mut line = first_line;
         for rows in parsed {
             for row in rows {
@@ -195,15 +217,16 @@ impl Auditor {
             self.report.rows_without_session += 1;
             return;
         };
-        self.key.clear();
-        for part in [&*row.company_id, &*row.agent_id, &*session_id] {
-            self.key.push_str(part);
-            self.key.push('\u{1f}');
-        }
-        let slot = match self.index.get(self.key.as_str()) {
+        let key = SessionKeyRef {
+            company_id: &row.company_id,
+            agent_id: &row.agent_id,
+            session_id: &session_id,
+        };
+        let slot = match self.index.get(&key) {
             Some(&slot) => slot,
             None => {
                 let slot = self.sessions.len();
+                self.index.insert(key.to_owned(), slot);
                 self.sessions.push(SessionRuns {
                     company_id: row.company_id.into(),
                     agent_id: row.agent_id.into(),
@@ -211,7 +234,6 @@ impl Auditor {
                     runs: Vec::new(),
                     fold: Fold::default(),
                 });
-                self.index.insert(self.key.as_str().into(), slot);
                 slot
             }
         };
@@ -229,6 +251,69 @@ impl Auditor {
         }
         self.report.rows_used += 1;
     }
+}
+
+/// A session: the three ids as they are, so no id can run into the next (`("a\u{1f}b", "c")` and
+/// `("a", "b\u{1f}c")` are two keys).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct SessionKey {
+    company_id: Box<str>,
+    agent_id: Box<str>,
+    session_id: Box<str>,
+}
+
+/// A [`SessionKey`] borrowed from a row, to look one up without copying the ids.
+#[derive(Hash)]
+struct SessionKeyRef<'r> {
+    company_id: &'r str,
+    agent_id: &'r str,
+    session_id: &'r str,
+}
+
+impl SessionKeyRef<'_> {
+    fn to_owned(&self) -> SessionKey {
+        SessionKey {
+            company_id: self.company_id.into(),
+            agent_id: self.agent_id.into(),
+            session_id: self.session_id.into(),
+        }
+    }
+}
+
+// Both derive `Hash` over the same three `str`s in the same order, so they hash alike.
+impl Equivalent<SessionKey> for SessionKeyRef<'_> {
+    fn equivalent(&self, key: &SessionKey) -> bool {
+        (self.company_id, self.agent_id, self.session_id) == (&*key.company_id, &*key.agent_id, &*key.session_id)
+    }
+}
+
+/// Parses each part on a thread of its own, the first on the calling thread. A thread the
+/// system will not give (a pids limit, say) leaves its part to the calling thread, after the
+/// others: fewer threads, the same lines.
+fn parse_parts<'t>(parts: &[&'t [u8]], max_bytes: usize) -> Vec<Vec<Line<'t>>> {
+    let Some((first, rest)) = parts.split_first() else {
+        return Vec::new();
+    };
+    std::thread::scope(|scope| {
+        let spawned: Vec<_> = rest
+            .iter()
+            .map(|&part| {
+                std::thread::Builder::new()
+                    .name("session-audit".to_owned())
+                    .spawn_scoped(scope, move || parse_lines(part, max_bytes))
+                    .ok()
+            })
+            .collect();
+        let mut parsed = vec![parse_lines(first, max_bytes)];
+        for (&part, handle) in rest.iter().zip(spawned) {
+            // A thread that could not start, or (never expected) one that panicked, is redone here.
+            parsed.push(match handle.map(|h| h.join()) {
+                Some(Ok(lines)) => lines,
+                _ => parse_lines(part, max_bytes),
+            });
+        }
+        parsed
+    })
 }
 
 /// Splits `text` (whole lines) into about `parts` pieces, each ending at a newline.
@@ -282,6 +367,50 @@ mod tests {
         assert_eq!((report.lines, report.rows_used, report.rows_skipped), (3, 1, 2));
         let reasons: Vec<_> = report.first_errors.iter().map(|e| (e.line, e.reason)).collect();
         assert_eq!(reasons, [(1, "line too long"), (3, "line too long")]);
+    }
+
+    #[test]
+    fn ids_holding_the_old_separator_stay_apart() {
+        let row = |company: &str, agent: &str| {
+            format!(r#"{{"company_id":"{company}","agent_id":"{agent}","session_id_after":"s","created_at":0}}"#)
+        };
+        let text = format!("{}\n{}\n", row(r"a\u001fb", "c"), row("a", r"b\u001fc"));
+        let report = audit_bytes(text.as_bytes(), AuditOptions::default());
+        let mut companies: Vec<_> = report
+            .sessions
+            .iter()
+            .map(|s| (s.company_id.as_str(), s.agent_id.as_str()))
+            .collect();
+        companies.sort();
+        assert_eq!(companies, [("a", "b\u{1f}c"), ("a\u{1f}b", "c")]);
+        assert_eq!(report.companies.len(), 2);
+    }
+
+    #[test]
+    fn many_threads_parse_the_same_lines_as_one() {
+        let text: String = (0..40_000)
+            .map(|i| {
+                format!(
+                    r#"{{"company_id":"c{}","agent_id":"a","session_id_after":"s{}","created_at":{i}}}"#,
+                    i % 7,
+                    i % 13
+                ) + "\n"
+            })
+            .collect();
+        let with = |threads| {
+            let mut report = audit_bytes(
+                text.as_bytes(),
+                AuditOptions {
+                    threads,
+                    ..AuditOptions::default()
+                },
+            );
+            report.elapsed_ms = 0.0;
+            report
+        };
+        let one = with(1);
+        assert_eq!(one.rows_used, 40_000);
+        assert_eq!(with(64), one);
     }
 
     #[test]

@@ -13,9 +13,11 @@
 mod auditor;
 mod copy_text;
 mod rows;
+mod sources;
 mod summary;
 
 pub use auditor::{AuditOptions, Auditor, DEFAULT_MAX_LINE_BYTES};
+pub use sources::{audit_source, audit_watched_bytes, Progress, ReadError, Source, Watch, ENDED_EARLY};
 pub use summary::{
     AgentReport, AuditReport, CompanyReport, RowError, SessionReport, Totals, WhatIf, WHAT_IF_THRESHOLDS,
 };

@@ -60,6 +60,15 @@ pub(super) struct Line<'a> {
 }
 
 impl<'a> Line<'a> {
+    /// A line skipped unread, for `reason` and its detail.
+    pub(super) fn skipped(reason: (&'static str, String)) -> Line<'a> {
+        Line {
+            parsed: Err(reason),
+            as_copy_text: None,
+            shows: None,
+        }
+    }
+
     /// The line's row, for an input in `format`.
     pub(super) fn row(self, format: Format) -> Parsed<'a> {
         match (format, self.as_copy_text) {
@@ -83,11 +92,7 @@ pub(super) fn parse_lines(text: &[u8], max_bytes: usize) -> Vec<Line<'_>> {
     body.split(|&b| b == b'\n')
         .map(|line| {
             if line.len() > max_bytes {
-                Line {
-                    parsed: Err(too_long(max_bytes)),
-                    as_copy_text: None,
-                    shows: None,
-                }
+                Line::skipped(too_long(max_bytes))
             } else {
                 read_line(line)
             }
@@ -96,7 +101,7 @@ pub(super) fn parse_lines(text: &[u8], max_bytes: usize) -> Vec<Line<'_>> {
 }
 
 /// Reads a line as plain JSON and, when its backslashes allow, as COPY text.
-fn read_line(line: &[u8]) -> Line<'_> {
+pub(super) fn read_line(line: &[u8]) -> Line<'_> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let plain = |parsed| Line {
         parsed,

@@ -1,0 +1,460 @@
+//! Where a history's bytes come from: a file (gzip told by its first two bytes), standard
+//! input, a FIFO or device, or bytes in memory. Each is read in chunks into an [`Auditor`],
+//! with the progress callback and the cancel flag the caller supplies.
+
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::{AuditReport, Auditor};
+
+/// How much is read before the auditor sees it: large enough that parsing threads pay off.
+const CHUNK: usize = 16 << 20;
+
+/// Why a truncated or corrupt gzip stream stops the read, as the report's skipped reason.
+pub const ENDED_EARLY: &str = "input ended early";
+
+/// A file, or `-` for standard input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    File(String),
+    Stdin,
+}
+
+impl Source {
+    pub fn from_path(path: String) -> Source {
+        if path == "-" {
+            Source::Stdin
+        } else {
+            Source::File(path)
+        }
+    }
+
+    /// Whether reading may wait on another process for ever (standard input, a FIFO, a device,
+    /// a socket): such a source wants a thread of its own rather than one of a shared pool.
+    pub fn may_block(&self) -> bool {
+        match self {
+            Source::Stdin => true,
+            Source::File(path) => std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()),
+        }
+    }
+}
+
+/// How far a read has come.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// Bytes handed to the auditor (uncompressed).
+    pub bytes: u64,
+    /// The size of a plain file, when known (never for gzip, whose uncompressed size is not).
+    pub total: Option<u64>,
+    /// The last call: the input has ended.
+    pub done: bool,
+}
+
+/// What the caller watches a read with.
+pub struct Watch<'w> {
+    pub progress: &'w mut dyn FnMut(Progress),
+    /// Set (from any thread) to stop the read at its next chunk or poll.
+    pub cancel: &'w AtomicBool,
+}
+
+/// Why a read did not produce a report.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The system refused a call: which one, on what, and its error.
+    Io {
+        syscall: &'static str,
+        path: String,
+        error: io::Error,
+    },
+    /// The cancel flag was set.
+    Cancelled,
+}
+
+impl ReadError {
+    /// The error's `code` as Node.js's `fs` names it (`ENOENT`, …).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ReadError::Io { error, .. } => errno_name(error),
+            ReadError::Cancelled => "ABORT_ERR",
+        }
+    }
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // As Node.js words them: `ENOENT: no such file or directory, open 'runs.ndjson'`.
+            ReadError::Io { syscall, path, error } => {
+                write!(f, "{}: {}, {syscall} '{path}'", self.code(), plain_description(error))
+            }
+            ReadError::Cancelled => f.write_str("The operation was aborted"),
+        }
+    }
+}
+
+/// The system's description of an error without Rust's ` (os error 2)` tail.
+fn plain_description(error: &io::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" (os error ") {
+        Some(at) => text.get(..at).unwrap_or(&text).to_lowercase(),
+        None => text.to_lowercase(),
+    }
+}
+
+/// The POSIX name of an I/O error, for the `code` Node.js users match on.
+fn errno_name(error: &io::Error) -> &'static str {
+    use io::ErrorKind as K;
+    match error.kind() {
+        K::NotFound => "ENOENT",
+        K::PermissionDenied => "EACCES",
+        K::IsADirectory => "EISDIR",
+        K::NotADirectory => "ENOTDIR",
+        K::AlreadyExists => "EEXIST",
+        K::InvalidFilename => "ENAMETOOLONG",
+        K::Interrupted => "EINTR",
+        K::WouldBlock => "EAGAIN",
+        K::OutOfMemory => "ENOMEM",
+        K::ResourceBusy => "EBUSY",
+        K::StorageFull => "ENOSPC",
+        _ => "EIO",
+    }
+}
+
+/// Audits a history held in memory, a chunk at a time so that a cancel is seen.
+pub fn audit_watched_bytes(bytes: &[u8], mut auditor: Auditor, cancel: &AtomicBool) -> Result<AuditReport, ReadError> {
+    for chunk in bytes.chunks(CHUNK) {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(ReadError::Cancelled);
+        }
+        auditor.push(chunk);
+    }
+    if cancel.load(Ordering::Relaxed) {
+        return Err(ReadError::Cancelled);
+    }
+    Ok(auditor.finish())
+}
+
+/// Audits a file or standard input.
+pub fn audit_source(source: &Source, auditor: Auditor, watch: Watch) -> Result<AuditReport, ReadError> {
+    if watch.cancel.load(Ordering::Relaxed) {
+        return Err(ReadError::Cancelled);
+    }
+    match source {
+        Source::Stdin => {
+            let stdin = io::stdin();
+            let input = poll::Waiting::new(&stdin, watch.cancel);
+            audit_maybe_gzip(BufReader::with_capacity(1 << 20, input), None, auditor, watch, "-")
+        }
+        Source::File(path) => {
+            let failed = |syscall| {
+                move |error| ReadError::Io {
+                    syscall,
+                    path: path.clone(),
+                    error,
+                }
+            };
+            let file = poll::open(Path::new(path)).map_err(failed("open"))?;
+            let metadata = file.metadata().map_err(failed("fstat"))?;
+            if metadata.is_dir() {
+                return Err(failed("read")(io::Error::from(io::ErrorKind::IsADirectory)));
+            }
+            let total = metadata.is_file().then_some(metadata.len());
+            let input = poll::Waiting::new(file, watch.cancel);
+            audit_maybe_gzip(BufReader::with_capacity(1 << 20, input), total, auditor, watch, path)
+        }
+    }
+}
+
+fn audit_maybe_gzip(
+    mut input: impl BufRead,
+    total: Option<u64>,
+    auditor: Auditor,
+    watch: Watch,
+    path: &str,
+) -> Result<AuditReport, ReadError> {
+    let gzip = fill(&mut input, path)?.starts_with(&[0x1f, 0x8b]);
+    if gzip {
+        read_chunks(
+            flate2::bufread::MultiGzDecoder::new(input),
+            None,
+            true,
+            auditor,
+            watch,
+            path,
+        )
+    } else {
+        read_chunks(input, total, false, auditor, watch, path)
+    }
+}
+
+fn fill<'r>(input: &'r mut impl BufRead, path: &str) -> Result<&'r [u8], ReadError> {
+    input.fill_buf().map_err(|error| read_failure(error, path))
+}
+
+fn read_failure(error: io::Error, path: &str) -> ReadError {
+    if error.kind() == io::ErrorKind::Interrupted && error.get_ref().is_some_and(|e| e.is::<poll::Cancelled>()) {
+        return ReadError::Cancelled;
+    }
+    ReadError::Io {
+        syscall: "read",
+        path: path.to_owned(),
+        error,
+    }
+}
+
+/// Reads `input` a chunk at a time into the auditor. A gzip stream that breaks off (truncated,
+/// or corrupt past some point) keeps what it gave and says so as one skipped row.
+fn read_chunks(
+    mut input: impl Read,
+    total: Option<u64>,
+    gzip: bool,
+    mut auditor: Auditor,
+    watch: Watch,
+    path: &str,
+) -> Result<AuditReport, ReadError> {
+    let mut buffer = vec![0u8; CHUNK];
+    let mut bytes = 0u64;
+    let mut ended_early = None;
+    loop {
+        if watch.cancel.load(Ordering::Relaxed) {
+            return Err(ReadError::Cancelled);
+        }
+        let mut filled = 0;
+        // Fill the chunk: pipes and gzip hand out small reads.
+        while let Some(window) = buffer.get_mut(filled..).filter(|w| !w.is_empty()) {
+            match input.read(window) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted && !is_cancel(&error) => {}
+                Err(error) if gzip && is_decoder_error(&error) => {
+                    ended_early = Some(error.to_string());
+                    break;
+                }
+                Err(error) => return Err(read_failure(error, path)),
+            }
+        }
+        if filled == 0 && ended_early.is_none() {
+            break;
+        }
+        auditor.push(buffer.get(..filled).unwrap_or_default());
+        bytes += filled as u64;
+        (watch.progress)(Progress {
+            bytes,
+            total,
+            done: false,
+        });
+        if let Some(detail) = ended_early.take() {
+            auditor.ended_early(ENDED_EARLY, format!("gzip: {detail}"));
+            break;
+        }
+    }
+    (watch.progress)(Progress {
+        bytes,
+        total,
+        done: true,
+    });
+    Ok(auditor.finish())
+}
+
+fn is_cancel(error: &io::Error) -> bool {
+    error.get_ref().is_some_and(|e| e.is::<poll::Cancelled>())
+}
+
+/// flate2 reports a stream that stops short as `UnexpectedEof` and a corrupt one as
+/// `InvalidInput`/`InvalidData`; the system's own errors carry an OS code.
+fn is_decoder_error(error: &io::Error) -> bool {
+    error.raw_os_error().is_none()
+        && matches!(
+            error.kind(),
+            io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData
+        )
+}
+
+/// Reading that waits in `poll(2)`, a tenth of a second at a time, so that a cancel is seen
+/// even while a FIFO has no writer or a pipe no data.
+#[cfg(unix)]
+mod poll {
+    use std::fs::{File, OpenOptions};
+    use std::io::{self, Read};
+    use std::os::fd::{AsFd, AsRawFd, RawFd};
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::path::Path;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// The error a cancelled read ends with.
+    #[derive(Debug)]
+    pub struct Cancelled;
+
+    impl std::fmt::Display for Cancelled {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("cancelled")
+        }
+    }
+
+    impl std::error::Error for Cancelled {}
+
+    /// Opens without waiting: a FIFO opened for reading would otherwise block until a writer
+    /// comes. Regular files ignore the flag.
+    pub fn open(path: &Path) -> io::Result<File> {
+        OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)
+    }
+
+    pub struct Waiting<'c, F> {
+        inner: F,
+        cancel: &'c AtomicBool,
+        /// Regular files never wait: no poll for them.
+        polls: bool,
+    }
+
+    impl<'c, F: AsFd> Waiting<'c, F> {
+        pub fn new(inner: F, cancel: &'c AtomicBool) -> Self {
+            let polls = is_not_regular(inner.as_fd().as_raw_fd());
+            Waiting { inner, cancel, polls }
+        }
+    }
+
+    fn is_not_regular(fd: RawFd) -> bool {
+        let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+        // SAFETY: fstat writes a `stat` into the buffer it is given, which is sized for one;
+        // it is read only when the call succeeds.
+        let ok = unsafe { libc::fstat(fd, stat.as_mut_ptr()) } == 0;
+        // SAFETY: fstat succeeded, so it initialized the struct.
+        ok && (unsafe { stat.assume_init() }.st_mode & libc::S_IFMT) != libc::S_IFREG
+    }
+
+    impl<F: Read + AsFd> Read for Waiting<'_, F> {
+        fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+            loop {
+                if self.cancel.load(Ordering::Relaxed) {
+                    return Err(io::Error::new(io::ErrorKind::Interrupted, Cancelled));
+                }
+                if self.polls {
+                    let mut wanted = libc::pollfd {
+                        fd: self.inner.as_fd().as_raw_fd(),
+                        events: libc::POLLIN,
+                        revents: 0,
+                    };
+                    // SAFETY: one valid pollfd, for a descriptor this reader holds open.
+                    match unsafe { libc::poll(&mut wanted, 1, 100) } {
+                        0 => continue,
+                        n if n < 0 => {
+                            let error = io::Error::last_os_error();
+                            if error.kind() == io::ErrorKind::Interrupted {
+                                continue;
+                            }
+                            return Err(error);
+                        }
+                        _ => {}
+                    }
+                }
+                match self.inner.read(buffer) {
+                    Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
+                    other => return other,
+                }
+            }
+        }
+    }
+}
+
+/// Elsewhere reads block as the system makes them; a cancel is seen between chunks.
+#[cfg(not(unix))]
+mod poll {
+    use std::fs::File;
+    use std::io::{self, Read};
+    use std::path::Path;
+    use std::sync::atomic::AtomicBool;
+
+    #[derive(Debug)]
+    pub struct Cancelled;
+
+    impl std::fmt::Display for Cancelled {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("cancelled")
+        }
+    }
+
+    impl std::error::Error for Cancelled {}
+
+    pub fn open(path: &Path) -> io::Result<File> {
+        File::open(path)
+    }
+
+    pub struct Waiting<F>(F);
+
+    impl<F> Waiting<F> {
+        pub fn new(inner: F, _cancel: &AtomicBool) -> Self {
+            Waiting(inner)
+        }
+    }
+
+    impl<F: Read> Read for Waiting<F> {
+        fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+            self.0.read(buffer)
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::core::audit::AuditOptions;
+    use std::fs::File;
+    use std::io::Write;
+
+    const ROW: &str = r#"{"company_id":"c","agent_id":"a","session_id_after":"s","created_at":0}"#;
+
+    fn quiet(cancel: &AtomicBool, source: &Source) -> Result<AuditReport, ReadError> {
+        let mut seen = |_| {};
+        let watch = Watch {
+            progress: &mut seen,
+            cancel,
+        };
+        audit_source(source, Auditor::new(AuditOptions::default()), watch)
+    }
+
+    fn temp(name: &str, bytes: &[u8]) -> String {
+        let path = std::env::temp_dir().join(format!("sources-{}-{name}", std::process::id()));
+        let mut file = File::create(&path).unwrap();
+        file.write_all(bytes).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn a_missing_file_is_enoent_in_nodes_words() {
+        let cancel = AtomicBool::new(false);
+        let error = quiet(&cancel, &Source::File("/nonexistent/runs.ndjson".into())).err();
+        let error = error.unwrap();
+        assert_eq!(error.code(), "ENOENT");
+        assert_eq!(
+            error.to_string(),
+            "ENOENT: no such file or directory, open '/nonexistent/runs.ndjson'"
+        );
+    }
+
+    #[test]
+    fn a_truncated_gzip_keeps_what_it_gave_and_says_it_ended_early() {
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        for _ in 0..2000 {
+            writeln!(gzip, "{ROW}").unwrap();
+        }
+        let whole = gzip.finish().unwrap();
+        let cut = whole.get(..whole.len() - 12).unwrap_or_default();
+        let path = temp("cut.gz", cut);
+        let cancel = AtomicBool::new(false);
+        let report = quiet(&cancel, &Source::File(path.clone())).unwrap();
+        let _ = std::fs::remove_file(path);
+        assert!(report.rows_used > 1000, "{} rows kept", report.rows_used);
+        assert_eq!(report.skipped_by_reason.get(ENDED_EARLY), Some(&1));
+    }
+
+    #[test]
+    fn a_cancelled_read_stops() {
+        let path = temp("rows", format!("{ROW}\n").as_bytes());
+        let cancel = AtomicBool::new(true);
+        let outcome = quiet(&cancel, &Source::File(path.clone()));
+        let _ = std::fs::remove_file(path);
+        assert!(matches!(outcome, Err(ReadError::Cancelled)));
+    }
+}
