@@ -174,4 +174,13 @@ export const cases: Record<string, HostileCase> = {
     return c.explainSessionCompaction(evaluate(new Proxy(runs, { get: (t, k, r) => Reflect.get(t, k, r) })));
   },
   "createdAt strings the engine must parse": (c) => c.evaluateSessionCompaction(evaluate([{ ...live("a"), createdAt: "Sat Jun 06 2026 14:00:00 GMT+0200" }, { ...live("b"), createdAt: "2026-06-01T00:00:00" }])),
+  "Date.parse patched to return a string": (c) => {
+    const parse = Date.parse;
+    Date.parse = (() => "not a number") as never;
+    try {
+      return c.explainSessionCompaction(evaluate([{ ...live("a"), createdAt: "June 6, 2026 10:00" }, { ...live("b"), createdAt: "June 1, 2026 10:00" }]));
+    } finally {
+      Date.parse = parse;
+    }
+  },
 };

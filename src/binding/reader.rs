@@ -1,7 +1,9 @@
 //! The core's [`Host`] over napi-rs values: each question the contract asks of a JavaScript
 //! value becomes one or two Node-API calls on that value, made only when the core asks.
 
-use napi::bindgen_prelude::{FromNapiValue, Function, JsObjectValue, Object, ObjectRef, Uint8Array, Unknown};
+use napi::bindgen_prelude::{
+    FnArgs, FromNapiValue, Function, JsObjectValue, Null, Object, ObjectRef, Uint8Array, Unknown,
+};
 use napi::{Env, JsDate, JsString, JsValue, Status, ValueType};
 
 use crate::core::host::{Failure, Host, Key, Kind, Outcome};
@@ -22,7 +24,7 @@ pub struct Reader<'env> {
 /// What an environment keeps across calls (its instance data; Node-API deletes the references
 /// with the environment):
 /// - `keys`: the string of each [`Key`] at the key's index, made the first time a call needs
-///   it. Making a key and hashing it on lookup costs more than the read itself, and V8 turns a
+///   it, in an object without a prototype. Making a key and hashing it on lookup costs more than the read itself, and V8 turns a
 ///   key into a pointer to its internalized twin on first use. An object holds them, since
 ///   Node-API before version 10 keeps no reference to a string.
 /// - `object_keys`: the engine's `Object.keys` as it was when the environment first needed it.
@@ -76,7 +78,7 @@ impl<'env> Reader<'env> {
                 let object: Object<'env> = self.env.get_global()?.get_named_property_unchecked("Object")?;
                 let object_keys: Object<'env> = object.get_named_property_unchecked("keys")?;
                 let refs = KeptRefs {
-                    keys: Object::new(self.env)?.create_ref()?,
+                    keys: key_table(object)?.create_ref()?,
                     object_keys: object_keys.create_ref()?,
                 };
                 self.env.set_instance_data(refs, (), |_| {})?;
@@ -110,6 +112,16 @@ impl<'env> Reader<'env> {
         // that its element type is `Uint8` and fails otherwise.
         Ok(unsafe { value.cast::<Uint8Array>() }.ok())
     }
+}
+
+/// The table of kept keys: `Object.create(null)`, so that nothing set on `Object.prototype`
+/// (`Object.prototype[21] = "status"`) can stand in for a key not made yet.
+fn key_table<'env>(object: Object<'env>) -> Outcome<Object<'env>> {
+    // In `FnArgs`: napi-rs passes a lone zero-sized argument such as `Null` as no argument.
+    let create: Function<'env, FnArgs<(Null,)>, Unknown<'env>> = object.get_named_property_unchecked("create")?;
+    let table = create.call((Null,).into())?;
+    let bare = checked::<Object<'env>>(table, table.get_type()?, ValueType::Object)?;
+    bare.ok_or_else(|| Failure::Type("paperclip-session-compaction: Object.create(null) gave no object".to_owned()))
 }
 
 /// A failed Node-API call: the exception a getter or trap threw is still pending and
@@ -238,9 +250,16 @@ impl<'env> Host for Reader<'env> {
     }
 
     fn parse_date_fallback(&mut self, units: &[u16]) -> Outcome<f64> {
-        let date: Object<'env> = self.env.get_global()?.get_named_property_unchecked("Date")?;
-        let parse: Function<'env, napi::bindgen_prelude::Utf16String, f64> =
-            date.get_named_property_unchecked("parse")?;
-        Ok(parse.apply(date, units.to_vec().into())?)
+        // `new Date(string)`, as the contract reads a time: the engine's own parser, which a
+        // patched `Date.parse` does not reach.
+        let date: Function<'env, napi::bindgen_prelude::Utf16String, Unknown<'env>> =
+            self.env.get_global()?.get_named_property_unchecked("Date")?;
+        let made = date.new_instance(units.to_vec().into())?;
+        match self.kind(made)? {
+            Kind::Date(time) => Ok(time),
+            _ => Err(Failure::Type(
+                "paperclip-session-compaction: Date did not construct a Date".to_owned(),
+            )),
+        }
     }
 }
