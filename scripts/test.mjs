@@ -2,7 +2,7 @@
 // `npm test`: builds the addon in release mode, then runs every check and closes with one
 // count line. Each step's own output is shown as it runs.
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -59,10 +59,12 @@ counted(step("rustfmt", "cargo", ["fmt", "--check"]).ok, "cargo fmt --check");
 counted(step("type-check a TypeScript consumer", "npx", ["tsc", "-p", "__test__/consumer/tsconfig.json"]).ok, "tsc --noEmit (consumer)");
 counted(step("type-check the heartbeat example and the demo", "npx", ["tsc", "-p", "tsconfig.json"]).ok, "tsc --noEmit (examples)");
 
-const report = path.join(root, "target", "vitest-report.json");
+// One report per run: a second `npm test` beside this one writes its own.
+const report = path.join(root, "target", `vitest-report-${process.pid}.json`);
 const vitest = step("vitest", "npx", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`]);
 if (existsSync(report)) {
   const r = JSON.parse(readFileSync(report, "utf8"));
+  rmSync(report, { force: true });
   passed += r.numPassedTests;
   failed += r.numFailedTests;
   if (!vitest.ok && r.numFailedTests === 0) counted(false, "vitest (a file failed to load)");
