@@ -136,10 +136,30 @@ describe("audit arguments", () => {
     expect(() => native.auditDeadSessionsSync(42 as never)).toThrow(TypeError);
     expect(() => native.auditDeadSessionsSync(Buffer.from(""), { since: "not a time" })).toThrow(/since is not a valid time/);
     expect(() => native.auditDeadSessionsSync(Buffer.from(""), { companyId: 7 as never })).toThrow(/companyId must be a string/);
-    expect(() => native.auditDeadSessionsSync(path.join(dir, "missing.ndjson"))).toThrow(/missing\.ndjson/);
+    const missing = path.join(dir, "missing.ndjson");
+    expect(() => native.auditDeadSessionsSync(missing)).toThrow(expect.objectContaining({ code: "ENOENT", syscall: "open", path: missing, message: `ENOENT: no such file or directory, open '${missing}'` }));
     const auditor = new native.DeadSessionAuditor();
     auditor.finish();
-    expect(() => auditor.push("{}")).toThrow(/push after finish/);
+    expect(() => auditor.push("{}")).toThrow(/used after finish/);
+    expect(() => auditor.finish()).toThrow(/finish called twice/);
+  });
+
+  it("rejects a missing file with Node's fs error shape, and refuses a path with a lone surrogate", async () => {
+    const missing = path.join(dir, "absent.ndjson");
+    await expect(native.auditDeadSessions(missing)).rejects.toMatchObject({ code: "ENOENT", syscall: "open", path: missing });
+    // Encoded, the lone surrogate would become U+FFFD and name another file: refused instead.
+    writeFileSync(path.join(dir, "x\ufffd"), "");
+    expect(() => native.auditDeadSessionsSync(path.join(dir, "x\ud800"))).toThrow(/lone surrogate/);
+    // Bad arguments throw at the call, as napi-rs's AsyncTask exports do.
+    expect(() => native.auditDeadSessions(path.join(dir, "x\ud800"))).toThrow(TypeError);
+  });
+
+  it("DeadSessionAuditor without new is a TypeError and touches no receiver", () => {
+    const Auditor = native.DeadSessionAuditor as unknown as (options?: unknown) => unknown;
+    const receiver = {};
+    expect(() => Auditor()).toThrow(TypeError);
+    expect(() => Auditor.call(receiver)).toThrow(/without 'new'/);
+    expect(Object.getOwnPropertySymbols(receiver)).toEqual([]);
   });
 
   it("answers an empty report for empty input", () => {

@@ -426,6 +426,55 @@ pub fn parse_iso_date_time(units: &[u16]) -> Option<f64> {
     Some(time_clip(date * MS_PER_DAY + time))
 }
 
+/// `Date.parse` of a time as PostgreSQL prints a `timestamptz` under `DateStyle = ISO`
+/// (`2026-06-01 05:31:00.123456+05:30`, `… 00:00:00+00`, `+0530`), which V8 reads with its
+/// legacy parser; `None` for anything outside that form (the caller skips it), never a guess.
+/// What V8's legacy parser does there, and so this:
+pub fn parse_postgres_time(units: &[u16]) -> Option<f64> {
+    let mut p = Cursor { units, at: 0 };
+    // Below 100 V8 guesses at the year (a century, or another field order): not read here.
+    let year = Some(p.digits(4)?).filter(|&y| y >= 100)?;
+    let month = p.eat(b'-').then(|| p.digits(2))??;
+    let day = p.eat(b'-').then(|| p.digits(2))??;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || !p.eat(b' ') {
+        return None;
+    }
+    let hour = p.digits(2)?;
+    let minute = p.eat(b':').then(|| p.digits(2))??;
+    let second = p.eat(b':').then(|| p.digits(2))??;
+    let millis = if p.eat(b'.') { p.fraction_millis()? } else { 0 };
+    if minute > 59 || second > 59 || hour > 24 || (hour == 24 && (minute, second, millis) != (0, 0, 0)) {
+        return None;
+    }
+    let offset_minutes = if p.eat(b'Z') {
+        0
+    } else {
+        let sign = if p.eat(b'+') {
+            1
+        } else if p.eat(b'-') {
+            -1
+        } else {
+            return None;
+        };
+        let hours = p.digits(2)?;
+        // `+HH`, `+HH:MM` (minutes up to 59), or `+HHMM` (read as HH hours and MM minutes,
+        // unchecked, as V8 does).
+        let minutes = if p.eat(b':') {
+            Some(p.digits(2)?).filter(|&m| m <= 59)?
+        } else if p.done() {
+            0
+        } else {
+            p.digits(2)?
+        };
+        sign * (hours * 60 + minutes)
+    };
+    if !p.done() {
+        return None;
+    }
+    let time = ((hour * 60 + minute - offset_minutes) * 60 + second) as f64 * 1000.0 + millis as f64;
+    Some(time_clip(make_day(year, month, day) * MS_PER_DAY + time))
+}
+
 const MS_PER_DAY: f64 = 86_400_000.0;
 
 struct Cursor<'a> {

@@ -7,10 +7,11 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::Deserializer;
+use serde_json::value::RawValue;
 
 use crate::core::breaker;
 use crate::core::host::{Host, Key, Kind, Outcome};
-use crate::core::js_semantics::{is_js_whitespace, parse_iso_date_time, time_clip};
+use crate::core::js_semantics::{is_js_whitespace, parse_iso_date_time, parse_postgres_time, time_clip};
 use crate::core::read::TOKEN_KEYS;
 
 use super::copy_text::{self, Escapes};
@@ -146,15 +147,22 @@ fn parse_line(line: &[u8]) -> Parsed<'_> {
         Some(&b) if b >= 0x80 && std::str::from_utf8(line).is_ok_and(|s| !is_non_blank(s)) => return Ok(None),
         Some(_) => {}
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(line);
-    let fields = match deserializer.deserialize_any(RowVisitor) {
+    // A line serde_json refuses may only hold a number past f64's range, which JSON.parse reads.
+    let fields = match parse_fields(line, Numbers::Serde) {
         Ok(fields) => fields,
-        Err(e) => return Err(("malformed JSON", e.to_string())),
+        Err(error) => match parse_fields(line, Numbers::JavaScript) {
+            Ok(fields) => fields,
+            Err(_) => return Err(("malformed JSON", error.to_string())),
+        },
     };
-    if let Err(e) = deserializer.end() {
-        return Err(("malformed JSON", e.to_string()));
-    }
     fields.into_row().map(Some)
+}
+
+fn parse_fields(line: &[u8], numbers: Numbers) -> Result<RowFields<'_>, serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(line);
+    let fields = deserializer.deserialize_any(RowVisitor(numbers))?;
+    deserializer.end()?;
+    Ok(fields)
 }
 
 /// A JSON value where the contract reads one: only the shapes it distinguishes.
@@ -231,9 +239,38 @@ impl<'de> de::Deserialize<'de> for FieldName<'de> {
     }
 }
 
-impl<'de> de::Deserialize<'de> for Scalar<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ScalarVisitor)
+/// How a line's numbers are read.
+#[derive(Clone, Copy)]
+enum Numbers {
+    /// serde_json's own reading, which refuses a number past `f64`'s range: the fast path.
+    Serde,
+    /// As `JSON.parse` reads them (`1e400` is Infinity): for a line the fast path refused.
+    JavaScript,
+}
+
+/// Reads a [`Scalar`], its numbers as `Numbers` says.
+#[derive(Clone, Copy)]
+struct ScalarSeed(Numbers);
+
+impl<'de> DeserializeSeed<'de> for ScalarSeed {
+    type Value = Scalar<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Scalar<'de>, D::Error> {
+        match self.0 {
+            Numbers::Serde => d.deserialize_any(ScalarVisitor),
+            Numbers::JavaScript => {
+                // The value's text, checked as JSON but not converted: a number's text is then
+                // read as JavaScript's Number does, which rounds to nearest and overflows to ±∞.
+                let raw = <&'de RawValue as de::Deserialize>::deserialize(d)?;
+                let text = raw.get();
+                match text.as_bytes().first() {
+                    Some(b'-' | b'0'..=b'9') => text.parse().map(Scalar::Number).map_err(de::Error::custom),
+                    _ => {
+                        let mut inner = serde_json::Deserializer::from_str(text);
+                        inner.deserialize_any(ScalarVisitor).map_err(de::Error::custom)
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -284,7 +321,7 @@ fn token_slot(key: &str) -> Option<usize> {
         .position(|name| name == key)
 }
 
-struct UsageVisitor;
+struct UsageVisitor(Numbers);
 
 impl<'de> Visitor<'de> for UsageVisitor {
     type Value = Usage<'de>;
@@ -292,6 +329,7 @@ impl<'de> Visitor<'de> for UsageVisitor {
         f.write_str("any JSON value")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Usage<'de>, A::Error> {
+        let scalar = ScalarSeed(self.0);
         let mut usage = Usage {
             record: true,
             ..Usage::default()
@@ -299,10 +337,10 @@ impl<'de> Visitor<'de> for UsageVisitor {
         // Later duplicates win, as in JSON.parse.
         while let Some(FieldName(key)) = map.next_key()? {
             match &*key {
-                "sessionReused" => usage.session_reused = map.next_value()?,
-                "persistedSessionId" => usage.persisted_session_id = map.next_value()?,
+                "sessionReused" => usage.session_reused = map.next_value_seed(scalar)?,
+                "persistedSessionId" => usage.persisted_session_id = map.next_value_seed(scalar)?,
                 other => match token_slot(other).and_then(|i| usage.tokens.get_mut(i)) {
-                    Some(slot) => *slot = map.next_value()?,
+                    Some(slot) => *slot = map.next_value_seed(scalar)?,
                     None => {
                         map.next_value::<IgnoredAny>()?;
                     }
@@ -314,12 +352,12 @@ impl<'de> Visitor<'de> for UsageVisitor {
     not_an_object!(Usage<'de>);
 }
 
-struct UsageSeed;
+struct UsageSeed(Numbers);
 
 impl<'de> DeserializeSeed<'de> for UsageSeed {
     type Value = Usage<'de>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Usage<'de>, D::Error> {
-        d.deserialize_any(UsageVisitor)
+        d.deserialize_any(UsageVisitor(self.0))
     }
 }
 
@@ -334,7 +372,7 @@ struct RowFields<'a> {
     usage: Usage<'a>,
 }
 
-struct RowVisitor;
+struct RowVisitor(Numbers);
 
 impl<'de> Visitor<'de> for RowVisitor {
     type Value = RowFields<'de>;
@@ -342,6 +380,7 @@ impl<'de> Visitor<'de> for RowVisitor {
         f.write_str("a JSON object per line")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RowFields<'de>, A::Error> {
+        let scalar = ScalarSeed(self.0);
         let mut row = RowFields {
             object: true,
             ..RowFields::default()
@@ -349,12 +388,12 @@ impl<'de> Visitor<'de> for RowVisitor {
         while let Some(FieldName(key)) = map.next_key()? {
             // The snake_case columns of row_to_json, or the camelCase of the service's rows.
             match &*key {
-                "company_id" | "companyId" => row.company_id = map.next_value()?,
-                "agent_id" | "agentId" => row.agent_id = map.next_value()?,
-                "session_id_after" | "sessionIdAfter" => row.session_id = map.next_value()?,
-                "created_at" | "createdAt" => row.created_at = map.next_value()?,
-                "liveness_state" | "livenessState" => row.liveness_state = map.next_value()?,
-                "usage_json" | "usageJson" => row.usage = map.next_value_seed(UsageSeed)?,
+                "company_id" | "companyId" => row.company_id = map.next_value_seed(scalar)?,
+                "agent_id" | "agentId" => row.agent_id = map.next_value_seed(scalar)?,
+                "session_id_after" | "sessionIdAfter" => row.session_id = map.next_value_seed(scalar)?,
+                "created_at" | "createdAt" => row.created_at = map.next_value_seed(scalar)?,
+                "liveness_state" | "livenessState" => row.liveness_state = map.next_value_seed(scalar)?,
+                "usage_json" | "usageJson" => row.usage = map.next_value_seed(UsageSeed(self.0))?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -381,7 +420,12 @@ impl<'a> RowFields<'a> {
             return Err(("agent_id missing or not a string", format!("{:?}", self.agent_id)));
         };
         let created_at = match &self.created_at {
-            Scalar::Str(s) => parse_iso_date_time(&s.encode_utf16().collect::<Vec<u16>>()).filter(|t| !t.is_nan()),
+            Scalar::Str(s) => {
+                let units: Vec<u16> = s.encode_utf16().collect();
+                parse_iso_date_time(&units)
+                    .or_else(|| parse_postgres_time(&units))
+                    .filter(|t| !t.is_nan())
+            }
             Scalar::Number(n) => Some(time_clip(*n)).filter(|t| !t.is_nan()),
             _ => None,
         };
@@ -500,5 +544,65 @@ impl<'r, 'a> Host for ParsedRun<'r, 'a> {
 
     fn parse_date_fallback(&mut self, _units: &[u16]) -> Outcome<f64> {
         Ok(f64::NAN)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn row(fields: &str) -> Parsed<'_> {
+        parse_line(fields.as_bytes())
+    }
+
+    fn created_at(text: &str) -> Option<f64> {
+        let line = format!(r#"{{"company_id":"c","agent_id":"a","created_at":"{text}"}}"#);
+        parse_line(line.as_bytes()).ok().flatten().map(|r| r.created_at)
+    }
+
+    #[test]
+    fn reads_times_as_postgres_prints_them() {
+        let midnight = 1_780_272_000_000.0;
+        assert_eq!(created_at("2026-06-01 00:00:00+00"), Some(midnight));
+        assert_eq!(created_at("2026-06-01 05:31:00+0530"), Some(midnight + 60_000.0));
+        assert_eq!(
+            created_at("2026-06-01 05:31:00.123456+05:30"),
+            Some(midnight + 60_123.0)
+        );
+        assert_eq!(created_at("2026-05-31 16:00:00-08"), Some(midnight));
+        assert_eq!(created_at("2026-06-01T05:30:00.123456+05:30"), Some(midnight + 123.0));
+        // Forms Date.parse reads as NaN, or in the process's own time zone: not a time here.
+        assert_eq!(created_at("2026-06-01 00:00:00+05:30:15"), None);
+        assert_eq!(created_at("2026-06-01 00:00:00"), None);
+        assert_eq!(created_at("2026-06-01 12:00:00+00 BC"), None);
+    }
+
+    #[test]
+    fn reads_numbers_past_f64s_range_as_json_parse_does() {
+        let dead = |tokens: &str| {
+            let line = format!(
+                r#"{{"company_id":"c","agent_id":"a","session_id_after":"s","created_at":0,"liveness_state":"failed","usage_json":{{"sessionReused":true,"persistedSessionId":"s","inputTokens":{tokens}}}}}"#
+            );
+            parse_line(line.as_bytes()).map(|r| r.map(|r| r.dead))
+        };
+        assert_eq!(dead("0"), Ok(Some(true)));
+        assert_eq!(dead("1e-400"), Ok(Some(true)));
+        // JSON.parse reads Infinity, which the breaker counts as no tokens at all.
+        assert_eq!(dead("1e400"), Ok(Some(true)));
+        assert_eq!(dead("-1e400"), Ok(Some(true)));
+        assert_eq!(dead("12").unwrap(), Some(false));
+        assert_eq!(
+            row(r#"{"company_id":"c","agent_id":"a","created_at":1e400}"#)
+                .unwrap_err()
+                .0,
+            "created_at missing or not a time"
+        );
+        assert_eq!(
+            row(r#"{"company_id":"c","agent_id":"a","created_at":1e400"#)
+                .unwrap_err()
+                .0,
+            "malformed JSON"
+        );
     }
 }

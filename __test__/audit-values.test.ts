@@ -1,0 +1,86 @@
+// The audit reads a row's values as JavaScript does: times in every form PostgreSQL and
+// row_to_json write exactly as Date.parse reads them (NaN = the row is skipped, named), and
+// numbers as JSON.parse reads them (1e400 is Infinity, not a malformed line).
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { native } from "./native";
+import * as reference from "./reference";
+
+const two = (max: number) => fc.integer({ min: 0, max }).map((n) => String(n).padStart(2, "0"));
+const year = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 1970, max: 2100 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 100, max: 9999 }) },
+).map((y) => String(y).padStart(4, "0"));
+const fraction = fc.oneof(fc.constant(""), fc.stringMatching(/^\.[0-9]{1,9}$/));
+// The offsets PostgreSQL prints (+HH, +HH:MM, +HH:MM:SS), the +HHMM some tools print, and Z.
+const offset = fc.oneof(
+  fc.tuple(fc.constantFrom("+", "-"), two(99)).map(([s, h]) => s + h),
+  fc.tuple(fc.constantFrom("+", "-"), two(30), two(60)).map(([s, h, m]) => `${s}${h}:${m}`),
+  fc.tuple(fc.constantFrom("+", "-"), two(30), two(60)).map(([s, h, m]) => `${s}${h}${m}`),
+  fc.tuple(fc.constantFrom("+", "-"), two(14), two(59), two(59)).map(([s, h, m, x]) => `${s}${h}:${m}:${x}`),
+  fc.constant("Z"),
+);
+/** A `timestamptz` as `created_at::text` (space) or `row_to_json` (T, +HH:MM) writes it. */
+const postgresTime = fc
+  .tuple(year, two(13), two(32), fc.constantFrom(" ", "T"), two(25), two(60), two(60), fraction, offset)
+  .map(([y, mo, d, sep, h, mi, s, f, o]) => `${y}-${mo}-${d}${sep}${h}:${mi}:${s}${f}${o}`)
+  .filter((t) => !/T.*[+-]\d{4}$/.test(t) && !/T.*[+-]\d\d$/.test(t)); // forms neither writes
+
+function auditTimes(times: string[]) {
+  const lines = times.map((t, i) => JSON.stringify({ company_id: "c", agent_id: "a", session_id_after: `s${i}`, created_at: t }));
+  const report = native.auditDeadSessionsSync(Buffer.from(lines.join("\n") + "\n"));
+  const seen = new Map(report.sessions.map((s) => [Number(s.sessionId.slice(1)), s.firstRunAt]));
+  return { report, seen };
+}
+
+describe("created_at", () => {
+  it("reads every time PostgreSQL prints exactly as Date.parse does", { timeout: 120_000 }, () => {
+    const times = fc.sample(postgresTime, { numRuns: 20_000, seed: 17 });
+    const { report, seen } = auditTimes(times);
+    const differences = times
+      .map((t, i) => ({ t, js: Date.parse(t), native: seen.get(i) ?? NaN }))
+      .filter((d) => !Object.is(d.js, d.native));
+    expect(differences.slice(0, 5)).toEqual([]);
+    const valid = times.filter((t) => !Number.isNaN(Date.parse(t))).length;
+    // The generator reaches both sides: times read and times Date.parse refuses.
+    expect(valid).toBeGreaterThan(2_000);
+    expect(report.rowsSkipped).toBe(times.length - valid);
+    expect(report.skippedByReason).toEqual(valid === times.length ? [] : [{ reason: "created_at missing or not a time", rows: times.length - valid }]);
+  });
+
+  it("reads the forms the issue names", () => {
+    const forms = ["2026-06-01 00:00:00+00", "2026-06-01 05:31:00+0530", "2026-06-01 00:00:00.123456+00", "2026-06-01T05:30:00.654321+05:30"];
+    const { seen, report } = auditTimes(forms);
+    expect(report.rowsSkipped).toBe(0);
+    expect(forms.map((_, i) => seen.get(i))).toEqual(forms.map((t) => Date.parse(t)));
+  });
+
+  it("skips, by name, a time without a zone (Date.parse would read it in the process's own zone) or before the year 100 (V8 guesses the century)", () => {
+    const { report } = auditTimes(["2026-06-01 00:00:00", "2026-06-01T00:00:00.5", "0099-06-01 00:00:00+00"]);
+    expect(report.skippedByReason).toEqual([{ reason: "created_at missing or not a time", rows: 3 }]);
+  });
+});
+
+describe("numbers", () => {
+  const usage = (tokens: string) =>
+    `{"company_id":"c","agent_id":"a","session_id_after":"s","created_at":"2026-06-01T00:00:00Z","liveness_state":"failed","usage_json":{"sessionReused":true,"persistedSessionId":"s","inputTokens":${tokens},"rawInputTokens":${tokens}}}`;
+
+  it("reads a count past f64's range as JSON.parse does, with the breaker's verdict on it", () => {
+    for (const tokens of ["1e400", "-1e400", "1e-400", "0", "5", "123456789012345678901234567890"]) {
+      const line = usage(tokens);
+      const report = native.auditDeadSessionsSync(Buffer.from(line + "\n"));
+      const run = JSON.parse(line);
+      const verdict = reference.detectDeadReusedSessionCircuitBreaker({
+        sessionId: "s",
+        threshold: 1,
+        runs: [{ id: "r", livenessState: run.liveness_state, usageJson: run.usage_json }],
+      }) as { rotate: boolean };
+      expect({ tokens, skipped: report.rowsSkipped, dead: report.totals.deadRuns }).toEqual({ tokens, skipped: 0, dead: verdict.rotate ? 1 : 0 });
+    }
+  });
+
+  it("still refuses a line that is not JSON", () => {
+    const report = native.auditDeadSessionsSync(Buffer.from(usage("1e400").slice(0, -1) + "\n"));
+    expect(report.skippedByReason).toEqual([{ reason: "malformed JSON", rows: 1 }]);
+  });
+});
