@@ -3,6 +3,7 @@
 // threshold would have saved. `--help` prints the usage and the exit statuses.
 import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
+import { visible, width } from "./visible.mjs";
 
 const require = createRequire(import.meta.url);
 const core = { ...require("../index.js"), ...require("../database.js") };
@@ -23,11 +24,27 @@ options:
 exit status: 0 the report is complete; 1 the input could not be read; 2 usage error;
              3 no row could be read, or more than half of the rows were skipped`;
 
+/** The widest an id or a detail is printed; longer ones end in `…`. */
+const ID_WIDTH = 40;
+const DETAIL_WIDTH = 100;
+
+/** A message for a person on stderr, escaped: paths and ids come from the data. */
+function complain(message) {
+  console.error(`paperclip-session-audit: ${visible(message, 2000)}`);
+}
+
 /** Exit 2 with the usage on stderr: never a stack trace for a mistyped command. */
 function usageError(message) {
-  console.error(`paperclip-session-audit: ${message}\n\n${usage}`);
+  complain(message);
+  console.error(`\n${usage}`);
   process.exit(2);
 }
+
+// Whatever goes wrong past this point is said in one line, never as a stack trace.
+process.on("uncaughtException", (error) => {
+  complain(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});
 
 let values, positionals;
 try {
@@ -102,13 +119,14 @@ try {
 } catch (error) {
   // The audit's TypeErrors are about the options given here; anything else is the input.
   if (error instanceof TypeError) usageError(error.message);
-  console.error(`paperclip-session-audit: ${error.message}`);
+  complain(error.message);
   process.exit(1);
 }
 
 // Rows read: every non-blank line, whether it was used, left out, or skipped.
 const rowsRead = report.rowsUsed + report.rowsFiltered + report.rowsWithoutSession + report.rowsSkipped;
-const incomplete = rowsRead === report.rowsSkipped || report.rowsSkipped * 2 > rowsRead;
+const endedEarly = report.skippedByReason.some((s) => s.reason === "input ended early");
+const incomplete = endedEarly || rowsRead === report.rowsSkipped || report.rowsSkipped * 2 > rowsRead;
 const n = (x) => x.toLocaleString("en-US");
 const percent = (part, whole) => `${((100 * part) / Math.max(whole, 1)).toFixed(1)}%`;
 const skippedHeadline = report.rowsSkipped
@@ -122,17 +140,19 @@ const skippedHeadline = report.rowsSkipped
 process.exitCode = incomplete ? 3 : 0;
 if (values.json) {
   process.stdout.write(JSON.stringify(report, null, 2) + "\n");
-  if (incomplete) console.error(`paperclip-session-audit: ${skippedHeadline}`);
+  if (incomplete) complain(skippedHeadline);
 } else {
   printReport(report);
 }
 
 function printReport(report) {
   const time = (ms) => new Date(ms).toISOString().slice(0, 16).replace("T", " ");
+  // Every cell escaped and capped: an id may hold terminal escapes, or be a megabyte long.
   function table(headers, rows, align = []) {
-    const cells = [headers, ...rows].map((r) => r.map(String));
-    const widths = headers.map((_, c) => Math.max(...cells.map((r) => r[c].length)));
-    const line = (r) => r.map((v, c) => (align[c] === "r" ? v.padStart(widths[c]) : v.padEnd(widths[c]))).join("  ").trimEnd();
+    const cells = [headers, ...rows].map((r) => r.map((v) => visible(v, ID_WIDTH)));
+    const widths = headers.map((_, c) => cells.reduce((w, r) => Math.max(w, width(r[c])), 0));
+    const pad = (v, w, right) => (right ? " ".repeat(w - width(v)) + v : v + " ".repeat(w - width(v)));
+    const line = (r) => r.map((v, c) => pad(v, widths[c], align[c] === "r")).join("  ").trimEnd();
     return [line(cells[0]), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(line)].join("\n");
   }
 
@@ -158,6 +178,6 @@ function printReport(report) {
 
   if (report.rowsSkipped) {
     console.log(`\n${n(report.rowsSkipped)} rows skipped:\n` + report.skippedByReason.map((s) => `  ${n(s.rows)}  ${s.reason}`).join("\n"));
-    console.log("First of them:\n" + report.firstErrors.map((e) => `  line ${e.line}: ${e.reason}${e.detail ? ` (${e.detail.slice(0, 80)})` : ""}`).join("\n"));
+    console.log("First of them:\n" + report.firstErrors.map((e) => `  line ${e.line}: ${e.reason}${e.detail ? ` (${visible(e.detail, DETAIL_WIDTH)})` : ""}`).join("\n"));
   }
 }

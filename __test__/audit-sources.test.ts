@@ -1,0 +1,140 @@
+// Where the audit reads from, and what it never does to the process around it: a FIFO with
+// no writer holds none of libuv's pool, a device can be stopped, a thread the system will not
+// give means fewer threads (never an abort), a gzip that breaks off keeps what it gave, and a
+// string push may split a surrogate pair.
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { gzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { native } from "./native";
+
+const dir = mkdtempSync(path.join(tmpdir(), "pcsc-sources-"));
+chmodSync(dir, 0o755);
+const row = (i: number, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    company_id: `c${i % 5}`,
+    agent_id: "a",
+    session_id_after: `s${i % 1000}`,
+    created_at: i * 1000,
+    liveness_state: "failed",
+    usage_json: { sessionReused: true, persistedSessionId: `s${i % 1000}`, inputTokens: 0 },
+    ...extra,
+  });
+const history = (rows: number) => Array.from({ length: rows }, (_, i) => row(i)).join("\n") + "\n";
+
+function mkfifo(name: string): string {
+  const file = path.join(dir, name);
+  execFileSync("mkfifo", [file]);
+  return file;
+}
+
+describe("FIFOs and devices", () => {
+  it("four audits of FIFOs with no writer hold no pool thread; fs still reads; abort stops them", async () => {
+    const controller = new AbortController();
+    const waiting = [1, 2, 3, 4].map((i) => native.auditDeadSessions(mkfifo(`idle-${i}`), { signal: controller.signal }).then(() => "resolved", (e: Error) => e.name));
+    // libuv's pool has four threads: were the audits on it, these reads would never run.
+    for (let i = 0; i < 8; i++) expect((await readFile(__filename, "utf8")).length).toBeGreaterThan(0);
+    controller.abort();
+    expect(await Promise.all(waiting)).toEqual(["AbortError", "AbortError", "AbortError", "AbortError"]);
+  });
+
+  it("reads a FIFO once a writer comes", async () => {
+    const fifo = mkfifo("fed");
+    const report = native.auditDeadSessions(fifo);
+    const writer = spawn("sh", ["-c", `sleep 0.2; cat > '${fifo}'`], { stdio: ["pipe", "ignore", "inherit"] });
+    writer.stdin.end(history(300));
+    expect((await report).rowsUsed).toBe(300);
+  });
+
+  it("an audit of /dev/zero stops on abort, with an AbortError", async () => {
+    const controller = new AbortController();
+    const endless = native.auditDeadSessions("/dev/zero", { signal: controller.signal, maxLineBytes: 1 << 20 });
+    setTimeout(() => controller.abort(), 300);
+    await expect(endless).rejects.toMatchObject({ name: "AbortError", code: "ABORT_ERR" });
+  });
+
+  it("an already aborted signal rejects at once, for a Buffer and for a file", async () => {
+    const signal = AbortSignal.abort();
+    const file = path.join(dir, "small.ndjson");
+    writeFileSync(file, history(10));
+    await expect(native.auditDeadSessions(Buffer.from(history(10)), { signal })).rejects.toMatchObject({ name: "AbortError" });
+    await expect(native.auditDeadSessions(file, { signal })).rejects.toMatchObject({ name: "AbortError" });
+    // A signal that never fires changes nothing.
+    expect((await native.auditDeadSessions(file, { signal: new AbortController().signal })).rowsUsed).toBe(10);
+    expect(() => native.auditDeadSessions(file, { signal: 5 as never })).toThrow(/options\.signal must be an AbortSignal/);
+  });
+});
+
+describe("gzip that breaks off", () => {
+  const whole = gzipSync(history(20_000));
+  const cut = path.join(dir, "cut.ndjson.gz");
+  writeFileSync(cut, whole.subarray(0, whole.length - 40));
+
+  it("keeps the rows it gave and names the early end as a skipped row", async () => {
+    const report = await native.auditDeadSessions(cut);
+    expect(report.rowsUsed).toBeGreaterThan(19_000);
+    expect(report.rowsUsed).toBeLessThan(20_000);
+    expect(report.skippedByReason).toEqual([{ reason: "input ended early", rows: 1 }]);
+  });
+
+  it("the CLI exits 3 and says so", () => {
+    const cli = path.join(__dirname, "..", "bin", "paperclip-session-audit.mjs");
+    const r = spawnSync(process.execPath, [cli, cut], { encoding: "utf8" });
+    expect(r.status).toBe(3);
+    expect(r.stdout).toMatch(/input ended early/);
+    expect(r.stderr).not.toMatch(/at .*\.m?js:\d+/);
+  });
+});
+
+describe("DeadSessionAuditor string pushes", () => {
+  it("joins a surrogate pair split across two pushes", () => {
+    const text = history(3).replace(/"c(\d)"/g, '"c$1😀"');
+    for (let cut = 1; cut < text.length; cut += 7) {
+      const auditor = new native.DeadSessionAuditor();
+      auditor.push(text.slice(0, cut)).push(text.slice(cut));
+      const companies = auditor.finish().companies.map((c) => c.companyId);
+      expect(companies).toEqual(["c0😀", "c1😀", "c2😀"]);
+    }
+    // A high surrogate that nothing follows is U+FFFD, as TextEncoder makes it.
+    const auditor = new native.DeadSessionAuditor();
+    auditor.push(row(1).replace('"c1"', '"c1\ud83d')).push("\ud83d");
+    expect(auditor.finish().rowsSkipped).toBe(1);
+  });
+
+  it("pushRow reads a row whose JSON holds line breaks as one row", () => {
+    const auditor = new native.DeadSessionAuditor();
+    auditor.pushRow(JSON.stringify(JSON.parse(row(1)), null, 2));
+    auditor.pushRow(Buffer.from(JSON.stringify(JSON.parse(row(2)), null, "\r\n")));
+    const report = auditor.finish();
+    expect({ lines: report.lines, used: report.rowsUsed, skipped: report.rowsSkipped }).toEqual({ lines: 2, used: 2, skipped: 0 });
+  });
+});
+
+describe("threads the system will not give", () => {
+  // As an unprivileged user under a process limit (a container's pids limit does the same):
+  // six audits at once, then one asking for 1,024 threads. Before, the process aborted.
+  it("means fewer threads and the same report, never an abort", { timeout: 120_000 }, () => {
+    const file = path.join(dir, "limited.ndjson");
+    writeFileSync(file, history(200_000));
+    chmodSync(file, 0o644);
+    const script = path.join(dir, "limited.mjs");
+    writeFileSync(
+      script,
+      `import { createRequire } from "node:module";
+const m = createRequire(${JSON.stringify(path.join(__dirname, "..", "index.js"))})(${JSON.stringify(path.join(__dirname, "..", "index.js"))});
+const reports = await Promise.all([1, 2, 3, 4, 5, 6].map(() => m.auditDeadSessions(${JSON.stringify(file)}, { threads: 64 })));
+const one = m.auditDeadSessionsSync(${JSON.stringify(file)}, { threads: 1024 });
+console.log(JSON.stringify([...reports, one].map((r) => [r.rowsUsed, r.totals.deadRuns, r.whatIf[2].rotations])));`,
+    );
+    chmodSync(script, 0o644);
+    const asUser = process.getuid?.() === 0 ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] : [];
+    const r = spawnSync("prlimit", ["--nproc=16", ...asUser, process.execPath, script], { encoding: "utf8", timeout: 110_000 });
+    expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status: 0, signal: null, stderr: "" });
+    const expected = native.auditDeadSessionsSync(readFileSync(file));
+    const one = [expected.rowsUsed, expected.totals.deadRuns, expected.whatIf[2].rotations];
+    expect(JSON.parse(r.stdout)).toEqual(Array(7).fill(one));
+  });
+});

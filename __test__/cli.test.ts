@@ -1,0 +1,72 @@
+// The CLI as a person meets it: whatever the ids hold, the terminal sees escapes, not control
+// sequences, and every cell is capped; errors are one line, never a stack trace.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+// @ts-expect-error plain ESM without types
+import { visible } from "../bin/visible.mjs";
+
+const cli = path.join(__dirname, "..", "bin", "paperclip-session-audit.mjs");
+const dir = mkdtempSync(path.join(tmpdir(), "pcsc-cli-"));
+const run = (args: string[], input?: string) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", input, maxBuffer: 1 << 28 });
+const dead = (company: string, agent: string, session: string, i: number) =>
+  JSON.stringify({ company_id: company, agent_id: agent, session_id_after: session, created_at: i * 1000, liveness_state: "failed", usage_json: { sessionReused: true, persistedSessionId: session, inputTokens: 0 } });
+/** C0 and C1 controls but the line break, and the bidi and other invisible format characters. */
+const unsafe = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/u;
+
+describe("visible()", () => {
+  it("shows control and bidi characters as escapes, doubles backslashes, and cuts long values", () => {
+    expect(visible("\x1b[31mred\x1b[0m")).toBe("\\x1b[31mred\\x1b[0m");
+    expect(visible("a\u202eb\u2066c\0")).toBe("a\\u{202e}b\\u{2066}c\\x00");
+    expect(visible("\\x1b")).toBe("\\\\x1b");
+    expect(visible("a\ud800")).toBe("a\\u{d800}");
+    expect(visible("x".repeat(100), 10)).toBe("x".repeat(9) + "…");
+    expect(visible("ab\x1b", 4)).toBe("ab…"); // never half an escape
+    expect(visible("😀".repeat(5), 3)).toBe("😀😀…");
+  });
+});
+
+describe("the CLI prints ids a person can trust", () => {
+  const hostile = ["\x1b[2J\x1b[31mcompany", "\x1b]8;;https://evil.example\x07click\x1b]8;;\x07", "bidi\u202eeman", "nul\0byte", "del\x7f\x9bcsi", "iso\u2066late\u2069"];
+  const lines: string[] = [];
+  hostile.forEach((id, i) => {
+    for (let r = 0; r < 4; r++) lines.push(dead(id, `agent ${id}`, `session ${id}`, i * 10 + r));
+  });
+  const file = path.join(dir, "hostile.ndjson");
+  writeFileSync(file, lines.join("\n") + "\n");
+
+  it("escapes ESC sequences, OSC 8 links, bidi overrides and NUL in every table", () => {
+    const r = run([file]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).not.toMatch(unsafe);
+    expect(r.stdout).toContain("\\x1b[2J\\x1b[31mcompany");
+    expect(r.stdout).toContain("bidi\\u{202e}eman");
+    expect(r.stdout).toContain("nul\\x00byte");
+    expect(r.stderr).toBe("");
+  });
+
+  it("caps a 1 MiB company id among 600 companies: bounded rows, no RangeError", () => {
+    const many: string[] = [];
+    for (let c = 0; c < 600; c++) many.push(dead(c === 300 ? "x".repeat(1 << 20) : `company-${c}`, "a", "s", c));
+    const big = path.join(dir, "wide.ndjson");
+    writeFileSync(big, many.join("\n") + "\n");
+    const r = run([big]);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
+    const widest = Math.max(...r.stdout.split("\n").map((l) => l.length));
+    expect(widest).toBeLessThan(300);
+    expect(r.stdout).toContain("x".repeat(39) + "…");
+  });
+
+  it("says what went wrong in one escaped line, without a stack trace", () => {
+    const missing = path.join(dir, "no\x1b[31msuch.ndjson");
+    const r = run([missing]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain("ENOENT");
+    expect(r.stderr).toContain("no\\x1b[31msuch");
+    expect(r.stderr).not.toMatch(unsafe);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
