@@ -1,5 +1,5 @@
 // `paperclip-session-compaction/database`: the fleet audit over a live database, read in pages
-// and streamed into the native DeadSessionAuditor. Plain JavaScript: it only runs queries.
+// and fed row by row into the native DeadSessionAuditor. Plain JavaScript: it only runs queries.
 "use strict";
 
 const { DeadSessionAuditor } = require("./index.js");
@@ -11,32 +11,92 @@ function sinceIso(since) {
   return typeof ms === "number" && Number.isFinite(ms) ? new Date(ms).toISOString() : null;
 }
 
+/** The SQL type `created_at` has; the audit reads either kind of timestamp. */
+async function createdAtType(db) {
+  const { rows } = await db.query(
+    `select format_type(a.atttypid, a.atttypmod) as type
+       from pg_attribute a
+      where a.attrelid = 'heartbeat_runs'::regclass and a.attname = 'created_at' and not a.attisdropped`,
+  );
+  const type = rows[0]?.type ?? null;
+  if (type === null) throw new Error("heartbeat_runs has no created_at column");
+  if (/^timestamp(\(\d\))? with time zone$/.test(type)) return "timestamptz";
+  if (/^timestamp(\(\d\))? without time zone$/.test(type)) return "timestamp";
+  throw new Error(`heartbeat_runs.created_at is ${type}; the audit reads timestamp columns`);
+}
+
+/**
+ * One page of rows with a time, ordered by (created_at, id). Each row goes to the auditor as
+ * row_to_json of the row plus `createdAt`, its time in epoch milliseconds: the auditor reads
+ * the later of two keys for one field, as JSON.parse does, so the time never passes through
+ * text (DateStyle, TimeZone). A `timestamp without time zone` is read as UTC. The cursor is
+ * the last row's `created_at` as to_json writes it (ISO 8601, exact to the microsecond, under
+ * any DateStyle) and its id.
+ */
+function pageQuery(type) {
+  const since = type === "timestamp" ? "($2::timestamptz at time zone 'UTC')" : "$2::timestamptz";
+  return `select row_to_json(page)::text as line, to_json(page.created_at) #>> '{}' as cursor_at, page.id::text as cursor_id
+      from (select r.*, floor(extract(epoch from r.created_at) * 1000) as "createdAt"
+              from heartbeat_runs r
+             where r.created_at is not null
+               and ($1::text is null or r.company_id::text = $1)
+               and ($2::timestamptz is null or r.created_at >= ${since})
+               and ($3::text is null or (r.created_at, r.id::text collate "C") > ($3::${type}, $4::text collate "C"))
+             order by r.created_at, r.id::text collate "C"
+             limit $5) page
+     order by page.created_at, page.id::text collate "C"`;
+}
+
+/** Rows without a time, by id: the auditor counts each as skipped ("created_at missing"). */
+const untimedQuery = `select row_to_json(r)::text as line, r.id::text as cursor_id
+    from heartbeat_runs r
+   where r.created_at is null
+     and ($1::text is null or r.company_id::text = $1)
+     and ($2::text is null or r.id::text collate "C" > $2::text collate "C")
+   order by r.id::text collate "C"
+   limit $3`;
+
+function abortError(signal) {
+  if (signal?.reason !== undefined) return signal.reason;
+  const error = new Error("The operation was aborted");
+  error.name = "AbortError";
+  error.code = "ABORT_ERR";
+  return error;
+}
+
 /**
  * Audits the heartbeat_runs table of a database (PGlite, or a node-postgres Pool or Client:
  * anything with `query(sql, params) -> { rows }`), reading it in pages of `pageSize` rows.
  */
 async function auditDeadSessionsFromDatabase(db, options = {}) {
-  const { pageSize = 10_000, onPage, ...auditOptions } = options ?? {};
+  const { pageSize = 10_000, onPage, signal, ...auditOptions } = options ?? {};
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new TypeError("options.pageSize must be a whole number of rows, at least 1");
+  if (onPage !== undefined && typeof onPage !== "function") throw new TypeError("options.onPage must be a function");
   // The pages come ordered by created_at: the audit keeps per-session state only.
   const auditor = new DeadSessionAuditor({ ...auditOptions, ordered: true });
   const companyId = auditOptions.companyId ?? null;
   const since = sinceIso(auditOptions.since);
-  let after = null;
+  const check = () => {
+    if (signal?.aborted) throw abortError(signal);
+  };
+  check();
+  const query = pageQuery(await createdAtType(db));
+  let after = { at: null, id: null };
   for (;;) {
-    const { rows } = await db.query(
-      `select row_to_json(r)::text as line, r.created_at::text as at, r.id::text as id
-         from heartbeat_runs r
-        where ($1::text is null or r.company_id::text = $1)
-          and ($2::timestamptz is null or r.created_at >= $2::timestamptz)
-          and ($3::timestamptz is null or (r.created_at, r.id::text) > ($3::timestamptz, $4::text))
-        order by r.created_at, r.id::text
-        limit $5`,
-      [companyId, since, after?.at ?? null, after?.id ?? null, pageSize],
-    );
-    if (rows.length === 0) break;
-    auditor.push(rows.map((r) => r.line).join("\n") + "\n");
-    after = rows[rows.length - 1];
-    if (typeof onPage === "function") onPage(rows.length);
+    check();
+    const { rows } = await db.query(query, [companyId, since, after.at, after.id, pageSize]);
+    for (const r of rows) auditor.pushRow(r.line);
+    if (rows.length > 0) after = { at: rows[rows.length - 1].cursor_at, id: rows[rows.length - 1].cursor_id };
+    if (rows.length > 0 && onPage) onPage(rows.length);
+    if (rows.length < pageSize) break;
+  }
+  let afterId = null;
+  for (;;) {
+    check();
+    const { rows } = await db.query(untimedQuery, [companyId, afterId, pageSize]);
+    for (const r of rows) auditor.pushRow(r.line);
+    if (rows.length > 0) afterId = rows[rows.length - 1].cursor_id;
+    if (rows.length > 0 && onPage) onPage(rows.length);
     if (rows.length < pageSize) break;
   }
   return auditor.finish();
