@@ -70,3 +70,18 @@ describe("the CLI prints ids a person can trust", () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe("Ctrl-C", () => {
+  it("stops an audit waiting on standard input and exits 130 with one line", async () => {
+    const { spawn } = await import("node:child_process");
+    const child = spawn(process.execPath, [cli, "-"], { stdio: ["pipe", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.stdin.write(dead("c", "a", "s", 1) + "\n"); // then nothing more, and no end
+    await new Promise((r) => setTimeout(r, 500));
+    child.kill("SIGINT");
+    const code = await new Promise((r) => child.on("close", r));
+    expect(code).toBe(130);
+    expect(stderr.trim()).toBe("paperclip-session-audit: interrupted; no report");
+  });
+});

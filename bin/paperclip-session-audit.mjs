@@ -22,7 +22,8 @@ options:
                          MiB, GiB suffixes allowed)
   --no-progress          no progress bar on stderr
 exit status: 0 the report is complete; 1 the input could not be read; 2 usage error;
-             3 no row could be read, or more than half of the rows were skipped`;
+             3 no row could be read, more than half of the rows were skipped, or the input
+             ended early (a truncated gzip); 130 interrupted (Ctrl-C)`;
 
 /** The widest an id or a detail is printed; longer ones end in `…`. */
 const ID_WIDTH = 40;
@@ -84,7 +85,12 @@ function parseBytes(text) {
   return bytes;
 }
 
+// Ctrl-C stops the audit where it is (even a read waiting on a pipe) and exits 130.
+const interrupt = new AbortController();
+process.once("SIGINT", () => interrupt.abort());
+
 const options = {
+  signal: interrupt.signal,
   companyId: values.company,
   since: values.since,
   progress: !values.json && !values["no-progress"] && process.stderr.isTTY === true,
@@ -117,6 +123,11 @@ let report;
 try {
   report = fromFile ? await core.auditDeadSessions(positionals[0], options) : await fromDatabase();
 } catch (error) {
+  if (interrupt.signal.aborted) {
+    if (options.progress) process.stderr.write("\n");
+    complain("interrupted; no report");
+    process.exit(130);
+  }
   // The audit's TypeErrors are about the options given here; anything else is the input.
   if (error instanceof TypeError) usageError(error.message);
   complain(error.message);
