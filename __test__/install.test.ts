@@ -44,7 +44,7 @@ beforeAll(() => {
 
 describe("installed from the packed tarballs", () => {
   it("ships napi-rs's generated loader and types, the entry, the database subpath, and no binary or source", () => {
-    expect(packed.main.files.sort()).toEqual(["LICENSE", "README.md", "bin/paperclip-session-audit.mjs", "binding.d.ts", "binding.js", "database.d.ts", "database.js", "index.d.ts", "index.js", "package.json"]);
+    expect(packed.main.files.sort()).toEqual(["LICENSE", "README.md", "bin/paperclip-session-audit.mjs", "bin/visible.mjs", "binding.d.ts", "binding.js", "database.d.ts", "database.js", "index.d.ts", "index.js", "package.json"]);
     expect(packed.platform.files.sort()).toEqual([`session-compaction.${packed.platformName}.node`, "package.json"].sort());
   });
 
