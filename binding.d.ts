@@ -167,6 +167,13 @@ export declare class DeadSessionAuditor {
   finish(): DeadSessionAuditReport
 }
 
+/**
+ * Consecutive failed zero-token reused runs after which a session is rotated.
+ * The `@paperclipai/adapter-utils` release whose adapter table `resolveSessionCompactionPolicy`
+ * answers as (data/adapter-table.json).
+ */
+export declare const ADAPTER_TABLE_VERSION: string
+
 /** How an adapter manages its sessions. */
 export interface AdapterSessionManagement {
   supportsSessionResume: boolean
@@ -190,7 +197,6 @@ export interface CircuitBreakerDecision {
   previousRunId: string | null
 }
 
-/** Consecutive failed zero-token reused runs after which a session is rotated. */
 export declare const DEAD_REUSED_SESSION_FAILURE_THRESHOLD: DeadReusedSessionFailureThreshold
 
 /** The dead-session circuit breaker. Throws a `TypeError` naming the path on bad input. */

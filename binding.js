@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.DeadSessionAuditor = nativeBinding.DeadSessionAuditor
+module.exports.ADAPTER_TABLE_VERSION = nativeBinding.ADAPTER_TABLE_VERSION
 module.exports.auditDeadSessions = nativeBinding.auditDeadSessions
 module.exports.auditDeadSessionsSync = nativeBinding.auditDeadSessionsSync
 module.exports.DEAD_REUSED_SESSION_FAILURE_THRESHOLD = nativeBinding.DEAD_REUSED_SESSION_FAILURE_THRESHOLD

@@ -1,5 +1,6 @@
 // fast-check generators for the contract's inputs, weighted toward the edges the SPEC lists.
 import fc from "fast-check";
+import { everyAdapterType } from "./adapter-table";
 
 const pick = <T>(...values: T[]) => fc.constantFrom(...values);
 
@@ -106,7 +107,8 @@ const runFor = (session: unknown) => fc.record({
 export const runsFor = (session: unknown) => fc.array(fc.oneof({ weight: 30, arbitrary: runFor(session) }, { weight: 1, arbitrary: pick(null, undefined) }), { maxLength: 8 });
 
 export const adapterType = fc.oneof(
-  { weight: 6, arbitrary: pick("acpx_local", "claude_local", "codex_local", "hermes_local", "cursor_cloud", "cursor", "gemini_local", "opencode_local", "pi_local") },
+  // Every adapter the table has named, those since removed (acpx_local) included.
+  { weight: 6, arbitrary: pick(...everyAdapterType) },
   { weight: 2, arbitrary: pick("process", "http", "", "constructor", "toString", "__proto__", "hasOwnProperty", "Cursor", " cursor", null, undefined) },
   { weight: 1, arbitrary: utf16(6) },
 );

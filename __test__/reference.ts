@@ -3,6 +3,7 @@
 // Date), which is exactly what the native core must reproduce. Where the SPEC leaves a
 // choice to us (which bad inputs throw, and with what message), it states ours.
 
+import { adaptersIn, table } from "./adapter-table";
 import { types } from "node:util";
 
 export type Policy = { enabled: boolean; maxSessionRuns: number; maxRawInputTokens: number; maxSessionAgeHours: number };
@@ -18,17 +19,10 @@ const entry = (native: Native, policy: Policy) => ({
   nativeContextManagement: native,
   defaultSessionCompaction: policy,
 });
-const ADAPTERS: Record<string, ReturnType<typeof entry>> = {
-  acpx_local: entry("confirmed", MANAGED),
-  claude_local: entry("confirmed", MANAGED),
-  codex_local: entry("confirmed", MANAGED),
-  hermes_local: entry("confirmed", MANAGED),
-  cursor_cloud: entry("unknown", THRESHOLDED),
-  cursor: entry("unknown", THRESHOLDED),
-  gemini_local: entry("unknown", THRESHOLDED),
-  opencode_local: entry("unknown", THRESHOLDED),
-  pi_local: entry("unknown", THRESHOLDED),
-};
+// The table in force in the release data/adapter-table.json says the native resolver matches.
+const ADAPTERS: Record<string, ReturnType<typeof entry>> = Object.fromEntries(
+  adaptersIn(table.matches).map((e) => [e.adapterType, entry(e.nativeContextManagement, e.defaultSessionCompaction === "managed" ? MANAGED : THRESHOLDED)]),
+);
 
 /** `obj[key]`, where reading from null/undefined is our TypeError naming the path. */
 function get(obj: unknown, key: string, path: string): unknown {

@@ -19,6 +19,11 @@ use crate::core::policy::{self, Override, Policy, Resolution};
 pub type DeadReusedSessionFailureThreshold = u32;
 
 /// Consecutive failed zero-token reused runs after which a session is rotated.
+/// The `@paperclipai/adapter-utils` release whose adapter table `resolveSessionCompactionPolicy`
+/// answers as (data/adapter-table.json).
+#[napi]
+pub const ADAPTER_TABLE_VERSION: &str = crate::core::policy::ADAPTER_TABLE_VERSION;
+
 #[napi]
 pub const DEAD_REUSED_SESSION_FAILURE_THRESHOLD: DeadReusedSessionFailureThreshold =
     breaker::DEAD_REUSED_SESSION_FAILURE_THRESHOLD as u32;

@@ -75,17 +75,8 @@ const fn adapter(native: NativeContextManagement, default: Policy) -> AdapterSes
     }
 }
 
-const ADAPTERS: [(&str, AdapterSessionManagement); 9] = [
-    ("acpx_local", adapter(NativeContextManagement::Confirmed, MANAGED)),
-    ("claude_local", adapter(NativeContextManagement::Confirmed, MANAGED)),
-    ("codex_local", adapter(NativeContextManagement::Confirmed, MANAGED)),
-    ("hermes_local", adapter(NativeContextManagement::Confirmed, MANAGED)),
-    ("cursor_cloud", adapter(NativeContextManagement::Unknown, THRESHOLDED)),
-    ("cursor", adapter(NativeContextManagement::Unknown, THRESHOLDED)),
-    ("gemini_local", adapter(NativeContextManagement::Unknown, THRESHOLDED)),
-    ("opencode_local", adapter(NativeContextManagement::Unknown, THRESHOLDED)),
-    ("pi_local", adapter(NativeContextManagement::Unknown, THRESHOLDED)),
-];
+// `ADAPTERS` and `ADAPTER_TABLE_VERSION`, from data/adapter-table.json (see build.rs).
+include!(concat!(env!("OUT_DIR"), "/adapter_table.rs"));
 
 /// The adapter's entry, looked up by own key only: `"constructor"` or `"__proto__"` are
 /// unknown adapters here (the SPEC's one deliberate difference from the TypeScript).
