@@ -31,7 +31,11 @@ function mkfifo(name: string): string {
   return file;
 }
 
-describe("FIFOs and devices", () => {
+// FIFOs, /dev/zero, prlimit and setpriv are POSIX (the last two Linux): those tests run there.
+const posix = process.platform !== "win32";
+const linux = process.platform === "linux";
+
+describe.runIf(posix)("FIFOs and devices", () => {
   it("four audits of FIFOs with no writer hold no pool thread; fs still reads; abort stops them", async () => {
     const controller = new AbortController();
     const waiting = [1, 2, 3, 4].map((i) => native.auditDeadSessions(mkfifo(`idle-${i}`), { signal: controller.signal }).then(() => "resolved", (e: Error) => e.name));
@@ -113,7 +117,7 @@ describe("DeadSessionAuditor string pushes", () => {
   });
 });
 
-describe("threads the system will not give", () => {
+describe.runIf(linux)("threads the system will not give", () => {
   // As an unprivileged user under a process limit (a container's pids limit does the same):
   // six audits at once, then one asking for 1,024 threads. Before, the process aborted.
   it("means fewer threads and the same report, never an abort", { timeout: 120_000 }, () => {

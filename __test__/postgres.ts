@@ -11,12 +11,22 @@ import pg from "pg";
 
 export type Server = { port: number; pool: pg.Pool; connect(settings?: Record<string, string>): Promise<pg.Client>; stop(): Promise<void> };
 
+/** The server's binaries: $PGBIN (GitHub's Windows runners set it), `pg_config --bindir`, or
+ * Debian's newest /usr/lib/postgresql/N/bin. */
 function binaries(): string {
+  const has = (dir: string | undefined): dir is string => Boolean(dir) && existsSync(path.join(dir!, process.platform === "win32" ? "initdb.exe" : "initdb"));
+  if (has(process.env.PGBIN)) return process.env.PGBIN;
   const root = "/usr/lib/postgresql";
-  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(path.join(root, v, "bin", "initdb"))) : [];
+  const versions = existsSync(root) ? readdirSync(root).filter((v) => has(path.join(root, v, "bin"))) : [];
   const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
-  if (!newest) throw new Error("PostgreSQL's server binaries are missing: apt-get install postgresql (.ci/run does)");
-  return path.join(root, newest, "bin");
+  if (newest) return path.join(root, newest, "bin");
+  try {
+    const bindir = execFileSync("pg_config", ["--bindir"], { encoding: "utf8" }).trim();
+    if (has(bindir)) return bindir;
+  } catch {
+    // no pg_config on PATH
+  }
+  throw new Error("PostgreSQL's server binaries are missing: apt-get install postgresql (.ci/run does)");
 }
 
 function freePort(): Promise<number> {
