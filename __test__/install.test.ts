@@ -111,6 +111,41 @@ describe("installed from the packed tarballs", () => {
   );
 });
 
+describe("installable before it is on npm", () => {
+  it("the main tarball names the platform package in optionalDependencies, as a release does", () => {
+    const manifest = JSON.parse(sh("tar", ["-xzOf", packed.main.tarball, "package/package.json"], work));
+    expect(manifest.optionalDependencies).toEqual({ [`paperclip-session-compaction-${packed.platformName}`]: manifest.version });
+    expect(manifest.devDependencies).toBeUndefined();
+    expect(manifest.scripts).toBeUndefined();
+  });
+
+  it(
+    "npm run pack:local's command packs both tarballs and prints the install lines",
+    () => {
+      const out = path.join(work, "dist");
+      const printed = sh("node", [path.join(root, "scripts", "packaging.mjs"), "pack", out], root);
+      expect(printed).toContain(`npm install ${path.join(out, "paperclip-session-compaction-0.1.0.tgz")} ${path.join(out, `paperclip-session-compaction-${packed.platformName}-0.1.0.tgz`)}`);
+      expect(printed).toContain("pnpm add file:");
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "pnpm add file:… with an override for the platform package works in another project",
+    () => {
+      const dir = path.join(work, "pnpm-consumer");
+      mkdirSync(dir);
+      const platformPackage = `paperclip-session-compaction-${packed.platformName}`;
+      writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "pnpm-consumer", private: true, type: "module", pnpm: { overrides: { [platformPackage]: `file:${packed.platform.tarball}` } } }));
+      const pnpm = path.join(root, "node_modules", "pnpm", "bin", "pnpm.cjs");
+      sh("node", [pnpm, "add", `file:${packed.main.tarball}`, "--store-dir", path.join(work, "pnpm-store")], dir);
+      const out = sh("node", ["--input-type=module", "-e", `import { evaluateSessionCompaction } from "paperclip-session-compaction"; const d = evaluateSessionCompaction(${DEAD_SESSION_CALL}); console.log(d.reason + "|" + d.previousRunId)`], dir);
+      expect(out.trim()).toBe(EXPECTED);
+    },
+    TIMEOUT,
+  );
+});
+
 describe("the release, as far as a dry run goes", () => {
   it(
     "napi prepublish lists every platform package, and npm publish --dry-run accepts all seven",

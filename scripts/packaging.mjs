@@ -1,7 +1,7 @@
 // Packing the npm packages as a release would: the main package and the platform package of
 // this machine, as tarballs, and the release dry run for every target.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,15 +26,26 @@ function npmPack(dir, destination) {
   return { tarball: path.join(destination, out[0].filename), files: out[0].files.map((f) => f.path) };
 }
 
-/** Packs the main package and this machine's platform package into `destination`. */
+/**
+ * Packs the main package and this machine's platform package into `destination`, the main
+ * package's `optionalDependencies` naming the platform package as a release does (`napi
+ * prepublish` adds them for every platform then). So `npm install main.tgz platform.tgz`
+ * works in another project, and pnpm with an override for the platform package.
+ */
 export function packLocal(destination) {
-  const main = npmPack(root, destination);
   const { file, platform } = localPlatform();
-  const stage = mkdtempSync(path.join(tmpdir(), "pcsc-platform-"));
-  copyFileSync(path.join(root, "npm", platform, "package.json"), path.join(stage, "package.json"));
-  copyFileSync(path.join(root, file), path.join(stage, file));
-  const platformPackage = npmPack(stage, destination);
-  return { main, platform: platformPackage, platformName: platform };
+  const platformStage = mkdtempSync(path.join(tmpdir(), "pcsc-platform-"));
+  const platformJson = JSON.parse(readFileSync(path.join(root, "npm", platform, "package.json"), "utf8"));
+  writeFileSync(path.join(platformStage, "package.json"), JSON.stringify(platformJson, null, 2) + "\n");
+  copyFileSync(path.join(root, file), path.join(platformStage, file));
+  const platformPackage = npmPack(platformStage, destination);
+  const mainStage = mkdtempSync(path.join(tmpdir(), "pcsc-main-"));
+  for (const f of [...pkg.files, "README.md"]) cpSync(path.join(root, f), path.join(mainStage, f), { recursive: true });
+  const { devDependencies: _dev, scripts: _scripts, ...published } = pkg;
+  published.optionalDependencies = { [platformJson.name]: platformJson.version };
+  writeFileSync(path.join(mainStage, "package.json"), JSON.stringify(published, null, 2) + "\n");
+  const main = npmPack(mainStage, destination);
+  return { main, platform: platformPackage, platformName: platform, platformPackage: platformJson.name };
 }
 
 /**
@@ -72,7 +83,17 @@ export function releaseDryRun() {
   return { optionalDependencies: staged.optionalDependencies ?? {}, published, standIns };
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === "pack") {
+  // `npm run pack:local [DIR]`: the two tarballs to install before the package is on npm.
+  const destination = path.resolve(process.argv[3] ?? path.join(root, "dist"));
+  mkdirSync(destination, { recursive: true });
+  const r = packLocal(destination);
+  const rel = (f) => path.relative(process.cwd(), f) || f;
+  console.log(`packed ${rel(r.main.tarball)}\npacked ${rel(r.platform.tarball)}\n`);
+  console.log(`npm:  npm install ${r.main.tarball} ${r.platform.tarball}`);
+  console.log(`pnpm: pnpm add file:${r.main.tarball} file:${r.platform.tarball}`);
+  console.log(`      with "pnpm": { "overrides": { "${r.platformPackage}": "file:${r.platform.tarball}" } } in package.json`);
+} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const r = releaseDryRun();
   console.log("optionalDependencies added by napi prepublish:", r.optionalDependencies);
   for (const p of r.published) console.log(`npm publish --dry-run: ${p.name}@${p.version} (${p.files.join(", ")})`);
