@@ -9,9 +9,25 @@ export type DeadReusedSessionFailureThreshold = 3
 
 /** The part of an agent row the policy is read from (a whole agent row is fine). */
 export interface SessionCompactionAgent {
-  adapterType: string | null
+  adapterType?: string | null | undefined
   runtimeConfig: unknown
 }
+
+/**
+ * The dead-session circuit breaker's answer. `rotate: true` comes with the reason;
+ * `previousRunId` is the latest run's id as given (`null` when there is none).
+ */
+export type CircuitBreakerDecision =
+  | { rotate: true; reason: string; previousRunId: string | null }
+  | { rotate: false; reason: null; previousRunId: string | null }
+
+/**
+ * Rotate the session (with a handoff note for the fresh one) or resume it: `rotate: true`
+ * comes with the reason and the handoff note, `rotate: false` with neither.
+ */
+export type SessionCompactionDecision =
+  | { rotate: true; reason: string; handoffMarkdown: string; previousRunId: string | null }
+  | { rotate: false; reason: null; handoffMarkdown: null; previousRunId: string | null }
 
 /** What the circuit breaker reads of a run (newest first). */
 export interface CircuitBreakerRun {
@@ -24,7 +40,7 @@ export interface CircuitBreakerInput {
   sessionId: string | null | undefined
   runs: ReadonlyArray<CircuitBreakerRun>
   /** Defaults to {@link DEAD_REUSED_SESSION_FAILURE_THRESHOLD}; floored, at least 1. */
-  threshold?: number | null
+  threshold?: number | null | undefined
 }
 
 /** A run of the session, as the heartbeat query selects it; other columns are ignored. */
@@ -34,26 +50,26 @@ export interface SessionRun {
   usageJson: unknown
   error: string | null
   livenessState: string | null
-  resultSummary?: string | null
-  resultResult?: string | null
-  resultMessage?: string | null
-  resultError?: string | null
+  resultSummary?: string | null | undefined
+  resultResult?: string | null | undefined
+  resultMessage?: string | null | undefined
+  resultError?: string | null | undefined
 }
 
 export interface SessionCompactionInput {
   agent: SessionCompactionAgent
   sessionId: string | null | undefined
   issueId: string | null | undefined
-  continuationSummaryBody?: string | null
+  continuationSummaryBody?: string | null | undefined
   /** The session's most recent runs, newest first (at least `planSessionCompaction(agent).fetchLimit`). */
   runs: ReadonlyArray<SessionRun>
   /**
    * The session's first run, when `planSessionCompaction(agent).needsOldestRun`; `null` when
    * the database found none (the age is then 0). Left out, the last of `runs` stands in.
    */
-  oldestRun?: { id: string; createdAt: Date | string | number } | null
+  oldestRun?: { id: string; createdAt: Date | string | number } | null | undefined
   /** An already-resolved policy; wins over the agent's. */
-  policy?: SessionCompactionPolicy
+  policy?: SessionCompactionPolicy | undefined
 }
 
 export type NativeContextManagement = "confirmed" | "likely" | "unknown" | "none"
@@ -63,29 +79,29 @@ export type SessionCompactionPolicySource = "adapter_default" | "agent_override"
 /** Options of the fleet audit. */
 export interface DeadSessionAuditOptions {
   /** Only this company's runs. */
-  companyId?: string
+  companyId?: string | undefined
   /** Only runs created at or after this time (a Date, an ISO string, or epoch milliseconds). */
-  since?: Date | string | number
+  since?: Date | string | number | undefined
   /** Draw a progress bar on stderr while reading a file or stdin. */
-  progress?: boolean
+  progress?: boolean | undefined
   /** Parsing threads (default: one per core). */
-  threads?: number
+  threads?: number | undefined
   /**
    * The rows come ordered by created_at: memory is then bounded by the number of sessions,
    * and a row older than its session's previous one is skipped as out of order. Without it,
    * any order is fine and the audit keeps 8 bytes per run.
    */
-  ordered?: boolean
+  ordered?: boolean | undefined
   /**
    * A longer line is skipped as "line too long" while the audit streams past it, never held
    * whole (default 64 MiB).
    */
-  maxLineBytes?: number
+  maxLineBytes?: number | undefined
   /**
    * Cancels `auditDeadSessions`: the promise rejects with an `AbortError` (code `ABORT_ERR`),
    * at once if the signal is already aborted. napi-rs listens through the signal's `onabort`.
    */
-  signal?: AbortSignal
+  signal?: AbortSignal | undefined
 }
 
 export interface DeadSessionAuditTotals {
@@ -168,7 +184,6 @@ export declare class DeadSessionAuditor {
 }
 
 /**
- * Consecutive failed zero-token reused runs after which a session is rotated.
  * The `@paperclipai/adapter-utils` release whose adapter table `resolveSessionCompactionPolicy`
  * answers as (data/adapter-table.json).
  */
@@ -190,13 +205,17 @@ export declare function auditDeadSessions(source: string | Uint8Array, options?:
 /** `auditDeadSessions` on the calling thread: the same report, synchronously. */
 export declare function auditDeadSessionsSync(source: string | Uint8Array, options?: DeadSessionAuditOptions): DeadSessionAuditReport
 
-/** The dead-session circuit breaker's answer. */
-export interface CircuitBreakerDecision {
+/**
+ * The dead-session circuit breaker's answer, field by field; `CircuitBreakerDecision` (in
+ * `types.d.ts`) is the same object as a union on `rotate`.
+ */
+export interface CircuitBreakerDecisionFields {
   rotate: boolean
   reason: string | null
   previousRunId: string | null
 }
 
+/** Consecutive failed zero-token reused runs after which a session is rotated. */
 export declare const DEAD_REUSED_SESSION_FAILURE_THRESHOLD: DeadReusedSessionFailureThreshold
 
 /** The dead-session circuit breaker. Throws a `TypeError` naming the path on bad input. */
@@ -243,8 +262,11 @@ export interface ResolvedSessionCompactionPolicy {
 /** The agent's session-compaction policy: the adapter's default, overridden field by field. */
 export declare function resolveSessionCompactionPolicy(adapterType: string | null | undefined, runtimeConfig: unknown): ResolvedSessionCompactionPolicy
 
-/** Rotate the session (with a handoff note for the fresh one) or resume it. */
-export interface SessionCompactionDecision {
+/**
+ * Rotate the session (with a handoff note for the fresh one) or resume it, field by field;
+ * `SessionCompactionDecision` (in `types.d.ts`) is the same object as a union on `rotate`.
+ */
+export interface SessionCompactionDecisionFields {
   rotate: boolean
   reason: string | null
   handoffMarkdown: string | null

@@ -57,6 +57,7 @@ if (spawnSync("valgrind", ["--version"]).status === 0) {
 counted(step("clippy", "cargo", ["clippy", "--all-targets", "--", "-D", "warnings"]).ok, "clippy -D warnings");
 counted(step("rustfmt", "cargo", ["fmt", "--check"]).ok, "cargo fmt --check");
 counted(step("type-check a TypeScript consumer", "npx", ["tsc", "-p", "__test__/consumer/tsconfig.json"]).ok, "tsc --noEmit (consumer)");
+counted(step("type-check it under exactOptionalPropertyTypes", "npx", ["tsc", "-p", "__test__/consumer/tsconfig.exact.json"]).ok, "tsc --noEmit (consumer, exactOptionalPropertyTypes)");
 counted(step("type-check the heartbeat example and the demo", "npx", ["tsc", "-p", "tsconfig.json"]).ok, "tsc --noEmit (examples)");
 
 // One report per run: a second `npm test` beside this one writes its own.

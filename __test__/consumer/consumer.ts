@@ -40,6 +40,32 @@ const rotate: boolean = decision.rotate;
 const note: string | null = decision.handoffMarkdown;
 // @ts-expect-error reason may be null
 const reasonLength: number = decision.reason.length;
+// `rotate` narrows the rest: a rotation has its reason and handoff note, a resume neither.
+if (decision.rotate) {
+  const why: string = decision.reason;
+  const handoff: string = decision.handoffMarkdown;
+  console.log(why, handoff);
+} else {
+  const none: null = decision.reason;
+  // @ts-expect-error a resume has no handoff note
+  const handoff: string = decision.handoffMarkdown;
+  console.log(none, handoff);
+}
+// The guide's own pattern: optional fields given as undefined (fine under exactOptionalPropertyTypes).
+const planned = evaluateSessionCompaction({
+  agent: { adapterType: undefined, runtimeConfig: {} },
+  sessionId: "s",
+  issueId: undefined,
+  continuationSummaryBody: undefined,
+  runs,
+  oldestRun: plan.needsOldestRun ? { id: "r0", createdAt: 0 } : undefined,
+  policy: undefined,
+});
+const tripped = detectDeadReusedSessionCircuitBreaker({ sessionId: "s", runs, threshold: undefined });
+if (tripped.rotate) {
+  const why: string = tripped.reason;
+  console.log(why, planned.rotate);
+}
 
 const breaker = detectDeadReusedSessionCircuitBreaker({ sessionId: null, runs, threshold });
 const previous: string | null = breaker.previousRunId;

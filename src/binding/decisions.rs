@@ -18,18 +18,24 @@ use crate::core::policy::{self, Override, Policy, Resolution};
 /// The threshold's TypeScript type is its literal value, `3` (declared in `types.d.ts`).
 pub type DeadReusedSessionFailureThreshold = u32;
 
-/// Consecutive failed zero-token reused runs after which a session is rotated.
 /// The `@paperclipai/adapter-utils` release whose adapter table `resolveSessionCompactionPolicy`
 /// answers as (data/adapter-table.json).
 #[napi]
 pub const ADAPTER_TABLE_VERSION: &str = crate::core::policy::ADAPTER_TABLE_VERSION;
 
+/// Consecutive failed zero-token reused runs after which a session is rotated.
 #[napi]
 pub const DEAD_REUSED_SESSION_FAILURE_THRESHOLD: DeadReusedSessionFailureThreshold =
     breaker::DEAD_REUSED_SESSION_FAILURE_THRESHOLD as u32;
 
-/// The dead-session circuit breaker's answer.
-#[napi(object, object_from_js = false, use_nullable = true)]
+/// The dead-session circuit breaker's answer, field by field; `CircuitBreakerDecision` (in
+/// `types.d.ts`) is the same object as a union on `rotate`.
+#[napi(
+    object,
+    object_from_js = false,
+    use_nullable = true,
+    js_name = "CircuitBreakerDecisionFields"
+)]
 pub struct CircuitBreakerDecision<'env> {
     pub rotate: bool,
     #[napi(ts_type = "string")]
@@ -38,8 +44,14 @@ pub struct CircuitBreakerDecision<'env> {
     pub previous_run_id: Option<Unknown<'env>>,
 }
 
-/// Rotate the session (with a handoff note for the fresh one) or resume it.
-#[napi(object, object_from_js = false, use_nullable = true)]
+/// Rotate the session (with a handoff note for the fresh one) or resume it, field by field;
+/// `SessionCompactionDecision` (in `types.d.ts`) is the same object as a union on `rotate`.
+#[napi(
+    object,
+    object_from_js = false,
+    use_nullable = true,
+    js_name = "SessionCompactionDecisionFields"
+)]
 pub struct SessionCompactionDecision<'env> {
     pub rotate: bool,
     #[napi(ts_type = "string")]
@@ -137,6 +149,7 @@ pub struct ExplainedSessionCompactionPolicy {
 /// `evaluateSessionCompaction`'s decision with everything behind it.
 #[napi(object, object_from_js = false, use_nullable = true)]
 pub struct SessionCompactionExplanation<'env> {
+    #[napi(ts_type = "SessionCompactionDecision")]
     pub decision: SessionCompactionDecision<'env>,
     /// `null` when there is no session (`sessionId` falsy): nothing is decided from a policy.
     pub policy: Option<ExplainedSessionCompactionPolicy>,
@@ -144,7 +157,11 @@ pub struct SessionCompactionExplanation<'env> {
 }
 
 /// The dead-session circuit breaker. Throws a `TypeError` naming the path on bad input.
-#[napi(catch_unwind, ts_args_type = "input: CircuitBreakerInput")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "input: CircuitBreakerInput",
+    ts_return_type = "CircuitBreakerDecision"
+)]
 pub fn detect_dead_reused_session_circuit_breaker<'env>(
     env: &'env Env,
     input: Unknown<'env>,
@@ -158,7 +175,11 @@ pub fn detect_dead_reused_session_circuit_breaker<'env>(
 }
 
 /// Rotate the session (with a handoff note) or resume it.
-#[napi(catch_unwind, ts_args_type = "input: SessionCompactionInput")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "input: SessionCompactionInput",
+    ts_return_type = "SessionCompactionDecision"
+)]
 pub fn evaluate_session_compaction<'env>(
     env: &'env Env,
     input: Unknown<'env>,
