@@ -60,7 +60,7 @@ describe(`the heartbeat session-compaction step on ${process.env.DATABASE_URL ? 
     expect(s.decision).toEqual({ rotate: false, reason: null, handoffMarkdown: null, previousRunId: "ok-40" });
     expect(await currentSessionId(db, s.agent)).toBe("sess-ok");
     // A managed adapter: no threshold applies; the age is that of the 4 runs read (5 h apart).
-    expect(s.explanation.policy).toMatchObject({ source: "adapter_default", thresholdsOn: false });
+    expect(s.explanation.policy).toMatchObject({ source: "caller", thresholdsOn: false });
     expect(s.explanation.measurements.sessionAgeHours).toEqual({ value: 15, limit: 0, reached: false });
   });
 
@@ -71,7 +71,7 @@ describe(`the heartbeat session-compaction step on ${process.env.DATABASE_URL ? 
     expect(s.decision.reason).toBe("session exceeded 10 runs");
     // The explanation beside it: the override's source and each reading against its limit.
     expect(s.explanation.decision).toEqual(s.decision);
-    expect(s.explanation.policy).toMatchObject({ maxSessionRuns: 10, source: "agent_override", thresholdsOn: true });
+    expect(s.explanation.policy).toMatchObject({ maxSessionRuns: 10, source: "caller", thresholdsOn: true });
     expect(s.explanation.measurements.sessionRuns).toEqual({ value: 11, limit: 10, reached: true });
     expect(s.explanation.measurements.deadStreak).toEqual({ value: 0, limit: 3, reached: false });
   });

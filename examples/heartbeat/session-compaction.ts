@@ -1,11 +1,14 @@
 // The heartbeat service's session-compaction step, with the native core doing the deciding:
-// read the session's runs from heartbeat_runs (newest first, as many as the plan says), the
-// oldest run only when the policy has an age limit, then ask explainSessionCompaction: the
-// decision evaluateSessionCompaction would answer, and every reading behind it.
+// resolve the agent's policy with the server's own @paperclipai/adapter-utils (so the decision
+// follows whatever adapter table the server ships), read the session's runs from
+// heartbeat_runs (newest first, as many as the policy needs), the oldest run only when the
+// policy has an age limit, then ask explainSessionCompaction, given that policy: the decision
+// evaluateSessionCompaction would answer, and every reading behind it.
 // Every query is scoped by company as well as agent and session.
+import { hasSessionCompactionThresholds, resolveSessionCompactionPolicy, type SessionCompactionPolicy } from "@paperclipai/adapter-utils/session-compaction";
 import {
+  DEAD_REUSED_SESSION_FAILURE_THRESHOLD,
   explainSessionCompaction,
-  planSessionCompaction,
   type SessionCompactionDecision,
   type SessionCompactionExplanation,
   type SessionCompactionPlan,
@@ -87,12 +90,23 @@ export async function dropSessionFallback(db: Queryable, agent: AgentRow, sessio
   );
 }
 
+/** What to read, as the service computes it from its policy: the run limit plus one when the
+ * thresholds are on, never fewer than 4 runs; the oldest run only for an age limit. */
+export function readingPlan(policy: SessionCompactionPolicy): SessionCompactionPlan {
+  const thresholdsOn = policy.enabled && hasSessionCompactionThresholds(policy);
+  return {
+    fetchLimit: Math.max(thresholdsOn && policy.maxSessionRuns > 0 ? policy.maxSessionRuns + 1 : 0, DEAD_REUSED_SESSION_FAILURE_THRESHOLD, 4),
+    needsOldestRun: policy.maxSessionAgeHours > 0,
+  };
+}
+
 export async function runSessionCompactionStep(
   db: Queryable,
   agent: AgentRow,
   context: { issueId?: string | null; continuationSummaryBody?: string | null } = {},
 ): Promise<SessionCompactionStep> {
-  const plan = planSessionCompaction(agent);
+  const { policy } = resolveSessionCompactionPolicy(agent.adapterType, agent.runtimeConfig);
+  const plan = readingPlan(policy);
   const sessionId = await currentSessionId(db, agent);
   const runs = sessionId ? await selectRecentRuns(db, agent, sessionId, plan.fetchLimit) : [];
   // Without an age limit the oldest run is not read: left out, the last run read stands in, so
@@ -105,6 +119,7 @@ export async function runSessionCompactionStep(
     continuationSummaryBody: context.continuationSummaryBody ?? null,
     runs,
     oldestRun,
+    policy,
   });
   const decision = explanation.decision;
   if (decision.rotate && sessionId) await dropSessionFallback(db, agent, sessionId);
