@@ -10,27 +10,16 @@ export const casesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 
 /** The adapter-utils release the native resolver answers as (data/adapter-table.json). */
 export const currentTable = JSON.parse(readFileSync(path.join(casesDir, "..", "..", "data", "adapter-table.json"), "utf8")).matches;
 
-/** The releases older cases were recorded with, installed as npm aliases (devDependencies). */
-const olderReleases = {};
-for (const release of ["2026.707.0"]) {
-  try {
-    olderReleases[release] = await import(`adapter-utils-${release}/session-compaction`);
-  } catch {
-    // Not installed: cases recorded with that table fail and say why.
-  }
-}
-
 /**
- * A case recorded with another adapter table (its `adapterTable`) runs as the heartbeat does
- * when the server's own adapter-utils resolves the policy: that release's policy, given as the
- * evaluation's `policy`.
+ * A case recorded with another adapter table says so: `adapterTable: { release, policy }`, the
+ * policy that release resolves for the case's agent (conformance.test.ts checks it against the
+ * release itself). Unless that release is the table the native resolver answers as, the case
+ * runs as the heartbeat does when the server's own adapter-utils resolves the policy: that
+ * policy, given as the evaluation's `policy`.
  */
 function withRecordedTable(input, c) {
-  if (!c.adapterTable || c.adapterTable === currentTable || input?.agent == null) return input;
-  const release = olderReleases[c.adapterTable];
-  if (!release) throw new Error(`${c.name} was recorded with adapter-utils ${c.adapterTable}, which is not installed`);
-  const { policy } = release.resolveSessionCompactionPolicy(input.agent.adapterType, input.agent.runtimeConfig);
-  return { ...input, policy };
+  if (!c.adapterTable || c.adapterTable.release === currentTable || input?.agent == null) return input;
+  return { ...input, policy: c.adapterTable.policy };
 }
 
 /** The files, each with the export it exercises and how a case's `input` becomes the call's arguments. */
@@ -40,7 +29,7 @@ export const caseFiles = [
   { file: "resolve-policy.json", fn: "resolveSessionCompactionPolicy", args: (input) => input },
 ];
 
-/** @returns {Array<{ name: string, input: unknown, output?: unknown, throws?: string, adapterTable?: string }>} */
+/** @returns {Array<{ name: string, input: unknown, output?: unknown, throws?: string, adapterTable?: { release: string, policy: object } }>} */
 export function loadCases(file) {
   return JSON.parse(readFileSync(path.join(casesDir, file), "utf8"));
 }

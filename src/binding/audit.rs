@@ -22,11 +22,11 @@ use napi::bindgen_prelude::{
 use napi::{Env, JsValue, ScopedTask, ValueType};
 use napi_derive::napi;
 
-use super::decisions::answer;
-use super::reader::Reader;
+use super::errors::answer;
+use super::node_host::NodeHost;
 use crate::core::audit::{self, AuditOptions, AuditReport, Auditor, ReadError, Source, Watch};
+use crate::core::contract_reads::{is_truthy, time_value};
 use crate::core::host::{type_error, Host, Key, Kind, Outcome};
-use crate::core::read::{is_truthy, time_value};
 
 /// The audit's options as read: the core's, and what only the binding acts on.
 struct ReadOptions<'env> {
@@ -37,7 +37,7 @@ struct ReadOptions<'env> {
 
 /// The audit's options (`{ companyId, since, progress, threads, ordered, maxLineBytes, signal }`,
 /// all optional).
-fn read_options<'env>(reader: &mut Reader<'env>, options: Option<Unknown<'env>>) -> Outcome<ReadOptions<'env>> {
+fn read_options<'env>(reader: &mut NodeHost<'env>, options: Option<Unknown<'env>>) -> Outcome<ReadOptions<'env>> {
     let mut read = ReadOptions {
         audit: AuditOptions::default(),
         progress: false,
@@ -46,7 +46,7 @@ fn read_options<'env>(reader: &mut Reader<'env>, options: Option<Unknown<'env>>)
     let Some(options) = options.filter(|o| !matches!(o.get_type(), Ok(ValueType::Undefined | ValueType::Null))) else {
         return Ok(read);
     };
-    let field = |reader: &mut Reader<'env>, key: Key| reader.get(options, key, &|| "options".to_owned());
+    let field = |reader: &mut NodeHost<'env>, key: Key| reader.get(options, key, &|| "options".to_owned());
     let company = field(reader, Key::CompanyId)?;
     if !reader.is_nullish(company)? {
         let Some(units) = reader.string_units(company)? else {
@@ -196,7 +196,7 @@ impl AuditTask<Uint8Array> {
         source: Unknown<'env>,
         options: Option<Unknown<'env>>,
     ) -> napi::Result<(AuditTask<Uint8Array>, Option<Unknown<'env>>)> {
-        let mut reader = Reader::new(env);
+        let mut reader = NodeHost::new(env);
         let options = answer(env, read_options(&mut reader, options))?;
         let input = if let Some(units) = answer(env, reader.string_units(source))? {
             Input::Source(Source::from_path(answer(env, well_formed(&units, "source (a path)"))?))
@@ -412,7 +412,7 @@ impl DeadSessionAuditor {
                 type_error("Class constructor DeadSessionAuditor cannot be invoked without 'new'"),
             );
         }
-        let options = answer(env, read_options(&mut Reader::new(env), options))?;
+        let options = answer(env, read_options(&mut NodeHost::new(env), options))?;
         Ok(DeadSessionAuditor {
             auditor: Some(Auditor::new(options.audit)),
             pending_high: None,
@@ -422,7 +422,7 @@ impl DeadSessionAuditor {
     /// Feeds NDJSON text; lines may be split across calls, and so may a surrogate pair.
     #[napi(ts_args_type = "chunk: Uint8Array | string", ts_return_type = "this")]
     pub fn push<'env>(&mut self, env: &'env Env, this: This<'env>, chunk: Unknown<'env>) -> napi::Result<This<'env>> {
-        let mut reader = Reader::new(env);
+        let mut reader = NodeHost::new(env);
         if let Some(units) = answer(env, reader.string_units(chunk))? {
             let text = self.joined_text(units);
             self.auditor(env)?.push(text.as_bytes());
@@ -439,7 +439,7 @@ impl DeadSessionAuditor {
     #[napi(ts_args_type = "row: Uint8Array | string", ts_return_type = "this")]
     pub fn push_row<'env>(&mut self, env: &'env Env, this: This<'env>, row: Unknown<'env>) -> napi::Result<This<'env>> {
         self.flush_high(env)?;
-        let mut reader = Reader::new(env);
+        let mut reader = NodeHost::new(env);
         if let Some(units) = answer(env, reader.string_units(row))? {
             self.auditor(env)?.push_row(String::from_utf16_lossy(&units).as_bytes());
         } else if let Some(bytes) = answer(env, reader.bytes(row))? {

@@ -5,15 +5,15 @@
 #![cfg_attr(test, allow(dead_code))]
 
 use napi::bindgen_prelude::{Unknown, Utf16String};
-use napi::{Env, Status, ValueType};
+use napi::Env;
 use napi_derive::napi;
 
-use super::reader::Reader;
-use crate::core::breaker;
-use crate::core::evaluation::{self, Decision};
-use crate::core::explanation::{self, Measurement};
-use crate::core::host::{Failure, Outcome};
-use crate::core::policy::{self, Override, Policy, Resolution};
+use super::errors::answer;
+use super::node_host::NodeHost;
+use crate::core::breaker::{self, BreakerDecision};
+use crate::core::evaluation::{self, Decision, UsedPolicy};
+use crate::core::explanation::{self, Explanation, Measurement};
+use crate::core::policy::{self, Override, Plan, Policy, Resolution};
 
 /// The threshold's TypeScript type is its literal value, `3` (declared in `types.d.ts`).
 pub type DeadReusedSessionFailureThreshold = u32;
@@ -44,6 +44,16 @@ pub struct CircuitBreakerDecision<'env> {
     pub previous_run_id: Option<Unknown<'env>>,
 }
 
+impl<'env> From<BreakerDecision<Unknown<'env>>> for CircuitBreakerDecision<'env> {
+    fn from(d: BreakerDecision<Unknown<'env>>) -> Self {
+        CircuitBreakerDecision {
+            rotate: d.rotate,
+            reason: d.reason.map(Utf16String::from),
+            previous_run_id: d.previous_run_id,
+        }
+    }
+}
+
 /// Rotate the session (with a handoff note for the fresh one) or resume it, field by field;
 /// `SessionCompactionDecision` (in `types.d.ts`) is the same object as a union on `rotate`.
 #[napi(
@@ -62,6 +72,17 @@ pub struct SessionCompactionDecision<'env> {
     pub previous_run_id: Option<Unknown<'env>>,
 }
 
+impl<'env> From<Decision<Unknown<'env>>> for SessionCompactionDecision<'env> {
+    fn from(d: Decision<Unknown<'env>>) -> Self {
+        SessionCompactionDecision {
+            rotate: d.rotate,
+            reason: d.reason.map(Utf16String::from),
+            handoff_markdown: d.handoff_markdown.map(Utf16String::from),
+            previous_run_id: d.previous_run_id,
+        }
+    }
+}
+
 /// A session-compaction policy, resolved or given.
 #[napi(object, object_from_js = false)]
 pub struct SessionCompactionPolicy {
@@ -69,6 +90,17 @@ pub struct SessionCompactionPolicy {
     pub max_session_runs: f64,
     pub max_raw_input_tokens: f64,
     pub max_session_age_hours: f64,
+}
+
+impl From<&Policy> for SessionCompactionPolicy {
+    fn from(p: &Policy) -> Self {
+        SessionCompactionPolicy {
+            enabled: p.enabled,
+            max_session_runs: p.max_session_runs,
+            max_raw_input_tokens: p.max_raw_input_tokens,
+            max_session_age_hours: p.max_session_age_hours,
+        }
+    }
 }
 
 /// The policy fields an agent's `runtimeConfig` sets: only those are present.
@@ -80,6 +112,17 @@ pub struct SessionCompactionOverride {
     pub max_session_age_hours: Option<f64>,
 }
 
+impl From<&Override> for SessionCompactionOverride {
+    fn from(o: &Override) -> Self {
+        SessionCompactionOverride {
+            enabled: o.enabled,
+            max_session_runs: o.max_session_runs,
+            max_raw_input_tokens: o.max_raw_input_tokens,
+            max_session_age_hours: o.max_session_age_hours,
+        }
+    }
+}
+
 /// How an adapter manages its sessions.
 #[napi(object, object_from_js = false)]
 pub struct AdapterSessionManagement {
@@ -87,6 +130,16 @@ pub struct AdapterSessionManagement {
     #[napi(ts_type = "NativeContextManagement")]
     pub native_context_management: &'static str,
     pub default_session_compaction: SessionCompactionPolicy,
+}
+
+impl From<&policy::AdapterSessionManagement> for AdapterSessionManagement {
+    fn from(a: &policy::AdapterSessionManagement) -> Self {
+        AdapterSessionManagement {
+            supports_session_resume: a.supports_session_resume,
+            native_context_management: a.native_context_management.as_str(),
+            default_session_compaction: (&a.default_session_compaction).into(),
+        }
+    }
 }
 
 /// The agent's policy and where it came from.
@@ -99,6 +152,17 @@ pub struct ResolvedSessionCompactionPolicy {
     pub source: &'static str,
 }
 
+impl From<&Resolution> for ResolvedSessionCompactionPolicy {
+    fn from(r: &Resolution) -> Self {
+        ResolvedSessionCompactionPolicy {
+            policy: (&r.policy).into(),
+            adapter_session_management: r.adapter_session_management.as_ref().map(Into::into),
+            explicit_override: (&r.explicit_override).into(),
+            source: r.source.as_str(),
+        }
+    }
+}
+
 /// What to read from the database before `evaluateSessionCompaction`.
 #[napi(object, object_from_js = false)]
 pub struct SessionCompactionPlan {
@@ -106,6 +170,15 @@ pub struct SessionCompactionPlan {
     pub fetch_limit: f64,
     /// Whether it needs the session's oldest run as `oldestRun`.
     pub needs_oldest_run: bool,
+}
+
+impl From<Plan> for SessionCompactionPlan {
+    fn from(plan: Plan) -> Self {
+        SessionCompactionPlan {
+            fetch_limit: plan.fetch_limit,
+            needs_oldest_run: plan.needs_oldest_run,
+        }
+    }
 }
 
 /// A rule's reading against its limit.
@@ -117,6 +190,16 @@ pub struct SessionMeasurement {
     pub limit: f64,
     /// The reading is at (or, for runs, past) its limit.
     pub reached: bool,
+}
+
+impl From<Measurement> for SessionMeasurement {
+    fn from(m: Measurement) -> Self {
+        SessionMeasurement {
+            value: m.value,
+            limit: m.limit,
+            reached: m.reached,
+        }
+    }
 }
 
 /// Every reading the rules compare with their limits.
@@ -146,6 +229,20 @@ pub struct ExplainedSessionCompactionPolicy {
     pub thresholds_on: bool,
 }
 
+impl From<UsedPolicy> for ExplainedSessionCompactionPolicy {
+    fn from(used: UsedPolicy) -> Self {
+        let p = used.policy;
+        ExplainedSessionCompactionPolicy {
+            enabled: p.enabled,
+            max_session_runs: p.max_session_runs,
+            max_raw_input_tokens: p.max_raw_input_tokens,
+            max_session_age_hours: p.max_session_age_hours,
+            source: used.origin.as_str(),
+            thresholds_on: p.is_active(),
+        }
+    }
+}
+
 /// `evaluateSessionCompaction`'s decision with everything behind it.
 #[napi(object, object_from_js = false, use_nullable = true)]
 pub struct SessionCompactionExplanation<'env> {
@@ -154,6 +251,21 @@ pub struct SessionCompactionExplanation<'env> {
     /// `null` when there is no session (`sessionId` falsy): nothing is decided from a policy.
     pub policy: Option<ExplainedSessionCompactionPolicy>,
     pub measurements: SessionMeasurements,
+}
+
+impl<'env> From<Explanation<Unknown<'env>>> for SessionCompactionExplanation<'env> {
+    fn from(e: Explanation<Unknown<'env>>) -> Self {
+        SessionCompactionExplanation {
+            decision: e.decision.into(),
+            policy: e.policy.map(Into::into),
+            measurements: SessionMeasurements {
+                session_runs: e.session_runs.into(),
+                raw_input_tokens: e.raw_input_tokens.into(),
+                session_age_hours: e.session_age_hours.into(),
+                dead_streak: e.dead_streak.into(),
+            },
+        }
+    }
 }
 
 /// The dead-session circuit breaker. Throws a `TypeError` naming the path on bad input.
@@ -166,12 +278,7 @@ pub fn detect_dead_reused_session_circuit_breaker<'env>(
     env: &'env Env,
     input: Unknown<'env>,
 ) -> napi::Result<CircuitBreakerDecision<'env>> {
-    let d = answer(env, breaker::detect_input(&mut Reader::new(env), input))?;
-    Ok(CircuitBreakerDecision {
-        rotate: d.rotate,
-        reason: d.reason.map(Utf16String::from),
-        previous_run_id: run_id(d.previous_run_id)?,
-    })
+    answer(env, breaker::detect_input(&mut NodeHost::new(env), input)).map(Into::into)
 }
 
 /// Rotate the session (with a handoff note) or resume it.
@@ -184,8 +291,7 @@ pub fn evaluate_session_compaction<'env>(
     env: &'env Env,
     input: Unknown<'env>,
 ) -> napi::Result<SessionCompactionDecision<'env>> {
-    let d = answer(env, evaluation::evaluate(&mut Reader::new(env), input))?;
-    decision_answer(d)
+    answer(env, evaluation::evaluate(&mut NodeHost::new(env), input)).map(Into::into)
 }
 
 /// The decision `evaluateSessionCompaction` answers, the policy it used, and each rule's
@@ -195,38 +301,7 @@ pub fn explain_session_compaction<'env>(
     env: &'env Env,
     input: Unknown<'env>,
 ) -> napi::Result<SessionCompactionExplanation<'env>> {
-    let e = answer(env, explanation::explain(&mut Reader::new(env), input))?;
-    let measurement = |m: Measurement| SessionMeasurement {
-        value: m.value,
-        limit: m.limit,
-        reached: m.reached,
-    };
-    Ok(SessionCompactionExplanation {
-        decision: decision_answer(e.decision)?,
-        policy: e.policy.map(|(p, origin)| ExplainedSessionCompactionPolicy {
-            enabled: p.enabled,
-            max_session_runs: p.max_session_runs,
-            max_raw_input_tokens: p.max_raw_input_tokens,
-            max_session_age_hours: p.max_session_age_hours,
-            source: origin.as_str(),
-            thresholds_on: p.is_active(),
-        }),
-        measurements: SessionMeasurements {
-            session_runs: measurement(e.session_runs),
-            raw_input_tokens: measurement(e.raw_input_tokens),
-            session_age_hours: measurement(e.session_age_hours),
-            dead_streak: measurement(e.dead_streak),
-        },
-    })
-}
-
-fn decision_answer(d: Decision<Unknown<'_>>) -> napi::Result<SessionCompactionDecision<'_>> {
-    Ok(SessionCompactionDecision {
-        rotate: d.rotate,
-        reason: d.reason.map(Utf16String::from),
-        handoff_markdown: d.handoff_markdown.map(Utf16String::from),
-        previous_run_id: run_id(d.previous_run_id)?,
-    })
+    answer(env, explanation::explain(&mut NodeHost::new(env), input)).map(Into::into)
 }
 
 /// The agent's session-compaction policy: the adapter's default, overridden field by field.
@@ -239,8 +314,8 @@ pub fn resolve_session_compaction_policy<'env>(
     adapter_type: Unknown<'env>,
     runtime_config: Unknown<'env>,
 ) -> napi::Result<ResolvedSessionCompactionPolicy> {
-    let resolution = policy::resolve(&mut Reader::new(env), adapter_type, runtime_config, "");
-    Ok(resolution_answer(&answer(env, resolution)?))
+    let resolution = policy::resolve(&mut NodeHost::new(env), adapter_type, runtime_config, "");
+    answer(env, resolution).map(|r| (&r).into())
 }
 
 /// The resolved policy of an agent row.
@@ -249,8 +324,8 @@ pub fn parse_session_compaction_policy<'env>(
     env: &'env Env,
     agent: Unknown<'env>,
 ) -> napi::Result<SessionCompactionPolicy> {
-    let p = policy::agent_policy(&mut Reader::new(env), agent, "agent");
-    Ok(policy_answer(&answer(env, p)?))
+    let p = policy::agent_policy(&mut NodeHost::new(env), agent, "agent");
+    answer(env, p).map(|p| (&p).into())
 }
 
 /// Whether any of the policy's three limits is above zero.
@@ -259,69 +334,13 @@ pub fn parse_session_compaction_policy<'env>(
     ts_args_type = "policy: Pick<SessionCompactionPolicy, 'maxSessionRuns' | 'maxRawInputTokens' | 'maxSessionAgeHours'>"
 )]
 pub fn has_session_compaction_thresholds<'env>(env: &'env Env, policy: Unknown<'env>) -> napi::Result<bool> {
-    let limits = policy::read_given_limits(&mut Reader::new(env), policy, "policy");
+    let limits = policy::read_given_limits(&mut NodeHost::new(env), policy, "policy");
     Ok(answer(env, limits)?.has_thresholds())
 }
 
 /// What to read from the database before `evaluateSessionCompaction`.
 #[napi(catch_unwind, ts_args_type = "agent: SessionCompactionAgent")]
 pub fn plan_session_compaction<'env>(env: &'env Env, agent: Unknown<'env>) -> napi::Result<SessionCompactionPlan> {
-    let p = answer(env, policy::agent_policy(&mut Reader::new(env), agent, "agent"))?;
-    let plan = policy::plan(&p);
-    Ok(SessionCompactionPlan {
-        fetch_limit: plan.fetch_limit,
-        needs_oldest_run: plan.needs_oldest_run,
-    })
-}
-
-/// The core's outcome as napi-rs's: a broken contract throws a `TypeError` with the core's
-/// message; an exception a getter threw is still pending and propagates unchanged.
-pub fn answer<T>(env: &Env, outcome: Outcome<T>) -> napi::Result<T> {
-    outcome.map_err(|failure| {
-        if let Failure::Type(message) = failure {
-            if let Err(e) = env.throw_type_error(&message.replace('\0', "\\0"), None) {
-                return e;
-            }
-        }
-        napi::Error::from_status(Status::PendingException)
-    })
-}
-
-/// A run's `id` as the caller gave it (any value, every code unit kept); `undefined` is `null`.
-fn run_id(id: Option<Unknown<'_>>) -> napi::Result<Option<Unknown<'_>>> {
-    match id {
-        Some(v) if v.get_type()? != ValueType::Undefined => Ok(Some(v)),
-        _ => Ok(None),
-    }
-}
-
-fn policy_answer(p: &Policy) -> SessionCompactionPolicy {
-    SessionCompactionPolicy {
-        enabled: p.enabled,
-        max_session_runs: p.max_session_runs,
-        max_raw_input_tokens: p.max_raw_input_tokens,
-        max_session_age_hours: p.max_session_age_hours,
-    }
-}
-
-fn override_answer(o: &Override) -> SessionCompactionOverride {
-    SessionCompactionOverride {
-        enabled: o.enabled,
-        max_session_runs: o.max_session_runs,
-        max_raw_input_tokens: o.max_raw_input_tokens,
-        max_session_age_hours: o.max_session_age_hours,
-    }
-}
-
-fn resolution_answer(r: &Resolution) -> ResolvedSessionCompactionPolicy {
-    ResolvedSessionCompactionPolicy {
-        policy: policy_answer(&r.policy),
-        adapter_session_management: r.adapter_session_management.map(|a| AdapterSessionManagement {
-            supports_session_resume: a.supports_session_resume,
-            native_context_management: a.native_context_management.as_str(),
-            default_session_compaction: policy_answer(&a.default_session_compaction),
-        }),
-        explicit_override: override_answer(&r.explicit_override),
-        source: r.source.as_str(),
-    }
+    let p = answer(env, policy::agent_policy(&mut NodeHost::new(env), agent, "agent"))?;
+    Ok(policy::plan(&p).into())
 }

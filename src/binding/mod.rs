@@ -5,4 +5,5 @@
 
 mod audit;
 mod decisions;
-mod reader;
+mod errors;
+mod node_host;

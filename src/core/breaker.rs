@@ -1,9 +1,9 @@
 //! The dead-session circuit breaker: a persisted session resumed again and again that fails
 //! without producing a single token is rotated after `threshold` such runs in a row.
 
+use super::contract_reads::{defined, non_blank_string, record, run_at, token_count, TOKEN_KEYS};
 use super::host::{type_error, Host, Key, Kind, Outcome};
 use super::js_semantics::{is_non_blank, js_max, number_to_string, push_utf16};
-use super::read::{non_blank_string, record, run_at, token_count, TOKEN_KEYS};
 
 pub const DEAD_REUSED_SESSION_FAILURE_THRESHOLD: f64 = 3.0;
 
@@ -136,5 +136,115 @@ pub fn detect_input<H: Host>(host: &mut H, input: H::Value) -> Outcome<BreakerDe
         return Ok(BreakerDecision::keep(None, None));
     };
     let runs = host.get(input, Key::Runs, &|| "input".to_owned())?;
-    detect(host, Some(&session), runs, threshold)
+    let mut decision = detect(host, Some(&session), runs, threshold)?;
+    decision.previous_run_id = defined(host, decision.previous_run_id)?;
+    Ok(decision)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::core::breaker;
+    use crate::core::host::Failure;
+    use crate::core::model::fixtures::text;
+    use crate::core::model::fixtures::{dead_run, live_run};
+    use crate::core::model::{obj, s, Js, Model};
+
+    fn breaker_on(input: &Js) -> Result<BreakerDecision<String>, Failure> {
+        let mut host = &Model;
+        breaker::detect_input(&mut host, input).map(|d| BreakerDecision {
+            rotate: d.rotate,
+            reason: d.reason,
+            previous_run_id: d.previous_run_id.map(|v| match v {
+                Js::Str(units) => String::from_utf16_lossy(units),
+                other => format!("{other:?}"),
+            }),
+            dead_streak: d.dead_streak,
+        })
+    }
+
+    #[test]
+    fn three_dead_runs_rotate_with_the_newest_dead_run() {
+        let input = obj(vec![
+            ("sessionId", s("sess")),
+            (
+                "runs",
+                Js::Arr(vec![
+                    dead_run("r3", "sess"),
+                    dead_run("r2", "sess"),
+                    dead_run("r1", "sess"),
+                    live_run("r0"),
+                ]),
+            ),
+        ]);
+        let d = breaker_on(&input).unwrap();
+        assert!(d.rotate);
+        assert_eq!(
+            text(&d.reason).as_deref(),
+            Some("3 consecutive failed zero-token reused runs on persisted session sess")
+        );
+        assert_eq!(d.previous_run_id.as_deref(), Some("r3"));
+    }
+
+    #[test]
+    fn a_live_run_breaks_the_streak_and_later_runs_are_never_read() {
+        let input = obj(vec![
+            ("sessionId", s("sess")),
+            (
+                "runs",
+                Js::Arr(vec![dead_run("r3", "sess"), live_run("r2"), Js::Null, Js::Throwing]),
+            ),
+        ]);
+        let d = breaker_on(&input).unwrap();
+        assert!(!d.rotate);
+        assert_eq!(d.previous_run_id.as_deref(), Some("r3"));
+    }
+
+    #[test]
+    fn breaker_threshold_floors_and_rejects_other_types() {
+        let runs = Js::Arr(vec![dead_run("b", "s"), dead_run("a", "s")]);
+        let with = |t: Js| obj(vec![("sessionId", s("s")), ("runs", runs.clone()), ("threshold", t)]);
+        assert!(breaker_on(&with(Js::Num(2.9))).unwrap().rotate);
+        assert!(!breaker_on(&with(Js::Num(f64::NAN))).unwrap().rotate);
+        assert!(breaker_on(&with(Js::Num(-1.0))).unwrap().rotate);
+        assert_eq!(
+            breaker_on(&with(s("2"))),
+            Err(Failure::Type("threshold must be a number".into()))
+        );
+    }
+
+    #[test]
+    fn a_null_run_that_must_be_read_names_its_index() {
+        let input = obj(vec![
+            ("sessionId", s("s")),
+            ("runs", Js::Arr(vec![dead_run("b", "s"), Js::Null])),
+        ]);
+        assert_eq!(
+            breaker_on(&input),
+            Err(Failure::Type("runs[1] must be an object".into()))
+        );
+        let not_array = obj(vec![("sessionId", s("s")), ("runs", s("x"))]);
+        assert_eq!(
+            breaker_on(&not_array),
+            Err(Failure::Type("runs must be an array".into()))
+        );
+        // A getter that throws propagates as the host's own exception.
+        let throwing = obj(vec![("sessionId", s("s")), ("runs", Js::Arr(vec![Js::Throwing]))]);
+        assert_eq!(breaker_on(&throwing), Err(Failure::Thrown));
+    }
+
+    #[test]
+    fn blank_session_ids_are_none_but_nel_is_a_session() {
+        for blank in ["", " \t", "\u{FEFF}"] {
+            let input = obj(vec![("sessionId", s(blank)), ("runs", Js::Null)]);
+            assert_eq!(breaker_on(&input).unwrap().previous_run_id, None);
+        }
+        let nel = obj(vec![
+            ("sessionId", s("\u{85}")),
+            ("runs", Js::Arr(vec![dead_run("a", "\u{85}")])),
+            ("threshold", Js::Num(1.0)),
+        ]);
+        assert!(breaker_on(&nel).unwrap().rotate);
+    }
 }

@@ -535,3 +535,152 @@ fn make_day(year: i64, month: i64, day: i64) -> f64 {
     let first_of_month = era * 146_097 + doe - 719_468;
     (first_of_month + day - 1) as f64
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::core::model::fixtures::u;
+
+    #[test]
+    fn trim_is_ecmascript_trim_not_rusts() {
+        assert_eq!(trim(&u("\u{FEFF} a \u{3000}")), u("a").as_slice());
+        // U+0085 (NEL) is not JavaScript whitespace; U+180E is not either.
+        assert_eq!(trim(&u("\u{85}")), u("\u{85}").as_slice());
+        assert!(is_non_blank(&u("\u{180E}")));
+        assert!(!is_non_blank(&u(
+            "\u{2028}\u{2029}\u{202F}\u{205F}\u{A0}\u{1680}\t\n\u{B}\u{C}\r "
+        )));
+        assert!(!is_non_blank(&[]));
+    }
+
+    #[test]
+    fn string_to_number_matches_number_of_trimmed() {
+        let cases: &[(&str, f64)] = &[
+            ("0x10", 16.0),
+            ("0X1f", 31.0),
+            ("0b11", 3.0),
+            ("0o17", 15.0),
+            ("", 0.0),
+            ("   ", 0.0),
+            ("1e3", 1000.0),
+            (" 12.9 ", 12.9),
+            (".5", 0.5),
+            ("5.", 5.0),
+            ("+4", 4.0),
+            ("-2", -2.0),
+            ("1e400", f64::INFINITY),
+            ("Infinity", f64::INFINITY),
+            ("-Infinity", f64::NEG_INFINITY),
+            ("0x1fffffffffffff", 9007199254740991.0),
+            // 2^53 + 1 rounds to even (2^53), 2^53 + 3 rounds up to 2^53 + 4.
+            ("0x20000000000001", 9007199254740992.0),
+            ("0x20000000000003", 9007199254740996.0),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(string_to_number(&u(input)), *expected, "Number({input:?})");
+        }
+        for rejected in [
+            "1_0",
+            "-0x10",
+            "0x",
+            "0b2",
+            ".",
+            "e5",
+            "1e",
+            "inf",
+            "nan",
+            "Infinityx",
+            "1 2",
+            "١",
+        ] {
+            assert!(
+                string_to_number(&u(rejected)).is_nan(),
+                "Number({rejected:?}) should be NaN"
+            );
+        }
+        // Huge hex literals round like V8: 0x + 1 followed by 300 zero digits is 2^1200 = Infinity.
+        let huge = format!("0x1{}", "0".repeat(300));
+        assert_eq!(string_to_number(&u(&huge)), f64::INFINITY);
+        let big = format!("0x1{}", "0".repeat(20));
+        assert_eq!(string_to_number(&u(&big)), 2f64.powi(80));
+    }
+
+    #[test]
+    fn numbers_print_as_javascript_prints_them() {
+        assert_eq!(number_to_string(3.0), "3");
+        assert_eq!(number_to_string(-0.0), "0");
+        assert_eq!(number_to_string(1e21), "1e+21");
+        assert_eq!(number_to_string(2.5), "2.5");
+        assert_eq!(number_to_string(123456789012345680000.0), "123456789012345680000");
+    }
+
+    #[test]
+    fn en_us_grouping_matches_to_locale_string() {
+        let cases: &[(f64, &str)] = &[
+            (0.0, "0"),
+            (2_000_000.0, "2,000,000"),
+            (2_345_678.0, "2,345,678"),
+            (999.0, "999"),
+            (1000.0, "1,000"),
+            (2f64.powi(70), "1,180,591,620,717,411,300,000"),
+            (1e21, "1,000,000,000,000,000,000,000"),
+            (1234.5678, "1,234.568"),
+            (0.0005, "0.001"),
+            (1.0005, "1.001"),
+            (0.00145, "0.001"),
+            (999.9995, "1,000"),
+            (999.9994999, "999.999"),
+            (1e-7, "0"),
+            (4.35, "4.35"),
+            (9007199254740992.0, "9,007,199,254,740,992"),
+            (-0.0, "-0"),
+            (-0.0001, "-0"),
+            (-1.5, "-1.5"),
+        ];
+        for (n, expected) in cases {
+            assert_eq!(number_to_en_us(*n), *expected, "({n}).toLocaleString(\"en-US\")");
+        }
+    }
+
+    #[test]
+    fn iso_times_parse_as_date_parse() {
+        let cases: &[(&str, f64)] = &[
+            ("2026-06-06T12:00:00.000Z", 1780747200000.0),
+            ("2026-06-06t12:00:00z", 1780747200000.0),
+            ("2026-06-06T12:00:00.1Z", 1780747200100.0),
+            ("2026-06-06T12:00:00.1239Z", 1780747200123.0),
+            ("2026-06-06T24:00:00Z", 1780790400000.0),
+            ("2026-06-06T12:00Z", 1780747200000.0),
+            ("2026-06-06T12:00:00+05:30", 1780727400000.0),
+            ("2026-06-06T12:00:00-00:00", 1780747200000.0),
+            ("2026", 1767225600000.0),
+            ("2026-06", 1780272000000.0),
+            ("2026-06-06", 1780704000000.0),
+            ("2026-02-31T00:00:00Z", 1772496000000.0),
+            ("0000-01-01T00:00:00Z", -62167219200000.0),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(parse_iso_date_time(&u(input)), Some(*expected), "Date.parse({input:?})");
+        }
+        // Not ours to answer: local time, legacy formats, and invalid strings go to the engine.
+        for declined in [
+            "2026-06-06T12:00:00",
+            "2026-06-06 12:00:00Z",
+            "2026-06-06T24:00:01Z",
+            "2026-13-01",
+            " 2026",
+        ] {
+            assert_eq!(parse_iso_date_time(&u(declined)), None, "{declined:?}");
+        }
+    }
+
+    #[test]
+    fn time_clip_truncates_and_bounds() {
+        assert_eq!(time_clip(1.9), 1.0);
+        assert_eq!(time_clip(-1.9), -1.0);
+        assert!(time_clip(8.64e15 + 1.0).is_nan());
+        assert!(time_clip(f64::INFINITY).is_nan());
+        assert!(time_clip(-0.0).is_sign_positive());
+    }
+}

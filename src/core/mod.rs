@@ -2,14 +2,12 @@
 
 pub mod audit;
 pub mod breaker;
+pub mod contract_reads;
 pub mod evaluation;
 pub mod explanation;
 pub mod host;
 pub mod js_semantics;
 pub mod policy;
-pub mod read;
 
 #[cfg(any(test, feature = "model"))]
 pub mod model;
-#[cfg(test)]
-mod tests;

@@ -99,3 +99,57 @@ impl<'a> Host for &'a Model {
         Ok(parse_iso_date_time(&with_z).unwrap_or(f64::NAN))
     }
 }
+
+/// Values and runs the core's unit tests share. Expected values in those tests were read off
+/// Node.js 20 (`node -e`), not off this code.
+#[cfg(test)]
+pub mod fixtures {
+    use super::{obj, s, Js};
+
+    pub fn u(text: &str) -> Vec<u16> {
+        text.encode_utf16().collect()
+    }
+
+    pub fn text(units: &Option<Vec<u16>>) -> Option<String> {
+        units.as_ref().map(|u| String::from_utf16_lossy(u))
+    }
+
+    pub fn dead_run(id: &str, session: &str) -> Js {
+        obj(vec![
+            ("id", s(id)),
+            ("livenessState", s("failed")),
+            (
+                "usageJson",
+                obj(vec![
+                    ("persistedSessionId", s(session)),
+                    ("sessionReused", Js::Bool(true)),
+                    ("inputTokens", Js::Num(0.0)),
+                    ("rawInputTokens", Js::Num(0.0)),
+                ]),
+            ),
+        ])
+    }
+
+    pub fn live_run(id: &str) -> Js {
+        obj(vec![
+            ("id", s(id)),
+            ("livenessState", s("completed")),
+            ("usageJson", Js::Null),
+        ])
+    }
+
+    pub fn agent(adapter: &str, runtime: Js) -> Js {
+        obj(vec![("adapterType", s(adapter)), ("runtimeConfig", runtime)])
+    }
+
+    pub fn run_created_at(id: &str, created_ms: f64, usage: Js, summary: Js) -> Js {
+        obj(vec![
+            ("id", s(id)),
+            ("createdAt", Js::Date(created_ms)),
+            ("usageJson", usage),
+            ("error", Js::Null),
+            ("livenessState", s("completed")),
+            ("resultSummary", summary),
+        ])
+    }
+}

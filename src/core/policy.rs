@@ -1,9 +1,9 @@
 //! The agent's session-compaction policy: adapter defaults, overridden field by field from
 //! the agent's `runtimeConfig`.
 
+use super::contract_reads::record;
 use super::host::{type_error, Host, Key, Kind, Outcome};
 use super::js_semantics::{floor_non_negative, string_to_number, trimmed_lower_eq, units_eq_ascii};
-use super::read::record;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Policy {
@@ -313,5 +313,97 @@ pub fn plan(policy: &Policy) -> Plan {
     Plan {
         fetch_limit,
         needs_oldest_run: policy.max_session_age_hours > 0.0,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::core::host::Failure;
+    use crate::core::model::fixtures::agent;
+    use crate::core::model::{obj, s, Js, Model};
+    use crate::core::policy;
+
+    fn resolve(adapter_type: &Js, runtime_config: &Js, path: &str) -> Result<policy::Resolution, Failure> {
+        let mut host = &Model;
+        policy::resolve(&mut host, adapter_type, runtime_config, path)
+    }
+
+    fn agent_policy(agent: &Js, path: &str) -> Result<policy::Policy, Failure> {
+        let mut host = &Model;
+        policy::agent_policy(&mut host, agent, path)
+    }
+
+    #[test]
+    fn policy_defaults_and_overrides() {
+        let none = Js::Null;
+        let r = resolve(&s("codex_local"), &none, "").unwrap();
+        assert_eq!(r.source, PolicySource::AdapterDefault);
+        assert!(!r.policy.has_thresholds());
+
+        let r = resolve(&s("constructor"), &none, "").unwrap();
+        assert_eq!(r.source, PolicySource::LegacyFallback);
+        assert!(r.adapter_session_management.is_none());
+        assert!(!r.policy.enabled);
+
+        let runtime = obj(vec![(
+            "heartbeat",
+            obj(vec![
+                ("sessionCompaction", Js::Null),
+                (
+                    "sessionRotation",
+                    obj(vec![
+                        ("enabled", s(" Yes ")),
+                        ("maxSessionRuns", s("0x10")),
+                        ("maxSessionAgeHours", Js::Num(-0.5)),
+                    ]),
+                ),
+            ]),
+        )]);
+        let r = resolve(&s("process"), &runtime, "").unwrap();
+        assert_eq!(r.source, PolicySource::AgentOverride);
+        assert_eq!(r.explicit_override.enabled, Some(true));
+        assert_eq!(r.explicit_override.max_session_runs, Some(16.0));
+        assert_eq!(r.explicit_override.max_session_age_hours, Some(0.0));
+        assert!(r.explicit_override.max_session_age_hours.unwrap().is_sign_positive());
+        assert_eq!(r.explicit_override.max_raw_input_tokens, None);
+
+        // A present non-object stops the search.
+        let stopped = obj(vec![(
+            "heartbeat",
+            obj(vec![
+                ("sessionCompaction", s("x")),
+                ("sessionRotation", obj(vec![("maxSessionRuns", Js::Num(1.0))])),
+            ]),
+        )]);
+        let r = resolve(&s("cursor"), &stopped, "").unwrap();
+        assert_eq!(r.source, PolicySource::AdapterDefault);
+        assert_eq!(r.policy.max_session_runs, 200.0);
+
+        assert_eq!(
+            resolve(&Js::Num(1.0), &none, "agent"),
+            Err(Failure::Type("agent.adapterType must be a string".into()))
+        );
+    }
+
+    #[test]
+    fn plan_reads_enough_runs_for_the_breaker_and_the_run_limit() {
+        let p = agent_policy(&agent("cursor", Js::Null), "agent").unwrap();
+        assert_eq!(
+            policy::plan(&p),
+            policy::Plan {
+                fetch_limit: 201.0,
+                needs_oldest_run: true
+            }
+        );
+        let p = agent_policy(&agent("claude_local", Js::Null), "agent").unwrap();
+        assert_eq!(
+            policy::plan(&p),
+            policy::Plan {
+                fetch_limit: 4.0,
+                needs_oldest_run: false
+            }
+        );
     }
 }

@@ -165,8 +165,8 @@ impl Auditor {
     fn end_overlong_line(&mut self) {
         self.overlong = false;
         self.report.lines += 1;
-        let (reason, detail) = too_long(self.options.max_line_bytes);
-        self.skip(self.report.lines, reason, detail);
+        let skip = too_long(self.options.max_line_bytes);
+        self.skip(self.report.lines, skip.reason, skip.detail);
     }
 
     /// Parses whole lines, on several threads when there are many, and applies them in order.
@@ -205,7 +205,7 @@ impl Auditor {
         let row = match read.row(self.format) {
             Ok(Some(row)) => row,
             Ok(None) => return, // a blank line
-            Err((reason, detail)) => return self.skip(line, reason, detail),
+            Err(skip) => return self.skip(line, skip.reason, skip.detail),
         };
         let filtered_company = self.options.company_id.as_deref().is_some_and(|c| c != row.company_id);
         let filtered_time = self.options.since_ms.is_some_and(|since| row.created_at < since);

@@ -10,9 +10,11 @@ use serde::Deserializer;
 use serde_json::value::RawValue;
 
 use crate::core::breaker;
+use crate::core::contract_reads::TOKEN_KEYS;
 use crate::core::host::{Host, Key, Kind, Outcome};
-use crate::core::js_semantics::{is_js_whitespace, parse_iso_date_time, parse_postgres_time, time_clip};
-use crate::core::read::TOKEN_KEYS;
+use crate::core::js_semantics::{
+    is_js_whitespace, number_to_string, parse_iso_date_time, parse_postgres_time, time_clip,
+};
 
 use super::copy_text::{self, Escapes};
 
@@ -38,7 +40,23 @@ impl Row<'_> {
     }
 }
 
-pub(super) type Parsed<'a> = Result<Option<Row<'a>>, (&'static str, String)>;
+/// Why a line is not a row (a reason the report counts), and what was there.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Skip {
+    pub(super) reason: &'static str,
+    pub(super) detail: String,
+}
+
+impl Skip {
+    fn new(reason: &'static str, detail: impl Into<String>) -> Skip {
+        Skip {
+            reason,
+            detail: detail.into(),
+        }
+    }
+}
+
+pub(super) type Parsed<'a> = Result<Option<Row<'a>>, Skip>;
 
 /// The text formats a history's lines come in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -62,7 +80,7 @@ pub(super) struct Line<'a> {
 
 impl<'a> Line<'a> {
     /// A line skipped unread, for `reason` and its detail.
-    pub(super) fn skipped(reason: (&'static str, String)) -> Line<'a> {
+    pub(super) fn skipped(reason: Skip) -> Line<'a> {
         Line {
             parsed: Err(reason),
             as_copy_text: None,
@@ -80,8 +98,8 @@ impl<'a> Line<'a> {
 }
 
 /// Why a line over the length cap (`max_bytes`) is skipped, and the detail.
-pub(super) fn too_long(max_bytes: usize) -> (&'static str, String) {
-    ("line too long", format!("over {max_bytes} bytes"))
+pub(super) fn too_long(max_bytes: usize) -> Skip {
+    Skip::new("line too long", format!("over {max_bytes} bytes"))
 }
 
 /// Reads whole lines; one longer than `max_bytes` is skipped unread.
@@ -152,7 +170,7 @@ fn parse_line(line: &[u8]) -> Parsed<'_> {
         Ok(fields) => fields,
         Err(error) => match parse_fields(line, Numbers::JavaScript) {
             Ok(fields) => fields,
-            Err(_) => return Err(("malformed JSON", error.to_string())),
+            Err(_) => return Err(Skip::new("malformed JSON", error.to_string())),
         },
     };
     fields.into_row().map(Some)
@@ -175,6 +193,21 @@ enum Scalar<'a> {
     Number(f64),
     Str(Cow<'a, str>),
     Other,
+}
+
+impl Scalar<'_> {
+    /// The value as a person reads it in a report: JSON's spelling (`"yesterday"`, `42`,
+    /// `null`), or what kind of value it was.
+    fn describe(&self) -> String {
+        match self {
+            Scalar::Absent => "missing".to_owned(),
+            Scalar::Null => "null".to_owned(),
+            Scalar::Bool(b) => b.to_string(),
+            Scalar::Number(n) => number_to_string(*n),
+            Scalar::Str(text) => serde_json::to_string(text).unwrap_or_default(),
+            Scalar::Other => "an object or an array".to_owned(),
+        }
+    }
 }
 
 struct ScalarVisitor;
@@ -409,15 +442,18 @@ fn is_non_blank(s: &str) -> bool {
 }
 
 impl<'a> RowFields<'a> {
-    fn into_row(self) -> Result<Row<'a>, (&'static str, String)> {
+    fn into_row(self) -> Result<Row<'a>, Skip> {
         if !self.object {
-            return Err(("not a JSON object", String::new()));
+            return Err(Skip::new("not a JSON object", ""));
         }
         let Scalar::Str(company_id) = self.company_id else {
-            return Err(("company_id missing or not a string", format!("{:?}", self.company_id)));
+            return Err(Skip::new(
+                "company_id missing or not a string",
+                self.company_id.describe(),
+            ));
         };
         let Scalar::Str(agent_id) = self.agent_id else {
-            return Err(("agent_id missing or not a string", format!("{:?}", self.agent_id)));
+            return Err(Skip::new("agent_id missing or not a string", self.agent_id.describe()));
         };
         let created_at = match &self.created_at {
             Scalar::Str(s) => {
@@ -430,12 +466,15 @@ impl<'a> RowFields<'a> {
             _ => None,
         };
         let Some(created_at) = created_at else {
-            return Err(("created_at missing or not a time", format!("{:?}", self.created_at)));
+            return Err(Skip::new(
+                "created_at missing or not a time",
+                self.created_at.describe(),
+            ));
         };
         let session_id = match self.session_id {
             Scalar::Str(s) if is_non_blank(&s) => Some(s),
             Scalar::Str(_) | Scalar::Null | Scalar::Absent => None,
-            other => return Err(("session_id_after not a string", format!("{other:?}"))),
+            other => return Err(Skip::new("session_id_after not a string", other.describe())),
         };
         let dead = match &session_id {
             Some(session) => is_dead(&self.liveness_state, &self.usage, session),
@@ -592,16 +631,26 @@ mod tests {
         assert_eq!(dead("1e400"), Ok(Some(true)));
         assert_eq!(dead("-1e400"), Ok(Some(true)));
         assert_eq!(dead("12").unwrap(), Some(false));
+        let infinite = row(r#"{"company_id":"c","agent_id":"a","created_at":1e400}"#).unwrap_err();
+        // The detail is in JavaScript's words, never Rust's debug text.
+        assert_eq!(infinite.detail, "Infinity");
+        assert_eq!(
+            row(r#"{"company_id":"c","agent_id":"a","created_at":"yesterday"}"#)
+                .unwrap_err()
+                .detail,
+            r#""yesterday""#
+        );
+        assert_eq!(row(r#"{"company_id":42,"agent_id":"a"}"#).unwrap_err().detail, "42");
         assert_eq!(
             row(r#"{"company_id":"c","agent_id":"a","created_at":1e400}"#)
                 .unwrap_err()
-                .0,
+                .reason,
             "created_at missing or not a time"
         );
         assert_eq!(
             row(r#"{"company_id":"c","agent_id":"a","created_at":1e400"#)
                 .unwrap_err()
-                .0,
+                .reason,
             "malformed JSON"
         );
     }

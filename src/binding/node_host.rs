@@ -4,14 +4,14 @@
 use napi::bindgen_prelude::{
     FnArgs, FromNapiValue, Function, JsObjectValue, Null, Object, ObjectRef, Uint8Array, Unknown,
 };
-use napi::{Env, JsDate, JsString, JsValue, Status, ValueType};
+use napi::{Env, JsDate, JsString, JsValue, ValueType};
 
 use crate::core::host::{Failure, Host, Key, Kind, Outcome};
 use crate::core::js_semantics::units_eq_ascii;
 
 /// Reads the arguments of one call. Its values borrow the call's `Env`, so no handle can
 /// outlive the call that made it.
-pub struct Reader<'env> {
+pub struct NodeHost<'env> {
     env: &'env Env,
     /// The environment's kept values, once this call has needed one.
     kept: Option<Kept<'env>>,
@@ -39,9 +39,9 @@ struct Kept<'env> {
     object_keys: Function<'env, Unknown<'env>, Unknown<'env>>,
 }
 
-impl<'env> Reader<'env> {
+impl<'env> NodeHost<'env> {
     pub fn new(env: &'env Env) -> Self {
-        Reader {
+        NodeHost {
             env,
             kept: None,
             keys: Vec::new(),
@@ -124,18 +124,6 @@ fn key_table<'env>(object: Object<'env>) -> Outcome<Object<'env>> {
     bare.ok_or_else(|| Failure::Type("paperclip-session-compaction: Object.create(null) gave no object".to_owned()))
 }
 
-/// A failed Node-API call: the exception a getter or trap threw is still pending and
-/// propagates as is; anything else is reported with napi-rs's reason.
-impl From<napi::Error> for Failure {
-    fn from(error: napi::Error) -> Self {
-        if error.status == Status::PendingException {
-            Failure::Thrown
-        } else {
-            Failure::Type(format!("paperclip-session-compaction: {}", error.reason))
-        }
-    }
-}
-
 /// `value` converted to `T` after its `typeof` was checked to be `T`'s.
 fn checked<'env, T: FromNapiValue>(value: Unknown<'env>, actual: ValueType, expected: ValueType) -> Outcome<Option<T>> {
     if actual != expected {
@@ -147,7 +135,7 @@ fn checked<'env, T: FromNapiValue>(value: Unknown<'env>, actual: ValueType, expe
     Ok(Some(unsafe { value.cast::<T>() }?))
 }
 
-impl<'env> Host for Reader<'env> {
+impl<'env> Host for NodeHost<'env> {
     type Value = Unknown<'env>;
 
     fn get(&mut self, target: Unknown<'env>, key: Key, path: &dyn Fn() -> String) -> Outcome<Unknown<'env>> {

@@ -1,4 +1,5 @@
-//! The contract's ways of reading a JavaScript value (SPEC, "How JavaScript values are read").
+//! The contract's ways of reading a JavaScript value, shared by every rule (docs/contract.md,
+//! "JavaScript value rules"): records, token counts, truthiness, times, `runs[i]`.
 
 use super::host::{type_error, Host, Key, Kind, Outcome};
 use super::js_semantics::{floor_non_negative, is_non_blank, parse_iso_date_time, time_clip};
@@ -112,4 +113,13 @@ pub fn run_at<H: Host>(host: &mut H, runs: H::Value, index: u32) -> Outcome<H::V
         return type_error(format!("runs[{index}] must be an object"));
     }
     Ok(run)
+}
+
+/// A value the answer passes through (a run's `id`): `undefined` answers as `null`, which the
+/// caller sees as absent. A type check, not a read: no getter runs.
+pub fn defined<H: Host>(host: &mut H, value: Option<H::Value>) -> Outcome<Option<H::Value>> {
+    match value {
+        Some(v) if host.kind(v)? != Kind::Undefined => Ok(Some(v)),
+        _ => Ok(None),
+    }
 }
