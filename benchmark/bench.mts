@@ -1,7 +1,9 @@
 // `npm run bench`: the native exports and our TypeScript reference side by side, in one
 // process, on production-shaped inputs; ns per call (median and spread), the ratio native ÷
 // TypeScript, the heartbeat's own read of the same 201 rows from PGlite, the budget (flat in
-// rows; evaluate ≤ 0.5 % of that read; every median ≤ 10 µs), and RSS growth over 10^6 calls.
+// rows; evaluate and explain ≤ 0.5 % of that read, measured in this run), and RSS growth over
+// 10^6 calls. An absolute per-call line is not part of the budget: what a call may cost is set
+// by the read it follows, on the same machine, in the same run.
 import { writeFileSync } from "node:fs";
 import { measure } from "mitata";
 import { createRequire } from "node:module";
@@ -105,7 +107,6 @@ readTimes.sort((a, b) => a - b);
 const readP50 = readTimes[readTimes.length >> 1];
 console.log(`\nPGlite: select the session's 201 newest runs (company-scoped, results cut at 500): median ${(readP50 / 1e6).toFixed(2)} ms`);
 
-const exportRows = rows.filter((r) => r.typescript !== null);
 const share = (name: string) => (100 * byName(name).native.p50) / readP50;
 const targets = [
   { target: "breaker 201 runs ≤ 1.25 × 4 runs", value: byName("breaker, 201 runs (3 dead)").native.p50 / byName("breaker, 4 runs (3 dead)").native.p50, limit: 1.25 },
@@ -116,7 +117,6 @@ const targets = [
   { target: "evaluate 201 rows (keep), % of the PGlite read ≤ 0.5", value: share("evaluate, 201 rows, keep"), limit: 0.5 },
   { target: "evaluate 201 rows (rotate), % of the PGlite read ≤ 0.5", value: share("evaluate, 201 rows, rotate"), limit: 0.5 },
   { target: "explain 201 rows (rotate), % of the PGlite read ≤ 0.5", value: share("explain, 201 rows, rotate"), limit: 0.5 },
-  ...exportRows.map((r) => ({ target: `${r.name}: median ≤ 10 µs`, value: r.native.p50 / 1000, limit: 10 })),
 ].map((t) => ({ ...t, value: Number(t.value.toFixed(3)), met: t.value <= t.limit }));
 
 // What a call costs per property it must read: the contract fixes the reads (the addon and the
