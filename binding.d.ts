@@ -108,6 +108,12 @@ export interface DeadSessionAuditTotals {
   sessions: number
   runs: number
   deadRuns: number
+  /**
+   * Runs the breaker cannot see: `liveness_state` "failed", resuming their session
+   * (`session_id_before` equal to `session_id_after`), with no usage record (`usage_json`
+   * null or absent). The service writes `usage_json` only when there is usage or a cost.
+   */
+  unseenFailedRuns: number
   /** Sessions that ever had DEAD_REUSED_SESSION_FAILURE_THRESHOLD dead runs in a row. */
   sessionsWithDeadStreak: number
   /** Sessions whose latest runs are such a streak: the breaker would rotate them now. */
@@ -120,13 +126,18 @@ export interface DeadSessionAuditSession {
   sessionId: string
   runs: number
   deadRuns: number
+  /** See {@link DeadSessionAuditTotals.unseenFailedRuns}. */
+  unseenFailedRuns: number
   longestDeadStreak: number
   /** The dead streak at the session's end (its latest runs). */
   currentDeadStreak: number
   deadNow: boolean
-  /** Epoch milliseconds. */
-  firstRunAt: number
-  lastRunAt: number
+  /** ISO 8601, as `toISOString` writes it. */
+  firstRunAt: string
+  lastRunAt: string
+  /** The same times in epoch milliseconds. */
+  firstRunAtMs: number
+  lastRunAtMs: number
 }
 
 export interface DeadSessionAuditWhatIf {
@@ -135,6 +146,11 @@ export interface DeadSessionAuditWhatIf {
   rotations: number
   /** Dead runs it would have saved: those of each such streak past the threshold. */
   deadRunsSaved: number
+  /**
+   * Of those rotations, the ones on a streak that a later run of the same session ended on its
+   * own: the session came back, and rotating would have thrown its context away.
+   */
+  recovered: number
 }
 
 /** The fleet audit's report (the core's report, serialized). */
@@ -158,6 +174,12 @@ export interface DeadSessionAuditReport {
   sessions: DeadSessionAuditSession[]
   /** Thresholds 1 to 10. */
   whatIf: DeadSessionAuditWhatIf[]
+  /** The same table for a wider rule that also counts unseen failed runs as dead. */
+  whatIfWider: DeadSessionAuditWhatIf[]
+  /** Every maximal dead streak counted once, by length, ascending. */
+  deadStreaks: Array<{ length: number; streaks: number }>
+  /** One entry per UTC day with runs, ascending. */
+  days: Array<{ day: string; runs: number; deadRuns: number }>
   elapsedMs: number
 }
 

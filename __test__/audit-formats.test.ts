@@ -53,12 +53,12 @@ beforeAll(async () => {
   });
   db = new PGlite();
   await db.exec(`create table heartbeat_runs (id uuid primary key, company_id text not null, agent_id text not null,
-    session_id_after text, created_at timestamptz not null, liveness_state text, usage_json jsonb,
+    session_id_before text, session_id_after text, created_at timestamptz not null, liveness_state text, usage_json jsonb,
     result_json jsonb, error text, context_snapshot json)`);
   for (let i = 0; i < source.length; i += 400) {
     await db.query(
-      `insert into heartbeat_runs select id, company_id, agent_id, session_id_after, created_at, liveness_state, usage_json, result_json, error, context_snapshot::json
-         from jsonb_to_recordset($1::jsonb) as x(id uuid, company_id text, agent_id text, session_id_after text, created_at timestamptz,
+      `insert into heartbeat_runs select id, company_id, agent_id, session_id_before, session_id_after, created_at, liveness_state, usage_json, result_json, error, context_snapshot::json
+         from jsonb_to_recordset($1::jsonb) as x(id uuid, company_id text, agent_id text, session_id_before text, session_id_after text, created_at timestamptz,
               liveness_state text, usage_json jsonb, result_json jsonb, error text, context_snapshot text)`,
       [`[${source.slice(i, i + 400).join(",")}]`],
     );

@@ -29,7 +29,7 @@ const postgresTime = fc
 function auditTimes(times: string[]) {
   const lines = times.map((t, i) => JSON.stringify({ company_id: "c", agent_id: "a", session_id_after: `s${i}`, created_at: t }));
   const report = native.auditDeadSessionsSync(Buffer.from(lines.join("\n") + "\n"));
-  const seen = new Map(report.sessions.map((s) => [Number(s.sessionId.slice(1)), s.firstRunAt]));
+  const seen = new Map(report.sessions.map((s) => [Number(s.sessionId.slice(1)), s.firstRunAtMs]));
   return { report, seen };
 }
 

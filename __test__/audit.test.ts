@@ -38,6 +38,17 @@ describe("auditDeadSessions", () => {
       expect(comparable(fromBuffer)).toEqual(comparable(js));
       expect(fromBuffer.rowsSkipped).toBeGreaterThan(0);
       expect(fromBuffer.totals.sessionsWithDeadStreak).toBeGreaterThan(0);
+      // The history reaches every figure: unseen failed runs, recovered rotations, the wider
+      // rule catching more, several days, streaks of several lengths.
+      expect(fromBuffer.totals.unseenFailedRuns).toBeGreaterThan(0);
+      expect(fromBuffer.whatIf[2].recovered).toBeGreaterThan(0);
+      expect(fromBuffer.whatIf[2].recovered).toBeLessThan(fromBuffer.whatIf[2].rotations);
+      // At threshold 1 every dead run is a rotation or saved: the wider rule sees the unseen too.
+      const t = fromBuffer.totals;
+      expect(fromBuffer.whatIf[0].rotations + fromBuffer.whatIf[0].deadRunsSaved).toBe(t.deadRuns);
+      expect(fromBuffer.whatIfWider[0].rotations + fromBuffer.whatIfWider[0].deadRunsSaved).toBe(t.deadRuns + t.unseenFailedRuns);
+      expect(fromBuffer.days.length).toBeGreaterThan(1);
+      expect(fromBuffer.deadStreaks.length).toBeGreaterThan(3);
       // Same from a file, a gzip file, a streaming auditor fed in odd pieces, and two threads.
       const file = path.join(dir, `h${seed}.ndjson`);
       writeFileSync(file, text);
@@ -103,6 +114,35 @@ describe("auditDeadSessions", () => {
     expect(report.totals.sessionsDeadNow).toBeGreaterThan(0);
   });
 
+  it("a worked example: days, streak lengths, recovered rotations, unseen failed runs, ISO times", () => {
+    const at = (day: number, hour: number) => `2026-06-0${day}T${String(hour).padStart(2, "0")}:00:00Z`;
+    const dead = { persistedSessionId: "s", sessionReused: true, inputTokens: 0 };
+    const run = (created: string, kind: "dead" | "live" | "unseen", before: string | null = "s") =>
+      JSON.stringify({ company_id: "c", agent_id: "a", session_id_before: before, session_id_after: "s", created_at: created, liveness_state: kind === "live" ? "completed" : "failed", usage_json: kind === "dead" ? dead : kind === "live" ? { inputTokens: 9 } : null });
+    // Day 1: dead, dead, live (a streak of 2 that the session recovered from), unseen, unseen.
+    // Day 2: dead, dead, dead (a streak of 3 the history ends on).
+    const lines = [
+      run(at(1, 1), "dead", null), run(at(1, 2), "dead"), run(at(1, 3), "live"), run(at(1, 4), "unseen"), run(at(1, 5), "unseen"),
+      run(at(2, 1), "dead"), run(at(2, 2), "dead"), run(at(2, 3), "dead"),
+    ];
+    const r = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")));
+    expect(r.days).toEqual([{ day: "2026-06-01", runs: 5, deadRuns: 2 }, { day: "2026-06-02", runs: 3, deadRuns: 3 }]);
+    expect(r.deadStreaks).toEqual([{ length: 2, streaks: 1 }, { length: 3, streaks: 1 }]);
+    expect(r.totals.unseenFailedRuns).toBe(2);
+    expect(r.whatIf.slice(0, 3)).toEqual([
+      { threshold: 1, rotations: 2, deadRunsSaved: 3, recovered: 1 },
+      { threshold: 2, rotations: 2, deadRunsSaved: 1, recovered: 1 },
+      { threshold: 3, rotations: 1, deadRunsSaved: 0, recovered: 0 },
+    ]);
+    // The wider rule joins the two unseen runs and day 2's streak into one streak of 5.
+    expect(r.whatIfWider.slice(0, 3)).toEqual([
+      { threshold: 1, rotations: 2, deadRunsSaved: 5, recovered: 1 },
+      { threshold: 2, rotations: 2, deadRunsSaved: 3, recovered: 1 },
+      { threshold: 3, rotations: 1, deadRunsSaved: 2, recovered: 0 },
+    ]);
+    expect(r.sessions[0]).toMatchObject({ firstRunAt: "2026-06-01T01:00:00.000Z", lastRunAt: "2026-06-02T03:00:00.000Z", firstRunAtMs: Date.parse(at(1, 1)), unseenFailedRuns: 2 });
+  });
+
   it("counts bad rows with their reasons and line numbers, and never stops", () => {
     const lines = [
       '{"company_id":"c","agent_id":"a","session_id_after":"s","created_at":"2026-06-06T12:00:00+00:00","liveness_state":"failed","usage_json":{"persistedSessionId":"s","sessionReused":true}}',
@@ -124,9 +164,10 @@ describe("auditDeadSessions", () => {
     ]);
     expect(r.sessions[0]).toMatchObject({ runs: 2, deadRuns: 2, longestDeadStreak: 2, deadNow: false });
     expect(r.whatIf.slice(0, 3)).toEqual([
-      { threshold: 1, rotations: 1, deadRunsSaved: 1 },
-      { threshold: 2, rotations: 1, deadRunsSaved: 0 },
-      { threshold: 3, rotations: 0, deadRunsSaved: 0 },
+      // The history ends on the streak: no later run recovered the session.
+      { threshold: 1, rotations: 1, deadRunsSaved: 1, recovered: 0 },
+      { threshold: 2, rotations: 1, deadRunsSaved: 0, recovered: 0 },
+      { threshold: 3, rotations: 0, deadRunsSaved: 0, recovered: 0 },
     ]);
   });
 });
@@ -178,11 +219,11 @@ describe("paperclip-session-audit (CLI)", () => {
     const { PGlite } = await import("@electric-sql/pglite");
     const dataDir = path.join(dir, "pgdata");
     const db = new PGlite(dataDir);
-    await db.exec(`create table heartbeat_runs (id text primary key, company_id text, agent_id text, session_id_after text, created_at timestamptz, liveness_state text, usage_json jsonb)`);
+    await db.exec(`create table heartbeat_runs (id text primary key, company_id text, agent_id text, session_id_before text, session_id_after text, created_at timestamptz, liveness_state text, usage_json jsonb)`);
     const lines: string[] = [...historyLines({ seed: 41, clean: true, camelCaseShare: 0, companies: 1, agentsPerCompany: 2 })];
     for (const l of lines) {
       const r = JSON.parse(l);
-      await db.query(`insert into heartbeat_runs values ($1, $2, $3, $4, $5, $6, $7)`, [r.id, r.company_id, r.agent_id, r.session_id_after, r.created_at, r.liveness_state, r.usage_json === null ? null : JSON.stringify(r.usage_json)]);
+      await db.query(`insert into heartbeat_runs values ($1, $2, $3, $4, $5, $6, $7, $8)`, [r.id, r.company_id, r.agent_id, r.session_id_before, r.session_id_after, r.created_at, r.liveness_state, r.usage_json === null ? null : JSON.stringify(r.usage_json)]);
     }
     await db.close();
     const out = execFileSync(process.execPath, [cli, "--pglite", dataDir, "--json"], { encoding: "utf8" });

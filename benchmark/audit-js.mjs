@@ -71,22 +71,31 @@ export class JsAuditor {
     const session = typeof sessionValue === "string" && sessionValue.trim() !== "" ? sessionValue : null;
     if (session === null) return void this.noSession++;
     this.used++;
-    const key = `${company}\u001f${agent}\u001f${session}\u001f`;
+    const key = JSON.stringify([company, agent, session]);
     let s = this.sessions.get(key);
     if (!s) this.sessions.set(key, (s = { companyId: company, agentId: agent, sessionId: session, runs: [] }));
-    s.runs.push([at, isDead(field(row, "liveness_state", "livenessState"), field(row, "usage_json", "usageJson"), session)]);
+    const liveness = field(row, "liveness_state", "livenessState");
+    const usage = field(row, "usage_json", "usageJson");
+    // Failed after resuming the session, with no usage record: the breaker cannot see it.
+    const unseen = liveness === "failed" && field(row, "session_id_before", "sessionIdBefore") === session && (usage === null || usage === undefined);
+    s.runs.push([at, isDead(liveness, usage, session), unseen]);
   }
 
   finish() {
-    const whatIf = Array.from({ length: THRESHOLDS }, (_, i) => ({ threshold: i + 1, rotations: 0, deadRunsSaved: 0 }));
-    const closeStreak = (length) => {
-      for (const w of whatIf) if (length >= w.threshold) (w.rotations++, (w.deadRunsSaved += length - w.threshold));
+    const table = () => Array.from({ length: THRESHOLDS }, (_, i) => ({ threshold: i + 1, rotations: 0, deadRunsSaved: 0, recovered: 0 }));
+    const whatIf = table();
+    const whatIfWider = table();
+    const streakLengths = new Map();
+    const days = new Map();
+    const closeStreak = (tableOf, length, recovered) => {
+      for (const w of tableOf) if (length >= w.threshold) (w.rotations++, (w.deadRunsSaved += length - w.threshold), (w.recovered += recovered ? 1 : 0));
     };
-    const empty = () => ({ sessions: 0, runs: 0, deadRuns: 0, sessionsWithDeadStreak: 0, sessionsDeadNow: 0 });
+    const empty = () => ({ sessions: 0, runs: 0, deadRuns: 0, unseenFailedRuns: 0, sessionsWithDeadStreak: 0, sessionsDeadNow: 0 });
     const add = (t, s) => {
       t.sessions++;
       t.runs += s.runs;
       t.deadRuns += s.deadRuns;
+      t.unseenFailedRuns += s.unseenFailedRuns;
       t.sessionsWithDeadStreak += s.longestDeadStreak >= DEAD_NOW ? 1 : 0;
       t.sessionsDeadNow += s.deadNow ? 1 : 0;
     };
@@ -95,22 +104,41 @@ export class JsAuditor {
     const sessions = [];
     for (const s of this.sessions.values()) {
       s.runs.sort((a, b) => a[0] - b[0]); // stable: equal times keep their input order
-      let dead = 0, longest = 0, current = 0;
-      for (const [, isDeadRun] of s.runs) {
+      let dead = 0, unseen = 0, longest = 0, current = 0, wider = 0;
+      const endStreak = (length, recovered) => {
+        if (length === 0) return;
+        streakLengths.set(length, (streakLengths.get(length) ?? 0) + 1);
+        closeStreak(whatIf, length, recovered);
+      };
+      for (const [at, isDeadRun, isUnseen] of s.runs) {
+        const day = new Date(at).toISOString().slice(0, 10);
+        const d = days.get(day) ?? { day, runs: 0, deadRuns: 0 };
+        d.runs++;
+        d.deadRuns += isDeadRun ? 1 : 0;
+        days.set(day, d);
         if (isDeadRun) {
           dead++;
           current++;
           longest = Math.max(longest, current);
         } else {
-          closeStreak(current);
+          endStreak(current, true);
           current = 0;
         }
+        if (isUnseen) unseen++;
+        if (isDeadRun || isUnseen) wider++;
+        else {
+          closeStreak(whatIfWider, wider, true);
+          wider = 0;
+        }
       }
-      closeStreak(current);
-      const report = { companyId: s.companyId, agentId: s.agentId, sessionId: s.sessionId, runs: s.runs.length, deadRuns: dead, longestDeadStreak: longest, currentDeadStreak: current, deadNow: current >= DEAD_NOW, firstRunAt: s.runs[0][0], lastRunAt: s.runs.at(-1)[0] };
+      endStreak(current, false);
+      closeStreak(whatIfWider, wider, false);
+      const first = s.runs[0][0];
+      const last = s.runs.at(-1)[0];
+      const report = { companyId: s.companyId, agentId: s.agentId, sessionId: s.sessionId, runs: s.runs.length, deadRuns: dead, unseenFailedRuns: unseen, longestDeadStreak: longest, currentDeadStreak: current, deadNow: current >= DEAD_NOW, firstRunAt: new Date(first).toISOString(), lastRunAt: new Date(last).toISOString(), firstRunAtMs: first, lastRunAtMs: last };
       sessions.push(report);
       add(totals, report);
-      const agentKey = `${s.companyId}\u001f${s.agentId}`;
+      const agentKey = JSON.stringify([s.companyId, s.agentId]);
       if (!agents.has(agentKey)) agents.set(agentKey, { companyId: s.companyId, agentId: s.agentId, totals: empty() });
       add(agents.get(agentKey).totals, report);
     }
@@ -140,6 +168,9 @@ export class JsAuditor {
       agents: agentList,
       sessions,
       whatIf,
+      whatIfWider,
+      deadStreaks: [...streakLengths].sort(([a], [b]) => a - b).map(([length, streaks]) => ({ length, streaks })),
+      days: [...days.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0)),
     };
   }
 }

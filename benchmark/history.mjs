@@ -74,13 +74,17 @@ export function* historyLines({ seed = 1, companies = 3, agentsPerCompany = 4, s
             agent_id: agent,
             invocation_source: "timer",
             status: dead ? "failed" : "succeeded",
-            session_id_before: session,
+            // The session's first run started it; the others resumed it.
+            session_id_before: r === 0 ? null : session,
             session_id_after: session,
             created_at: pgTime(t, Math.floor(random() * 1000)),
             started_at: pgTime(t + 50, 0),
             finished_at: pgTime(t + 90_000, 0),
             liveness_state: dead ? "failed" : pick(["advanced", "completed", "plan_only"]),
-            usage_json: random() < 0.01 ? null : usage,
+            // A failed run that reported no usage: the service writes no usage record, and the
+            // breaker cannot see it (the report's unseen failed runs).
+            // (Every ninth dead run, by id: no draw from \`random\`, so the rest of the history stays.)
+            usage_json: random() < 0.01 || (dead && id % 9 === 0) ? null : usage,
             // Text as real runs carry it: quotes, backslashes, line breaks, tabs, non-ASCII.
             result_json: dead ? null : { summary: pick(SUMMARIES), result: "ok", costUsd: usage.costUsd },
             error: dead ? pick(ERRORS) : null,
@@ -88,7 +92,7 @@ export function* historyLines({ seed = 1, companies = 3, agentsPerCompany = 4, s
           };
           let line;
           if (random() < camelCaseShare) {
-            line = JSON.stringify({ id: row.id, companyId: company, agentId: agent, sessionIdAfter: session, createdAt: row.created_at, livenessState: row.liveness_state, usageJson: row.usage_json });
+            line = JSON.stringify({ id: row.id, companyId: company, agentId: agent, sessionIdBefore: row.session_id_before, sessionIdAfter: session, createdAt: row.created_at, livenessState: row.liveness_state, usageJson: row.usage_json });
           } else line = JSON.stringify(row);
           if (!clean) {
             const x = random();

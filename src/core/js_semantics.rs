@@ -536,11 +536,72 @@ fn make_day(year: i64, month: i64, day: i64) -> f64 {
     (first_of_month + day - 1) as f64
 }
 
+/// Days since the epoch as a (year, month, day) civil date, proleptic Gregorian; the inverse
+/// of [`make_day`].
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// A year as `toISOString` writes it: four digits, or a sign and six outside 0–9999.
+fn iso_year(year: i64) -> String {
+    if (0..=9999).contains(&year) {
+        format!("{year:04}")
+    } else {
+        format!("{}{:06}", if year < 0 { '-' } else { '+' }, year.abs())
+    }
+}
+
+/// `new Date(ms).toISOString().slice(0, 10)`: the UTC day, `YYYY-MM-DD`; `None` for an
+/// invalid time (where `toISOString` throws).
+pub fn iso_date(ms: f64) -> Option<String> {
+    let ms = time_clip(ms);
+    if ms.is_nan() {
+        return None;
+    }
+    let (year, month, day) = civil_from_days((ms as i64).div_euclid(86_400_000));
+    Some(format!("{}-{month:02}-{day:02}", iso_year(year)))
+}
+
+/// `new Date(ms).toISOString()`; `None` for an invalid time.
+pub fn iso_date_time(ms: f64) -> Option<String> {
+    let date = iso_date(ms)?;
+    let in_day = (time_clip(ms) as i64).rem_euclid(86_400_000);
+    let (hours, minutes) = (in_day / 3_600_000, in_day / 60_000 % 60);
+    let (seconds, millis) = (in_day / 1000 % 60, in_day % 1000);
+    Some(format!("{date}T{hours:02}:{minutes:02}:{seconds:02}.{millis:03}Z"))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::core::model::fixtures::u;
+
+    #[test]
+    fn iso_strings_are_to_iso_string() {
+        // Read off Node: new Date(x).toISOString().
+        assert_eq!(iso_date_time(0.0).unwrap(), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso_date_time(1_780_272_000_123.0).unwrap(), "2026-06-01T00:00:00.123Z");
+        assert_eq!(iso_date_time(-1.0).unwrap(), "1969-12-31T23:59:59.999Z");
+        assert_eq!(iso_date_time(8.64e15).unwrap(), "+275760-09-13T00:00:00.000Z");
+        assert_eq!(iso_date_time(-8.64e15).unwrap(), "-271821-04-20T00:00:00.000Z");
+        assert_eq!(
+            iso_date_time(-62_198_755_200_000.0).unwrap(),
+            "-000001-01-01T00:00:00.000Z"
+        );
+        assert_eq!(iso_date(951_782_400_000.0).unwrap(), "2000-02-29");
+        assert_eq!(iso_date_time(f64::NAN), None);
+        assert_eq!(iso_date_time(8.64e15 + 1.0), None);
+    }
 
     #[test]
     fn trim_is_ecmascript_trim_not_rusts() {

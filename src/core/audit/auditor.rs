@@ -6,7 +6,7 @@ use std::time::Instant;
 use hashbrown::{Equivalent, HashMap};
 
 use super::rows::{parse_lines, read_line, too_long, Format, Line};
-use super::summary::{summarize, AuditReport, Fold, RowError, SessionRuns, WhatIf, FIRST_ERRORS, WHAT_IF_THRESHOLDS};
+use super::summary::{summarize, AuditReport, Fold, RowError, RunKind, SessionRuns, Tables, FIRST_ERRORS};
 
 /// The longest line read by default: 64 MiB.
 pub const DEFAULT_MAX_LINE_BYTES: usize = 64 << 20;
@@ -54,18 +54,12 @@ pub struct Auditor {
     /// The format the latest line that reads one way only was in.
     format: Format,
     report: AuditReport,
-    what_if: Vec<WhatIf>,
+    tables: Tables,
     started: Instant,
 }
 
 impl Auditor {
     pub fn new(options: AuditOptions) -> Auditor {
-        let what_if = (1..=WHAT_IF_THRESHOLDS as u64)
-            .map(|threshold| WhatIf {
-                threshold,
-                ..WhatIf::default()
-            })
-            .collect();
         Auditor {
             options,
             index: HashMap::new(),
@@ -74,7 +68,7 @@ impl Auditor {
             overlong: false,
             format: Format::default(),
             report: AuditReport::default(),
-            what_if,
+            tables: Tables::new(),
             started: Instant::now(),
         }
     }
@@ -131,7 +125,7 @@ impl Auditor {
     pub fn finish(mut self) -> AuditReport {
         self.end_pending_line();
         let mut report = std::mem::take(&mut self.report);
-        summarize(&mut self.sessions, self.what_if, &mut report);
+        summarize(&mut self.sessions, self.tables, &mut report);
         report.elapsed_ms = self.started.elapsed().as_secs_f64() * 1000.0;
         report
     }
@@ -242,13 +236,18 @@ impl Auditor {
         };
         // Times are whole milliseconds within ±8.64e15 (TimeClip), so this is exact.
         let at = row.created_at as i64;
+        let kind = RunKind {
+            dead: row.dead,
+            unseen_failed: row.unseen_failed,
+        };
         if !self.options.ordered {
-            session.runs.push((at << 1) | i64::from(row.dead));
+            session.runs.push(kind.pack(at));
         } else if session.fold.last.is_some_and(|last| at < last) {
             return self.skip(line, "out of created_at order (ordered input)", format!("{at} ms"));
         } else {
-            session.fold.push(at, row.dead, &mut self.what_if);
+            session.fold.push(at, kind, &mut self.tables);
         }
+        self.tables.count_day(at, kind);
         self.report.rows_used += 1;
     }
 }

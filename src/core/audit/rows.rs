@@ -25,7 +25,11 @@ pub(super) struct Row<'a> {
     pub(super) agent_id: Cow<'a, str>,
     pub(super) session_id: Option<Cow<'a, str>>,
     pub(super) created_at: f64,
+    /// Dead as the breaker defines it.
     pub(super) dead: bool,
+    /// Failed after resuming its session, with no usage record: dead to the eye, but invisible
+    /// to the breaker, which reads the usage record.
+    pub(super) unseen_failed: bool,
 }
 
 impl Row<'_> {
@@ -36,6 +40,7 @@ impl Row<'_> {
             session_id: self.session_id.map(|s| Cow::Owned(s.into_owned())),
             created_at: self.created_at,
             dead: self.dead,
+            unseen_failed: self.unseen_failed,
         }
     }
 }
@@ -307,31 +312,28 @@ impl<'de> DeserializeSeed<'de> for ScalarSeed {
     }
 }
 
-/// The visitor methods for every JSON value but an object: each reads as the type's default
+/// The visitor methods for every JSON value but an object and `null`: each reads as `$other`
 /// (for a record, "not a record"), consuming arrays whole.
 macro_rules! not_an_object {
-    ($value:ty) => {
+    ($value:ty, $other:expr) => {
         fn visit_bool<E>(self, _: bool) -> Result<$value, E> {
-            Ok(Default::default())
+            Ok($other)
         }
         fn visit_i64<E>(self, _: i64) -> Result<$value, E> {
-            Ok(Default::default())
+            Ok($other)
         }
         fn visit_u64<E>(self, _: u64) -> Result<$value, E> {
-            Ok(Default::default())
+            Ok($other)
         }
         fn visit_f64<E>(self, _: f64) -> Result<$value, E> {
-            Ok(Default::default())
+            Ok($other)
         }
         fn visit_str<E>(self, _: &str) -> Result<$value, E> {
-            Ok(Default::default())
-        }
-        fn visit_unit<E>(self) -> Result<$value, E> {
-            Ok(Default::default())
+            Ok($other)
         }
         fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<$value, A::Error> {
             while seq.next_element::<IgnoredAny>()?.is_some() {}
-            Ok(Default::default())
+            Ok($other)
         }
     };
 }
@@ -340,6 +342,8 @@ macro_rules! not_an_object {
 #[derive(Debug, Default)]
 struct Usage<'a> {
     record: bool,
+    /// The usage column held something, even if not a record: not `null`, not absent.
+    given: bool,
     session_reused: Scalar<'a>,
     persisted_session_id: Scalar<'a>,
     /// The token counts' keys in the breaker's order (`read::TOKEN_KEYS`), raw then normalized.
@@ -365,6 +369,7 @@ impl<'de> Visitor<'de> for UsageVisitor {
         let scalar = ScalarSeed(self.0);
         let mut usage = Usage {
             record: true,
+            given: true,
             ..Usage::default()
         };
         // Later duplicates win, as in JSON.parse.
@@ -382,7 +387,17 @@ impl<'de> Visitor<'de> for UsageVisitor {
         }
         Ok(usage)
     }
-    not_an_object!(Usage<'de>);
+    fn visit_unit<E>(self) -> Result<Usage<'de>, E> {
+        Ok(Usage::default())
+    }
+    // A usage value that is not a record is still a value: the run has a usage column.
+    not_an_object!(
+        Usage<'de>,
+        Usage {
+            given: true,
+            ..Usage::default()
+        }
+    );
 }
 
 struct UsageSeed(Numbers);
@@ -400,6 +415,7 @@ struct RowFields<'a> {
     company_id: Scalar<'a>,
     agent_id: Scalar<'a>,
     session_id: Scalar<'a>,
+    session_id_before: Scalar<'a>,
     created_at: Scalar<'a>,
     liveness_state: Scalar<'a>,
     usage: Usage<'a>,
@@ -424,6 +440,7 @@ impl<'de> Visitor<'de> for RowVisitor {
                 "company_id" | "companyId" => row.company_id = map.next_value_seed(scalar)?,
                 "agent_id" | "agentId" => row.agent_id = map.next_value_seed(scalar)?,
                 "session_id_after" | "sessionIdAfter" => row.session_id = map.next_value_seed(scalar)?,
+                "session_id_before" | "sessionIdBefore" => row.session_id_before = map.next_value_seed(scalar)?,
                 "created_at" | "createdAt" => row.created_at = map.next_value_seed(scalar)?,
                 "liveness_state" | "livenessState" => row.liveness_state = map.next_value_seed(scalar)?,
                 "usage_json" | "usageJson" => row.usage = map.next_value_seed(UsageSeed(self.0))?,
@@ -434,7 +451,10 @@ impl<'de> Visitor<'de> for RowVisitor {
         }
         Ok(row)
     }
-    not_an_object!(RowFields<'de>);
+    fn visit_unit<E>(self) -> Result<RowFields<'de>, E> {
+        Ok(RowFields::default())
+    }
+    not_an_object!(RowFields<'de>, RowFields::default());
 }
 
 fn is_non_blank(s: &str) -> bool {
@@ -480,12 +500,18 @@ impl<'a> RowFields<'a> {
             Some(session) => is_dead(&self.liveness_state, &self.usage, session),
             None => false,
         };
+        let unseen_failed = session_id.as_deref().is_some_and(|session| {
+            matches!(&self.liveness_state, Scalar::Str(state) if state == "failed")
+                && matches!(&self.session_id_before, Scalar::Str(before) if before == session)
+                && !self.usage.given
+        });
         Ok(Row {
             company_id,
             agent_id,
             session_id,
             created_at,
             dead,
+            unseen_failed,
         })
     }
 }

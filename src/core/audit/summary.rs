@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
 
+use crate::core::js_semantics::{iso_date, iso_date_time};
+
 /// The breaker thresholds the what-if table covers.
 pub const WHAT_IF_THRESHOLDS: usize = 10;
 /// Dead runs in a row after which the breaker rotates: the breaker's own default threshold.
@@ -23,13 +25,20 @@ pub struct SessionReport {
     pub runs: u64,
     #[serde(serialize_with = "as_number")]
     pub dead_runs: u64,
+    /// Failed runs that resumed the session and left no usage record: the breaker cannot see them.
+    #[serde(serialize_with = "as_number")]
+    pub unseen_failed_runs: u64,
     #[serde(serialize_with = "as_number")]
     pub longest_dead_streak: u64,
     #[serde(serialize_with = "as_number")]
     pub current_dead_streak: u64,
     pub dead_now: bool,
-    pub first_run_at: f64,
-    pub last_run_at: f64,
+    /// ISO 8601 (`toISOString`).
+    pub first_run_at: String,
+    pub last_run_at: String,
+    /// The same times in epoch milliseconds.
+    pub first_run_at_ms: f64,
+    pub last_run_at_ms: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -41,6 +50,9 @@ pub struct Totals {
     pub runs: u64,
     #[serde(serialize_with = "as_number")]
     pub dead_runs: u64,
+    /// Failed runs that resumed their session with no usage record (see [`SessionReport`]).
+    #[serde(serialize_with = "as_number")]
+    pub unseen_failed_runs: u64,
     /// Sessions that ever had a dead streak of at least 3.
     #[serde(serialize_with = "as_number")]
     pub sessions_with_dead_streak: u64,
@@ -78,6 +90,32 @@ pub struct WhatIf {
     /// Dead runs it would have saved: those of each such streak past the threshold.
     #[serde(serialize_with = "as_number")]
     pub dead_runs_saved: u64,
+    /// Of those rotations, the ones on a streak that a later run of the session ended on its
+    /// own: the session came back, and rotating threw its context away.
+    #[serde(serialize_with = "as_number")]
+    pub recovered: u64,
+}
+
+/// One UTC day with runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DayReport {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    #[serde(serialize_with = "as_number")]
+    pub runs: u64,
+    #[serde(serialize_with = "as_number")]
+    pub dead_runs: u64,
+}
+
+/// How many maximal dead streaks had this length.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StreakLength {
+    #[serde(serialize_with = "as_number")]
+    pub length: u64,
+    #[serde(serialize_with = "as_number")]
+    pub streaks: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -114,11 +152,81 @@ pub struct AuditReport {
     pub agents: Vec<AgentReport>,
     pub sessions: Vec<SessionReport>,
     pub what_if: Vec<WhatIf>,
+    /// The what-if table for a wider rule that also counts unseen failed runs as dead.
+    pub what_if_wider: Vec<WhatIf>,
+    /// Every maximal dead streak, counted once, by length (ascending).
+    pub dead_streaks: Vec<StreakLength>,
+    /// Each UTC day with runs, ascending.
+    pub days: Vec<DayReport>,
     /// How long the audit took, from its start to its report.
     pub elapsed_ms: f64,
 }
 
-/// One session: its key, and its runs, either kept as (created_at << 1 | dead) in arrival order
+/// What one run is, for the folds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct RunKind {
+    pub(super) dead: bool,
+    pub(super) unseen_failed: bool,
+}
+
+impl RunKind {
+    /// Dead under the wider rule: as the breaker sees it, or failed unseen.
+    fn dead_widely(self) -> bool {
+        self.dead || self.unseen_failed
+    }
+
+    /// The run packed with its time: `at << 2 | unseen << 1 | dead` (times are within ±2^53).
+    pub(super) fn pack(self, at: i64) -> i64 {
+        (at << 2) | (i64::from(self.unseen_failed) << 1) | i64::from(self.dead)
+    }
+
+    fn unpack(packed: i64) -> (i64, RunKind) {
+        let kind = RunKind {
+            dead: packed & 1 == 1,
+            unseen_failed: packed & 2 == 2,
+        };
+        (packed >> 2, kind)
+    }
+}
+
+/// What the history adds up to across sessions: the two what-if tables, the streak lengths,
+/// the days.
+pub(super) struct Tables {
+    what_if: Vec<WhatIf>,
+    what_if_wider: Vec<WhatIf>,
+    streak_lengths: BTreeMap<u64, u64>,
+    days: BTreeMap<i64, (u64, u64)>,
+}
+
+impl Tables {
+    pub(super) fn new() -> Tables {
+        let table = || {
+            (1..=WHAT_IF_THRESHOLDS as u64)
+                .map(|threshold| WhatIf {
+                    threshold,
+                    ..WhatIf::default()
+                })
+                .collect()
+        };
+        Tables {
+            what_if: table(),
+            what_if_wider: table(),
+            streak_lengths: BTreeMap::new(),
+            days: BTreeMap::new(),
+        }
+    }
+
+    /// Counts a run on its UTC day.
+    pub(super) fn count_day(&mut self, at: i64, kind: RunKind) {
+        let day = self.days.entry(at.div_euclid(MS_PER_DAY)).or_insert((0, 0));
+        day.0 += 1;
+        day.1 += u64::from(kind.dead);
+    }
+}
+
+const MS_PER_DAY: i64 = 86_400_000;
+
+/// One session: its key, and its runs, either kept packed ([`RunKind::pack`]) in arrival order
 /// to be sorted at the end, or (ordered input) already folded.
 pub(super) struct SessionRuns {
     pub(super) company_id: Box<str>,
@@ -133,59 +241,116 @@ pub(super) struct SessionRuns {
 pub(super) struct Fold {
     runs: u64,
     dead_runs: u64,
+    unseen_failed_runs: u64,
     longest: u64,
     current: u64,
+    /// The current streak under the wider rule.
+    current_wider: u64,
     first: Option<i64>,
     pub(super) last: Option<i64>,
 }
 
 impl Fold {
-    pub(super) fn push(&mut self, at: i64, dead: bool, what_if: &mut [WhatIf]) {
+    pub(super) fn push(&mut self, at: i64, kind: RunKind, tables: &mut Tables) {
         self.runs += 1;
         self.first.get_or_insert(at);
         self.last = Some(at);
-        if dead {
+        if kind.dead {
             self.dead_runs += 1;
             self.current += 1;
             self.longest = self.longest.max(self.current);
         } else {
-            close_streak(self.current, what_if);
+            // A later run ended the streak: the session came back on its own.
+            close_streak(
+                self.current,
+                Ended::ByALiveRun,
+                &mut tables.what_if,
+                Some(&mut tables.streak_lengths),
+            );
             self.current = 0;
         }
+        self.unseen_failed_runs += u64::from(kind.unseen_failed);
+        if kind.dead_widely() {
+            self.current_wider += 1;
+        } else {
+            close_streak(self.current_wider, Ended::ByALiveRun, &mut tables.what_if_wider, None);
+            self.current_wider = 0;
+        }
+    }
+
+    /// The session's history ends: its last streaks close with it.
+    fn end(&mut self, tables: &mut Tables) {
+        close_streak(
+            self.current,
+            Ended::WithTheHistory,
+            &mut tables.what_if,
+            Some(&mut tables.streak_lengths),
+        );
+        close_streak(
+            self.current_wider,
+            Ended::WithTheHistory,
+            &mut tables.what_if_wider,
+            None,
+        );
     }
 }
 
-/// A dead streak of `length` ends: each threshold it reaches rotates once and saves the rest.
-pub(super) fn close_streak(length: u64, what_if: &mut [WhatIf]) {
+/// How a dead streak ended.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// A live run of the same session followed it.
+    ByALiveRun,
+    /// The history ends on it.
+    WithTheHistory,
+}
+
+/// A dead streak of `length` ends: each threshold it reaches rotates once and saves the rest;
+/// a rotation on a streak a live run ended is one the session would have recovered from.
+fn close_streak(length: u64, ended: Ended, what_if: &mut [WhatIf], lengths: Option<&mut BTreeMap<u64, u64>>) {
+    if length == 0 {
+        return;
+    }
+    if let Some(lengths) = lengths {
+        *lengths.entry(length).or_insert(0) += 1;
+    }
     for w in what_if.iter_mut().filter(|w| length >= w.threshold) {
         w.rotations += 1;
         w.dead_runs_saved += length - w.threshold;
+        w.recovered += u64::from(ended == Ended::ByALiveRun);
     }
 }
 
-/// Orders each session's runs by time and computes streaks, totals and the what-if table.
-pub(super) fn summarize(sessions: &mut [SessionRuns], mut what_if: Vec<WhatIf>, report: &mut AuditReport) {
+fn iso(ms: Option<i64>) -> String {
+    ms.and_then(|t| iso_date_time(t as f64)).unwrap_or_default()
+}
+
+/// Orders each session's runs by time and computes streaks, totals and the tables.
+pub(super) fn summarize(sessions: &mut [SessionRuns], mut tables: Tables, report: &mut AuditReport) {
     let mut agents: BTreeMap<(&str, &str), Totals> = BTreeMap::new();
     let mut session_reports = Vec::with_capacity(sessions.len());
     for s in sessions.iter_mut() {
         // Kept runs (unordered input): stable by time, so equal times keep the input's order.
-        s.runs.sort_by_key(|packed| packed >> 1);
+        s.runs.sort_by_key(|packed| packed >> 2);
         let mut fold = std::mem::take(&mut s.fold);
         for &packed in &s.runs {
-            fold.push(packed >> 1, packed & 1 == 1, &mut what_if);
+            let (at, kind) = RunKind::unpack(packed);
+            fold.push(at, kind, &mut tables);
         }
-        close_streak(fold.current, &mut what_if);
+        fold.end(&mut tables);
         let r = SessionReport {
             company_id: s.company_id.to_string(),
             agent_id: s.agent_id.to_string(),
             session_id: s.session_id.to_string(),
             runs: fold.runs,
             dead_runs: fold.dead_runs,
+            unseen_failed_runs: fold.unseen_failed_runs,
             longest_dead_streak: fold.longest,
             current_dead_streak: fold.current,
             dead_now: fold.current >= DEAD_NOW_STREAK,
-            first_run_at: fold.first.map_or(f64::NAN, |t| t as f64),
-            last_run_at: fold.last.map_or(f64::NAN, |t| t as f64),
+            first_run_at: iso(fold.first),
+            last_run_at: iso(fold.last),
+            first_run_at_ms: fold.first.map_or(f64::NAN, |t| t as f64),
+            last_run_at_ms: fold.last.map_or(f64::NAN, |t| t as f64),
         };
         let totals = agents.entry((&s.company_id, &s.agent_id)).or_default();
         add(totals, &r);
@@ -214,7 +379,22 @@ pub(super) fn summarize(sessions: &mut [SessionRuns], mut what_if: Vec<WhatIf>, 
         })
         .collect();
     report.sessions = session_reports;
-    report.what_if = what_if;
+    report.what_if = tables.what_if;
+    report.what_if_wider = tables.what_if_wider;
+    report.dead_streaks = tables
+        .streak_lengths
+        .into_iter()
+        .map(|(length, streaks)| StreakLength { length, streaks })
+        .collect();
+    report.days = tables
+        .days
+        .into_iter()
+        .map(|(day, (runs, dead_runs))| DayReport {
+            day: iso_date((day * MS_PER_DAY) as f64).unwrap_or_default(),
+            runs,
+            dead_runs,
+        })
+        .collect();
 }
 
 impl std::ops::AddAssign<&Totals> for Totals {
@@ -222,6 +402,7 @@ impl std::ops::AddAssign<&Totals> for Totals {
         self.sessions += other.sessions;
         self.runs += other.runs;
         self.dead_runs += other.dead_runs;
+        self.unseen_failed_runs += other.unseen_failed_runs;
         self.sessions_with_dead_streak += other.sessions_with_dead_streak;
         self.sessions_dead_now += other.sessions_dead_now;
     }
@@ -231,6 +412,7 @@ fn add(totals: &mut Totals, s: &SessionReport) {
     totals.sessions += 1;
     totals.runs += s.runs;
     totals.dead_runs += s.dead_runs;
+    totals.unseen_failed_runs += s.unseen_failed_runs;
     totals.sessions_with_dead_streak += u64::from(s.longest_dead_streak >= DEAD_NOW_STREAK);
     totals.sessions_dead_now += u64::from(s.dead_now);
 }
