@@ -1,4 +1,6 @@
-// sql/dead_sessions.sql gives the native audit's numbers on the same history, in PGlite.
+// sql/dead_sessions.sql gives the native audit's figures on the same history: on a real
+// PostgreSQL server (started by the tests, see postgres.ts) and in PGlite; and the benchmark's
+// DuckDB audit gives them too.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,61 +9,108 @@ import { PGlite } from "@electric-sql/pglite";
 import { historyLines } from "../benchmark/history.mjs";
 import { native } from "./native";
 import { auditDeadSessionsFromDatabase } from "../database.js";
+import { startPostgres, type Server } from "./postgres";
 
-let db: PGlite;
+type Db = { query(sql: string, params?: unknown[]): Promise<{ rows: any[] }>; exec?(sql: string): Promise<unknown> };
 const lines: string[] = [...historyLines({ seed: 31, clean: true, runsPerSession: 50 })];
+const report = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")));
 
-beforeAll(async () => {
-  db = new PGlite();
-  await db.exec(`create table heartbeat_runs (id uuid primary key, company_id text not null, agent_id text not null, session_id_after text,
-    created_at timestamptz not null, liveness_state text, usage_json jsonb, result_json jsonb, error text)`);
-  await db.exec(readFileSync(path.join(__dirname, "..", "sql", "dead_sessions.sql"), "utf8"));
+async function load(db: Db) {
+  await db.query(`create table heartbeat_runs (id uuid primary key, company_id text not null, agent_id text not null, session_id_before text,
+    session_id_after text, created_at timestamptz not null, liveness_state text, usage_json jsonb, result_json jsonb, error text)`);
+  // Several statements: PGlite runs them with exec, node-postgres with a simple query.
+  const views = readFileSync(path.join(__dirname, "..", "sql", "dead_sessions.sql"), "utf8");
+  await (db.exec ? db.exec(views) : db.query(views));
   for (let i = 0; i < lines.length; i += 500) {
     const rows = lines.slice(i, i + 500).map((l) => {
       const r = JSON.parse(l);
-      return { id: r.id, company_id: r.company_id ?? r.companyId, agent_id: r.agent_id ?? r.agentId, session_id_after: r.session_id_after ?? r.sessionIdAfter ?? null, created_at: r.created_at ?? r.createdAt, liveness_state: r.liveness_state ?? r.livenessState ?? null, usage_json: r.usage_json ?? r.usageJson ?? null };
+      return {
+        id: r.id,
+        company_id: r.company_id ?? r.companyId,
+        agent_id: r.agent_id ?? r.agentId,
+        session_id_before: r.session_id_before ?? r.sessionIdBefore ?? null,
+        session_id_after: r.session_id_after ?? r.sessionIdAfter ?? null,
+        created_at: r.created_at ?? r.createdAt,
+        liveness_state: r.liveness_state ?? r.livenessState ?? null,
+        usage_json: r.usage_json ?? r.usageJson ?? null,
+      };
     });
-    await db.query(`insert into heartbeat_runs (id, company_id, agent_id, session_id_after, created_at, liveness_state, usage_json)
-      select id, company_id, agent_id, session_id_after, created_at, liveness_state, usage_json from jsonb_to_recordset($1::jsonb)
-        as x(id uuid, company_id text, agent_id text, session_id_after text, created_at timestamptz, liveness_state text, usage_json jsonb)`, [JSON.stringify(rows)]);
+    await db.query(
+      `insert into heartbeat_runs (id, company_id, agent_id, session_id_before, session_id_after, created_at, liveness_state, usage_json)
+      select id, company_id, agent_id, session_id_before, session_id_after, created_at, liveness_state, usage_json from jsonb_to_recordset($1::jsonb)
+        as x(id uuid, company_id text, agent_id text, session_id_before text, session_id_after text, created_at timestamptz, liveness_state text, usage_json jsonb)`,
+      [JSON.stringify(rows)],
+    );
   }
-}, 120_000);
+}
 
-afterAll(async () => {
-  await db?.close();
+const whatIfRows = (rows: any[]) => rows.map((r) => ({ threshold: r.threshold, rotations: r.rotations, deadRunsSaved: r.dead_runs_saved, recovered: r.recovered }));
+
+function scenarios(name: string, open: () => Promise<{ db: Db; close(): Promise<void> }>) {
+  describe(`sql/dead_sessions.sql on ${name}`, () => {
+    let handle: Awaited<ReturnType<typeof open>>;
+    beforeAll(async () => {
+      handle = await open();
+      await load(handle.db);
+    }, 120_000);
+    afterAll(async () => {
+      await handle?.close();
+    });
+
+    it("finds the same sessions, streaks, unseen failed runs, dead-now verdicts and times", async () => {
+      const { rows } = await handle.db.query(
+        `select company_id, agent_id, session_id, runs::int, dead_runs::int, unseen_failed_runs::int, longest_dead_streak::int, current_dead_streak::int, dead_now,
+                (extract(epoch from first_run_at) * 1000)::float8 as first_ms, (extract(epoch from last_run_at) * 1000)::float8 as last_ms
+           from dead_sessions order by company_id collate "C", agent_id collate "C", session_id collate "C"`,
+      );
+      const fromSql = rows.map((r) => [r.company_id, r.agent_id, r.session_id, r.runs, r.dead_runs, r.unseen_failed_runs, r.longest_dead_streak, r.current_dead_streak, r.dead_now, Math.floor(r.first_ms), Math.floor(r.last_ms)]);
+      const fromNative = report.sessions.map((s) => [s.companyId, s.agentId, s.sessionId, s.runs, s.deadRuns, s.unseenFailedRuns, s.longestDeadStreak, s.currentDeadStreak, s.deadNow, s.firstRunAtMs, s.lastRunAtMs]);
+      expect(fromSql).toEqual(fromNative);
+      expect(report.totals.sessionsDeadNow).toBeGreaterThan(0);
+      expect(report.totals.unseenFailedRuns).toBeGreaterThan(0);
+    });
+
+    it("gives the same totals, what-if tables (with recovered), streak lengths and days", async () => {
+      const totals = (await handle.db.query(`select sessions::int, runs::int, dead_runs::int as "deadRuns", unseen_failed_runs::int as "unseenFailedRuns", sessions_with_dead_streak::int as "sessionsWithDeadStreak", sessions_dead_now::int as "sessionsDeadNow" from dead_session_totals`)).rows[0];
+      expect(totals).toEqual(report.totals);
+      const whatIf = await handle.db.query(`select threshold, rotations::int, dead_runs_saved::int, recovered::int from dead_session_what_if order by threshold`);
+      expect(whatIfRows(whatIf.rows)).toEqual(report.whatIf);
+      const wider = await handle.db.query(`select threshold, rotations::int, dead_runs_saved::int, recovered::int from dead_session_what_if_wider order by threshold`);
+      expect(whatIfRows(wider.rows)).toEqual(report.whatIfWider);
+      const lengths = await handle.db.query(`select length::int, streaks::int from dead_session_streak_lengths order by length`);
+      expect(lengths.rows).toEqual(report.deadStreaks);
+      const days = await handle.db.query(`select day, runs::int, dead_runs::int as "deadRuns" from dead_session_days order by day`);
+      expect(days.rows).toEqual(report.days);
+      expect(report.whatIf.some((w) => w.recovered > 0)).toBe(true);
+    });
+
+    it("and auditDeadSessionsFromDatabase, reading the table in pages, agrees with both", async () => {
+      let pages = 0;
+      const fromDb = await auditDeadSessionsFromDatabase(handle.db, { pageSize: 700, onPage: () => pages++ });
+      expect(pages).toBeGreaterThan(3);
+      expect(fromDb.sessions).toEqual(report.sessions);
+      expect(fromDb.whatIf).toEqual(report.whatIf);
+      expect(fromDb.whatIfWider).toEqual(report.whatIfWider);
+      expect(fromDb.days).toEqual(report.days);
+      const company = await auditDeadSessionsFromDatabase(handle.db, { companyId: "company-1", since: "2026-05-02T00:00:00Z" });
+      expect(company.companies.map((c) => c.companyId)).toEqual(["company-1"]);
+      expect(company.sessions.every((s) => s.lastRunAtMs >= Date.parse("2026-05-02T00:00:00Z"))).toBe(true);
+    });
+  });
+}
+
+scenarios("a PostgreSQL server", async () => {
+  const server: Server = await startPostgres();
+  return { db: server.pool, close: () => server.stop() };
 });
 
-describe("sql/dead_sessions.sql", () => {
-  it("finds the same sessions, streaks and dead-now verdicts as the native audit", async () => {
-    const report = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")));
-    const { rows } = await db.query<Record<string, unknown>>(`select company_id, agent_id, session_id, runs::int, dead_runs::int, longest_dead_streak::int, current_dead_streak::int, dead_now from dead_sessions order by company_id, agent_id, session_id`);
-    const fromSql = rows.map((r) => [r.company_id, r.agent_id, r.session_id, r.runs, r.dead_runs, r.longest_dead_streak, r.current_dead_streak, r.dead_now]);
-    const fromNative = report.sessions.map((s) => [s.companyId, s.agentId, s.sessionId, s.runs, s.deadRuns, s.longestDeadStreak, s.currentDeadStreak, s.deadNow]);
-    expect(fromSql).toEqual(fromNative);
-    expect(report.totals.sessionsDeadNow).toBeGreaterThan(0);
-  });
-
-  it("gives the same what-if table", async () => {
-    const report = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")));
-    const { rows } = await db.query<{ threshold: number; rotations: number; dead_runs_saved: number }>(`select threshold, rotations::int, dead_runs_saved::int from dead_session_what_if order by threshold`);
-    expect(rows.map((r) => ({ threshold: r.threshold, rotations: r.rotations, deadRunsSaved: r.dead_runs_saved }))).toEqual(report.whatIf);
-  });
-
-  it("and auditDeadSessionsFromDatabase, reading the table in pages, agrees with both", async () => {
-    const fromFile = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")));
-    let pages = 0;
-    const fromDb = await auditDeadSessionsFromDatabase(db, { pageSize: 700, onPage: () => pages++ });
-    expect(pages).toBeGreaterThan(3);
-    expect(fromDb.sessions).toEqual(fromFile.sessions);
-    expect(fromDb.whatIf).toEqual(fromFile.whatIf);
-    const company = await auditDeadSessionsFromDatabase(db, { companyId: "company-1", since: "2026-05-02T00:00:00Z" });
-    expect(company.companies.map((c) => c.companyId)).toEqual(["company-1"]);
-    expect(company.sessions.every((s) => s.lastRunAt >= Date.parse("2026-05-02T00:00:00Z"))).toBe(true);
-  });
+scenarios("PGlite", async () => {
+  const db = new PGlite();
+  return { db, close: () => db.close() };
 });
 
 describe("the benchmark's DuckDB audit (read_ndjson + window functions)", () => {
-  it("answers the native audit's totals and what-if table", async () => {
+  it("answers the native audit's totals, what-if tables, streak lengths and days", async () => {
     // @ts-expect-error plain ESM helper without types
     const { auditFileDuckDb } = await import("../benchmark/audit-duckdb.mjs");
     const { mkdtempSync, writeFileSync } = await import("node:fs");
@@ -77,10 +126,13 @@ describe("the benchmark's DuckDB audit (read_ndjson + window functions)", () => 
       }
     };
     writeFileSync(file, [...historyLines({ seed: 8, runsPerSession: 60 })].filter(parses).join("\n"));
-    const native = (await import("./native")).native.auditDeadSessionsSync(file);
+    const nativeReport = native.auditDeadSessionsSync(file);
     const duck = await auditFileDuckDb(file, { threads: 2 });
-    expect(native.rowsSkipped).toBeGreaterThan(0);
-    expect(duck.totals).toEqual(native.totals);
-    expect(duck.whatIf).toEqual(native.whatIf);
+    expect(nativeReport.rowsSkipped).toBeGreaterThan(0);
+    expect(duck.totals).toEqual(nativeReport.totals);
+    expect(duck.whatIf).toEqual(nativeReport.whatIf);
+    expect(duck.whatIfWider).toEqual(nativeReport.whatIfWider);
+    expect(duck.deadStreaks).toEqual(nativeReport.deadStreaks);
+    expect(duck.days).toEqual(nativeReport.days);
   });
 });

@@ -1,19 +1,24 @@
 -- Dead sessions in heartbeat_runs, computed where the history lives (Postgres, or a
 -- distributed Postgres such as Citus: every window is partitioned by company, agent and
--- session, so it runs shard-local when heartbeat_runs is distributed by company_id).
+-- session, so it runs shard-local when heartbeat_runs is distributed by company_id). The same
+-- figures as the native audit's report.
 --
 -- A run is dead exactly as the heartbeat's circuit breaker defines it: liveness_state is
 -- 'failed'; usage_json is an object whose sessionReused is true and whose persistedSessionId
 -- is the run's session (session_id_after); and its three token counts (raw value when it is a
 -- number, else the normalized one, else 0; floored; at least 0) are all 0.
+-- An unseen failed run is one the breaker cannot see: liveness_state 'failed', resuming its
+-- session (session_id_before = session_id_after), and no usage record (usage_json null).
 --
 --   \i sql/dead_sessions.sql
---   select * from dead_sessions where dead_now;            -- sessions the breaker would rotate now
---   select * from dead_session_what_if order by threshold; -- what thresholds 1..10 would have done
+--   select * from dead_sessions where dead_now;                  -- sessions the breaker would rotate now
+--   select * from dead_session_what_if order by threshold;       -- what thresholds 1..10 would have done
+--   select * from dead_session_what_if_wider order by threshold; -- the same, counting unseen failed runs
+--   select * from dead_session_days order by day;                -- runs and dead runs per UTC day
 
 create or replace view dead_session_runs as
 with scoped as (
-  select company_id, agent_id, session_id_after as session_id, created_at, id, liveness_state, usage_json as u
+  select company_id, agent_id, session_id_after as session_id, session_id_before, created_at, id, liveness_state, usage_json as u
     from heartbeat_runs
    -- a persisted session: not null, and not blank as JavaScript's trim() sees it
    where session_id_after is not null
@@ -33,12 +38,16 @@ select company_id, agent_id, session_id, created_at, id,
          and greatest(0, floor(case when jsonb_typeof(u -> 'rawOutputTokens') = 'number' then (u ->> 'rawOutputTokens')::numeric
                                     when jsonb_typeof(u -> 'outputTokens') = 'number' then (u ->> 'outputTokens')::numeric else 0 end)) = 0,
          false) as dead,
-       row_number() over (partition by company_id, agent_id, session_id order by created_at, id) as position
+       coalesce(liveness_state = 'failed' and session_id_before = session_id and u is null, false) as unseen_failed,
+       row_number() over (partition by company_id, agent_id, session_id order by created_at, id) as position,
+       count(*) over (partition by company_id, agent_id, session_id) as session_runs
   from scoped;
 
--- Each maximal run of consecutive dead runs in a session (gaps and islands).
+-- Each maximal run of consecutive dead runs in a session (gaps and islands); `recovered` when
+-- a later run of the session ended it (the session came back on its own).
 create or replace view dead_session_streaks as
-select company_id, agent_id, session_id, count(*) as length, max(position) as last_position
+select company_id, agent_id, session_id, count(*) as length, max(position) as last_position,
+       max(position) < max(session_runs) as recovered
   from (
     select *, position - row_number() over (partition by company_id, agent_id, session_id order by created_at, id) as island
       from dead_session_runs
@@ -46,27 +55,71 @@ select company_id, agent_id, session_id, count(*) as length, max(position) as la
   ) d
  group by company_id, agent_id, session_id, island;
 
+-- The same islands under the wider rule: dead, or failed unseen.
+create or replace view dead_session_wider_streaks as
+select company_id, agent_id, session_id, count(*) as length, max(position) < max(session_runs) as recovered
+  from (
+    select *, position - row_number() over (partition by company_id, agent_id, session_id order by created_at, id) as island
+      from dead_session_runs
+     where dead or unseen_failed
+  ) d
+ group by company_id, agent_id, session_id, island;
+
 create or replace view dead_sessions as
-select s.company_id, s.agent_id, s.session_id, s.runs, s.dead_runs,
+select s.company_id, s.agent_id, s.session_id, s.runs, s.dead_runs, s.unseen_failed_runs,
        coalesce(max(st.length), 0) as longest_dead_streak,
        coalesce(max(st.length) filter (where st.last_position = s.runs), 0) as current_dead_streak,
        coalesce(max(st.length) filter (where st.last_position = s.runs), 0) >= 3 as dead_now,
        s.first_run_at, s.last_run_at
   from (
     select company_id, agent_id, session_id, count(*) as runs, count(*) filter (where dead) as dead_runs,
+           count(*) filter (where unseen_failed) as unseen_failed_runs,
            min(created_at) as first_run_at, max(created_at) as last_run_at
       from dead_session_runs
      group by company_id, agent_id, session_id
   ) s
   left join dead_session_streaks st using (company_id, agent_id, session_id)
- group by s.company_id, s.agent_id, s.session_id, s.runs, s.dead_runs, s.first_run_at, s.last_run_at;
+ group by s.company_id, s.agent_id, s.session_id, s.runs, s.dead_runs, s.unseen_failed_runs, s.first_run_at, s.last_run_at;
+
+-- The report's totals.
+create or replace view dead_session_totals as
+select count(*) as sessions, coalesce(sum(runs), 0) as runs, coalesce(sum(dead_runs), 0) as dead_runs,
+       coalesce(sum(unseen_failed_runs), 0) as unseen_failed_runs,
+       count(*) filter (where longest_dead_streak >= 3) as sessions_with_dead_streak,
+       count(*) filter (where dead_now) as sessions_dead_now
+  from dead_sessions;
 
 -- What a breaker threshold of 1 to 10 would have done: one rotation per dead streak at least
--- that long, saving the streak's dead runs past the threshold.
+-- that long, saving the streak's dead runs past the threshold; `recovered`, the rotations on a
+-- streak the session ended on its own (rotating there threw its context away).
 create or replace view dead_session_what_if as
 select t.threshold,
        count(st.length) filter (where st.length >= t.threshold) as rotations,
-       coalesce(sum(st.length - t.threshold) filter (where st.length >= t.threshold), 0) as dead_runs_saved
+       coalesce(sum(st.length - t.threshold) filter (where st.length >= t.threshold), 0) as dead_runs_saved,
+       count(st.length) filter (where st.length >= t.threshold and st.recovered) as recovered
   from generate_series(1, 10) as t(threshold)
   left join dead_session_streaks st on true
  group by t.threshold;
+
+-- The same table for a breaker that also counted unseen failed runs as dead.
+create or replace view dead_session_what_if_wider as
+select t.threshold,
+       count(st.length) filter (where st.length >= t.threshold) as rotations,
+       coalesce(sum(st.length - t.threshold) filter (where st.length >= t.threshold), 0) as dead_runs_saved,
+       count(st.length) filter (where st.length >= t.threshold and st.recovered) as recovered
+  from generate_series(1, 10) as t(threshold)
+  left join dead_session_wider_streaks st on true
+ group by t.threshold;
+
+-- Every maximal dead streak counted once, by length.
+create or replace view dead_session_streak_lengths as
+select length, count(*) as streaks
+  from dead_session_streaks
+ group by length;
+
+-- Runs and dead runs per UTC day (days with runs only).
+create or replace view dead_session_days as
+select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD') as day, count(*) as runs,
+       count(*) filter (where dead) as dead_runs
+  from dead_session_runs
+ group by 1;
