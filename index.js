@@ -24,6 +24,25 @@ function platformTriple() {
   return base;
 }
 
+/**
+ * The loader's chain of errors without the links that mislead here: its headline pointing at
+ * an npm bug, and its lookups of a WebAssembly build this package does not ship. What is kept
+ * (each native lookup, or a binary that failed to load) is chained again in order.
+ */
+function nativeAttempts(cause) {
+  const kept = [];
+  for (let e = cause, depth = 0; e && depth < 16; e = e.cause, depth++) {
+    const message = String(e?.message ?? e);
+    if (/wasm32-wasi|\.wasi\.cjs|Cannot find native binding/.test(message)) continue;
+    kept.push(e);
+  }
+  return kept.reduceRight((next, e) => {
+    const copy = new Error(String(e?.message ?? e), next ? { cause: next } : undefined);
+    if (e?.code) copy.code = e.code;
+    return copy;
+  }, undefined);
+}
+
 function missingBinaryError(cause) {
   const triple = platformTriple();
   const pkg = `paperclip-session-compaction-${triple}`;
@@ -34,9 +53,9 @@ function missingBinaryError(cause) {
       ? `What to do: install the platform package it names (npm install ${pkg}); if npm skipped it, your lockfile was probably made on ` +
         `another platform or optional dependencies were omitted: remove node_modules and the lockfile, then install again without --omit=optional.`
       : `What to do: ${triple} has no prebuilt binary (they exist for ${SUPPORTED.join(", ")}); build one from source with a Rust toolchain: npm run build in the repository.`,
-    `The loader's own error follows as the cause.`,
+    `The loader's attempts follow as the cause.`,
   ];
-  const error = new Error(lines.join("\n"), { cause });
+  const error = new Error(lines.join("\n"), { cause: nativeAttempts(cause) });
   error.code = "ERR_PAPERCLIP_SESSION_COMPACTION_BINARY";
   return error;
 }

@@ -157,11 +157,11 @@ describe("paperclip-session-audit exit statuses", () => {
     expect(run(["-", "--json"], "").status).toBe(3);
   });
 
-  it("2 with the usage on stderr for unknown flags and bad values, never a stack trace", () => {
+  it("2 with a short usage line on stderr for unknown flags and bad values, never a stack trace", () => {
     for (const args of [["--bogus", "x"], ["a", "b"], ["-", "--since", "yesterday-ish"], ["-", "--max-line-bytes", "0"], ["-", "--max-line-bytes", "12Q"], []]) {
       const r = run(args, good);
       expect(r.status, args.join(" ")).toBe(2);
-      expect(r.stderr).toMatch(/^paperclip-session-audit: .+\n\nusage: paperclip-session-audit/);
+      expect(r.stderr).toMatch(/^paperclip-session-audit: .+\nusage: paperclip-session-audit <file \| -> \[options\]; paperclip-session-audit --help for the options\n$/);
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(r.stdout).toBe("");
     }

@@ -52,7 +52,7 @@ describe("the CLI prints ids a person can trust", () => {
     for (let c = 0; c < 600; c++) many.push(dead(c === 300 ? "x".repeat(1 << 20) : `company-${c}`, "a", "s", c));
     const big = path.join(dir, "wide.ndjson");
     writeFileSync(big, many.join("\n") + "\n");
-    const r = run([big]);
+    const r = run([big, "--all"]);
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
     const widest = Math.max(...r.stdout.split("\n").map((l) => l.length));
     expect(widest).toBeLessThan(300);
@@ -84,5 +84,84 @@ describe.runIf(process.platform !== "win32")("Ctrl-C", () => {
     const code = await new Promise((r) => child.on("close", r));
     expect(code).toBe(130);
     expect(stderr.trim()).toBe("paperclip-session-audit: interrupted; no report");
+  });
+});
+
+describe("the CLI reads well", () => {
+  const history = path.join(dir, "fleet.ndjson");
+  const fleet: string[] = [];
+  // Company "quiet" has many runs and no dead one; "loud" few runs, mostly dead.
+  for (let i = 0; i < 30; i++) fleet.push(JSON.stringify({ company_id: "quiet", agent_id: `a${i % 3}`, session_id_after: "s", created_at: i * 60_000, liveness_state: "completed", usage_json: { inputTokens: 5 } }));
+  for (let i = 0; i < 6; i++) fleet.push(dead("loud", "a", "s", 100 + i));
+  writeFileSync(history, fleet.join("\n") + "\n");
+
+  it("--version prints the package's version", () => {
+    const r = run(["--version"]);
+    expect({ status: r.status, out: r.stdout.trim() }).toEqual({ status: 0, out: "0.1.0" });
+  });
+
+  it("a usage error is one line and a pointer to --help, exit 2", () => {
+    const r = run(["--bogus"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(2);
+    expect(r.stderr).toContain("--help");
+  });
+
+  it("sorts companies and agents by dead runs, caps with --top, lifts the cap with --all, labels times", () => {
+    const r = run([history, "--top", "1"]);
+    expect(r.status).toBe(0);
+    const companies = r.stdout.split("Companies by dead runs")[1];
+    expect(companies.split("\n")[3]).toMatch(/^loud\b/);
+    expect(companies).toContain("(top 1 of 2; --all for every one)");
+    expect(companies).not.toMatch(/\nquiet\b/);
+    expect(run([history, "--all"]).stdout).toMatch(/\nquiet\s/);
+    expect(r.stdout).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    expect(r.stdout).toContain("1 is dead now");
+    expect(r.stdout).not.toMatch(/Str\(|Number\(|os error/);
+  });
+
+  it("warns on stderr when a filter matches nothing, naming it", () => {
+    const r = run([history, "--company", "nope"]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain("warning: no run matched --company nope");
+  });
+
+  it("says so, instead of tables of zeros, for an empty input", () => {
+    const r = run(["-"], "");
+    expect(r.stdout).toContain("No rows: nothing to audit.");
+    expect(r.stdout).not.toMatch(/threshold/);
+  });
+
+  it("refuses a --pglite path that is not a data directory unless --create, and counts rows/s from a database", async () => {
+    const typo = path.join(dir, "no-such-pgdata");
+    const refused = run(["--pglite", typo]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("is not a PGlite data directory (add --create to make one there)");
+    const created = run(["--pglite", typo, "--create"]);
+    // A new, empty database has no heartbeat_runs table: said in one line.
+    expect(created.status).toBe(1);
+    expect(created.stderr.trim().split("\n")).toHaveLength(1);
+    expect(created.stderr).toMatch(/heartbeat_runs/);
+    const { PGlite } = await import("@electric-sql/pglite");
+    const db = new PGlite(typo);
+    await db.exec(`create table heartbeat_runs (id text primary key, company_id text, agent_id text, session_id_after text, created_at timestamptz, liveness_state text, usage_json jsonb)`);
+    await db.exec(`insert into heartbeat_runs values ('r1', 'c', 'a', 's', now(), 'failed', null)`);
+    await db.close();
+    const read = run(["--pglite", typo]);
+    expect(read.status).toBe(0);
+    expect(read.stdout).toMatch(/1 row read, 1 run audited in [\d.]+ s \([\d,]+ rows\/s\)/);
+  });
+});
+
+describe("optional peer dependencies", () => {
+  it("--database without pg installed says what to install, in one line", async () => {
+    const { cpSync, mkdirSync, readdirSync } = await import("node:fs");
+    const root = path.join(__dirname, "..");
+    const bare = path.join(dir, "bare-package");
+    mkdirSync(bare);
+    for (const f of ["index.js", "binding.js", "database.js", "package.json", "bin", ...readdirSync(root).filter((f) => f.endsWith(".node"))]) cpSync(path.join(root, f), path.join(bare, f), { recursive: true });
+    const r = spawnSync(process.execPath, [path.join(bare, "bin", "paperclip-session-audit.mjs"), "--database", "postgres://127.0.0.1:1/none"], { encoding: "utf8" });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe("paperclip-session-audit: --database needs the package pg: npm install pg");
   });
 });

@@ -44,7 +44,7 @@ beforeAll(() => {
 
 describe("installed from the packed tarballs", () => {
   it("ships napi-rs's generated loader and types, the entry, the database subpath, and no binary or source", () => {
-    expect(packed.main.files.sort()).toEqual(["LICENSE", "README.md", "bin/paperclip-session-audit.mjs", "bin/visible.mjs", "binding.d.ts", "binding.js", "database.d.ts", "database.js", "index.d.ts", "index.js", "package.json"]);
+    expect(packed.main.files.sort()).toEqual(["LICENSE", "README.md", "bin/paperclip-session-audit.mjs", "bin/report-html.mjs", "bin/visible.mjs", "binding.d.ts", "binding.js", "database.d.ts", "database.js", "index.d.ts", "index.js", "package.json"]);
     expect(packed.platform.files.sort()).toEqual([`session-compaction.${packed.platformName}.node`, "package.json"].sort());
   });
 
@@ -105,6 +105,9 @@ describe("installed from the packed tarballs", () => {
         expect(stderr).toContain(`no native binary could be loaded for ${packed.platformName}`);
         expect(stderr).toContain(`"paperclip-session-compaction-${packed.platformName}"`);
         expect(stderr).toContain(`npm install paperclip-session-compaction-${packed.platformName}`);
+        // The loader's misleading links are gone: its npm-bug headline and the wasm lookups.
+        expect(stderr).not.toMatch(/wasm32-wasi|\.wasi\.cjs|npm\/cli\/issues|Cannot find native binding/);
+        expect(stderr).toContain(`Cannot find module 'paperclip-session-compaction-${packed.platformName}'`);
       }
     },
     TIMEOUT,

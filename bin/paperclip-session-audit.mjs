@@ -1,26 +1,35 @@
 #!/usr/bin/env node
 // paperclip-session-audit: dead sessions in a heartbeat_runs history, and what each breaker
 // threshold would have saved. `--help` prints the usage and the exit statuses.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import path from "node:path";
 import { parseArgs } from "node:util";
+import { reportHtml } from "./report-html.mjs";
 import { visible, width } from "./visible.mjs";
 
 const require = createRequire(import.meta.url);
-const core = { ...require("../index.js"), ...require("../database.js") };
+const NAME = "paperclip-session-audit";
 
-const usage = `usage: paperclip-session-audit <file | -> [options]
-       paperclip-session-audit --database postgres://… | --pglite DIR [options]
+const usage = `usage: ${NAME} <file | -> [options]
+       ${NAME} --database postgres://… | --pglite DIR [options]
 The file (or standard input) holds heartbeat_runs rows as JSON, one per line, plain or in
 PostgreSQL's COPY text format, gzip-compressed or not:
   psql -c "COPY (SELECT row_to_json(r) FROM heartbeat_runs r) TO STDOUT" > runs.ndjson
 options:
   --json                 the report as JSON on stdout
+  --html FILE            also write the report as one self-contained HTML page
   --company ID           only this company's runs
   --since TIME           only runs created at or after TIME (ISO 8601)
+  --top N                rows per table (default 20); --all for every row
   --ordered              rows come ordered by created_at (memory bounded by the sessions)
   --max-line-bytes N     skip longer lines as "line too long" (default 64MiB; K, M, G or KiB,
                          MiB, GiB suffixes allowed)
+  --database URL         read heartbeat_runs from PostgreSQL (needs the package pg)
+  --pglite DIR           read it from a PGlite data directory (needs @electric-sql/pglite);
+                         --create makes DIR when it does not exist
   --no-progress          no progress bar on stderr
+  --version, --help
 exit status: 0 the report is complete; 1 the input could not be read; 2 usage error;
              3 no row could be read, more than half of the rows were skipped, or the input
              ended early (a truncated gzip); 130 interrupted (Ctrl-C)`;
@@ -31,13 +40,13 @@ const DETAIL_WIDTH = 100;
 
 /** A message for a person on stderr, escaped: paths and ids come from the data. */
 function complain(message) {
-  console.error(`paperclip-session-audit: ${visible(message, 2000)}`);
+  console.error(`${NAME}: ${visible(message, 2000)}`);
 }
 
-/** Exit 2 with the usage on stderr: never a stack trace for a mistyped command. */
+/** Exit 2 with the message and a pointer to --help: never a stack trace for a mistyped command. */
 function usageError(message) {
   complain(message);
-  console.error(`\n${usage}`);
+  console.error(`usage: ${NAME} <file | -> [options]; ${NAME} --help for the options`);
   process.exit(2);
 }
 
@@ -47,19 +56,33 @@ process.on("uncaughtException", (error) => {
   process.exit(1);
 });
 
+let core;
+try {
+  core = { ...require("../index.js"), ...require("../database.js") };
+} catch (error) {
+  // The loader's own message says which platform package is missing and what to install.
+  complain(error.message);
+  process.exit(1);
+}
+
 let values, positionals;
 try {
   ({ values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
       json: { type: "boolean", default: false },
+      html: { type: "string" },
       company: { type: "string" },
       since: { type: "string" },
+      top: { type: "string" },
+      all: { type: "boolean", default: false },
       database: { type: "string" },
       pglite: { type: "string" },
+      create: { type: "boolean", default: false },
       "max-line-bytes": { type: "string" },
       "no-progress": { type: "boolean", default: false },
       ordered: { type: "boolean", default: false },
+      version: { type: "boolean", short: "v", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   }));
@@ -71,11 +94,20 @@ if (values.help) {
   console.log(usage);
   process.exit(0);
 }
+if (values.version) {
+  console.log(JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version);
+  process.exit(0);
+}
 const fromFile = positionals.length > 0;
 if (positionals.length > 1) usageError(`one input at a time (got ${positionals.length})`);
 if (fromFile && (values.database || values.pglite)) usageError("give a file or a database, not both");
+if (values.database && values.pglite) usageError("give --database or --pglite, not both");
 if (!fromFile && !values.database && !values.pglite && !process.env.DATABASE_URL) usageError("no input given");
 if (values.since !== undefined && Number.isNaN(Date.parse(values.since))) usageError(`--since: not a time: ${values.since}`);
+if (values.create && !values.pglite) usageError("--create goes with --pglite");
+if (values.top !== undefined && values.all) usageError("give --top or --all, not both");
+const top = values.all ? Infinity : values.top === undefined ? 20 : Number(values.top);
+if (!(top === Infinity || (Number.isSafeInteger(top) && top >= 1))) usageError(`--top: not a whole number of rows, at least 1: ${values.top}`);
 
 /** `64MiB`, `64M`, `1048576`: a whole number of bytes, at least 1. */
 function parseBytes(text) {
@@ -98,21 +130,45 @@ const options = {
   maxLineBytes: values["max-line-bytes"] === undefined ? undefined : parseBytes(values["max-line-bytes"]),
 };
 
+/** An optional peer dependency, or one line saying what to install. */
+async function peer(name, flag) {
+  try {
+    return await import(name);
+  } catch (error) {
+    if (error?.code === "ERR_MODULE_NOT_FOUND" || error?.code === "MODULE_NOT_FOUND") {
+      complain(`${flag} needs the package ${name}: npm install ${name}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
 async function fromDatabase() {
+  let rows = 0;
+  const onPage = (count) => {
+    rows += count;
+    if (options.progress) process.stderr.write(`\r${rows.toLocaleString("en-US")} rows read`);
+  };
   if (values.pglite) {
-    const { PGlite } = await import("@electric-sql/pglite");
-    const db = new PGlite(values.pglite);
+    const dir = path.resolve(values.pglite);
+    // PGlite makes a database wherever it is pointed: a typo must not become a new one.
+    if (!values.create && !existsSync(path.join(dir, "PG_VERSION"))) {
+      complain(`--pglite: ${dir} is not a PGlite data directory (add --create to make one there)`);
+      process.exit(1);
+    }
+    const { PGlite } = await peer("@electric-sql/pglite", "--pglite");
+    const db = new PGlite(dir);
     try {
-      return await core.auditDeadSessionsFromDatabase(db, options);
+      return await core.auditDeadSessionsFromDatabase(db, { ...options, onPage });
     } finally {
+      if (options.progress) process.stderr.write("\n");
       await db.close();
     }
   }
-  const { default: pg } = await import("pg");
+  const { default: pg } = await peer("pg", "--database");
   const pool = new pg.Pool({ connectionString: values.database ?? process.env.DATABASE_URL });
-  let rows = 0;
   try {
-    return await core.auditDeadSessionsFromDatabase(pool, { ...options, onPage: (n) => options.progress && process.stderr.write(`\r${(rows += n)} rows read`) });
+    return await core.auditDeadSessionsFromDatabase(pool, { ...options, onPage });
   } finally {
     if (options.progress) process.stderr.write("\n");
     await pool.end();
@@ -139,13 +195,28 @@ const rowsRead = report.rowsUsed + report.rowsFiltered + report.rowsWithoutSessi
 const endedEarly = report.skippedByReason.some((s) => s.reason === "input ended early");
 const incomplete = endedEarly || rowsRead === report.rowsSkipped || report.rowsSkipped * 2 > rowsRead;
 const n = (x) => x.toLocaleString("en-US");
+const plural = (count, one, many = `${one}s`) => `${n(count)} ${count === 1 ? one : many}`;
 const percent = (part, whole) => `${((100 * part) / Math.max(whole, 1)).toFixed(1)}%`;
 const skippedHeadline = report.rowsSkipped
-  ? `${n(report.rowsSkipped)} of ${n(rowsRead)} rows (${percent(report.rowsSkipped, rowsRead)}) were skipped and are not in this report: ` +
+  ? `${n(report.rowsSkipped)} of ${plural(rowsRead, "row")} (${percent(report.rowsSkipped, rowsRead)}) ${report.rowsSkipped === 1 ? "was" : "were"} skipped and ${report.rowsSkipped === 1 ? "is" : "are"} not in this report: ` +
     report.skippedByReason.map((s) => `${n(s.rows)} ${s.reason}`).join(", ")
   : rowsRead === 0
     ? "the input held no rows"
     : null;
+
+// A filter that matched nothing is most likely a typo: say which.
+const filters = [values.company !== undefined && `--company ${values.company}`, values.since !== undefined && `--since ${values.since}`].filter(Boolean);
+if (filters.length && rowsRead > 0 && report.rowsUsed + report.rowsWithoutSession === 0) complain(`warning: no run matched ${filters.join(" ")}`);
+
+if (values.html) {
+  const source = fromFile ? (positionals[0] === "-" ? "standard input" : positionals[0]) : values.pglite ? `PGlite ${values.pglite}` : "PostgreSQL";
+  try {
+    writeFileSync(values.html, reportHtml(report, { top: Number.isFinite(top) ? top : Number.MAX_SAFE_INTEGER, source }));
+  } catch (error) {
+    complain(`--html: ${error.message}`);
+    process.exit(1);
+  }
+}
 
 // exitCode rather than exit(): a large report on a pipe is written out in full first.
 process.exitCode = incomplete ? 3 : 0;
@@ -157,7 +228,7 @@ if (values.json) {
 }
 
 function printReport(report) {
-  const time = (ms) => new Date(ms).toISOString().slice(0, 16).replace("T", " ");
+  const time = (iso) => `${iso.slice(0, 16).replace("T", " ")} UTC`;
   // Every cell escaped and capped: an id may hold terminal escapes, or be a megabyte long.
   function table(headers, rows, align = []) {
     const cells = [headers, ...rows].map((r) => r.map((v) => visible(v, ID_WIDTH)));
@@ -166,29 +237,44 @@ function printReport(report) {
     const line = (r) => r.map((v, c) => pad(v, widths[c], align[c] === "r")).join("  ").trimEnd();
     return [line(cells[0]), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(line)].join("\n");
   }
+  const capped = (list) => ({ shown: list.slice(0, top), note: list.length > top ? ` (top ${n(top)} of ${n(list.length)}; --all for every one)` : "" });
+  const byDead = (a, b) => b.totals.deadRuns - a.totals.deadRuns || b.totals.runs - a.totals.runs;
 
   const t = report.totals;
   if (skippedHeadline) console.log(`${incomplete ? "INCOMPLETE" : "WARNING"}: ${skippedHeadline}\n`);
+  if (rowsRead === 0 || t.runs === 0) {
+    console.log(rowsRead === 0 ? "No rows: nothing to audit." : `No run with a persisted session among ${plural(rowsRead, "row")} read.`);
+    return;
+  }
   const seconds = report.elapsedMs / 1000;
-  console.log(`${n(report.lines)} lines, ${n(report.rowsUsed)} runs audited in ${seconds.toFixed(2)} s (${n(Math.round(report.bytesRead / 1e6 / Math.max(seconds, 1e-6)))} MB/s)`);
-  console.log(`${n(t.sessions)} sessions, ${n(t.runs)} runs, ${n(t.deadRuns)} dead runs; ${n(t.sessionsWithDeadStreak)} sessions had a dead streak of 3+, ${n(t.sessionsDeadNow)} are dead now`);
-  if (report.rowsFiltered) console.log(`${n(report.rowsFiltered)} rows left out by --company/--since`);
-  if (report.rowsWithoutSession) console.log(`${n(report.rowsWithoutSession)} rows without a persisted session`);
+  const rate = fromFile ? `${n(Math.round(report.bytesRead / 1e6 / Math.max(seconds, 1e-6)))} MB/s` : `${n(Math.round(rowsRead / Math.max(seconds, 1e-6)))} rows/s`;
+  console.log(`${plural(rowsRead, "row")} read, ${plural(report.rowsUsed, "run")} audited in ${seconds.toFixed(2)} s (${rate})`);
+  console.log(
+    `${plural(t.sessions, "session")}, ${plural(t.runs, "run")}, ${plural(t.deadRuns, "dead run")}; ` +
+      `${plural(t.sessionsWithDeadStreak, "session")} had a dead streak of 3+, ${n(t.sessionsDeadNow)} ${t.sessionsDeadNow === 1 ? "is" : "are"} dead now`,
+  );
+  if (t.unseenFailedRuns) console.log(`${plural(t.unseenFailedRuns, "failed run")} resumed a session with no usage record: the breaker cannot see ${t.unseenFailedRuns === 1 ? "it" : "them"} (the wider what-if table below counts them)`);
+  if (report.rowsFiltered) console.log(`${plural(report.rowsFiltered, "row")} left out by ${filters.join(" ")}`);
+  if (report.rowsWithoutSession) console.log(`${plural(report.rowsWithoutSession, "row")} without a persisted session`);
 
-  console.log("\nBy company\n" + table(["company", "agents", "sessions", "runs", "dead runs", "dead now"], report.companies.map((c) => [c.companyId, n(c.agents), n(c.totals.sessions), n(c.totals.runs), n(c.totals.deadRuns), n(c.totals.sessionsDeadNow)]), ["", "r", "r", "r", "r", "r"]));
+  const companies = capped([...report.companies].sort(byDead));
+  console.log(`\nCompanies by dead runs${companies.note}\n` + table(["company", "agents", "sessions", "runs", "dead runs", "dead now"], companies.shown.map((c) => [c.companyId, n(c.agents), n(c.totals.sessions), n(c.totals.runs), n(c.totals.deadRuns), n(c.totals.sessionsDeadNow)]), ["", "r", "r", "r", "r", "r"]));
 
-  const agents = [...report.agents].sort((a, b) => b.totals.deadRuns - a.totals.deadRuns).slice(0, 20);
-  console.log(`\nAgents with the most dead runs${report.agents.length > 20 ? " (top 20)" : ""}\n` + table(["company", "agent", "sessions", "runs", "dead runs", "dead now"], agents.map((a) => [a.companyId, a.agentId, n(a.totals.sessions), n(a.totals.runs), n(a.totals.deadRuns), n(a.totals.sessionsDeadNow)]), ["", "", "r", "r", "r", "r"]));
+  const agents = capped([...report.agents].sort(byDead));
+  console.log(`\nAgents by dead runs${agents.note}\n` + table(["company", "agent", "sessions", "runs", "dead runs", "dead now"], agents.shown.map((a) => [a.companyId, a.agentId, n(a.totals.sessions), n(a.totals.runs), n(a.totals.deadRuns), n(a.totals.sessionsDeadNow)]), ["", "", "r", "r", "r", "r"]));
 
-  const deadNow = report.sessions.filter((s) => s.deadNow);
-  if (deadNow.length) {
-    console.log(`\nSessions dead now (${n(deadNow.length)}${deadNow.length > 20 ? ", first 20" : ""})\n` + table(["company", "agent", "session", "dead streak", "runs", "last run"], deadNow.slice(0, 20).map((s) => [s.companyId, s.agentId, s.sessionId, n(s.currentDeadStreak), n(s.runs), time(s.lastRunAt)]), ["", "", "", "r", "r", ""]));
+  const deadNow = capped(report.sessions.filter((s) => s.deadNow).sort((a, b) => b.currentDeadStreak - a.currentDeadStreak));
+  if (deadNow.shown.length) {
+    console.log(`\nSessions dead now${deadNow.note}\n` + table(["company", "agent", "session", "dead streak", "runs", "last run"], deadNow.shown.map((s) => [s.companyId, s.agentId, s.sessionId, n(s.currentDeadStreak), n(s.runs), time(s.lastRunAt)]), ["", "", "", "r", "r", ""]));
   }
 
-  console.log("\nWhat each breaker threshold would have done\n" + table(["threshold", "rotations", "dead runs saved"], report.whatIf.map((w) => [`${w.threshold}${w.threshold === 3 ? " (current)" : ""}`, n(w.rotations), n(w.deadRunsSaved)]), ["", "r", "r"]));
+  const whatIf = (rows) =>
+    table(["threshold", "rotations", "dead runs saved", "recovered"], rows.map((w) => [`${w.threshold}${w.threshold === 3 ? " (current)" : ""}`, n(w.rotations), n(w.deadRunsSaved), n(w.recovered)]), ["", "r", "r", "r"]);
+  console.log("\nWhat each breaker threshold would have done (recovered: rotations on a streak the session ended on its own)\n" + whatIf(report.whatIf));
+  if (t.unseenFailedRuns) console.log("\nThe same, counting unseen failed runs as dead\n" + whatIf(report.whatIfWider));
 
   if (report.rowsSkipped) {
-    console.log(`\n${n(report.rowsSkipped)} rows skipped:\n` + report.skippedByReason.map((s) => `  ${n(s.rows)}  ${s.reason}`).join("\n"));
-    console.log("First of them:\n" + report.firstErrors.map((e) => `  line ${e.line}: ${e.reason}${e.detail ? ` (${visible(e.detail, DETAIL_WIDTH)})` : ""}`).join("\n"));
+    console.log(`\n${plural(report.rowsSkipped, "row")} skipped:\n` + report.skippedByReason.map((s) => `  ${n(s.rows)}  ${s.reason}`).join("\n"));
+    console.log("First of them:\n" + report.firstErrors.map((e) => `  ${fromFile ? "line" : "row"} ${e.line}: ${e.reason}${e.detail ? ` (${visible(e.detail, DETAIL_WIDTH)})` : ""}`).join("\n"));
   }
 }
