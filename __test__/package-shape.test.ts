@@ -3,8 +3,10 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { native } from "./native";
 
+// Constants first (sorted: upper case before lower), then the classes and functions.
+const CONSTANTS = ["ADAPTER_TABLE_VERSION", "DEAD_REUSED_SESSION_FAILURE_THRESHOLD"];
 const EXPORTS = [
-  "DEAD_REUSED_SESSION_FAILURE_THRESHOLD",
+  ...CONSTANTS,
   "DeadSessionAuditor",
   "auditDeadSessions",
   "auditDeadSessionsSync",
@@ -18,10 +20,11 @@ const EXPORTS = [
 ];
 
 describe("package surface", () => {
-  it("exports exactly the SPEC's names", () => {
+  it("exports exactly the SPEC's names, and the adapter table's release", () => {
     expect(Object.keys(native).filter((k) => k !== "__napiBindingTarget").sort()).toEqual(EXPORTS);
     expect(native.DEAD_REUSED_SESSION_FAILURE_THRESHOLD).toBe(3);
-    for (const name of EXPORTS.slice(1)) expect(typeof (native as unknown as Record<string, unknown>)[name]).toBe("function");
+    expect(native.ADAPTER_TABLE_VERSION).toMatch(/^\d{4}\.\d+\.\d+$/);
+    for (const name of EXPORTS.slice(CONSTANTS.length)) expect(typeof (native as unknown as Record<string, unknown>)[name]).toBe("function");
   });
 
   it("declares every export in the generated binding.d.ts, and never `any`", () => {

@@ -29,7 +29,69 @@ const uuid = (n) => `00000000-0000-4000-8000-${pad(n, 12)}`;
 /** Postgres's JSON rendering of a timestamptz: microseconds and +00:00. */
 const pgTime = (ms, micros) => new Date(ms).toISOString().replace("Z", `${pad(micros, 3)}+00:00`);
 
-export function* historyLines({ seed = 1, companies = 3, agentsPerCompany = 4, sessionsPerAgent = 5, runsPerSession = 40, clean = false, camelCaseShare = 0.05, shuffleWindow = 50 } = {}) {
+/** Output as an agent prints it: a few KB of lines with quotes, backslashes, tabs, non-ASCII. */
+function excerpt(random, bytes) {
+  const parts = [];
+  let size = 0;
+  while (size < bytes) {
+    const line = `[${pad(Math.floor(random() * 1e6), 6)}] ${SUMMARIES[Math.floor(random() * SUMMARIES.length)]} \t path="C:\\work\\repo" ✓`;
+    parts.push(line);
+    size += line.length + 1;
+  }
+  return parts.join("\n");
+}
+
+/**
+ * Every column of Paperclip's heartbeat_runs that the audit does not read, filled as real rows
+ * fill them (about 4 KB a row): the context snapshot, the output excerpts, the result, the
+ * process and retry bookkeeping.
+ */
+function fullWidth(row, random, t, dead) {
+  return {
+    trigger_detail: "timer: every 5 minutes",
+    wakeup_request_id: uuid(Math.floor(random() * 1e9)),
+    exit_code: dead ? 1 : 0,
+    signal: null,
+    log_store: "local_file",
+    log_ref: `runs/${row.company_id}/${row.id}.ndjson`,
+    log_bytes: Math.floor(random() * 5e6),
+    log_compressed: random() < 0.5,
+    stdout_excerpt: excerpt(random, 1400),
+    stderr_excerpt: dead ? excerpt(random, 600) : "",
+    error_code: dead ? "adapter_failed" : null,
+    external_run_id: null,
+    process_pid: 1000 + Math.floor(random() * 60000),
+    process_group_id: 1000 + Math.floor(random() * 60000),
+    process_started_at: pgTime(t + 60, 0),
+    last_output_at: pgTime(t + 80_000, 0),
+    last_output_seq: Math.floor(random() * 900),
+    last_output_stream: "stdout",
+    last_output_bytes: Math.floor(random() * 1e5),
+    retry_of_run_id: null,
+    process_loss_retry_count: 0,
+    scheduled_retry_at: null,
+    scheduled_retry_attempt: 0,
+    scheduled_retry_reason: null,
+    issue_comment_status: "not_applicable",
+    issue_comment_satisfied_by_comment_id: null,
+    issue_comment_retry_queued_at: null,
+    liveness_reason: dead ? "adapter exited before any output" : "made progress",
+    continuation_attempt: 0,
+    last_useful_action_at: pgTime(t + 70_000, 0),
+    next_action: dead ? "retry" : null,
+    updated_at: pgTime(t + 91_000, 0),
+    context_snapshot: {
+      ...row.context_snapshot,
+      issue: { id: row.context_snapshot.issueId, title: "Make the \"retry\" path idempotent", labels: ["backend", "p1"], body: excerpt(random, 700) },
+      workspace: { cwd: "/srv/agents/ws", branch: "feature/retry", env: { NODE_ENV: "production", CI: "false" } },
+      paperclipSessionHandoffMarkdown: null,
+      wakeReason: "heartbeat_timer",
+      recentComments: [{ author: "reviewer", body: "Please add a test for the retry loop. Thanks!" }],
+    },
+  };
+}
+
+export function* historyLines({ seed = 1, companies = 3, agentsPerCompany = 4, sessionsPerAgent = 5, runsPerSession = 40, clean = false, camelCaseShare = 0.05, shuffleWindow = 50, wide = false } = {}) {
   const random = prng(seed);
   const pick = (xs) => xs[Math.floor(random() * xs.length)];
   let id = 0;
@@ -90,6 +152,7 @@ export function* historyLines({ seed = 1, companies = 3, agentsPerCompany = 4, s
             error: dead ? pick(ERRORS) : null,
             context_snapshot: { issueId: `PAP-${c}${a}${s}`, wakeReason: "heartbeat_timer" },
           };
+          if (wide) Object.assign(row, fullWidth(row, random, t, dead));
           let line;
           if (random() < camelCaseShare) {
             line = JSON.stringify({ id: row.id, companyId: company, agentId: agent, sessionIdBefore: row.session_id_before, sessionIdAfter: session, createdAt: row.created_at, livenessState: row.liveness_state, usageJson: row.usage_json });

@@ -77,22 +77,27 @@ impl Auditor {
     pub fn push(&mut self, mut bytes: &[u8]) {
         self.report.bytes_read += bytes.len() as u64;
         if self.overlong {
-            let Some(newline) = bytes.iter().position(|&b| b == b'\n') else {
+            let Some(newline) = memchr::memchr(b'\n', bytes) else {
                 return;
             };
             self.end_overlong_line();
             bytes = bytes.get(newline + 1..).unwrap_or_default();
         }
-        let Some(last_newline) = bytes.iter().rposition(|&b| b == b'\n') else {
+        let Some(last_newline) = memchr::memrchr(b'\n', bytes) else {
             return self.hold(bytes);
         };
-        let (complete, rest) = bytes.split_at(last_newline + 1);
-        if self.pending.is_empty() {
-            self.consume(complete);
-        } else {
+        let (mut complete, rest) = bytes.split_at(last_newline + 1);
+        if !self.pending.is_empty() {
+            // Only the line that spans the two pushes is joined; the rest is read in place.
+            let first_end = memchr::memchr(b'\n', complete).map_or(complete.len(), |at| at + 1);
+            let (first, tail) = complete.split_at(first_end);
             let mut joined = std::mem::take(&mut self.pending);
-            joined.extend_from_slice(complete);
+            joined.extend_from_slice(first);
             self.consume(&joined);
+            complete = tail;
+        }
+        if !complete.is_empty() {
+            self.consume(complete);
         }
         self.hold(rest);
     }
@@ -324,9 +329,8 @@ fn split_at_lines(text: &[u8], parts: usize) -> Vec<&[u8]> {
         let cut = if rest.len() <= target {
             rest.len()
         } else {
-            rest.iter()
-                .skip(target)
-                .position(|&b| b == b'\n')
+            rest.get(target..)
+                .and_then(|after| memchr::memchr(b'\n', after))
                 .map_or(rest.len(), |p| target + p + 1)
         };
         let (piece, tail) = rest.split_at(cut);

@@ -18,7 +18,7 @@ pub(super) enum Escapes {
 pub(super) fn escapes(line: &[u8]) -> Escapes {
     let mut rest = line;
     let mut seen = false;
-    while let Some(at) = rest.iter().position(|&b| b == b'\\') {
+    while let Some(at) = memchr::memchr(b'\\', rest) {
         seen = true;
         match rest.get(at + 1) {
             Some(b'\\' | b'n' | b'r' | b't' | b'b' | b'f' | b'v') => rest = rest.get(at + 2..).unwrap_or_default(),

@@ -107,13 +107,25 @@ pub(super) fn too_long(max_bytes: usize) -> Skip {
     Skip::new("line too long", format!("over {max_bytes} bytes"))
 }
 
+/// The lines of `text`, split at each `\n` (the last one may be empty), found with memchr.
+fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    let mut ends = memchr::memchr_iter(b'\n', text).chain(std::iter::once(text.len()));
+    std::iter::from_fn(move || {
+        let end = ends.next()?;
+        let line = text.get(start..end).unwrap_or_default();
+        start = end + 1;
+        Some(line)
+    })
+}
+
 /// Reads whole lines; one longer than `max_bytes` is skipped unread.
 pub(super) fn parse_lines(text: &[u8], max_bytes: usize) -> Vec<Line<'_>> {
     let body = text.strip_suffix(b"\n").unwrap_or(text);
     if body.is_empty() && text.is_empty() {
         return Vec::new();
     }
-    body.split(|&b| b == b'\n')
+    lines(body)
         .map(|line| {
             if line.len() > max_bytes {
                 Line::skipped(too_long(max_bytes))
@@ -476,12 +488,7 @@ impl<'a> RowFields<'a> {
             return Err(Skip::new("agent_id missing or not a string", self.agent_id.describe()));
         };
         let created_at = match &self.created_at {
-            Scalar::Str(s) => {
-                let units: Vec<u16> = s.encode_utf16().collect();
-                parse_iso_date_time(&units)
-                    .or_else(|| parse_postgres_time(&units))
-                    .filter(|t| !t.is_nan())
-            }
+            Scalar::Str(s) => parse_time_text(s),
             Scalar::Number(n) => Some(time_clip(*n)).filter(|t| !t.is_nan()),
             _ => None,
         };
@@ -514,6 +521,28 @@ impl<'a> RowFields<'a> {
             unseen_failed,
         })
     }
+}
+
+/// A time string as the audit reads it ([`parse_iso_date_time`], then PostgreSQL's printed
+/// form); a time of the usual length is converted to UTF-16 on the stack, not the heap.
+fn parse_time_text(text: &str) -> Option<f64> {
+    let mut stack = [0u16; 48];
+    let owned: Vec<u16>;
+    let units: &[u16] = match stack.get_mut(..text.len()) {
+        Some(short) if text.is_ascii() => {
+            for (unit, byte) in short.iter_mut().zip(text.bytes()) {
+                *unit = u16::from(byte);
+            }
+            short
+        }
+        _ => {
+            owned = text.encode_utf16().collect();
+            &owned
+        }
+    };
+    parse_iso_date_time(units)
+        .or_else(|| parse_postgres_time(units))
+        .filter(|t| !t.is_nan())
 }
 
 /// The breaker's own dead-run rule ([`breaker::is_dead`]), asked of a parsed row.
