@@ -128,3 +128,27 @@ export async function auditFileDuckDb(file, { threads = 2 } = {}) {
     instance.closeSync();
   }
 }
+
+/**
+ * DuckDB's bare scan of the seven columns the audit reads, and nothing else: what reading the
+ * JSON costs it before any audit. Answers the line count it saw.
+ */
+export async function scanFileDuckDb(file, { threads = 2 } = {}) {
+  const instance = await DuckDBInstance.create(":memory:", { threads: String(threads) });
+  const connection = await instance.connect();
+  const path = `'${file.replaceAll("'", "''")}'`;
+  try {
+    const reader = await connection.runAndReadAll(`
+      select count(*) as lines, count(company_id) + count(agent_id) + count(session_id_before) + count(session_id_after)
+             + count(created_at) + count(liveness_state) + count(usage_json) as values
+        from read_ndjson(${path}, ignore_errors = true, maximum_object_size = 67108864, columns = {
+          company_id: 'JSON', agent_id: 'JSON', session_id_before: 'JSON', session_id_after: 'JSON',
+          created_at: 'JSON', liveness_state: 'JSON', usage_json: 'JSON'})`);
+    const [row] = reader.getRowObjectsJS();
+    return { lines: Number(row.lines), values: Number(row.values) };
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+

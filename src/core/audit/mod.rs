@@ -13,6 +13,9 @@
 mod auditor;
 mod copy_text;
 mod rows;
+mod scanner;
+#[cfg(feature = "model")]
+pub use scanner::check_against_serde;
 mod sources;
 mod summary;
 

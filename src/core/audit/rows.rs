@@ -17,6 +17,7 @@ use crate::core::js_semantics::{
 };
 
 use super::copy_text::{self, Escapes};
+use super::scanner;
 
 /// A row as the audit needs it.
 #[derive(Debug, PartialEq)]
@@ -182,15 +183,24 @@ fn parse_line(line: &[u8]) -> Parsed<'_> {
         Some(&b) if b >= 0x80 && std::str::from_utf8(line).is_ok_and(|s| !is_non_blank(s)) => return Ok(None),
         Some(_) => {}
     }
-    // A line serde_json refuses may only hold a number past f64's range, which JSON.parse reads.
-    let fields = match parse_fields(line, Numbers::Serde) {
-        Ok(fields) => fields,
-        Err(error) => match parse_fields(line, Numbers::JavaScript) {
-            Ok(fields) => fields,
-            Err(_) => return Err(Skip::new("malformed JSON", error.to_string())),
-        },
+    let fields = match scanner::scan(line) {
+        Some(fields) => fields,
+        None => serde_fields(line)?,
     };
     fields.into_row().map(Some)
+}
+
+/// The line's fields as serde_json reads them: the path every line the scanner is not sure of
+/// takes, and the one that gives a malformed line its message.
+pub(super) fn serde_fields(line: &[u8]) -> Result<RowFields<'_>, Skip> {
+    // A line serde_json refuses may only hold a number past f64's range, which JSON.parse reads.
+    match parse_fields(line, Numbers::Serde) {
+        Ok(fields) => Ok(fields),
+        Err(error) => match parse_fields(line, Numbers::JavaScript) {
+            Ok(fields) => Ok(fields),
+            Err(_) => Err(Skip::new("malformed JSON", error.to_string())),
+        },
+    }
 }
 
 fn parse_fields(line: &[u8], numbers: Numbers) -> Result<RowFields<'_>, serde_json::Error> {
@@ -201,8 +211,8 @@ fn parse_fields(line: &[u8], numbers: Numbers) -> Result<RowFields<'_>, serde_js
 }
 
 /// A JSON value where the contract reads one: only the shapes it distinguishes.
-#[derive(Debug, Default)]
-enum Scalar<'a> {
+#[derive(Debug, Default, PartialEq)]
+pub(super) enum Scalar<'a> {
     #[default]
     Absent,
     Null,
@@ -351,19 +361,19 @@ macro_rules! not_an_object {
 }
 
 /// What a usage record says for the breaker; `record` is false when it is not an object.
-#[derive(Debug, Default)]
-struct Usage<'a> {
-    record: bool,
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct Usage<'a> {
+    pub(super) record: bool,
     /// The usage column held something, even if not a record: not `null`, not absent.
-    given: bool,
-    session_reused: Scalar<'a>,
-    persisted_session_id: Scalar<'a>,
+    pub(super) given: bool,
+    pub(super) session_reused: Scalar<'a>,
+    pub(super) persisted_session_id: Scalar<'a>,
     /// The token counts' keys in the breaker's order (`read::TOKEN_KEYS`), raw then normalized.
-    tokens: [Scalar<'a>; 6],
+    pub(super) tokens: [Scalar<'a>; 6],
 }
 
 /// The slot in [`Usage::tokens`] of a token key, in the order of the breaker's pairs.
-fn token_slot(key: &str) -> Option<usize> {
+pub(super) fn token_slot(key: &str) -> Option<usize> {
     TOKEN_KEYS
         .iter()
         .flat_map(|(raw, normalized)| [raw.name(), normalized.name()])
@@ -417,20 +427,34 @@ struct UsageSeed(Numbers);
 impl<'de> DeserializeSeed<'de> for UsageSeed {
     type Value = Usage<'de>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Usage<'de>, D::Error> {
-        d.deserialize_any(UsageVisitor(self.0))
+        match self.0 {
+            Numbers::Serde => d.deserialize_any(UsageVisitor(self.0)),
+            // A number that is the whole value (`"usage_json": 1e400`) is read as text first.
+            Numbers::JavaScript => {
+                let raw = <&'de RawValue as de::Deserialize>::deserialize(d)?;
+                let mut inner = serde_json::Deserializer::from_str(raw.get());
+                match raw.get().as_bytes().first() {
+                    Some(b'-' | b'0'..=b'9') => Ok(Usage {
+                        given: true,
+                        ..Usage::default()
+                    }),
+                    _ => inner.deserialize_any(UsageVisitor(self.0)).map_err(de::Error::custom),
+                }
+            }
+        }
     }
 }
 
-#[derive(Default)]
-struct RowFields<'a> {
-    object: bool,
-    company_id: Scalar<'a>,
-    agent_id: Scalar<'a>,
-    session_id: Scalar<'a>,
-    session_id_before: Scalar<'a>,
-    created_at: Scalar<'a>,
-    liveness_state: Scalar<'a>,
-    usage: Usage<'a>,
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct RowFields<'a> {
+    pub(super) object: bool,
+    pub(super) company_id: Scalar<'a>,
+    pub(super) agent_id: Scalar<'a>,
+    pub(super) session_id: Scalar<'a>,
+    pub(super) session_id_before: Scalar<'a>,
+    pub(super) created_at: Scalar<'a>,
+    pub(super) liveness_state: Scalar<'a>,
+    pub(super) usage: Usage<'a>,
 }
 
 struct RowVisitor(Numbers);

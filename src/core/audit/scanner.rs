@@ -1,0 +1,505 @@
+//! A fast reader of a row's line that looks only at the fields the audit needs and skips every
+//! other value, checking what it skips as strictly as serde_json would. It answers only when it
+//! is sure serde_json would give the same fields; anything else (an escape in a field it reads,
+//! a `\u` surrogate escape, deep nesting, invalid UTF-8, any syntax error) is left to
+//! serde_json, which then gives the verdict and its message.
+
+use std::borrow::Cow;
+
+use super::rows::{token_slot, RowFields, Scalar, Usage};
+
+/// Nesting past this is left to serde_json (its own limit is 128).
+const MAX_DEPTH: usize = 100;
+
+/// The fields of `line`, or `None` when serde_json must decide.
+pub(super) fn scan(line: &[u8]) -> Option<RowFields<'_>> {
+    let text = std::str::from_utf8(line).ok()?;
+    let mut s = Scanner {
+        text,
+        bytes: line,
+        at: 0,
+    };
+    s.whitespace();
+    let fields = s.row()?;
+    s.whitespace();
+    (s.at == line.len()).then_some(fields)
+}
+
+struct Scanner<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn whitespace(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        (self.peek() == Some(byte)).then(|| self.at += 1)
+    }
+
+    /// The top-level object, its members read or skipped.
+    fn row(&mut self) -> Option<RowFields<'a>> {
+        let mut row = RowFields {
+            object: true,
+            ..RowFields::default()
+        };
+        self.members(|s, key| {
+            match key {
+                "company_id" | "companyId" => row.company_id = s.scalar()?,
+                "agent_id" | "agentId" => row.agent_id = s.scalar()?,
+                "session_id_after" | "sessionIdAfter" => row.session_id = s.scalar()?,
+                "session_id_before" | "sessionIdBefore" => row.session_id_before = s.scalar()?,
+                "created_at" | "createdAt" => row.created_at = s.scalar()?,
+                "liveness_state" | "livenessState" => row.liveness_state = s.scalar()?,
+                "usage_json" | "usageJson" => row.usage = s.usage()?,
+                _ => s.skip(0)?,
+            }
+            Some(())
+        })?;
+        Some(row)
+    }
+
+    /// `{ "key": value, … }`, each value handed to `member` (later duplicates overwrite).
+    fn members(&mut self, mut member: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+        self.eat(b'{')?;
+        self.whitespace();
+        if self.eat(b'}').is_some() {
+            return Some(());
+        }
+        loop {
+            self.whitespace();
+            let key = self.plain_string()?;
+            self.whitespace();
+            self.eat(b':')?;
+            self.whitespace();
+            member(self, key)?;
+            self.whitespace();
+            match self.peek()? {
+                b',' => self.at += 1,
+                b'}' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A usage record: an object's fields the breaker reads, or what else the value is.
+    fn usage(&mut self) -> Option<Usage<'a>> {
+        match self.peek()? {
+            b'{' => {
+                let mut usage = Usage {
+                    record: true,
+                    given: true,
+                    ..Usage::default()
+                };
+                self.members(|s, key| {
+                    match key {
+                        "sessionReused" => usage.session_reused = s.scalar()?,
+                        "persistedSessionId" => usage.persisted_session_id = s.scalar()?,
+                        other => match token_slot(other).and_then(|i| usage.tokens.get_mut(i)) {
+                            Some(slot) => *slot = s.scalar()?,
+                            None => s.skip(1)?,
+                        },
+                    }
+                    Some(())
+                })?;
+                Some(usage)
+            }
+            b'n' => self.literal("null").map(|()| Usage::default()),
+            _ => {
+                self.skip(0)?;
+                Some(Usage {
+                    given: true,
+                    ..Usage::default()
+                })
+            }
+        }
+    }
+
+    /// A value where the audit reads one.
+    fn scalar(&mut self) -> Option<Scalar<'a>> {
+        match self.peek()? {
+            b'"' => self.plain_string().map(|s| Scalar::Str(Cow::Borrowed(s))),
+            b't' => self.literal("true").map(|()| Scalar::Bool(true)),
+            b'f' => self.literal("false").map(|()| Scalar::Bool(false)),
+            b'n' => self.literal("null").map(|()| Scalar::Null),
+            b'{' | b'[' => self.skip(0).map(|()| Scalar::Other),
+            _ => {
+                let text = self.number()?;
+                // serde_json's own conversion, so the value is exactly its value; past f64's
+                // range it refuses, and serde_json's path reads the line again as JS does.
+                serde_json::from_str::<f64>(text).ok().map(Scalar::Number)
+            }
+        }
+    }
+
+    fn literal(&mut self, word: &str) -> Option<()> {
+        let end = self.at + word.len();
+        (self.bytes.get(self.at..end)? == word.as_bytes()).then(|| self.at = end)
+    }
+
+    /// A string with no backslash, borrowed; one with escapes is left to serde_json.
+    fn plain_string(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let start = self.at;
+        let rest = self.bytes.get(start..)?;
+        let end = start + memchr::memchr2(b'"', b'\\', rest)?;
+        if self.bytes.get(end) != Some(&b'"') {
+            return None;
+        }
+        let content = self.bytes.get(start..end)?;
+        if has_control(content) {
+            return None;
+        }
+        self.at = end + 1;
+        self.text.get(start..end)
+    }
+
+    /// Skips a string, checking its escapes and characters as serde_json does.
+    fn skip_string(&mut self) -> Option<()> {
+        self.eat(b'"')?;
+        loop {
+            let rest = self.bytes.get(self.at..)?;
+            let hit = memchr::memchr2(b'"', b'\\', rest)?;
+            if has_control(rest.get(..hit)?) {
+                return None;
+            }
+            self.at += hit;
+            if self.eat(b'"').is_some() {
+                return Some(());
+            }
+            self.at += 1; // the backslash
+            match self.peek()? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.at += 1,
+                b'u' => {
+                    let hex = self.bytes.get(self.at + 1..self.at + 5)?;
+                    let code = u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+                    // Surrogate escapes (paired or lone) are serde_json's to judge.
+                    if !hex.iter().all(u8::is_ascii_hexdigit) || (0xD800..0xE000).contains(&code) {
+                        return None;
+                    }
+                    self.at += 5;
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A JSON number's text, by the grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    fn number(&mut self) -> Option<&'a str> {
+        let start = self.at;
+        self.eat(b'-');
+        match self.peek()? {
+            b'0' => self.at += 1,
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        if self.eat(b'.').is_some() {
+            self.some_digits()?;
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.at += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.at += 1;
+            }
+            self.some_digits()?;
+        }
+        self.text.get(start..self.at)
+    }
+
+    fn digits(&mut self) {
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.at += 1;
+        }
+    }
+
+    fn some_digits(&mut self) -> Option<()> {
+        let start = self.at;
+        self.digits();
+        (self.at > start).then_some(())
+    }
+
+    /// Skips any value, checked; `depth` is how deep it sits.
+    fn skip(&mut self, depth: usize) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match self.peek()? {
+            b'"' => self.skip_string(),
+            b'{' => self.members(|s, _| s.skip(depth + 1)),
+            b'[' => self.skip_array(depth),
+            b't' => self.literal("true"),
+            b'f' => self.literal("false"),
+            b'n' => self.literal("null"),
+            _ => self.number().map(|_| ()),
+        }
+    }
+
+    fn skip_array(&mut self, depth: usize) -> Option<()> {
+        self.eat(b'[')?;
+        self.whitespace();
+        if self.eat(b']').is_some() {
+            return Some(());
+        }
+        loop {
+            self.whitespace();
+            self.skip(depth + 1)?;
+            self.whitespace();
+            match self.peek()? {
+                b',' => self.at += 1,
+                b']' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+/// For the fuzz target: `Err` when the scanner answers for `line`, or for the line COPY text's
+/// escapes make of it, and serde_json's answer differs (its fields, or a verdict where the
+/// scanner gave fields).
+#[cfg(feature = "model")]
+pub fn check_against_serde(line: &[u8]) -> Result<(), String> {
+    let check = |line: &[u8]| match scan(line) {
+        None => Ok(()),
+        Some(fields) => match super::rows::serde_fields(line) {
+            Ok(theirs) if theirs == fields => Ok(()),
+            other => Err(format!("scanner {fields:?}, serde {other:?}")),
+        },
+    };
+    check(line)?;
+    if super::copy_text::escapes(line) == super::copy_text::Escapes::CopyLike {
+        check(&super::copy_text::unescape(line))?;
+    }
+    Ok(())
+}
+
+/// A control character (U+0000 to U+001F), which JSON strings may not hold raw.
+fn has_control(bytes: &[u8]) -> bool {
+    bytes.iter().any(|&b| b < 0x20)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+pub(super) mod tests {
+    use super::super::copy_text;
+    use super::super::rows::serde_fields;
+    use super::*;
+
+    /// A small deterministic generator of JSON-ish lines: rows with the audit's fields and
+    /// others, values of every shape (and broken ones), escapes, control characters, surrogate
+    /// escapes, deep nesting, odd whitespace, then now and then a byte changed at random.
+    pub(crate) struct Lines(u64);
+
+    impl Lines {
+        pub(crate) fn new(seed: u64) -> Lines {
+            Lines(seed.max(1))
+        }
+
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: u64) -> usize {
+            (self.next() % n) as usize
+        }
+
+        fn pick<'p>(&mut self, items: &[&'p str]) -> &'p str {
+            items[self.below(items.len() as u64)]
+        }
+
+        fn string(&mut self) -> String {
+            let parts = [
+                "s",
+                "dead",
+                "sess-1",
+                "failed",
+                "2026-06-01T00:00:00Z",
+                "2026-06-01 05:30:00+05:30",
+                "é✓😀",
+                " ",
+                "",
+            ];
+            let escapes = [
+                "\\\"",
+                "\\\\",
+                "\\n",
+                "\\t",
+                "\\/",
+                "\\u0041",
+                "\\ud83d\\ude00",
+                "\\ud800",
+                "\\x",
+                "\t",
+                "\u{1}",
+                "\\u00g1",
+                "\\u+041",
+            ];
+            let mut out = String::from("\"");
+            for _ in 0..self.below(4) {
+                if self.below(5) == 0 {
+                    out.push_str(self.pick(&escapes));
+                } else {
+                    out.push_str(self.pick(&parts));
+                }
+            }
+            if self.below(40) != 0 {
+                out.push('"');
+            }
+            out
+        }
+
+        fn value(&mut self, depth: usize) -> String {
+            let numbers = [
+                "0",
+                "-0",
+                "12",
+                "0.5",
+                "1e400",
+                "-1e400",
+                "1e-400",
+                "01",
+                "-",
+                "1.",
+                ".5",
+                "1e",
+                "1E+2",
+                "123456789012345678901234567890",
+                "3.0e0",
+                "+1",
+                "NaN",
+            ];
+            let literals = ["true", "false", "null", "tru", "nul", "True"];
+            match self.below(if depth > 3 { 4 } else { 7 }) {
+                0 | 1 => self.string(),
+                2 => self.pick(&numbers).to_owned(),
+                3 => self.pick(&literals).to_owned(),
+                4 => self.object(depth + 1),
+                5 => {
+                    let items: Vec<String> = (0..self.below(4)).map(|_| self.value(depth + 1)).collect();
+                    format!("[{}{}]", items.join(","), if self.below(20) == 0 { "," } else { "" })
+                }
+                _ => {
+                    // Deep nesting, past serde_json's limit now and then.
+                    let n = self.below(140);
+                    format!("{}{}", "[".repeat(n), "]".repeat(n))
+                }
+            }
+        }
+
+        fn key(&mut self) -> String {
+            let keys = [
+                "company_id",
+                "companyId",
+                "agent_id",
+                "agent_id",
+                "session_id_after",
+                "sessionIdBefore",
+                "session_id_before",
+                "created_at",
+                "createdAt",
+                "liveness_state",
+                "usage_json",
+                "usageJson",
+                "sessionReused",
+                "persistedSessionId",
+                "inputTokens",
+                "rawInputTokens",
+                "outputTokens",
+                "stdout_excerpt",
+                "result_json",
+                "x",
+                "compa\\u006ey_id",
+            ];
+            format!("\"{}\"", self.pick(&keys))
+        }
+
+        fn object(&mut self, depth: usize) -> String {
+            let spaces = ["", " ", "\t", "\r\n", "  "];
+            let members: Vec<String> = (0..self.below(9))
+                .map(|_| {
+                    let sep = if self.below(60) == 0 { "" } else { ":" };
+                    format!(
+                        "{}{}{sep}{}{}",
+                        self.pick(&spaces),
+                        self.key(),
+                        self.pick(&spaces),
+                        self.value(depth)
+                    )
+                })
+                .collect();
+            let trailing = if self.below(40) == 0 { "," } else { "" };
+            format!("{{{}{trailing}}}", members.join(","))
+        }
+
+        /// One line: mostly a row, now and then with a byte changed.
+        pub(crate) fn line(&mut self) -> Vec<u8> {
+            let mut bytes = self.object(0).into_bytes();
+            if self.below(10) == 0 {
+                bytes.extend_from_slice(self.pick(&[" ", "x", "}", "\r"]).as_bytes());
+            }
+            if self.below(8) == 0 && !bytes.is_empty() {
+                let at = self.below(bytes.len() as u64);
+                bytes[at] = [b'"', b'\\', b'{', b',', 0x80, b'0', b' ', 0x1f][self.below(8)];
+            }
+            bytes
+        }
+    }
+
+    /// The scanner's answer, when it gives one, is serde_json's: the same fields, and so the
+    /// same verdict.
+    pub(crate) fn agrees(line: &[u8]) -> Result<(), String> {
+        match scan(line) {
+            None => Ok(()),
+            Some(fields) => match serde_fields(line) {
+                Ok(theirs) if theirs == fields => Ok(()),
+                other => Err(format!(
+                    "line {:?}\nscanner {fields:?}\nserde {other:?}",
+                    String::from_utf8_lossy(line)
+                )),
+            },
+        }
+    }
+
+    #[test]
+    fn the_scanner_answers_only_as_serde_json_would_on_generated_lines_plain_and_copy_text() {
+        let mut lines = Lines::new(0x5eed);
+        let mut answered = 0;
+        for _ in 0..40_000 {
+            let line = lines.line();
+            agrees(&line).unwrap();
+            // The same row as COPY text writes it, read back as the auditor reads COPY text.
+            let copy: Vec<u8> = line
+                .iter()
+                .flat_map(|&b| if b == b'\\' { vec![b'\\', b'\\'] } else { vec![b] })
+                .collect();
+            agrees(&copy_text::unescape(&copy)).unwrap();
+            answered += usize::from(scan(&line).is_some());
+        }
+        // It must not leave everything to serde_json: most generated rows are plain enough.
+        assert!(answered > 5_000, "the scanner answered {answered} of 40,000");
+    }
+
+    #[test]
+    fn reads_a_full_row_without_serde_json() {
+        let line = br#"{"id":"r","company_id":"c","agent_id":"a","session_id_before":"s","session_id_after":"s","created_at":"2026-06-01T00:00:00.123456+00:00","liveness_state":"failed","usage_json":{"sessionReused":true,"persistedSessionId":"s","inputTokens":0,"model":"m"},"stdout_excerpt":"say \"hi\"\n\\ok \u00e9","context_snapshot":{"a":[1,2.5e3,{"b":null}],"c":true}}"#;
+        let fields = scan(line).unwrap();
+        assert_eq!(Some(fields), serde_fields(line).ok());
+    }
+}
