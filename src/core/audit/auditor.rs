@@ -168,12 +168,17 @@ impl Auditor {
         self.skip(self.report.lines, skip.reason, skip.detail);
     }
 
+    /// The threads that parse a chunk: as asked, or one per core.
+    pub fn parse_threads(&self) -> usize {
+        match self.options.threads {
+            0 => cores(),
+            n => n,
+        }
+    }
+
     /// Parses whole lines, on several threads when there are many, and applies them in order.
     fn consume(&mut self, text: &[u8]) {
-        let threads = match self.options.threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n,
-        };
+        let threads = self.parse_threads();
         let max = self.options.max_line_bytes;
         // A thread earns its start-up only with a quarter of a MiB or more to parse.
         let parts = split_at_lines(text, threads.min(text.len() / MIN_PART_BYTES).max(1));
@@ -255,6 +260,11 @@ impl Auditor {
         self.tables.count_day(at, kind);
         self.report.rows_used += 1;
     }
+}
+
+/// The cores this process may use.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// A session: the three ids as they are, so no id can run into the next (`("a\u{1f}b", "c")` and

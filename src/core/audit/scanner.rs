@@ -13,11 +13,13 @@ const MAX_DEPTH: usize = 100;
 
 /// The fields of `line`, or `None` when serde_json must decide.
 pub(super) fn scan(line: &[u8]) -> Option<RowFields<'_>> {
-    let text = std::str::from_utf8(line).ok()?;
+    // Most lines hold no raw control character at all (JSON escapes them): their strings then
+    // need only a search for the quote and the backslash.
+    let controls = line.iter().fold(false, |seen, &b| seen | (b < 0x20));
     let mut s = Scanner {
-        text,
         bytes: line,
         at: 0,
+        controls,
     };
     s.whitespace();
     let fields = s.row()?;
@@ -25,10 +27,21 @@ pub(super) fn scan(line: &[u8]) -> Option<RowFields<'_>> {
     (s.at == line.len()).then_some(fields)
 }
 
+/// How an object's keys are taken: read (the audit's own objects: plain strings, borrowed),
+/// checked (serde_json reads them as strings: any escape, valid UTF-8), or skipped (serde_json
+/// ignores them: any bytes but control characters).
+#[derive(Clone, Copy)]
+enum Keys {
+    Read,
+    Checked,
+    Skipped,
+}
+
 struct Scanner<'a> {
-    text: &'a str,
     bytes: &'a [u8],
     at: usize,
+    /// The line holds a byte below 0x20 somewhere (whitespace, or a string's error).
+    controls: bool,
 }
 
 impl<'a> Scanner<'a> {
@@ -52,7 +65,7 @@ impl<'a> Scanner<'a> {
             object: true,
             ..RowFields::default()
         };
-        self.members(|s, key| {
+        self.members(Keys::Read, |s, key| {
             match key {
                 "company_id" | "companyId" => row.company_id = s.scalar()?,
                 "agent_id" | "agentId" => row.agent_id = s.scalar()?,
@@ -68,8 +81,9 @@ impl<'a> Scanner<'a> {
         Some(row)
     }
 
-    /// `{ "key": value, … }`, each value handed to `member` (later duplicates overwrite).
-    fn members(&mut self, mut member: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+    /// `{ "key": value, … }`, each value handed to `member` (later duplicates overwrite), its
+    /// keys taken as `keys` says.
+    fn members(&mut self, keys: Keys, mut member: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
         self.eat(b'{')?;
         self.whitespace();
         if self.eat(b'}').is_some() {
@@ -77,7 +91,19 @@ impl<'a> Scanner<'a> {
         }
         loop {
             self.whitespace();
-            let key = self.plain_string()?;
+            let key = match keys {
+                Keys::Read => self.plain_string()?,
+                Keys::Checked => {
+                    let start = self.at;
+                    self.skip_string()?;
+                    std::str::from_utf8(self.bytes.get(start..self.at)?).ok()?;
+                    ""
+                }
+                Keys::Skipped => {
+                    self.skip_string()?;
+                    ""
+                }
+            };
             self.whitespace();
             self.eat(b':')?;
             self.whitespace();
@@ -103,7 +129,7 @@ impl<'a> Scanner<'a> {
                     given: true,
                     ..Usage::default()
                 };
-                self.members(|s, key| {
+                self.members(Keys::Read, |s, key| {
                     match key {
                         "sessionReused" => usage.session_reused = s.scalar()?,
                         "persistedSessionId" => usage.persisted_session_id = s.scalar()?,
@@ -117,6 +143,16 @@ impl<'a> Scanner<'a> {
                 Some(usage)
             }
             b'n' => self.literal("null").map(|()| Usage::default()),
+            b'"' => {
+                // serde_json reads this string (to find it is not a record): its UTF-8 counts.
+                let start = self.at;
+                self.skip_string()?;
+                std::str::from_utf8(self.bytes.get(start..self.at)?).ok()?;
+                Some(Usage {
+                    given: true,
+                    ..Usage::default()
+                })
+            }
             _ => {
                 self.skip(0)?;
                 Some(Usage {
@@ -134,7 +170,9 @@ impl<'a> Scanner<'a> {
             b't' => self.literal("true").map(|()| Scalar::Bool(true)),
             b'f' => self.literal("false").map(|()| Scalar::Bool(false)),
             b'n' => self.literal("null").map(|()| Scalar::Null),
-            b'{' | b'[' => self.skip(0).map(|()| Scalar::Other),
+            // serde_json reads an object's keys here (as strings: UTF-8 checked), not its values.
+            b'{' => self.members(Keys::Checked, |s, _| s.skip(1)).map(|()| Scalar::Other),
+            b'[' => self.skip(0).map(|()| Scalar::Other),
             _ => {
                 let text = self.number()?;
                 // serde_json's own conversion, so the value is exactly its value; past f64's
@@ -159,11 +197,11 @@ impl<'a> Scanner<'a> {
             return None;
         }
         let content = self.bytes.get(start..end)?;
-        if has_control(content) {
+        if self.controls && has_control(content) {
             return None;
         }
         self.at = end + 1;
-        self.text.get(start..end)
+        std::str::from_utf8(content).ok()
     }
 
     /// Skips a string, checking its escapes and characters as serde_json does.
@@ -171,22 +209,29 @@ impl<'a> Scanner<'a> {
         self.eat(b'"')?;
         loop {
             let rest = self.bytes.get(self.at..)?;
-            let hit = memchr::memchr2(b'"', b'\\', rest)?;
-            if has_control(rest.get(..hit)?) {
-                return None;
+            self.at += if self.controls {
+                plain_run(rest)
+            } else {
+                memchr::memchr2(b'"', b'\\', rest)?
+            };
+            match self.peek()? {
+                b'"' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                b'\\' => self.at += 1,
+                _ => return None, // a control character
             }
-            self.at += hit;
-            if self.eat(b'"').is_some() {
-                return Some(());
-            }
-            self.at += 1; // the backslash
             match self.peek()? {
                 b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.at += 1,
                 b'u' => {
                     let hex = self.bytes.get(self.at + 1..self.at + 5)?;
+                    if !hex.iter().all(u8::is_ascii_hexdigit) {
+                        return None;
+                    }
                     let code = u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
                     // Surrogate escapes (paired or lone) are serde_json's to judge.
-                    if !hex.iter().all(u8::is_ascii_hexdigit) || (0xD800..0xE000).contains(&code) {
+                    if (0xD800..0xE000).contains(&code) {
                         return None;
                     }
                     self.at += 5;
@@ -215,7 +260,8 @@ impl<'a> Scanner<'a> {
             }
             self.some_digits()?;
         }
-        self.text.get(start..self.at)
+        // Digits, signs and exponent marks only: ASCII.
+        std::str::from_utf8(self.bytes.get(start..self.at)?).ok()
     }
 
     fn digits(&mut self) {
@@ -237,7 +283,7 @@ impl<'a> Scanner<'a> {
         }
         match self.peek()? {
             b'"' => self.skip_string(),
-            b'{' => self.members(|s, _| s.skip(depth + 1)),
+            b'{' => self.members(Keys::Skipped, |s, _| s.skip(depth + 1)),
             b'[' => self.skip_array(depth),
             b't' => self.literal("true"),
             b'f' => self.literal("false"),
@@ -287,9 +333,48 @@ pub fn check_against_serde(line: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// A control character (U+0000 to U+001F), which JSON strings may not hold raw.
+/// How many bytes lead `bytes` before a quote, a backslash or a control character: the part of a
+/// string that needs no look. Eight bytes at a time (see [`has_control`]).
+fn plain_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_in = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let mut at = 0;
+    for word in bytes.chunks_exact(8) {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(word);
+        let x = u64::from_le_bytes(eight);
+        let special = zero_in(x ^ (ONES * u64::from(b'"')))
+            | zero_in(x ^ (ONES * u64::from(b'\\')))
+            | (x.wrapping_sub(ONES * 0x20) & !x & HIGH);
+        if special != 0 {
+            break;
+        }
+        at += 8;
+    }
+    at + bytes
+        .get(at..)
+        .unwrap_or_default()
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .unwrap_or(bytes.len() - at)
+}
+
+/// A control character (U+0000 to U+001F), which JSON strings may not hold raw. Eight bytes at
+/// a time: a byte below 0x20 is one whose subtraction of 0x20 borrows into its high bit while
+/// the byte itself had that bit clear.
 fn has_control(bytes: &[u8]) -> bool {
-    bytes.iter().any(|&b| b < 0x20)
+    const LOW: u64 = 0x2020_2020_2020_2020;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = bytes.chunks_exact(8);
+    let mut seen = 0u64;
+    for word in &mut words {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(word);
+        let x = u64::from_le_bytes(eight);
+        seen |= x.wrapping_sub(LOW) & !x & HIGH;
+    }
+    seen != 0 || words.remainder().iter().any(|&b| b < 0x20)
 }
 
 #[cfg(test)]
@@ -494,6 +579,36 @@ pub(super) mod tests {
         }
         // It must not leave everything to serde_json: most generated rows are plain enough.
         assert!(answered > 5_000, "the scanner answered {answered} of 40,000");
+    }
+
+    #[test]
+    fn a_plain_run_ends_at_the_first_quote_backslash_or_control_character() {
+        for len in 0..40 {
+            assert_eq!(plain_run(&vec![b'a'; len]), len);
+            for at in 0..len {
+                for special in [b'"', b'\\', 0u8, 0x1f, b'\n'] {
+                    let mut bytes = vec![0xe9u8; len];
+                    bytes[at] = special;
+                    assert_eq!(plain_run(&bytes), at, "{len} {at} {special}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn finds_every_control_character_at_every_position() {
+        for len in 0..40 {
+            for at in 0..len {
+                for control in [0u8, 0x01, 0x09, 0x0a, 0x1f] {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = control;
+                    assert!(has_control(&bytes), "{len} {at} {control}");
+                }
+            }
+            for fine in [0x20u8, 0x21, 0x7f, 0x80, 0xff] {
+                assert!(!has_control(&vec![fine; len]));
+            }
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 
 use super::{AuditReport, Auditor};
 
@@ -167,7 +168,7 @@ pub fn audit_source(source: &Source, auditor: Auditor, watch: Watch) -> Result<A
 }
 
 fn audit_maybe_gzip(
-    mut input: impl BufRead,
+    mut input: impl BufRead + Send,
     total: Option<u64>,
     auditor: Auditor,
     watch: Watch,
@@ -203,58 +204,165 @@ fn read_failure(error: io::Error, path: &str) -> ReadError {
     }
 }
 
-/// Reads `input` a chunk at a time into the auditor. A gzip stream that breaks off (truncated,
-/// or corrupt past some point) keeps what it gave and says so as one skipped row.
-fn read_chunks(
-    mut input: impl Read,
+/// One read of the input: up to [`CHUNK`] bytes, and whether a gzip stream broke off after them.
+struct Chunk {
+    buffer: Vec<u8>,
+    filled: usize,
+    ended_early: Option<String>,
+}
+
+impl Chunk {
+    /// The input ends with this chunk.
+    fn last(&self) -> bool {
+        self.filled == 0 || self.ended_early.is_some()
+    }
+}
+
+/// Fills `buffer` from `input` (pipes and gzip hand out small reads).
+fn fill_chunk(
+    input: &mut impl Read,
+    mut buffer: Vec<u8>,
+    gzip: bool,
+    path: &str,
+    cancel: &AtomicBool,
+) -> Result<Chunk, ReadError> {
+    if cancel.load(Ordering::Relaxed) {
+        return Err(ReadError::Cancelled);
+    }
+    buffer.resize(CHUNK, 0);
+    let mut filled = 0;
+    let mut ended_early = None;
+    while let Some(window) = buffer.get_mut(filled..).filter(|w| !w.is_empty()) {
+        match input.read(window) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted && !is_cancel(&error) => {}
+            Err(error) if gzip && is_decoder_error(&error) => {
+                ended_early = Some(error.to_string());
+                break;
+            }
+            Err(error) => return Err(read_failure(error, path)),
+        }
+    }
+    Ok(Chunk {
+        buffer,
+        filled,
+        ended_early,
+    })
+}
+
+/// Hands chunks to the auditor and reports progress.
+struct Feeder<'w> {
+    auditor: Auditor,
+    bytes: u64,
+    total: Option<u64>,
+    progress: &'w mut dyn FnMut(Progress),
+}
+
+impl Feeder<'_> {
+    fn feed(&mut self, chunk: &Chunk) {
+        self.auditor.push(chunk.buffer.get(..chunk.filled).unwrap_or_default());
+        self.bytes += chunk.filled as u64;
+        (self.progress)(Progress {
+            bytes: self.bytes,
+            total: self.total,
+            done: false,
+        });
+        if let Some(detail) = &chunk.ended_early {
+            self.auditor.ended_early(ENDED_EARLY, format!("gzip: {detail}"));
+        }
+    }
+
+    fn finish(self) -> AuditReport {
+        (self.progress)(Progress {
+            bytes: self.bytes,
+            total: self.total,
+            done: true,
+        });
+        self.auditor.finish()
+    }
+}
+
+/// Reads `input` a chunk at a time into the auditor: the next chunk is read on a thread of its
+/// own while the auditor parses the last, or, when the system gives no thread, in turn. A gzip
+/// stream that breaks off (truncated, or corrupt past some point) keeps what it gave and says
+/// so as one skipped row.
+fn read_chunks<R: Read + Send>(
+    input: R,
     total: Option<u64>,
     gzip: bool,
-    mut auditor: Auditor,
+    auditor: Auditor,
     watch: Watch,
     path: &str,
 ) -> Result<AuditReport, ReadError> {
-    let mut buffer = vec![0u8; CHUNK];
-    let mut bytes = 0u64;
-    let mut ended_early = None;
-    loop {
-        if watch.cancel.load(Ordering::Relaxed) {
-            return Err(ReadError::Cancelled);
-        }
-        let mut filled = 0;
-        // Fill the chunk: pipes and gzip hand out small reads.
-        while let Some(window) = buffer.get_mut(filled..).filter(|w| !w.is_empty()) {
-            match input.read(window) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted && !is_cancel(&error) => {}
-                Err(error) if gzip && is_decoder_error(&error) => {
-                    ended_early = Some(error.to_string());
-                    break;
-                }
-                Err(error) => return Err(read_failure(error, path)),
-            }
-        }
-        if filled == 0 && ended_early.is_none() {
-            break;
-        }
-        auditor.push(buffer.get(..filled).unwrap_or_default());
-        bytes += filled as u64;
-        (watch.progress)(Progress {
-            bytes,
-            total,
-            done: false,
-        });
-        if let Some(detail) = ended_early.take() {
-            auditor.ended_early(ENDED_EARLY, format!("gzip: {detail}"));
-            break;
-        }
-    }
-    (watch.progress)(Progress {
-        bytes,
+    let cancel = watch.cancel;
+    // Reading beside the parsing pays only with a core to spare for it.
+    let overlap = auditor.parse_threads() < super::auditor::cores();
+    let mut feeder = Feeder {
+        auditor,
+        bytes: 0,
         total,
-        done: true,
-    });
-    Ok(auditor.finish())
+        progress: watch.progress,
+    };
+    std::thread::scope(|scope| -> Result<(), ReadError> {
+        let (input_tx, input_rx) = mpsc::channel::<R>();
+        let (filled_tx, filled_rx) = mpsc::sync_channel::<Result<Chunk, ReadError>>(1);
+        let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
+        let spawn = |body| {
+            std::thread::Builder::new()
+                .name("session-audit-read".to_owned())
+                .spawn_scoped(scope, body)
+        };
+        let reader = if !overlap {
+            Err(io::Error::other("no core to spare"))
+        } else {
+            spawn(move || {
+                let Ok(mut input) = input_rx.recv() else { return };
+                let mut buffer = Vec::new();
+                loop {
+                    let chunk = fill_chunk(&mut input, buffer, gzip, path, cancel);
+                    let last = chunk.as_ref().map_or(true, Chunk::last);
+                    if filled_tx.send(chunk).is_err() || last {
+                        return;
+                    }
+                    match empty_rx.recv() {
+                        Ok(next) => buffer = next,
+                        Err(_) => return,
+                    }
+                }
+            })
+        };
+        let mut input = match reader {
+            Ok(_) => match input_tx.send(input) {
+                Ok(()) => {
+                    // The second buffer: the reader fills one while the auditor reads the other.
+                    let _ = empty_tx.send(Vec::new());
+                    for chunk in filled_rx {
+                        let chunk = chunk?;
+                        feeder.feed(&chunk);
+                        if chunk.last() {
+                            break;
+                        }
+                        let _ = empty_tx.send(chunk.buffer);
+                    }
+                    return Ok(());
+                }
+                Err(mpsc::SendError(input)) => input,
+            },
+            Err(_) => input,
+        };
+        // No thread to be had: read and parse in turn, on this one.
+        let mut buffer = Vec::new();
+        loop {
+            let chunk = fill_chunk(&mut input, buffer, gzip, path, cancel)?;
+            feeder.feed(&chunk);
+            if chunk.last() {
+                return Ok(());
+            }
+            buffer = chunk.buffer;
+        }
+    })?;
+    Ok(feeder.finish())
 }
 
 fn is_cancel(error: &io::Error) -> bool {
