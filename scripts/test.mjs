@@ -10,11 +10,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 let passed = 0;
 let failed = 0;
 
-function step(title, command, args, { capture = false } = {}) {
+function step(title, command, args, { capture = false, env = process.env } = {}) {
   console.log(`\n=== ${title}: ${command} ${args.join(" ")}`);
   // npm and npx are .cmd scripts on Windows, which Node starts only through a shell.
   const shell = process.platform === "win32";
-  const r = spawnSync(command, args, { cwd: root, shell, stdio: capture ? ["inherit", "pipe", "inherit"] : "inherit", encoding: "utf8" });
+  const r = spawnSync(command, args, { cwd: root, shell, env, stdio: capture ? ["inherit", "pipe", "inherit"] : "inherit", encoding: "utf8" });
   if (capture && r.stdout) process.stdout.write(r.stdout);
   if (r.error) console.error(r.error.message);
   return { ok: r.status === 0, stdout: r.stdout ?? "" };
@@ -52,7 +52,7 @@ if (spawnSync("valgrind", ["--version"]).status === 0) {
     .filter((m) => m.reason === "compiler-artifact" && m.executable)
     .at(-1)?.executable;
   const args = ["--quiet", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99", exe, "--test-threads=1"];
-  counted(Boolean(exe) && step("Rust core tests under valgrind", "valgrind", args).ok, "valgrind");
+  counted(Boolean(exe) && step("Rust core tests under valgrind", "valgrind", args, { env: { ...process.env, PCSC_UNDER_VALGRIND: "1" } }).ok, "valgrind");
 }
 counted(step("clippy", "cargo", ["clippy", "--all-targets", "--", "-D", "warnings"]).ok, "clippy -D warnings");
 counted(step("rustfmt", "cargo", ["fmt", "--check"]).ok, "cargo fmt --check");

@@ -566,7 +566,13 @@ pub(super) mod tests {
     fn the_scanner_answers_only_as_serde_json_would_on_generated_lines_plain_and_copy_text() {
         let mut lines = Lines::new(0x5eed);
         let mut answered = 0;
-        for _ in 0..40_000 {
+        // Under valgrind (npm test's second run of these tests) a smaller sample does.
+        let count = if std::env::var_os("PCSC_UNDER_VALGRIND").is_some() {
+            2_000
+        } else {
+            40_000
+        };
+        for _ in 0..count {
             let line = lines.line();
             agrees(&line).unwrap();
             // The same row as COPY text writes it, read back as the auditor reads COPY text.
@@ -578,7 +584,7 @@ pub(super) mod tests {
             answered += usize::from(scan(&line).is_some());
         }
         // It must not leave everything to serde_json: most generated rows are plain enough.
-        assert!(answered > 5_000, "the scanner answered {answered} of 40,000");
+        assert!(answered > count / 8, "the scanner answered {answered} of {count}");
     }
 
     #[test]
