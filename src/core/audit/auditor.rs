@@ -111,7 +111,7 @@ impl Auditor {
         let read = if row.len() > self.options.max_line_bytes {
             Line::skipped(too_long(self.options.max_line_bytes))
         } else {
-            read_line(row)
+            read_line(row, self.format)
         };
         self.apply(self.report.lines, read);
     }
@@ -183,7 +183,8 @@ impl Auditor {
         // A thread earns its start-up only with a quarter of a MiB or more to parse.
         let parts = split_at_lines(text, threads.min(text.len() / MIN_PART_BYTES).max(1));
         let first_line = self.report.lines;
-        let parsed = parse_parts(&parts, max);
+        // The lines are read in the format the input was in when the chunk began.
+        let parsed = parse_parts(&parts, max, self.format);
         let mut line = first_line;
         for rows in parsed {
             for row in rows {
@@ -202,7 +203,10 @@ impl Auditor {
         }
     }
 
-    fn apply(&mut self, line: u64, read: Line) {
+    fn apply(&mut self, line: u64, mut read: Line) {
+        if read.assumed_copy_text && self.format != Format::CopyText {
+            read = read_line(read.raw, self.format);
+        }
         if let Some(format) = read.shows {
             self.format = format;
         }
@@ -304,7 +308,7 @@ impl Equivalent<SessionKey> for SessionKeyRef<'_> {
 /// Parses each part on a thread of its own, the first on the calling thread. A thread the
 /// system will not give (a pids limit, say) leaves its part to the calling thread, after the
 /// others: fewer threads, the same lines.
-fn parse_parts<'t>(parts: &[&'t [u8]], max_bytes: usize) -> Vec<Vec<Line<'t>>> {
+fn parse_parts<'t>(parts: &[&'t [u8]], max_bytes: usize, format: Format) -> Vec<Vec<Line<'t>>> {
     let Some((first, rest)) = parts.split_first() else {
         return Vec::new();
     };
@@ -314,16 +318,16 @@ fn parse_parts<'t>(parts: &[&'t [u8]], max_bytes: usize) -> Vec<Vec<Line<'t>>> {
             .map(|&part| {
                 std::thread::Builder::new()
                     .name("session-audit".to_owned())
-                    .spawn_scoped(scope, move || parse_lines(part, max_bytes))
+                    .spawn_scoped(scope, move || parse_lines(part, max_bytes, format))
                     .ok()
             })
             .collect();
-        let mut parsed = vec![parse_lines(first, max_bytes)];
+        let mut parsed = vec![parse_lines(first, max_bytes, format)];
         for (&part, handle) in rest.iter().zip(spawned) {
             // A thread that could not start, or (never expected) one that panicked, is redone here.
             parsed.push(match handle.map(|h| h.join()) {
                 Some(Ok(lines)) => lines,
-                _ => parse_lines(part, max_bytes),
+                _ => parse_lines(part, max_bytes, format),
             });
         }
         parsed
@@ -424,6 +428,24 @@ mod tests {
         let one = with(1);
         assert_eq!(one.rows_used, 40_000);
         assert_eq!(with(64), one);
+    }
+
+    #[test]
+    fn a_format_that_changes_inside_a_chunk_is_followed_line_by_line() {
+        let ambiguous =
+            r#"{"company_id":"c","agent_id":"a","session_id_after":"x\\ny","created_at":"2026-06-06T12:00:00Z"}"#;
+        let plain_only =
+            r#"{"company_id":"c","agent_id":"b","session_id_after":"p","created_at":"2026-06-06T12:00:00Z","e":"\""}"#;
+        let copy_only =
+            r#"{"company_id":"c","agent_id":"b","session_id_after":"p","created_at":"2026-06-06T12:00:00Z","e":"\\""}"#;
+        // The first push leaves the input in COPY text; the second chunk starts so, and changes.
+        let mut auditor = Auditor::new(AuditOptions::default());
+        auditor.push(format!("{copy_only}\n").as_bytes());
+        auditor.push(format!("{ambiguous}\n{plain_only}\n{ambiguous}\n").as_bytes());
+        let mut ids: Vec<_> = auditor.finish().sessions.into_iter().map(|s| s.session_id).collect();
+        ids.sort();
+        // Read as COPY text before the plain-only line (a line break), as plain JSON after.
+        assert_eq!(ids, ["p", "x\ny", "x\\ny"]);
     }
 
     #[test]

@@ -82,6 +82,11 @@ pub(super) struct Line<'a> {
     pub(super) as_copy_text: Option<Row<'static>>,
     /// The format the line shows the input is in, when it reads one way only.
     pub(super) shows: Option<Format>,
+    /// Read as COPY text only, because the input was in COPY text when its chunk was parsed:
+    /// were the format to change before the line is applied, it is read again, both ways.
+    pub(super) assumed_copy_text: bool,
+    /// The line itself, to read again.
+    pub(super) raw: &'a [u8],
 }
 
 impl<'a> Line<'a> {
@@ -91,6 +96,8 @@ impl<'a> Line<'a> {
             parsed: Err(reason),
             as_copy_text: None,
             shows: None,
+            assumed_copy_text: false,
+            raw: &[],
         }
     }
 
@@ -121,7 +128,7 @@ fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 /// Reads whole lines; one longer than `max_bytes` is skipped unread.
-pub(super) fn parse_lines(text: &[u8], max_bytes: usize) -> Vec<Line<'_>> {
+pub(super) fn parse_lines(text: &[u8], max_bytes: usize, format: Format) -> Vec<Line<'_>> {
     let body = text.strip_suffix(b"\n").unwrap_or(text);
     if body.is_empty() && text.is_empty() {
         return Vec::new();
@@ -131,19 +138,22 @@ pub(super) fn parse_lines(text: &[u8], max_bytes: usize) -> Vec<Line<'_>> {
             if line.len() > max_bytes {
                 Line::skipped(too_long(max_bytes))
             } else {
-                read_line(line)
+                read_line(line, format)
             }
         })
         .collect()
 }
 
 /// Reads a line as plain JSON and, when its backslashes allow, as COPY text.
-pub(super) fn read_line(line: &[u8]) -> Line<'_> {
+pub(super) fn read_line(line: &[u8], format: Format) -> Line<'_> {
+    let raw = line;
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let plain = |parsed| Line {
         parsed,
         as_copy_text: None,
         shows: None,
+        assumed_copy_text: false,
+        raw,
     };
     match copy_text::escapes(line) {
         Escapes::None => plain(parse_line(line)),
@@ -154,13 +164,21 @@ pub(super) fn read_line(line: &[u8]) -> Line<'_> {
         Escapes::CopyLike => {
             let unescaped = copy_text::unescape(line);
             let as_copy_text = parse_line(&unescaped).map(|row| row.map(Row::into_owned));
+            // In a COPY text input a valid COPY reading is the row whatever the plain one says
+            // (it could only confirm the format): the plain reading is skipped.
+            if format == Format::CopyText && as_copy_text.is_ok() {
+                return Line {
+                    assumed_copy_text: true,
+                    ..plain(as_copy_text)
+                };
+            }
             match (parse_line(line), as_copy_text) {
                 (Ok(row), Ok(copy_row)) if row == copy_row => plain(Ok(row)),
                 (Ok(row), Ok(copy_row)) => Line {
                     parsed: Ok(row),
                     // Both readings are rows here, or both are blank, which compare equal.
                     as_copy_text: copy_row,
-                    shows: None,
+                    ..plain(Ok(None))
                 },
                 (Ok(row), Err(_)) => Line {
                     shows: Some(Format::Json),
