@@ -52,6 +52,22 @@ ${legend}
 </svg></figure>`;
 }
 
+/** A what-if table as bars: per threshold, dead runs saved, rotations, and recovered ones. */
+function whatIfChart(title, id, rows, savedColor) {
+  return barChart({
+    title,
+    id,
+    labels: rows.map((w) => String(w.threshold)),
+    series: [
+      { name: "dead runs saved", color: savedColor, values: rows.map((w) => w.deadRunsSaved) },
+      { name: "rotations", color: COLORS.runs, values: rows.map((w) => w.rotations) },
+      { name: "rotations of sessions that recovered", color: COLORS.recovered, values: rows.map((w) => w.recovered) },
+    ],
+    xTitle: "threshold",
+    yTitle: "runs",
+  });
+}
+
 function table(headers, rows) {
   const head = headers.map((h) => `<th>${text(h)}</th>`).join("");
   const cell = (c) => (/^[\d,]+$/.test(String(c)) ? `<td class="num">${text(c, 48)}</td>` : `<td>${text(c, 48)}</td>`);
@@ -71,7 +87,6 @@ export function reportHtml(report, { top = 20, title = "Dead sessions in the hea
   const deadNow = report.sessions.filter((s) => s.deadNow).sort((a, b) => b.currentDeadStreak - a.currentDeadStreak);
   const longest = [...report.sessions].filter((s) => s.longestDeadStreak > 0).sort((a, b) => b.longestDeadStreak - a.longestDeadStreak);
   const capped = (list) => (list.length > top ? ` (top ${top} of ${n(list.length)})` : "");
-  const thresholds = report.whatIf.map((w) => String(w.threshold));
   const charts = [
     barChart({
       title: "Runs and dead runs per day (UTC)",
@@ -92,30 +107,8 @@ export function reportHtml(report, { top = 20, title = "Dead sessions in the hea
       xTitle: "dead runs in a row",
       yTitle: "streaks",
     }),
-    barChart({
-      title: "What each breaker threshold would have done",
-      id: "what-if",
-      labels: thresholds,
-      series: [
-        { name: "dead runs saved", color: COLORS.dead, values: report.whatIf.map((w) => w.deadRunsSaved) },
-        { name: "rotations", color: COLORS.runs, values: report.whatIf.map((w) => w.rotations) },
-        { name: "rotations of sessions that recovered", color: COLORS.recovered, values: report.whatIf.map((w) => w.recovered) },
-      ],
-      xTitle: "threshold",
-      yTitle: "runs",
-    }),
-    barChart({
-      title: "The same, for a breaker that also counted unseen failed runs (no usage record) as dead",
-      id: "what-if-wider",
-      labels: thresholds,
-      series: [
-        { name: "dead runs saved", color: COLORS.wider, values: report.whatIfWider.map((w) => w.deadRunsSaved) },
-        { name: "rotations", color: COLORS.runs, values: report.whatIfWider.map((w) => w.rotations) },
-        { name: "rotations of sessions that recovered", color: COLORS.recovered, values: report.whatIfWider.map((w) => w.recovered) },
-      ],
-      xTitle: "threshold",
-      yTitle: "runs",
-    }),
+    whatIfChart("What each breaker threshold would have done", "what-if", report.whatIf, COLORS.dead),
+    whatIfChart("The same, for a breaker that also counted unseen failed runs (no usage record) as dead", "what-if-wider", report.whatIfWider, COLORS.wider),
   ];
   const totalsRow = [
     ["sessions", t.sessions],

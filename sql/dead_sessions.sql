@@ -89,27 +89,28 @@ select count(*) as sessions, coalesce(sum(runs), 0) as runs, coalesce(sum(dead_r
        count(*) filter (where dead_now) as sessions_dead_now
   from dead_sessions;
 
--- What a breaker threshold of 1 to 10 would have done: one rotation per dead streak at least
--- that long, saving the streak's dead runs past the threshold; `recovered`, the rotations on a
--- streak the session ended on its own (rotating there threw its context away).
-create or replace view dead_session_what_if as
-select t.threshold,
+-- What a breaker threshold of 1 to 10 would have done, by rule ('breaker': dead runs as the
+-- breaker sees them; 'wider': unseen failed runs counted as dead too): one rotation per dead
+-- streak at least that long, saving the streak's dead runs past the threshold; `recovered`, the
+-- rotations on a streak the session ended on its own (rotating there threw its context away).
+create or replace view dead_session_what_if_by_rule as
+select r.rule, t.threshold,
        count(st.length) filter (where st.length >= t.threshold) as rotations,
        coalesce(sum(st.length - t.threshold) filter (where st.length >= t.threshold), 0) as dead_runs_saved,
        count(st.length) filter (where st.length >= t.threshold and st.recovered) as recovered
   from generate_series(1, 10) as t(threshold)
-  left join dead_session_streaks st on true
- group by t.threshold;
+  cross join (values ('breaker'), ('wider')) as r(rule)
+  left join (select 'breaker' as rule, length, recovered from dead_session_streaks
+             union all
+             select 'wider', length, recovered from dead_session_wider_streaks) st on st.rule = r.rule
+ group by r.rule, t.threshold;
+
+create or replace view dead_session_what_if as
+select threshold, rotations, dead_runs_saved, recovered from dead_session_what_if_by_rule where rule = 'breaker';
 
 -- The same table for a breaker that also counted unseen failed runs as dead.
 create or replace view dead_session_what_if_wider as
-select t.threshold,
-       count(st.length) filter (where st.length >= t.threshold) as rotations,
-       coalesce(sum(st.length - t.threshold) filter (where st.length >= t.threshold), 0) as dead_runs_saved,
-       count(st.length) filter (where st.length >= t.threshold and st.recovered) as recovered
-  from generate_series(1, 10) as t(threshold)
-  left join dead_session_wider_streaks st on true
- group by t.threshold;
+select threshold, rotations, dead_runs_saved, recovered from dead_session_what_if_by_rule where rule = 'wider';
 
 -- Every maximal dead streak counted once, by length.
 create or replace view dead_session_streak_lengths as

@@ -379,6 +379,18 @@ fn is_decoder_error(error: &io::Error) -> bool {
         )
 }
 
+/// The error a cancelled read ends with, inside an `io::Error`.
+#[derive(Debug)]
+pub struct Cancelled;
+
+impl std::fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("cancelled")
+    }
+}
+
+impl std::error::Error for Cancelled {}
+
 /// Reading that waits in `poll(2)`, a tenth of a second at a time, so that a cancel is seen
 /// even while a FIFO has no writer or a pipe no data.
 #[cfg(unix)]
@@ -390,17 +402,7 @@ mod poll {
     use std::path::Path;
     use std::sync::atomic::{AtomicBool, Ordering};
 
-    /// The error a cancelled read ends with.
-    #[derive(Debug)]
-    pub struct Cancelled;
-
-    impl std::fmt::Display for Cancelled {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("cancelled")
-        }
-    }
-
-    impl std::error::Error for Cancelled {}
+    pub use super::Cancelled;
 
     /// Opens without waiting: a FIFO opened for reading would otherwise block until a writer
     /// comes. Regular files ignore the flag.
@@ -473,16 +475,7 @@ mod poll {
     use std::path::Path;
     use std::sync::atomic::AtomicBool;
 
-    #[derive(Debug)]
-    pub struct Cancelled;
-
-    impl std::fmt::Display for Cancelled {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("cancelled")
-        }
-    }
-
-    impl std::error::Error for Cancelled {}
+    pub use super::Cancelled;
 
     pub fn open(path: &Path) -> io::Result<File> {
         File::open(path)
