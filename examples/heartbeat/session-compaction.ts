@@ -5,7 +5,7 @@
 // policy has an age limit, then ask explainSessionCompaction, given that policy: the decision
 // evaluateSessionCompaction would answer, and every reading behind it.
 // Every query is scoped by company as well as agent and session.
-import { hasSessionCompactionThresholds, resolveSessionCompactionPolicy, type SessionCompactionPolicy } from "@paperclipai/adapter-utils/session-compaction";
+import type { SessionCompactionPolicy } from "@paperclipai/adapter-utils/session-compaction";
 import {
   DEAD_REUSED_SESSION_FAILURE_THRESHOLD,
   explainSessionCompaction,
@@ -90,10 +90,13 @@ export async function dropSessionFallback(db: Queryable, agent: AgentRow, sessio
   );
 }
 
+// adapter-utils ships ES modules only; a dynamic import loads it from CommonJS callers too.
+const adapterUtils = import("@paperclipai/adapter-utils/session-compaction");
+
 /** What to read, as the service computes it from its policy: the run limit plus one when the
  * thresholds are on, never fewer than 4 runs; the oldest run only for an age limit. */
 export function readingPlan(policy: SessionCompactionPolicy): SessionCompactionPlan {
-  const thresholdsOn = policy.enabled && hasSessionCompactionThresholds(policy);
+  const thresholdsOn = policy.enabled && (policy.maxSessionRuns > 0 || policy.maxRawInputTokens > 0 || policy.maxSessionAgeHours > 0);
   return {
     fetchLimit: Math.max(thresholdsOn && policy.maxSessionRuns > 0 ? policy.maxSessionRuns + 1 : 0, DEAD_REUSED_SESSION_FAILURE_THRESHOLD, 4),
     needsOldestRun: policy.maxSessionAgeHours > 0,
@@ -105,6 +108,7 @@ export async function runSessionCompactionStep(
   agent: AgentRow,
   context: { issueId?: string | null; continuationSummaryBody?: string | null } = {},
 ): Promise<SessionCompactionStep> {
+  const { resolveSessionCompactionPolicy } = await adapterUtils;
   const { policy } = resolveSessionCompactionPolicy(agent.adapterType, agent.runtimeConfig);
   const plan = readingPlan(policy);
   const sessionId = await currentSessionId(db, agent);
