@@ -11,7 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { historyLines } from "../benchmark/history.mjs";
 import { native } from "./native";
 
-const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
+// Debian's chromium (what .ci/run installs), or the Chrome a hosted runner ships.
+const CHROMIUM = [
+  process.env.CHROME_PATH,
+  "/usr/bin/chromium",
+  "/usr/bin/chromium-browser",
+  "/usr/bin/google-chrome",
+  "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+  "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe",
+].find((p): p is string => Boolean(p) && existsSync(p!));
 const dir = mkdtempSync(path.join(tmpdir(), "pcsc-html-"));
 const cli = path.join(__dirname, "..", "bin", "paperclip-session-audit.mjs");
 let browser: Browser;
