@@ -3,10 +3,12 @@
 
 use std::time::Instant;
 
-use hashbrown::{Equivalent, HashMap};
+use hashbrown::HashMap;
 
-use super::rows::{parse_lines, read_line, too_long, Format, Line};
-use super::summary::{summarize, AuditReport, Fold, RowError, RunKind, SessionRuns, Tables, FIRST_ERRORS};
+use super::rows::{parse_lines, read_line, too_long, Format, Line, Skip};
+use super::summary::{
+    summarize, AuditReport, RowError, RunKind, SessionKey, SessionKeyRef, SessionRuns, Tables, FIRST_ERRORS,
+};
 
 /// The longest line read by default: 64 MiB.
 pub const DEFAULT_MAX_LINE_BYTES: usize = 64 << 20;
@@ -45,8 +47,8 @@ impl Default for AuditOptions {
 /// A streaming audit: push NDJSON bytes in any chunking, then finish.
 pub struct Auditor {
     options: AuditOptions,
-    index: HashMap<SessionKey, usize>,
-    sessions: Vec<SessionRuns>,
+    /// Each session's runs, by its three ids.
+    sessions: HashMap<SessionKey, SessionRuns>,
     /// The start of a line whose end has not come yet.
     pending: Vec<u8>,
     /// The line being read is over the length cap: the rest of it is dropped as it comes.
@@ -62,8 +64,7 @@ impl Auditor {
     pub fn new(options: AuditOptions) -> Auditor {
         Auditor {
             options,
-            index: HashMap::new(),
-            sessions: Vec::new(),
+            sessions: HashMap::new(),
             pending: Vec::new(),
             overlong: false,
             format: Format::default(),
@@ -155,17 +156,19 @@ impl Auditor {
     /// The input stopped short of its end (`reason`, `detail`): whatever line was unfinished is
     /// lost, and counted as one skipped row.
     pub fn ended_early(&mut self, reason: &'static str, detail: String) {
-        self.pending.clear();
-        self.overlong = false;
-        self.report.lines += 1;
-        self.skip(self.report.lines, reason, detail);
+        self.drop_line(Skip::new(reason, detail));
     }
 
     fn end_overlong_line(&mut self) {
+        self.drop_line(too_long(self.options.max_line_bytes));
+    }
+
+    /// The unfinished line ends unread, counted as one skipped row for `skip`.
+    fn drop_line(&mut self, skip: Skip) {
+        self.pending.clear();
         self.overlong = false;
         self.report.lines += 1;
-        let skip = too_long(self.options.max_line_bytes);
-        self.skip(self.report.lines, skip.reason, skip.detail);
+        self.skip(self.report.lines, skip);
     }
 
     /// The threads that parse a chunk: as asked, or one per core.
@@ -195,7 +198,7 @@ impl Auditor {
         self.report.lines = line;
     }
 
-    fn skip(&mut self, line: u64, reason: &'static str, detail: String) {
+    fn skip(&mut self, line: u64, Skip { reason, detail }: Skip) {
         self.report.rows_skipped += 1;
         *self.report.skipped_by_reason.entry(reason).or_insert(0) += 1;
         if self.report.first_errors.len() < FIRST_ERRORS {
@@ -213,7 +216,7 @@ impl Auditor {
         let row = match read.row(self.format) {
             Ok(Some(row)) => row,
             Ok(None) => return, // a blank line
-            Err(skip) => return self.skip(line, skip.reason, skip.detail),
+            Err(skip) => return self.skip(line, skip),
         };
         let filtered_company = self.options.company_id.as_deref().is_some_and(|c| c != row.company_id);
         let filtered_time = self.options.since_ms.is_some_and(|since| row.created_at < since);
@@ -230,24 +233,8 @@ impl Auditor {
             agent_id: &row.agent_id,
             session_id: &session_id,
         };
-        let slot = match self.index.get(&key) {
-            Some(&slot) => slot,
-            None => {
-                let slot = self.sessions.len();
-                self.index.insert(key.to_owned(), slot);
-                self.sessions.push(SessionRuns {
-                    company_id: row.company_id.into(),
-                    agent_id: row.agent_id.into(),
-                    session_id: session_id.into(),
-                    runs: Vec::new(),
-                    fold: Fold::default(),
-                });
-                slot
-            }
-        };
-        let Some(session) = self.sessions.get_mut(slot) else {
-            return;
-        };
+        // One lookup; the ids are copied only for a session seen for the first time.
+        let session = self.sessions.entry_ref(&key).or_default();
         // Times are whole milliseconds within ±8.64e15 (TimeClip), so this is exact.
         let at = row.created_at as i64;
         let kind = RunKind {
@@ -257,7 +244,10 @@ impl Auditor {
         if !self.options.ordered {
             session.runs.push(kind.pack(at));
         } else if session.fold.last.is_some_and(|last| at < last) {
-            return self.skip(line, "out of created_at order (ordered input)", format!("{at} ms"));
+            return self.skip(
+                line,
+                Skip::new("out of created_at order (ordered input)", format!("{at} ms")),
+            );
         } else {
             session.fold.push(at, kind, &mut self.tables);
         }
@@ -269,40 +259,6 @@ impl Auditor {
 /// The cores this process may use.
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-/// A session: the three ids as they are, so no id can run into the next (`("a\u{1f}b", "c")` and
-/// `("a", "b\u{1f}c")` are two keys).
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct SessionKey {
-    company_id: Box<str>,
-    agent_id: Box<str>,
-    session_id: Box<str>,
-}
-
-/// A [`SessionKey`] borrowed from a row, to look one up without copying the ids.
-#[derive(Hash)]
-struct SessionKeyRef<'r> {
-    company_id: &'r str,
-    agent_id: &'r str,
-    session_id: &'r str,
-}
-
-impl SessionKeyRef<'_> {
-    fn to_owned(&self) -> SessionKey {
-        SessionKey {
-            company_id: self.company_id.into(),
-            agent_id: self.agent_id.into(),
-            session_id: self.session_id.into(),
-        }
-    }
-}
-
-// Both derive `Hash` over the same three `str`s in the same order, so they hash alike.
-impl Equivalent<SessionKey> for SessionKeyRef<'_> {
-    fn equivalent(&self, key: &SessionKey) -> bool {
-        (self.company_id, self.agent_id, self.session_id) == (&*key.company_id, &*key.agent_id, &*key.session_id)
-    }
 }
 
 /// Parses each part on a thread of its own, the first on the calling thread. A thread the

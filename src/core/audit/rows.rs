@@ -54,7 +54,7 @@ pub(super) struct Skip {
 }
 
 impl Skip {
-    fn new(reason: &'static str, detail: impl Into<String>) -> Skip {
+    pub(super) fn new(reason: &'static str, detail: impl Into<String>) -> Skip {
         Skip {
             reason,
             detail: detail.into(),

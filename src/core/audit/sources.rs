@@ -194,7 +194,7 @@ fn fill<'r>(input: &'r mut impl BufRead, path: &str) -> Result<&'r [u8], ReadErr
 }
 
 fn read_failure(error: io::Error, path: &str) -> ReadError {
-    if error.kind() == io::ErrorKind::Interrupted && error.get_ref().is_some_and(|e| e.is::<poll::Cancelled>()) {
+    if is_cancel(&error) {
         return ReadError::Cancelled;
     }
     ReadError::Io {

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
 
+use hashbrown::{Equivalent, HashMap};
+
 use crate::core::js_semantics::{iso_date, iso_date_time};
 
 /// The breaker thresholds the what-if table covers.
@@ -226,12 +228,44 @@ impl Tables {
 
 const MS_PER_DAY: i64 = 86_400_000;
 
-/// One session: its key, and its runs, either kept packed ([`RunKind::pack`]) in arrival order
-/// to be sorted at the end, or (ordered input) already folded.
-pub(super) struct SessionRuns {
+/// A session: the three ids as they are, so no id can run into the next (`("a\u{1f}b", "c")` and
+/// `("a", "b\u{1f}c")` are two keys).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(super) struct SessionKey {
     pub(super) company_id: Box<str>,
     pub(super) agent_id: Box<str>,
     pub(super) session_id: Box<str>,
+}
+
+/// A [`SessionKey`] borrowed from a row, to look one up without copying the ids.
+#[derive(Hash)]
+pub(super) struct SessionKeyRef<'r> {
+    pub(super) company_id: &'r str,
+    pub(super) agent_id: &'r str,
+    pub(super) session_id: &'r str,
+}
+
+impl From<&SessionKeyRef<'_>> for SessionKey {
+    fn from(key: &SessionKeyRef<'_>) -> SessionKey {
+        SessionKey {
+            company_id: key.company_id.into(),
+            agent_id: key.agent_id.into(),
+            session_id: key.session_id.into(),
+        }
+    }
+}
+
+// Both derive `Hash` over the same three `str`s in the same order, so they hash alike.
+impl Equivalent<SessionKey> for SessionKeyRef<'_> {
+    fn equivalent(&self, key: &SessionKey) -> bool {
+        (self.company_id, self.agent_id, self.session_id) == (&*key.company_id, &*key.agent_id, &*key.session_id)
+    }
+}
+
+/// One session's runs, either kept packed ([`RunKind::pack`]) in arrival order to be sorted at
+/// the end, or (ordered input) already folded.
+#[derive(Default)]
+pub(super) struct SessionRuns {
     pub(super) runs: Vec<i64>,
     pub(super) fold: Fold,
 }
@@ -325,10 +359,10 @@ fn iso(ms: Option<i64>) -> String {
 }
 
 /// Orders each session's runs by time and computes streaks, totals and the tables.
-pub(super) fn summarize(sessions: &mut [SessionRuns], mut tables: Tables, report: &mut AuditReport) {
+pub(super) fn summarize(sessions: &mut HashMap<SessionKey, SessionRuns>, mut tables: Tables, report: &mut AuditReport) {
     let mut agents: BTreeMap<(&str, &str), Totals> = BTreeMap::new();
     let mut session_reports = Vec::with_capacity(sessions.len());
-    for s in sessions.iter_mut() {
+    for (key, s) in sessions.iter_mut() {
         // Kept runs (unordered input): stable by time, so equal times keep the input's order.
         s.runs.sort_by_key(|packed| packed >> 2);
         let mut fold = std::mem::take(&mut s.fold);
@@ -338,9 +372,9 @@ pub(super) fn summarize(sessions: &mut [SessionRuns], mut tables: Tables, report
         }
         fold.end(&mut tables);
         let r = SessionReport {
-            company_id: s.company_id.to_string(),
-            agent_id: s.agent_id.to_string(),
-            session_id: s.session_id.to_string(),
+            company_id: key.company_id.to_string(),
+            agent_id: key.agent_id.to_string(),
+            session_id: key.session_id.to_string(),
             runs: fold.runs,
             dead_runs: fold.dead_runs,
             unseen_failed_runs: fold.unseen_failed_runs,
@@ -352,7 +386,7 @@ pub(super) fn summarize(sessions: &mut [SessionRuns], mut tables: Tables, report
             first_run_at_ms: fold.first.map_or(f64::NAN, |t| t as f64),
             last_run_at_ms: fold.last.map_or(f64::NAN, |t| t as f64),
         };
-        let totals = agents.entry((&s.company_id, &s.agent_id)).or_default();
+        let totals = agents.entry((&key.company_id, &key.agent_id)).or_default();
         add(totals, &r);
         add(&mut report.totals, &r);
         session_reports.push(r);
