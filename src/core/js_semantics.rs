@@ -399,13 +399,7 @@ pub fn parse_iso_date_time(units: &[u16]) -> Option<f64> {
     let offset_minutes = if p.eat(b'Z') || p.eat(b'z') {
         0
     } else {
-        let sign = if p.eat(b'+') {
-            1
-        } else if p.eat(b'-') {
-            -1
-        } else {
-            return None;
-        };
+        let sign = p.sign()?;
         let oh = p.digits(2)?;
         if !p.eat(b':') {
             return None;
@@ -416,14 +410,16 @@ pub fn parse_iso_date_time(units: &[u16]) -> Option<f64> {
         }
         sign * (oh * 60 + om)
     };
-    if !p.done() || minute > 59 || second > 59 {
+    let clock = Clock {
+        hour,
+        minute,
+        second,
+        millis,
+    };
+    if !p.done() || !clock.is_valid() {
         return None;
     }
-    if hour > 24 || (hour == 24 && (minute, second, millis) != (0, 0, 0)) {
-        return None;
-    }
-    let time = ((hour * 60 + minute - offset_minutes) * 60 + second) as f64 * 1000.0 + millis as f64;
-    Some(time_clip(date * MS_PER_DAY + time))
+    Some(clock.time_on(date, offset_minutes))
 }
 
 /// `Date.parse` of a time as PostgreSQL prints a `timestamptz` under `DateStyle = ISO`
@@ -443,19 +439,19 @@ pub fn parse_postgres_time(units: &[u16]) -> Option<f64> {
     let minute = p.eat(b':').then(|| p.digits(2))??;
     let second = p.eat(b':').then(|| p.digits(2))??;
     let millis = if p.eat(b'.') { p.fraction_millis()? } else { 0 };
-    if minute > 59 || second > 59 || hour > 24 || (hour == 24 && (minute, second, millis) != (0, 0, 0)) {
+    let clock = Clock {
+        hour,
+        minute,
+        second,
+        millis,
+    };
+    if !clock.is_valid() {
         return None;
     }
     let offset_minutes = if p.eat(b'Z') {
         0
     } else {
-        let sign = if p.eat(b'+') {
-            1
-        } else if p.eat(b'-') {
-            -1
-        } else {
-            return None;
-        };
+        let sign = p.sign()?;
         let hours = p.digits(2)?;
         // `+HH`, `+HH:MM` (minutes up to 59), or `+HHMM` (read as HH hours and MM minutes,
         // unchecked, as V8 does).
@@ -471,11 +467,35 @@ pub fn parse_postgres_time(units: &[u16]) -> Option<f64> {
     if !p.done() {
         return None;
     }
-    let time = ((hour * 60 + minute - offset_minutes) * 60 + second) as f64 * 1000.0 + millis as f64;
-    Some(time_clip(make_day(year, month, day) * MS_PER_DAY + time))
+    Some(clock.time_on(make_day(year, month, day), offset_minutes))
 }
 
 const MS_PER_DAY: f64 = 86_400_000.0;
+
+/// A time of day as written, before its zone offset.
+struct Clock {
+    hour: i64,
+    minute: i64,
+    second: i64,
+    millis: i64,
+}
+
+impl Clock {
+    /// Minutes and seconds below 60; hours to 24, and 24 only as `24:00:00.000`.
+    fn is_valid(&self) -> bool {
+        self.minute <= 59
+            && self.second <= 59
+            && (self.hour < 24 || (self.hour == 24 && (self.minute, self.second, self.millis) == (0, 0, 0)))
+    }
+
+    /// The time value of this clock on the day `date` (days since the epoch), written at
+    /// `offset_minutes` east of UTC; TimeClip'd.
+    fn time_on(&self, date: f64, offset_minutes: i64) -> f64 {
+        let time =
+            ((self.hour * 60 + self.minute - offset_minutes) * 60 + self.second) as f64 * 1000.0 + self.millis as f64;
+        time_clip(date * MS_PER_DAY + time)
+    }
+}
 
 struct Cursor<'a> {
     units: &'a [u16],
@@ -499,6 +519,16 @@ impl Cursor<'_> {
         let d = char::from_u32(u32::from(u))?.to_digit(10)?;
         self.at += 1;
         Some(i64::from(d))
+    }
+    /// `+` as 1, `-` as -1.
+    fn sign(&mut self) -> Option<i64> {
+        if self.eat(b'+') {
+            Some(1)
+        } else if self.eat(b'-') {
+            Some(-1)
+        } else {
+            None
+        }
     }
     fn digits(&mut self, count: usize) -> Option<i64> {
         (0..count).try_fold(0, |acc, _| Some(acc * 10 + self.digit()?))
