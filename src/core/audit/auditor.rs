@@ -319,6 +319,15 @@ mod tests {
     use super::*;
 
     const ROW: &str = r#"{"company_id":"c","agent_id":"a","session_id_after":"s","created_at":"2026-06-06T12:00:00Z"}"#;
+    /// Valid both ways: as plain JSON the session is `x\ny` (a backslash); as COPY text, a
+    /// line break.
+    const AMBIGUOUS: &str =
+        r#"{"company_id":"c","agent_id":"a","session_id_after":"x\\ny","created_at":"2026-06-06T12:00:00Z"}"#;
+    /// Valid as plain JSON only (`\"`), and as COPY text only (`\\"`).
+    const PLAIN_ONLY: &str =
+        r#"{"company_id":"c","agent_id":"b","session_id_after":"p","created_at":"2026-06-06T12:00:00Z","e":"\""}"#;
+    const COPY_ONLY: &str =
+        r#"{"company_id":"c","agent_id":"b","session_id_after":"p","created_at":"2026-06-06T12:00:00Z","e":"\\""}"#;
 
     fn options(max_line_bytes: usize) -> AuditOptions {
         AuditOptions {
@@ -388,12 +397,7 @@ mod tests {
 
     #[test]
     fn a_format_that_changes_inside_a_chunk_is_followed_line_by_line() {
-        let ambiguous =
-            r#"{"company_id":"c","agent_id":"a","session_id_after":"x\\ny","created_at":"2026-06-06T12:00:00Z"}"#;
-        let plain_only =
-            r#"{"company_id":"c","agent_id":"b","session_id_after":"p","created_at":"2026-06-06T12:00:00Z","e":"\""}"#;
-        let copy_only =
-            r#"{"company_id":"c","agent_id":"b","session_id_after":"p","created_at":"2026-06-06T12:00:00Z","e":"\\""}"#;
+        let (ambiguous, plain_only, copy_only) = (AMBIGUOUS, PLAIN_ONLY, COPY_ONLY);
         // The first push leaves the input in COPY text; the second chunk starts so, and changes.
         let mut auditor = Auditor::new(AuditOptions::default());
         auditor.push(format!("{copy_only}\n").as_bytes());
@@ -430,13 +434,7 @@ mod tests {
 
     #[test]
     fn a_line_valid_both_ways_is_read_as_the_last_line_that_was_not() {
-        // As plain JSON the session is `x\ny` (a backslash); as COPY text, a newline.
-        let ambiguous =
-            r#"{"company_id":"c","agent_id":"a","session_id_after":"x\\ny","created_at":"2026-06-06T12:00:00Z"}"#;
-        let plain_only =
-            r#"{"company_id":"c","agent_id":"b","session_id_after":"p","created_at":"2026-06-06T12:00:00Z","e":"\""}"#;
-        let copy_only =
-            r#"{"company_id":"c","agent_id":"b","session_id_after":"p","created_at":"2026-06-06T12:00:00Z","e":"\\""}"#;
+        let (ambiguous, plain_only, copy_only) = (AMBIGUOUS, PLAIN_ONLY, COPY_ONLY);
         let mut ids = session_ids(&format!("{ambiguous}\n"));
         ids.sort();
         assert_eq!(ids, ["x\\ny"]);
