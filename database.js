@@ -80,25 +80,24 @@ async function auditDeadSessionsFromDatabase(db, options = {}) {
     if (signal?.aborted) throw abortError(signal);
   };
   check();
-  const query = pageQuery(await createdAtType(db));
-  let after = { at: null, id: null };
-  for (;;) {
-    check();
-    const { rows } = await db.query(query, [companyId, since, after.at, after.id, pageSize]);
-    for (const r of rows) auditor.pushRow(r.line);
-    if (rows.length > 0) after = { at: rows[rows.length - 1].cursor_at, id: rows[rows.length - 1].cursor_id };
-    if (rows.length > 0 && onPage) onPage(rows.length);
-    if (rows.length < pageSize) break;
+  /** Reads `sql` page by page into the auditor; `params(last)` are a page's parameters after
+   * the previous page's last row (`null` before the first). */
+  async function readPages(sql, params) {
+    let last = null;
+    for (;;) {
+      check();
+      const { rows } = await db.query(sql, params(last));
+      for (const r of rows) auditor.pushRow(r.line);
+      if (rows.length > 0) {
+        last = rows[rows.length - 1];
+        if (onPage) onPage(rows.length);
+      }
+      if (rows.length < pageSize) return;
+    }
   }
-  let afterId = null;
-  for (;;) {
-    check();
-    const { rows } = await db.query(untimedQuery, [companyId, afterId, pageSize]);
-    for (const r of rows) auditor.pushRow(r.line);
-    if (rows.length > 0) afterId = rows[rows.length - 1].cursor_id;
-    if (rows.length > 0 && onPage) onPage(rows.length);
-    if (rows.length < pageSize) break;
-  }
+  const timed = pageQuery(await createdAtType(db));
+  await readPages(timed, (last) => [companyId, since, last?.cursor_at ?? null, last?.cursor_id ?? null, pageSize]);
+  await readPages(untimedQuery, (last) => [companyId, last?.cursor_id ?? null, pageSize]);
   return auditor.finish();
 }
 
