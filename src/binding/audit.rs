@@ -240,30 +240,21 @@ fn failure_error(env: &Env, failed: &Failed) -> napi::Error {
             Failed::Panicked => "paperclip-session-compaction: the audit failed unexpectedly".to_owned(),
         };
         let mut error = env.create_error(napi::Error::from_reason(message))?;
-        match failed {
-            Failed::Read(ReadError::Io { syscall, path, .. }) => {
-                error.set_named_property("code", env.create_string(failed_code(failed))?)?;
-                error.set_named_property("syscall", env.create_string(syscall)?)?;
-                error.set_named_property("path", env.create_string(path)?)?;
+        if let Failed::Read(read) = failed {
+            error.set_named_property("code", env.create_string(read.code())?)?;
+            match read {
+                ReadError::Io { syscall, path, .. } => {
+                    error.set_named_property("syscall", env.create_string(syscall)?)?;
+                    error.set_named_property("path", env.create_string(path)?)?;
+                }
+                ReadError::Cancelled => error.set_named_property("name", env.create_string("AbortError")?)?,
             }
-            Failed::Read(ReadError::Cancelled) => {
-                error.set_named_property("name", env.create_string("AbortError")?)?;
-                error.set_named_property("code", env.create_string("ABORT_ERR")?)?;
-            }
-            Failed::Panicked => {}
         }
         Ok(error)
     };
     match built() {
         Ok(error) => napi::Error::from(error.to_unknown()),
         Err(error) => error,
-    }
-}
-
-fn failed_code(failed: &Failed) -> &'static str {
-    match failed {
-        Failed::Read(error) => error.code(),
-        Failed::Panicked => "ERR_INTERNAL",
     }
 }
 
