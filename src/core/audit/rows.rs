@@ -391,11 +391,11 @@ pub(super) struct Usage<'a> {
 }
 
 /// The slot in [`Usage::tokens`] of a token key, in the order of the breaker's pairs.
-pub(super) fn token_slot(key: &str) -> Option<usize> {
+pub(super) fn token_slot(key: &[u8]) -> Option<usize> {
     TOKEN_KEYS
         .iter()
         .flat_map(|(raw, normalized)| [raw.name(), normalized.name()])
-        .position(|name| name == key)
+        .position(|name| name.as_bytes() == key)
 }
 
 struct UsageVisitor(Numbers);
@@ -417,7 +417,7 @@ impl<'de> Visitor<'de> for UsageVisitor {
             match &*key {
                 "sessionReused" => usage.session_reused = map.next_value_seed(scalar)?,
                 "persistedSessionId" => usage.persisted_session_id = map.next_value_seed(scalar)?,
-                other => match token_slot(other).and_then(|i| usage.tokens.get_mut(i)) {
+                other => match token_slot(other.as_bytes()).and_then(|i| usage.tokens.get_mut(i)) {
                     Some(slot) => *slot = map.next_value_seed(scalar)?,
                     None => {
                         map.next_value::<IgnoredAny>()?;
@@ -624,7 +624,7 @@ impl<'r, 'a> Host for ParsedRun<'r, 'a> {
             (Field::Run, Key::UsageJson) if self.usage.record => Field::Usage,
             (Field::Usage, Key::SessionReused) => Field::Scalar(&self.usage.session_reused),
             (Field::Usage, Key::PersistedSessionId) => Field::Scalar(&self.usage.persisted_session_id),
-            (Field::Usage, key) => match token_slot(key.name()).and_then(|i| self.usage.tokens.get(i)) {
+            (Field::Usage, key) => match token_slot(key.name().as_bytes()).and_then(|i| self.usage.tokens.get(i)) {
                 Some(scalar) => Field::Scalar(scalar),
                 None => Field::Scalar(&ABSENT),
             },

@@ -67,13 +67,13 @@ impl<'a> Scanner<'a> {
         };
         self.members(Keys::Read, |s, key| {
             match key {
-                "company_id" | "companyId" => row.company_id = s.scalar()?,
-                "agent_id" | "agentId" => row.agent_id = s.scalar()?,
-                "session_id_after" | "sessionIdAfter" => row.session_id = s.scalar()?,
-                "session_id_before" | "sessionIdBefore" => row.session_id_before = s.scalar()?,
-                "created_at" | "createdAt" => row.created_at = s.scalar()?,
-                "liveness_state" | "livenessState" => row.liveness_state = s.scalar()?,
-                "usage_json" | "usageJson" => row.usage = s.usage()?,
+                b"company_id" | b"companyId" => row.company_id = s.scalar()?,
+                b"agent_id" | b"agentId" => row.agent_id = s.scalar()?,
+                b"session_id_after" | b"sessionIdAfter" => row.session_id = s.scalar()?,
+                b"session_id_before" | b"sessionIdBefore" => row.session_id_before = s.scalar()?,
+                b"created_at" | b"createdAt" => row.created_at = s.scalar()?,
+                b"liveness_state" | b"livenessState" => row.liveness_state = s.scalar()?,
+                b"usage_json" | b"usageJson" => row.usage = s.usage()?,
                 _ => s.skip(0)?,
             }
             Some(())
@@ -83,12 +83,12 @@ impl<'a> Scanner<'a> {
 
     /// `{ "key": value, … }`, each value handed to `member` (later duplicates overwrite), its
     /// keys taken as `keys` says.
-    fn members(&mut self, keys: Keys, mut member: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+    fn members(&mut self, keys: Keys, mut member: impl FnMut(&mut Self, &'a [u8]) -> Option<()>) -> Option<()> {
         self.list(b'{', b'}', |s| {
             let key = match keys {
-                Keys::Read => s.plain_string()?,
-                Keys::Checked => s.checked_string().map(|()| "")?,
-                Keys::Skipped => s.skip_string().map(|()| "")?,
+                Keys::Read => s.key()?,
+                Keys::Checked => s.checked_string().map(|()| &b""[..])?,
+                Keys::Skipped => s.skip_string().map(|()| &b""[..])?,
             };
             s.whitespace();
             s.eat(b':')?;
@@ -130,8 +130,8 @@ impl<'a> Scanner<'a> {
                 };
                 self.members(Keys::Read, |s, key| {
                     match key {
-                        "sessionReused" => usage.session_reused = s.scalar()?,
-                        "persistedSessionId" => usage.persisted_session_id = s.scalar()?,
+                        b"sessionReused" => usage.session_reused = s.scalar()?,
+                        b"persistedSessionId" => usage.persisted_session_id = s.scalar()?,
                         other => match token_slot(other).and_then(|i| usage.tokens.get_mut(i)) {
                             Some(slot) => *slot = s.scalar()?,
                             None => s.skip(1)?,
@@ -184,21 +184,30 @@ impl<'a> Scanner<'a> {
         (self.bytes.get(self.at..end)? == word.as_bytes()).then(|| self.at = end)
     }
 
+    /// A key the audit reads, as its bytes: a plain string (see [`Scanner::plain_bytes`]) whose
+    /// UTF-8 is checked only when it holds a byte past ASCII, as keys are many and short.
+    fn key(&mut self) -> Option<&'a [u8]> {
+        let key = self.plain_bytes()?;
+        (key.is_ascii() || std::str::from_utf8(key).is_ok()).then_some(key)
+    }
+
     /// A string with no backslash, borrowed; one with escapes is left to serde_json.
     fn plain_string(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.plain_bytes()?).ok()
+    }
+
+    /// The bytes of a string with no backslash and no control character, unchecked as UTF-8.
+    fn plain_bytes(&mut self) -> Option<&'a [u8]> {
         self.eat(b'"')?;
         let start = self.at;
         let rest = self.bytes.get(start..)?;
-        let end = start + memchr::memchr2(b'"', b'\\', rest)?;
+        let end = start + next_special(rest, self.controls)?;
         if self.bytes.get(end) != Some(&b'"') {
             return None;
         }
         let content = self.bytes.get(start..end)?;
-        if self.controls && has_control(content) {
-            return None;
-        }
         self.at = end + 1;
-        std::str::from_utf8(content).ok()
+        Some(content)
     }
 
     /// A string serde_json reads but the audit does not need: skipped, its UTF-8 checked.
@@ -213,11 +222,7 @@ impl<'a> Scanner<'a> {
         self.eat(b'"')?;
         loop {
             let rest = self.bytes.get(self.at..)?;
-            self.at += if self.controls {
-                plain_run(rest)
-            } else {
-                memchr::memchr2(b'"', b'\\', rest)?
-            };
+            self.at += next_special(rest, self.controls)?;
             match self.peek()? {
                 b'"' => {
                     self.at += 1;
@@ -319,48 +324,58 @@ pub fn check_against_serde(line: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// How many bytes lead `bytes` before a quote, a backslash or a control character: the part of a
-/// string that needs no look. Eight bytes at a time (see [`has_control`]).
-fn plain_run(bytes: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero_in = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+/// Where the next quote, backslash or control character in `bytes` is, if anywhere. Escapes
+/// come a few bytes apart in real text (`\"C:\\work\\repo\"`), so the first 64 bytes are looked
+/// at here, 16 at a time (a test the compiler turns into vector compares), before paying for a
+/// memchr call; a line known to hold no control character (`controls` false) then needs only
+/// memchr's search for the other two.
+fn next_special(bytes: &[u8], controls: bool) -> Option<usize> {
     let mut at = 0;
-    for word in bytes.chunks_exact(8) {
-        let mut eight = [0u8; 8];
-        eight.copy_from_slice(word);
-        let x = u64::from_le_bytes(eight);
-        let special = zero_in(x ^ (ONES * u64::from(b'"')))
-            | zero_in(x ^ (ONES * u64::from(b'\\')))
-            | (x.wrapping_sub(ONES * 0x20) & !x & HIGH);
+    let mut blocks = bytes.chunks_exact(16);
+    for block in blocks.by_ref() {
+        if has_special(block) {
+            return first_special(block).map(|i| at + i);
+        }
+        at += 16;
+        if at == 64 && !controls {
+            let rest = bytes.get(at..)?;
+            return memchr::memchr2(b'"', b'\\', rest).map(|i| at + i);
+        }
+    }
+    first_special(blocks.remainder()).map(|i| at + i)
+}
+
+/// Whether `block` holds a quote, a backslash or a byte below 0x20: no early exit, so that the
+/// test runs on all the bytes at once.
+fn has_special(block: &[u8]) -> bool {
+    block.iter().fold(false, |seen, &b| seen | (b == b'"') | (b == b'\\') | (b < 0x20))
+}
+
+/// The first quote, backslash or byte below 0x20 in `bytes`, a word at a time.
+fn first_special(bytes: &[u8]) -> Option<usize> {
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for word in words.by_ref() {
+        let special = special_bytes(word);
         if special != 0 {
-            break;
+            return Some(at + special.trailing_zeros() as usize / 8);
         }
         at += 8;
     }
-    at + bytes
-        .get(at..)
-        .unwrap_or_default()
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        .unwrap_or(bytes.len() - at)
+    let tail = words.remainder().iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+    tail.map(|i| at + i)
 }
 
-/// A control character (U+0000 to U+001F), which JSON strings may not hold raw. Eight bytes at
-/// a time: a byte below 0x20 is one whose subtraction of 0x20 borrows into its high bit while
-/// the byte itself had that bit clear.
-fn has_control(bytes: &[u8]) -> bool {
-    const LOW: u64 = 0x2020_2020_2020_2020;
+/// The high bit of each byte of an 8-byte `word` that is a quote, a backslash or below 0x20 is
+/// set, and may be set in the bytes above the first such: its lowest set bit is exact.
+fn special_bytes(word: &[u8]) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut words = bytes.chunks_exact(8);
-    let mut seen = 0u64;
-    for word in &mut words {
-        let mut eight = [0u8; 8];
-        eight.copy_from_slice(word);
-        let x = u64::from_le_bytes(eight);
-        seen |= x.wrapping_sub(LOW) & !x & HIGH;
-    }
-    seen != 0 || words.remainder().iter().any(|&b| b < 0x20)
+    let zero_in = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let mut eight = [0u8; 8];
+    eight.copy_from_slice(word);
+    let x = u64::from_le_bytes(eight);
+    zero_in(x ^ (ONES * u64::from(b'"'))) | zero_in(x ^ (ONES * u64::from(b'\\'))) | (x.wrapping_sub(ONES * 0x20) & !x & HIGH)
 }
 
 #[cfg(test)]
@@ -584,31 +599,43 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn a_plain_run_ends_at_the_first_quote_backslash_or_control_character() {
-        for len in 0..40 {
-            assert_eq!(plain_run(&vec![b'a'; len]), len);
+    fn finds_the_first_quote_backslash_or_control_at_every_position() {
+        // Bytes next to the special ones in value, and past ASCII, around which a word-at-a-time
+        // test could be fooled.
+        let fillers = [b'a', 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff];
+        let mut state = 7u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as usize
+        };
+        // Past 64 bytes the search changes hands (to memchr, or on in blocks).
+        for len in 0..160 {
+            let mut bytes: Vec<u8> = (0..len).map(|_| fillers[next() % fillers.len()]).collect();
+            assert_eq!(next_special(&bytes, true), None, "{bytes:?}");
+            assert_eq!(next_special(&bytes, false), None, "{bytes:?}");
             for at in 0..len {
-                for special in [b'"', b'\\', 0u8, 0x1f, b'\n'] {
-                    let mut bytes = vec![0xe9u8; len];
+                for special in [b'"', b'\\', 0x00, 0x01, 0x09, 0x0a, 0x1f] {
+                    let kept = bytes[at];
                     bytes[at] = special;
-                    assert_eq!(plain_run(&bytes), at, "{len} {at} {special}");
+                    // A second special later must not be the one found.
+                    let later = at + 1 + next() % (len - at);
+                    let kept_later = bytes.get(later).copied();
+                    if later < len {
+                        bytes[later] = [b'"', b'\\', 0x00][next() % 3];
+                    }
+                    assert_eq!(next_special(&bytes, true), Some(at), "{bytes:?}");
+                    if special >= 0x20 {
+                        // A line with no control character in it at all is searched for the rest.
+                        let no_controls: Vec<u8> = bytes.iter().map(|&b| if b < 0x20 { b'"' } else { b }).collect();
+                        assert_eq!(next_special(&no_controls, false), Some(at), "{no_controls:?}");
+                    }
+                    bytes[at] = kept;
+                    if let Some(b) = kept_later {
+                        bytes[later] = b;
+                    }
                 }
-            }
-        }
-    }
-
-    #[test]
-    fn finds_every_control_character_at_every_position() {
-        for len in 0..40 {
-            for at in 0..len {
-                for control in [0u8, 0x01, 0x09, 0x0a, 0x1f] {
-                    let mut bytes = vec![b'a'; len];
-                    bytes[at] = control;
-                    assert!(has_control(&bytes), "{len} {at} {control}");
-                }
-            }
-            for fine in [0x20u8, 0x21, 0x7f, 0x80, 0xff] {
-                assert!(!has_control(&vec![fine; len]));
             }
         }
     }
