@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use hashbrown::HashMap;
 
-use super::rows::{parse_lines, read_line, too_long, Format, Line, Skip};
+use super::rows::{parse_lines, read_line, too_long, Format, Line, Row, Skip};
 use super::summary::{
     summarize, AuditReport, RowError, RunKind, SessionKey, SessionKeyRef, SessionRuns, Tables, FIRST_ERRORS,
 };
@@ -55,6 +55,12 @@ pub struct Auditor {
     overlong: bool,
     /// The format the latest line that reads one way only was in.
     format: Format,
+    /// Whether `format` is known: always at the input's start; for a later part of a file
+    /// ([`Auditor::for_part`]) only once one of its lines reads one way only.
+    format_known: bool,
+    /// A later part's rows read before its format was known, whose row depends on it: filed when
+    /// the part is joined to the one before ([`Auditor::absorb`]).
+    undecided: Vec<Undecided>,
     report: AuditReport,
     tables: Tables,
     started: Instant,
@@ -68,10 +74,76 @@ impl Auditor {
             pending: Vec::new(),
             overlong: false,
             format: Format::default(),
+            format_known: true,
+            undecided: Vec::new(),
             report: AuditReport::default(),
             tables: Tables::new(),
             started: Instant::now(),
         }
+    }
+
+    /// An auditor for a later part of the same input, read beside this one: the same options,
+    /// one parsing thread, and the input's format not yet known. Only for unordered audits,
+    /// whose runs are sorted at the end.
+    pub(super) fn for_part(&self) -> Auditor {
+        Auditor {
+            format_known: false,
+            ..Auditor::new(AuditOptions {
+                threads: 1,
+                ..self.options.clone()
+            })
+        }
+    }
+
+    /// Whether the input is read in order, each run folded at once.
+    pub(super) fn ordered(&self) -> bool {
+        self.options.ordered
+    }
+
+    /// Joins the auditor of the part of the input that comes right after this one's (its lines
+    /// numbered on from this one's), once both have read all their lines.
+    pub(super) fn absorb(&mut self, mut later: Auditor) {
+        self.end_pending_line();
+        later.end_pending_line();
+        let offset = self.report.lines;
+        // The format this part ended in is the one the later part began in.
+        for Undecided { line, plain, copy_text } in std::mem::take(&mut later.undecided) {
+            let row = match self.format {
+                Format::Json => plain,
+                Format::CopyText => copy_text,
+            };
+            self.file(offset + line, row);
+        }
+        if later.format_known {
+            self.format = later.format;
+        }
+        for (key, runs) in later.sessions {
+            // After this part's runs: equal times keep the input's order.
+            match self.sessions.entry(key) {
+                hashbrown::hash_map::Entry::Occupied(mut mine) => mine.get_mut().runs.extend(runs.runs),
+                hashbrown::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(runs);
+                }
+            }
+        }
+        self.tables.absorb(later.tables);
+        let (mine, theirs) = (&mut self.report, later.report);
+        mine.bytes_read += theirs.bytes_read;
+        mine.lines += theirs.lines;
+        mine.rows_used += theirs.rows_used;
+        mine.rows_filtered += theirs.rows_filtered;
+        mine.rows_without_session += theirs.rows_without_session;
+        mine.rows_skipped += theirs.rows_skipped;
+        for (reason, count) in theirs.skipped_by_reason {
+            *mine.skipped_by_reason.entry(reason).or_insert(0) += count;
+        }
+        mine.first_errors
+            .extend(theirs.first_errors.into_iter().map(|error| RowError {
+                line: offset + error.line,
+                ..error
+            }));
+        mine.first_errors.sort_by_key(|error| error.line);
+        mine.first_errors.truncate(FIRST_ERRORS);
     }
 
     /// Feeds more of the history; a line may be split across pushes.
@@ -212,12 +284,32 @@ impl Auditor {
         }
         if let Some(format) = read.shows {
             self.format = format;
+            self.format_known = true;
         }
-        let row = match read.row(self.format) {
-            Ok(Some(row)) => row,
-            Ok(None) => return, // a blank line
-            Err(skip) => return self.skip(line, skip),
-        };
+        if !self.format_known {
+            // Which reading is the row depends on the format the part began in.
+            if let Line {
+                parsed: Ok(Some(plain)),
+                as_copy_text: Some(copy_text),
+                ..
+            } = read
+            {
+                return self.undecided.push(Undecided {
+                    line,
+                    plain: plain.into_owned(),
+                    copy_text,
+                });
+            }
+        }
+        match read.row(self.format) {
+            Ok(Some(row)) => self.file(line, row),
+            Ok(None) => {} // a blank line
+            Err(skip) => self.skip(line, skip),
+        }
+    }
+
+    /// Files a row under its session, unless the options filter it out.
+    fn file(&mut self, line: u64, row: Row) {
         let filtered_company = self.options.company_id.as_deref().is_some_and(|c| c != row.company_id);
         let filtered_time = self.options.since_ms.is_some_and(|since| row.created_at < since);
         if filtered_company || filtered_time {
@@ -254,6 +346,13 @@ impl Auditor {
         self.tables.count_day(at, kind);
         self.report.rows_used += 1;
     }
+}
+
+/// A row of a later part that reads validly both ways, read before the part showed its format.
+struct Undecided {
+    line: u64,
+    plain: Row<'static>,
+    copy_text: Row<'static>,
 }
 
 /// The cores this process may use.

@@ -34,7 +34,7 @@ pub(super) struct Row<'a> {
 }
 
 impl Row<'_> {
-    fn into_owned(self) -> Row<'static> {
+    pub(super) fn into_owned(self) -> Row<'static> {
         Row {
             company_id: Cow::Owned(self.company_id.into_owned()),
             agent_id: Cow::Owned(self.agent_id.into_owned()),

@@ -348,7 +348,9 @@ fn next_special(bytes: &[u8], controls: bool) -> Option<usize> {
 /// Whether `block` holds a quote, a backslash or a byte below 0x20: no early exit, so that the
 /// test runs on all the bytes at once.
 fn has_special(block: &[u8]) -> bool {
-    block.iter().fold(false, |seen, &b| seen | (b == b'"') | (b == b'\\') | (b < 0x20))
+    block
+        .iter()
+        .fold(false, |seen, &b| seen | (b == b'"') | (b == b'\\') | (b < 0x20))
 }
 
 /// The first quote, backslash or byte below 0x20 in `bytes`, a word at a time.
@@ -362,7 +364,10 @@ fn first_special(bytes: &[u8]) -> Option<usize> {
         }
         at += 8;
     }
-    let tail = words.remainder().iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+    let tail = words
+        .remainder()
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20);
     tail.map(|i| at + i)
 }
 
@@ -375,7 +380,9 @@ fn special_bytes(word: &[u8]) -> u64 {
     let mut eight = [0u8; 8];
     eight.copy_from_slice(word);
     let x = u64::from_le_bytes(eight);
-    zero_in(x ^ (ONES * u64::from(b'"'))) | zero_in(x ^ (ONES * u64::from(b'\\'))) | (x.wrapping_sub(ONES * 0x20) & !x & HIGH)
+    zero_in(x ^ (ONES * u64::from(b'"')))
+        | zero_in(x ^ (ONES * u64::from(b'\\')))
+        | (x.wrapping_sub(ONES * 0x20) & !x & HIGH)
 }
 
 #[cfg(test)]

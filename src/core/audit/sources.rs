@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
-use super::{AuditReport, Auditor};
+use super::{parts, AuditReport, Auditor};
 
 /// How much is read before the auditor sees it: large enough that parsing threads pay off.
 const CHUNK: usize = 16 << 20;
@@ -161,6 +161,12 @@ pub fn audit_source(source: &Source, auditor: Auditor, watch: Watch) -> Result<A
                 return Err(failed("read")(io::Error::from(io::ErrorKind::IsADirectory)));
             }
             let total = metadata.is_file().then_some(metadata.len());
+            if metadata.is_file()
+                && parts::worth_parts(&auditor, metadata.len())
+                && !parts::starts_as_gzip(&file, path)?
+            {
+                return parts::audit_in_parts(&file, metadata.len(), auditor, watch, path);
+            }
             let input = poll::Waiting::new(file, watch.cancel);
             audit_maybe_gzip(BufReader::with_capacity(1 << 20, input), total, auditor, watch, path)
         }

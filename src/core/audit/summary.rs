@@ -218,6 +218,16 @@ impl Tables {
         }
     }
 
+    /// Adds the counts of a later part of the same input, read into tables of its own. Only the
+    /// days are counted while rows are read unordered; the rest is filled by [`summarize`].
+    pub(super) fn absorb(&mut self, later: Tables) {
+        for (day, (runs, dead)) in later.days {
+            let mine = self.days.entry(day).or_insert((0, 0));
+            mine.0 += runs;
+            mine.1 += dead;
+        }
+    }
+
     /// Counts a run on its UTC day.
     pub(super) fn count_day(&mut self, at: i64, kind: RunKind) {
         let day = self.days.entry(at.div_euclid(MS_PER_DAY)).or_insert((0, 0));

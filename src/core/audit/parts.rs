@@ -1,0 +1,455 @@
+//! A plain file audited in parts: as many as there are parsing threads, each read (at its own
+//! offsets) and audited by a thread of its own, so that the reads, the parsing and the filing of
+//! rows all run side by side; the parts' auditors are joined in file order at the end, and the
+//! report is the one a single reader would give.
+//!
+//! A line belongs to the part it starts in: a part skips the end of the line it begins inside
+//! (the part before reads it), and reads past its own end to finish its last line.
+
+use std::fs::File;
+use std::io;
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use super::sources::{Progress, ReadError, Watch};
+use super::{AuditReport, Auditor};
+
+/// How a history is cut.
+#[derive(Clone, Copy)]
+struct Sizes {
+    /// How much a part reads at a time.
+    block: usize,
+    /// The least a part is given.
+    min_part: u64,
+}
+
+/// Small enough blocks that what the system copies in is still in the core's cache when it is
+/// parsed; parts big enough that below them one reader is as fast.
+const SIZES: Sizes = Sizes {
+    block: 512 << 10,
+    min_part: 4 << 20,
+};
+
+/// Something read at offsets, from several threads at once.
+pub(super) trait Positional: Sync {
+    /// Reads into `buffer` from `offset`; 0 at the end.
+    fn read_at(&self, buffer: &mut [u8], offset: u64) -> io::Result<usize>;
+}
+
+impl Positional for File {
+    fn read_at(&self, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
+        #[cfg(unix)]
+        return std::os::unix::fs::FileExt::read_at(self, buffer, offset);
+        #[cfg(windows)]
+        return std::os::windows::fs::FileExt::seek_read(self, buffer, offset);
+        #[cfg(not(any(unix, windows)))]
+        return Err(io::Error::from(io::ErrorKind::Unsupported));
+    }
+}
+
+impl Positional for [u8] {
+    fn read_at(&self, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
+        let start = usize::try_from(offset).map_or(self.len(), |o| o.min(self.len()));
+        let available = self.get(start..).unwrap_or_default();
+        let n = available.len().min(buffer.len());
+        if let (Some(to), Some(from)) = (buffer.get_mut(..n), available.get(..n)) {
+            to.copy_from_slice(from);
+        }
+        Ok(n)
+    }
+}
+
+/// Whether a history of `size` bytes is worth reading in parts by `auditor`: several threads,
+/// enough bytes for each, and runs sorted at the end (an ordered audit folds each run at once,
+/// in the input's order).
+pub(super) fn worth_parts(auditor: &Auditor, size: u64) -> bool {
+    cfg!(any(unix, windows)) && !auditor.ordered() && auditor.parse_threads() > 1 && size >= 2 * SIZES.min_part
+}
+
+/// Whether the file starts as gzip does.
+pub(super) fn starts_as_gzip(file: &File, path: &str) -> Result<bool, ReadError> {
+    let mut magic = [0u8; 2];
+    let mut filled = 0;
+    while filled < magic.len() {
+        match file.read_at(magic.get_mut(filled..).unwrap_or_default(), filled as u64) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(failed(error, path)),
+        }
+    }
+    Ok(filled == 2 && magic == [0x1f, 0x8b])
+}
+
+fn failed(error: io::Error, path: &str) -> ReadError {
+    ReadError::Io {
+        syscall: "read",
+        path: path.to_owned(),
+        error,
+    }
+}
+
+/// What every part's thread shares.
+struct Shared<'s, S: ?Sized> {
+    source: &'s S,
+    path: &'s str,
+    block: usize,
+    cancel: &'s AtomicBool,
+    /// Set when a part fails, so that the others stop soon.
+    stop: AtomicBool,
+    /// Bytes handed to the parts' auditors so far.
+    read: AtomicU64,
+}
+
+/// Audits `source` (of `size` bytes when it was looked at) in parts.
+pub(super) fn audit_in_parts<S: Positional + ?Sized>(
+    source: &S,
+    size: u64,
+    auditor: Auditor,
+    watch: Watch,
+    path: &str,
+) -> Result<AuditReport, ReadError> {
+    audit_in_parts_by(source, size, SIZES, auditor, watch, path)
+}
+
+fn audit_in_parts_by<S: Positional + ?Sized>(
+    source: &S,
+    size: u64,
+    sizes: Sizes,
+    first: Auditor,
+    watch: Watch,
+    path: &str,
+) -> Result<AuditReport, ReadError> {
+    let shared = Shared {
+        source,
+        path,
+        block: sizes.block.max(1),
+        cancel: watch.cancel,
+        stop: AtomicBool::new(false),
+        read: AtomicU64::new(0),
+    };
+    let count = first
+        .parse_threads()
+        .min(usize::try_from(size / sizes.min_part.max(1)).unwrap_or(usize::MAX))
+        .max(1);
+    let parts = split(size, count);
+    let progress = watch.progress;
+    let mut report_progress = |done| {
+        progress(Progress {
+            bytes: shared.read.load(Ordering::Relaxed),
+            total: Some(size),
+            done,
+        })
+    };
+    let joined = std::thread::scope(|scope| -> Result<Auditor, ReadError> {
+        let shared = &shared;
+        let spawned: Vec<_> = parts
+            .iter()
+            .skip(1)
+            .map(|part| {
+                let auditor = first.for_part();
+                let part = part.clone();
+                std::thread::Builder::new()
+                    .name("session-audit-part".to_owned())
+                    .spawn_scoped(scope, move || audit_part(shared, part, auditor, &mut || {}))
+                    .ok()
+            })
+            .collect();
+        let first_part = parts.first().cloned().unwrap_or(0..u64::MAX);
+        let mut audited = vec![audit_part(shared, first_part, first.for_part(), &mut || {
+            report_progress(false)
+        })];
+        for (part, handle) in parts.iter().skip(1).zip(spawned) {
+            // A thread that could not start, or (never expected) one that panicked, is redone here.
+            audited.push(match handle.map(|h| h.join()) {
+                Some(Ok(result)) => result,
+                _ => audit_part(shared, part.clone(), first.for_part(), &mut || report_progress(false)),
+            });
+        }
+        // A part that failed stops the others, which then say they were cancelled: the
+        // failure is the error.
+        if let Some(position) = audited.iter().position(|r| matches!(r, Err(ReadError::Io { .. }))) {
+            if let Some(Err(error)) = audited.into_iter().nth(position) {
+                return Err(error);
+            }
+            return Err(ReadError::Cancelled);
+        }
+        let mut joined = first;
+        for part in audited {
+            joined.absorb(part?);
+        }
+        Ok(joined)
+    })?;
+    report_progress(true);
+    Ok(joined.finish())
+}
+
+/// `size` bytes cut into `count` ranges; the last runs on to wherever the input ends (a file
+/// that grows is read to its end, as a single reader reads it).
+fn split(size: u64, count: usize) -> Vec<Range<u64>> {
+    let count = count.max(1) as u64;
+    let each = size / count;
+    (0..count)
+        .map(|i| {
+            let end = if i + 1 == count { u64::MAX } else { (i + 1) * each };
+            i * each..end
+        })
+        .collect()
+}
+
+/// Reads and audits the lines that start in `part`; `on_block` is called after each read.
+fn audit_part<S: Positional + ?Sized>(
+    shared: &Shared<S>,
+    part: Range<u64>,
+    mut auditor: Auditor,
+    on_block: &mut dyn FnMut(),
+) -> Result<Auditor, ReadError> {
+    let result = read_part(shared, part, &mut auditor, on_block);
+    if result.is_err() {
+        shared.stop.store(true, Ordering::Relaxed);
+    }
+    result.map(|()| auditor)
+}
+
+fn read_part<S: Positional + ?Sized>(
+    shared: &Shared<S>,
+    part: Range<u64>,
+    auditor: &mut Auditor,
+    on_block: &mut dyn FnMut(),
+) -> Result<(), ReadError> {
+    let mut buffer = vec![0u8; shared.block];
+    let mut at = match part.start {
+        0 => 0,
+        // The part's first line starts after the first line break at or past the byte before it.
+        start => match find_line_break(shared, start - 1, &mut buffer)? {
+            Some(line_break) => line_break + 1,
+            None => return Ok(()),
+        },
+    };
+    if at >= part.end {
+        return Ok(()); // the part lies inside a line that started before it
+    }
+    // The part's last line ends at the first line break at or past the byte before its end.
+    let last_line_from = part.end - 1;
+    loop {
+        let got = read_block(shared, at, &mut buffer)?;
+        if got.is_empty() {
+            return Ok(());
+        }
+        let from = usize::try_from(last_line_from.saturating_sub(at)).unwrap_or(usize::MAX);
+        let end = got
+            .get(from..)
+            .and_then(|tail| memchr::memchr(b'\n', tail))
+            .map(|i| from + i + 1);
+        let taken = got.get(..end.unwrap_or(got.len())).unwrap_or_default();
+        auditor.push(taken);
+        shared.read.fetch_add(taken.len() as u64, Ordering::Relaxed);
+        on_block();
+        if end.is_some() {
+            return Ok(());
+        }
+        at += taken.len() as u64;
+    }
+}
+
+/// The offset of the first `\n` at or after `from`, if the input has one.
+fn find_line_break<S: Positional + ?Sized>(
+    shared: &Shared<S>,
+    mut from: u64,
+    buffer: &mut [u8],
+) -> Result<Option<u64>, ReadError> {
+    loop {
+        let got = read_block(shared, from, buffer)?;
+        if got.is_empty() {
+            return Ok(None);
+        }
+        if let Some(i) = memchr::memchr(b'\n', got) {
+            return Ok(Some(from + i as u64));
+        }
+        from += got.len() as u64;
+    }
+}
+
+/// One read at `offset`: what it gave (empty at the end), after a look at the cancel flag.
+fn read_block<'b, S: Positional + ?Sized>(
+    shared: &Shared<S>,
+    offset: u64,
+    buffer: &'b mut [u8],
+) -> Result<&'b [u8], ReadError> {
+    loop {
+        if shared.cancel.load(Ordering::Relaxed) || shared.stop.load(Ordering::Relaxed) {
+            return Err(ReadError::Cancelled);
+        }
+        match shared.source.read_at(buffer, offset) {
+            Ok(n) => return Ok(buffer.get(..n).unwrap_or_default()),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(failed(error, shared.path)),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::super::{audit_bytes, AuditOptions};
+    use super::*;
+
+    fn row(company: usize, session: usize, minute: usize, extra: &str) -> String {
+        format!(
+            r#"{{"company_id":"c{company}","agent_id":"a","session_id_before":"s{session}","session_id_after":"s{session}","created_at":"2026-06-0{}T00:{:02}:00Z","liveness_state":"failed","usage_json":{{"sessionReused":true,"inputTokens":0}}{extra}}}"#,
+            1 + minute % 3,
+            minute % 60
+        )
+    }
+
+    /// A history with every kind of line a part's edges could mistreat: rows, blank lines,
+    /// CRLF, malformed and overlong lines, lines valid both ways (plain JSON and COPY text) and
+    /// lines that show the format, so that a part may begin in either format.
+    fn history(seed: u64) -> Vec<u8> {
+        let mut state = seed.max(1);
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n) as usize
+        };
+        let mut text = String::new();
+        for i in 0..next(120) + 1 {
+            let line = match next(12) {
+                0 => String::new(),
+                1 => "{\"company_id\":".to_owned(),
+                2 => row(next(3), next(4), i, &format!(r#","pad":"{}""#, "x".repeat(next(400)))),
+                // Valid both ways: as COPY text the session is another one.
+                3 => row(next(3), 9, i, "").replace(r#""s9""#, r#""x\\ny""#),
+                // Plain JSON only, and COPY text only.
+                4 => row(next(3), next(4), i, r#","e":"\"""#),
+                5 => row(next(3), next(4), i, r#","e":"\\"""#),
+                6 => row(next(3), next(4), i, "") + "\r",
+                _ => row(next(3), next(4), i, ""),
+            };
+            text.push_str(&line);
+            text.push('\n');
+        }
+        if next(2) == 0 {
+            text.pop(); // no line break at the end
+        }
+        text.into_bytes()
+    }
+
+    fn options(threads: usize) -> AuditOptions {
+        AuditOptions {
+            threads,
+            max_line_bytes: 300,
+            ..AuditOptions::default()
+        }
+    }
+
+    fn in_parts(bytes: &[u8], parts: usize, block: usize, cancel: &AtomicBool) -> Result<AuditReport, ReadError> {
+        let sizes = Sizes {
+            block,
+            min_part: (bytes.len() as u64 / parts as u64).max(1),
+        };
+        let mut last = None;
+        let watch = Watch {
+            progress: &mut |p| last = Some(p),
+            cancel,
+        };
+        let report = audit_in_parts_by(
+            bytes,
+            bytes.len() as u64,
+            sizes,
+            Auditor::new(options(parts)),
+            watch,
+            "h",
+        );
+        if report.is_ok() {
+            let last = last.unwrap();
+            assert!(last.done);
+            assert_eq!(last.bytes, bytes.len() as u64, "every byte handed over once");
+        }
+        report
+    }
+
+    fn comparable(mut report: AuditReport) -> String {
+        report.elapsed_ms = 0.0;
+        serde_json::to_string(&report).unwrap()
+    }
+
+    #[test]
+    fn parts_give_the_report_one_reader_gives() {
+        let cancel = AtomicBool::new(false);
+        let seeds = if std::env::var_os("PCSC_UNDER_VALGRIND").is_some() {
+            20
+        } else {
+            400
+        };
+        for seed in 1..seeds {
+            let bytes = history(seed);
+            let one = comparable(audit_bytes(&bytes, options(1)));
+            for parts in [2, 3, 5] {
+                // One byte at a time costs most: for the first few only.
+                for block in [1, 7, 64, 1 << 16].into_iter().filter(|&b| b > 1 || seed < 30) {
+                    let split = comparable(in_parts(&bytes, parts, block, &cancel).unwrap());
+                    assert_eq!(split, one, "seed {seed}, {parts} parts, blocks of {block}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_line_longer_than_a_part_is_read_once() {
+        let cancel = AtomicBool::new(false);
+        let long = row(0, 0, 0, &format!(r#","pad":"{}""#, "y".repeat(50)));
+        let bytes = format!("{}\n{long}\n{}\n", row(1, 1, 1, ""), row(2, 2, 2, "")).into_bytes();
+        let report = in_parts(&bytes, 8, 5, &cancel).unwrap();
+        assert_eq!((report.lines, report.rows_used, report.totals.sessions), (3, 3, 3));
+    }
+
+    #[test]
+    fn a_cancel_stops_every_part() {
+        let cancel = AtomicBool::new(true);
+        assert!(matches!(
+            in_parts(&history(3), 3, 7, &cancel),
+            Err(ReadError::Cancelled)
+        ));
+    }
+
+    /// Fails every read at or past an offset.
+    struct Failing<'b>(&'b [u8], u64);
+
+    impl Positional for Failing<'_> {
+        fn read_at(&self, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
+            if offset >= self.1 {
+                return Err(io::Error::from_raw_os_error(5)); // EIO
+            }
+            self.0.read_at(buffer, offset)
+        }
+    }
+
+    #[test]
+    fn a_failed_read_in_a_later_part_is_the_error_not_a_cancel() {
+        let bytes = history(5);
+        let cancel = AtomicBool::new(false);
+        let failing = Failing(&bytes, bytes.len() as u64 / 2);
+        let sizes = Sizes {
+            block: 16,
+            min_part: bytes.len() as u64 / 4,
+        };
+        let watch = Watch {
+            progress: &mut |_| {},
+            cancel: &cancel,
+        };
+        let error = audit_in_parts_by(
+            &failing,
+            bytes.len() as u64,
+            sizes,
+            Auditor::new(options(4)),
+            watch,
+            "h",
+        )
+        .err()
+        .unwrap();
+        assert_eq!(error.code(), "EIO");
+        assert_eq!(error.to_string(), "EIO: input/output error, read 'h'");
+    }
+}
