@@ -6,6 +6,8 @@
 
 use std::borrow::Cow;
 
+use wide::u8x16;
+
 use super::rows::{token_slot, RowFields, Scalar, Usage};
 
 /// Nesting past this is left to serde_json (its own limit is 128).
@@ -174,7 +176,7 @@ impl<'a> Scanner<'a> {
                 let text = self.number()?;
                 // serde_json's own conversion, so the value is exactly its value; past f64's
                 // range it refuses, and serde_json's path reads the line again as JS does.
-                serde_json::from_str::<f64>(text).ok().map(Scalar::Number)
+                serde_json::from_slice::<f64>(text).ok().map(Scalar::Number)
             }
         }
     }
@@ -220,6 +222,17 @@ impl<'a> Scanner<'a> {
     /// Skips a string, checking its escapes and characters as serde_json does.
     fn skip_string(&mut self) -> Option<()> {
         self.eat(b'"')?;
+        if !self.controls {
+            if let Some(end) = string_end(self.bytes, self.at) {
+                self.at = end;
+                return Some(());
+            }
+        }
+        self.skip_string_by_escapes()
+    }
+
+    /// The rest of a string, one escape at a time.
+    fn skip_string_by_escapes(&mut self) -> Option<()> {
         loop {
             let rest = self.bytes.get(self.at..)?;
             self.at += next_special(rest, self.controls)?;
@@ -251,7 +264,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A JSON number's text, by the grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
-    fn number(&mut self) -> Option<&'a str> {
+    fn number(&mut self) -> Option<&'a [u8]> {
         let start = self.at;
         self.eat(b'-');
         match self.peek()? {
@@ -269,8 +282,7 @@ impl<'a> Scanner<'a> {
             }
             self.some_digits()?;
         }
-        // Digits, signs and exponent marks only: ASCII.
-        std::str::from_utf8(self.bytes.get(start..self.at)?).ok()
+        self.bytes.get(start..self.at)
     }
 
     fn digits(&mut self) {
@@ -324,12 +336,101 @@ pub fn check_against_serde(line: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// Where the string whose text starts at `from` ends (just past its closing quote), in a line
+/// with no control character, found 64 bytes at a time: the quotes and backslashes of a block
+/// as bit masks, each backslash that is not itself escaped escaping the byte after it, and the
+/// first quote left unescaped closing the string. `None` when the string holds an escape other
+/// than `\" \\ \/ \b \f \n \r \t` (`\u`, or one serde_json refuses) or runs past the line: the
+/// escape-by-escape path then decides.
+fn string_end(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut base = from;
+    // The last block ended with a backslash, which escapes this block's first byte.
+    let mut carried = 0u64;
+    loop {
+        let block = bytes.get(base..).filter(|b| !b.is_empty())?;
+        let BlockMasks { quotes, backslashes } = block_masks(block);
+        let mut escaped = carried;
+        carried = 0;
+        let mut escapes = backslashes & !escaped;
+        while escapes != 0 {
+            let at = escapes.trailing_zeros();
+            // Backslashes past the closing quote belong to what follows the string.
+            if quotes & !escaped & ((1u64 << at) - 1) != 0 {
+                break;
+            }
+            if !SIMPLE_ESCAPES.contains(bytes.get(base + at as usize + 1)?) {
+                return None;
+            }
+            escapes &= !(1u64 << at);
+            match at {
+                63 => carried = 1,
+                _ => {
+                    escaped |= 1u64 << (at + 1);
+                    escapes &= !(1u64 << (at + 1));
+                }
+            }
+        }
+        let closing = quotes & !escaped;
+        if closing != 0 {
+            return Some(base + closing.trailing_zeros() as usize + 1);
+        }
+        base += 64;
+    }
+}
+
+/// What may follow a backslash in a string the fast path skips.
+const SIMPLE_ESCAPES: &[u8] = b"\"\\/bfnrt";
+
+/// Bit `i` set for each quote, and each backslash, among a block's first 64 bytes.
+struct BlockMasks {
+    quotes: u64,
+    backslashes: u64,
+}
+
+fn block_masks(block: &[u8]) -> BlockMasks {
+    let mut padded = [0u8; 64];
+    let full: &[u8; 64] = match block.get(..64).and_then(|b| b.try_into().ok()) {
+        Some(full) => full,
+        None => {
+            // The line's last bytes: zeros after them, which are neither.
+            let tail = padded.get_mut(..block.len()).unwrap_or_default();
+            tail.copy_from_slice(block.get(..tail.len()).unwrap_or_default());
+            &padded
+        }
+    };
+    let quote = u8x16::from(b'"');
+    let backslash = u8x16::from(b'\\');
+    let mut masks = BlockMasks {
+        quotes: 0,
+        backslashes: 0,
+    };
+    // 16 bytes at a time, compared at once (SSE2, NEON), then one bit a byte.
+    for (k, sixteen) in full.chunks_exact(16).enumerate() {
+        let v = u8x16::from(<[u8; 16]>::try_from(sixteen).unwrap_or_default());
+        masks.quotes |= u64::from(v.simd_eq(quote).to_bitmask()) << (16 * k);
+        masks.backslashes |= u64::from(v.simd_eq(backslash).to_bitmask()) << (16 * k);
+    }
+    masks
+}
+
 /// Where the next quote, backslash or control character in `bytes` is, if anywhere. Escapes
 /// come a few bytes apart in real text (`\"C:\\work\\repo\"`), so the first 64 bytes are looked
 /// at here, 16 at a time (a test the compiler turns into vector compares), before paying for a
 /// memchr call; a line known to hold no control character (`controls` false) then needs only
 /// memchr's search for the other two.
+#[inline(always)]
 fn next_special(bytes: &[u8], controls: bool) -> Option<usize> {
+    // Most often the next escape is within a word (`\\work\\repo`): looked at in place.
+    if let Some(word) = bytes.get(..8) {
+        let special = special_bytes(word);
+        if special != 0 {
+            return Some(special.trailing_zeros() as usize / 8);
+        }
+    }
+    next_special_further(bytes, controls)
+}
+
+fn next_special_further(bytes: &[u8], controls: bool) -> Option<usize> {
     let mut at = 0;
     let mut blocks = bytes.chunks_exact(16);
     for block in blocks.by_ref() {
@@ -371,6 +472,7 @@ fn first_special(bytes: &[u8]) -> Option<usize> {
     tail.map(|i| at + i)
 }
 
+#[inline(always)]
 /// The high bit of each byte of an 8-byte `word` that is a quote, a backslash or below 0x20 is
 /// set, and may be set in the bytes above the first such: its lowest set bit is exact.
 fn special_bytes(word: &[u8]) -> u64 {
@@ -645,6 +747,46 @@ pub(super) mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn strings_found_in_blocks_end_where_escape_by_escape_they_do() {
+        let pieces = [
+            "a", "é", "✓", " ", "\\\"", "\\\\", "\\n", "\\t", "\\/", "\\u0041", "\\x", "\\", "\"", "\\\\\\",
+        ];
+        let mut state = 11u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut answered = 0;
+        for _ in 0..20_000 {
+            let mut line = String::from("\"");
+            let plain_run = "b".repeat(next(70));
+            for _ in 0..next(60) {
+                line.push_str(if next(4) == 0 {
+                    &plain_run
+                } else {
+                    pieces[next(pieces.len())]
+                });
+            }
+            line.push_str(["\"", "\",\"k\":\"x\\\\y\"}", "\"\\q", ""][next(4)]);
+            let bytes = line.as_bytes();
+            let mut by_escapes = Scanner {
+                bytes,
+                at: 1,
+                controls: false,
+            };
+            let slow = by_escapes.skip_string_by_escapes().map(|()| by_escapes.at);
+            if let Some(end) = string_end(bytes, 1) {
+                answered += 1;
+                assert_eq!(Some(end), slow, "{line:?}");
+            }
+        }
+        // The blocks answer for most strings; the rest (`\u`, bad escapes) go escape by escape.
+        assert!(answered > 5_000, "{answered}");
     }
 
     #[test]
