@@ -146,3 +146,49 @@ console.log(JSON.stringify([...reports, one].map((r) => [r.rowsUsed, r.totals.de
     expect(JSON.parse(r.stdout)).toEqual(Array(7).fill(one));
   });
 });
+
+describe("a plain file read in parts", () => {
+  // Over 8 MiB, audited on several threads: each thread reads and audits a part of the file of
+  // its own. Every kind of line sits somewhere, parts begin inside lines and in either format
+  // (plain JSON, COPY text), and the report must be one reader's to the last error's line.
+  it("gives the report one reader gives", { timeout: 120_000 }, async () => {
+    const lines: string[] = [];
+    let bytes = 0;
+    for (let i = 0; bytes < 12 << 20; i++) {
+      let line = row(i, { pad: "x".repeat((i * 7919) % 3000) });
+      if (i % 997 === 0) line = "";
+      else if (i % 1009 === 0) line = line.slice(0, 40); // malformed
+      else if (i % 1013 === 0) line += "\r";
+      else if (i % 1019 === 0) line = row(i, { pad: "y".repeat(70_000) }); // over the cap below
+      // A stretch of COPY text now and then: its lines show the format (`\\"` is COPY's `\"`),
+      // and lines valid both ways between them are read as the stretch says.
+      else if (Math.floor(i / 700) % 2 === 1) {
+        line = i % 3 === 0 ? row(i, { session_id_after: "x\\ny" }) : row(i, { e: '"' });
+        line = line.replaceAll("\\", "\\\\");
+      } else if (i % 3 === 0) line = row(i, { session_id_after: "x\\ny" }).replaceAll("\\", "\\\\");
+      // Plain JSON only (`\"`): the stretch is plain again.
+      else if (i % 3 === 1) line = row(i, { e: '"' });
+      lines.push(line);
+      bytes += line.length + 1;
+    }
+    const file = path.join(dir, "parts.ndjson");
+    writeFileSync(file, lines.join("\n")); // no line break at the end
+    const options = { maxLineBytes: 65_536 };
+    const comparable = ({ elapsedMs, ...rest }: { elapsedMs: number }) => rest;
+    const one = comparable(await native.auditDeadSessions(file, { ...options, threads: 1 }));
+    // The streaming auditor reads it in order, as one reader does.
+    const streamed = new native.DeadSessionAuditor({ ...options, threads: 1 });
+    streamed.push(readFileSync(file));
+    expect(comparable(streamed.finish())).toEqual(one);
+    expect(one.lines).toBe(lines.length);
+    expect(one.skippedByReason.map((r: { reason: string }) => r.reason).sort()).toEqual(["line too long", "malformed JSON"]);
+    // Both readings of the lines valid both ways are among the sessions: the format was followed.
+    const sessions = new Set(one.sessions.map((s: { sessionId: string }) => s.sessionId));
+    // Plain JSON reads x, two backslashes, n, y; COPY text x, a backslash, n, y.
+    expect([sessions.has("x\\\\ny"), sessions.has("x\\ny")]).toEqual([true, true]);
+    for (const threads of [2, 3, 7]) {
+      expect(comparable(await native.auditDeadSessions(file, { ...options, threads }))).toEqual(one);
+      expect(comparable(native.auditDeadSessionsSync(file, { ...options, threads }))).toEqual(one);
+    }
+  });
+});

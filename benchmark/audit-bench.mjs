@@ -129,7 +129,9 @@ const wideScan = await best("DuckDB bare read_ndjson of the 7 columns (2 threads
 const overAudit = wideNative.mbPerSecond / wideDuck.mbPerSecond;
 const overScan = wideNative.mbPerSecond / wideScan.mbPerSecond;
 const wideSame = JSON.stringify(wideNative.answer.totals) === JSON.stringify(wideDuck.answer.totals);
-console.log(`same totals as DuckDB on full-width rows: ${wideSame ? "yes" : "no"}`);
+const fewer = wideNative.answer.totals.runs - wideDuck.answer.totals.runs;
+// The history has truncated lines; DuckDB's ignore_errors drops the valid line after each too.
+console.log(`same totals as DuckDB on full-width rows: ${wideSame ? "yes" : `no (DuckDB counts ${fewer} runs fewer: its ignore_errors also drops the line after each truncated one)`}`);
 console.log(`native ÷ DuckDB's audit, full width: ${overAudit.toFixed(2)}× (target ≥ 3: ${overAudit >= 3 ? "met" : "MISS"})`);
 console.log(`native ÷ DuckDB's bare scan, full width: ${overScan.toFixed(2)}× (target ≥ 1.5: ${overScan >= 1.5 ? "met" : "MISS"})`);
 
