@@ -127,23 +127,7 @@ impl Auditor {
             }
         }
         self.tables.absorb(later.tables);
-        let (mine, theirs) = (&mut self.report, later.report);
-        mine.bytes_read += theirs.bytes_read;
-        mine.lines += theirs.lines;
-        mine.rows_used += theirs.rows_used;
-        mine.rows_filtered += theirs.rows_filtered;
-        mine.rows_without_session += theirs.rows_without_session;
-        mine.rows_skipped += theirs.rows_skipped;
-        for (reason, count) in theirs.skipped_by_reason {
-            *mine.skipped_by_reason.entry(reason).or_insert(0) += count;
-        }
-        mine.first_errors
-            .extend(theirs.first_errors.into_iter().map(|error| RowError {
-                line: offset + error.line,
-                ..error
-            }));
-        mine.first_errors.sort_by_key(|error| error.line);
-        mine.first_errors.truncate(FIRST_ERRORS);
+        self.report.add_counts(later.report, offset);
     }
 
     /// Feeds more of the history; a line may be split across pushes.

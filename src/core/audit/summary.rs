@@ -164,6 +164,29 @@ pub struct AuditReport {
     pub elapsed_ms: f64,
 }
 
+impl AuditReport {
+    /// Adds the counts of a later part of the same input, whose lines come after this one's
+    /// `offset` lines; the first errors stay the earliest.
+    pub(super) fn add_counts(&mut self, later: AuditReport, offset: u64) {
+        self.bytes_read += later.bytes_read;
+        self.lines += later.lines;
+        self.rows_used += later.rows_used;
+        self.rows_filtered += later.rows_filtered;
+        self.rows_without_session += later.rows_without_session;
+        self.rows_skipped += later.rows_skipped;
+        for (reason, count) in later.skipped_by_reason {
+            *self.skipped_by_reason.entry(reason).or_insert(0) += count;
+        }
+        self.first_errors
+            .extend(later.first_errors.into_iter().map(|error| RowError {
+                line: offset + error.line,
+                ..error
+            }));
+        self.first_errors.sort_by_key(|error| error.line);
+        self.first_errors.truncate(FIRST_ERRORS);
+    }
+}
+
 /// What one run is, for the folds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(super) struct RunKind {
