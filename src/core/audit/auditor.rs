@@ -119,12 +119,7 @@ impl Auditor {
         }
         for (key, runs) in later.sessions {
             // After this part's runs: equal times keep the input's order.
-            match self.sessions.entry(key) {
-                hashbrown::hash_map::Entry::Occupied(mut mine) => mine.get_mut().runs.extend(runs.runs),
-                hashbrown::hash_map::Entry::Vacant(slot) => {
-                    slot.insert(runs);
-                }
-            }
+            self.sessions.entry(key).or_default().runs.extend(runs.runs);
         }
         self.tables.absorb(later.tables);
         self.report.add_counts(later.report, offset);

@@ -11,7 +11,7 @@ use std::io;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use super::sources::{Progress, ReadError, Watch};
+use super::sources::{read_failure, Progress, ReadError, Watch, GZIP_MAGIC};
 use super::{AuditReport, Auditor};
 
 /// How a history is cut.
@@ -68,25 +68,17 @@ pub(super) fn worth_parts(auditor: &Auditor, size: u64) -> bool {
 
 /// Whether the file starts as gzip does.
 pub(super) fn starts_as_gzip(file: &File, path: &str) -> Result<bool, ReadError> {
-    let mut magic = [0u8; 2];
+    let mut magic = [0u8; GZIP_MAGIC.len()];
     let mut filled = 0;
     while filled < magic.len() {
         match file.read_at(magic.get_mut(filled..).unwrap_or_default(), filled as u64) {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(failed(error, path)),
+            Err(error) => return Err(read_failure(error, path)),
         }
     }
-    Ok(filled == 2 && magic == [0x1f, 0x8b])
-}
-
-fn failed(error: io::Error, path: &str) -> ReadError {
-    ReadError::Io {
-        syscall: "read",
-        path: path.to_owned(),
-        error,
-    }
+    Ok(magic == GZIP_MAGIC)
 }
 
 /// What every part's thread shares.
@@ -168,15 +160,21 @@ fn audit_in_parts_by<S: Positional + ?Sized>(
         }
         // A part that failed stops the others, which then say they were cancelled: the
         // failure is the error.
-        if let Some(position) = audited.iter().position(|r| matches!(r, Err(ReadError::Io { .. }))) {
-            if let Some(Err(error)) = audited.into_iter().nth(position) {
-                return Err(error);
+        let mut read = Vec::with_capacity(audited.len());
+        let mut cancelled = None;
+        for part in audited {
+            match part {
+                Ok(part) => read.push(part),
+                Err(error @ ReadError::Io { .. }) => return Err(error),
+                Err(error) => cancelled = Some(error),
             }
-            return Err(ReadError::Cancelled);
+        }
+        if let Some(error) = cancelled {
+            return Err(error);
         }
         let mut joined = first;
-        for part in audited {
-            joined.absorb(part?);
+        for part in read {
+            joined.absorb(part);
         }
         Ok(joined)
     })?;
@@ -283,7 +281,7 @@ fn read_block<'b, S: Positional + ?Sized>(
         match shared.source.read_at(buffer, offset) {
             Ok(n) => return Ok(buffer.get(..n).unwrap_or_default()),
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(failed(error, shared.path)),
+            Err(error) => return Err(read_failure(error, shared.path)),
         }
     }
 }

@@ -12,6 +12,9 @@ use super::{parts, AuditReport, Auditor};
 /// How much is read before the auditor sees it: large enough that parsing threads pay off.
 const CHUNK: usize = 16 << 20;
 
+/// The first two bytes of a gzip stream.
+pub(super) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
 /// Why a truncated or corrupt gzip stream stops the read, as the report's skipped reason.
 pub const ENDED_EARLY: &str = "input ended early";
 
@@ -161,11 +164,10 @@ pub fn audit_source(source: &Source, auditor: Auditor, watch: Watch) -> Result<A
                 return Err(failed("read")(io::Error::from(io::ErrorKind::IsADirectory)));
             }
             let total = metadata.is_file().then_some(metadata.len());
-            if metadata.is_file()
-                && parts::worth_parts(&auditor, metadata.len())
-                && !parts::starts_as_gzip(&file, path)?
-            {
-                return parts::audit_in_parts(&file, metadata.len(), auditor, watch, path);
+            if let Some(size) = total.filter(|&size| parts::worth_parts(&auditor, size)) {
+                if !parts::starts_as_gzip(&file, path)? {
+                    return parts::audit_in_parts(&file, size, auditor, watch, path);
+                }
             }
             let input = poll::Waiting::new(file, watch.cancel);
             audit_maybe_gzip(BufReader::with_capacity(1 << 20, input), total, auditor, watch, path)
@@ -180,7 +182,7 @@ fn audit_maybe_gzip(
     watch: Watch,
     path: &str,
 ) -> Result<AuditReport, ReadError> {
-    let gzip = fill(&mut input, path)?.starts_with(&[0x1f, 0x8b]);
+    let gzip = fill(&mut input, path)?.starts_with(&GZIP_MAGIC);
     if gzip {
         read_chunks(
             flate2::bufread::MultiGzDecoder::new(input),
@@ -199,7 +201,7 @@ fn fill<'r>(input: &'r mut impl BufRead, path: &str) -> Result<&'r [u8], ReadErr
     input.fill_buf().map_err(|error| read_failure(error, path))
 }
 
-fn read_failure(error: io::Error, path: &str) -> ReadError {
+pub(super) fn read_failure(error: io::Error, path: &str) -> ReadError {
     if is_cancel(&error) {
         return ReadError::Cancelled;
     }
