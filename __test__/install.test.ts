@@ -5,9 +5,10 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { packLocal, releaseDryRun, root } from "../scripts/packaging.mjs";
+import { GLIBC_FLOOR, glibcVersionsNeeded, localPlatform, packLocal, releaseDryRun, root } from "../scripts/packaging.mjs";
 
-const TIMEOUT = 180_000;
+// Packing builds the portable binary with the cross toolchain: minutes on a busy 2-core machine.
+const TIMEOUT = 900_000;
 // The user's machine: Node and npm, and no Rust toolchain on the PATH.
 const env = { ...process.env, PATH: [path.dirname(process.execPath), "/usr/bin", "/bin"].join(path.delimiter) };
 
@@ -44,8 +45,28 @@ beforeAll(() => {
 
 describe("installed from the packed tarballs", () => {
   it("ships napi-rs's generated loader and types, the entry, the database subpath, and no binary or source", () => {
-    expect(packed.main.files.sort()).toEqual(["LICENSE", "README.md", "bin/paperclip-session-audit.mjs", "bin/report-html.mjs", "bin/visible.mjs", "binding.d.ts", "binding.js", "database.d.ts", "database.js", "index.d.ts", "index.js", "package.json"]);
+    expect(packed.main.files.sort()).toEqual(["LICENSE", "README.md", "bin/paperclip-session-audit.mjs", "bin/paperclip-session-swap.mjs", "bin/report-html.mjs", "bin/visible.mjs", "binding.d.ts", "binding.js", "database.d.ts", "database.js", "index.d.ts", "index.js", "package.json", "swap/released-server.mjs"]);
     expect(packed.platform.files.sort()).toEqual([`session-compaction.${packed.platformName}.node`, "package.json"].sort());
+  });
+
+  it("packs a Linux binary that needs no glibc newer than the release's floor", () => {
+    const installedBinary = path.join(installed, "node_modules", `paperclip-session-compaction-${packed.platformName}`, `session-compaction.${packed.platformName}.node`);
+    if (packed.platformName === "linux-x64-gnu") {
+      const needed = glibcVersionsNeeded(installedBinary);
+      expect(needed.length).toBeGreaterThan(0);
+      const newest = needed.at(-1)!.slice("GLIBC_".length).split(".").map(Number);
+      const floor = GLIBC_FLOOR.split(".").map(Number);
+      expect(newest[0] * 1000 + newest[1], `${needed.at(-1)} is above GLIBC_${GLIBC_FLOOR}`).toBeLessThanOrEqual(floor[0] * 1000 + floor[1]);
+      // The host's own build needs a newer glibc, which is why the packed one is rebuilt.
+      expect(packed.binary).not.toBe(path.join(root, localPlatform().file));
+    } else {
+      expect(packed.binary).toBe(path.join(root, localPlatform().file));
+    }
+  });
+
+  it("runs the swap CLI through npx, from the installed package", () => {
+    const out = sh("npx", ["--no-install", "paperclip-session-swap", "--help"], installed);
+    expect(out).toContain("Known releases: 2026.916.1");
   });
 
   it("runs the audit CLI through npx, from the installed package", () => {
@@ -126,7 +147,8 @@ describe("installable before it is on npm", () => {
     "npm run pack:local's command packs both tarballs and prints the install lines",
     () => {
       const out = path.join(work, "dist");
-      const printed = sh("node", [path.join(root, "scripts", "packaging.mjs"), "pack", out], root);
+      // The developer's command, on the developer's PATH (it builds, with cargo).
+      const printed = execFileSync(process.execPath, [path.join(root, "scripts", "packaging.mjs"), "pack", out], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
       expect(printed).toContain(`npm install ${path.join(out, "paperclip-session-compaction-0.1.0.tgz")} ${path.join(out, `paperclip-session-compaction-${packed.platformName}-0.1.0.tgz`)}`);
       expect(printed).toContain("pnpm add file:");
     },

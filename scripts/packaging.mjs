@@ -21,6 +21,35 @@ function run(cmd, args, cwd) {
   return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
+/** The newest glibc symbol version a packed Linux binary may need: the release's floor. */
+export const GLIBC_FLOOR = "2.17";
+
+/**
+ * The binary to pack for this machine. On Linux x64 with glibc it is built again with napi-rs's
+ * cross toolchain (`--use-napi-cross`: gcc against glibc 2.17, fetched from the npm registry
+ * once into ~/.napi-rs), as the release workflow builds it, so a tarball packed here loads on
+ * Debian 11, Ubuntu 20.04, RHEL 8 and Amazon Linux 2 too; the host's own toolchain links
+ * against the host's glibc. Elsewhere the local build is packed as it is.
+ */
+export function packableBinary() {
+  const { file, platform } = localPlatform();
+  if (platform !== "linux-x64-gnu" || process.arch !== "x64") return path.join(root, file);
+  const out = path.join(root, "target", "portable");
+  execFileSync(napiBin, ["build", "--platform", "--release", "--use-napi-cross", "--target", "x86_64-unknown-linux-gnu", "--output-dir", out, "--no-js", "--dts", "portable.d.ts"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+  return path.join(out, file);
+}
+
+/** The glibc symbol versions an ELF binary needs, newest last (from `objdump -T`, binutils). */
+export function glibcVersionsNeeded(binary) {
+  const versions = new Set(run("objdump", ["-T", binary], root).match(/GLIBC_[0-9.]+/g) ?? []);
+  const numeric = (v) => v.slice("GLIBC_".length).split(".").map(Number);
+  return [...versions].sort((a, b) => {
+    const [x, y] = [numeric(a), numeric(b)];
+    for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+    return 0;
+  });
+}
+
 function npmPack(dir, destination) {
   const out = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", destination], dir));
   return { tarball: path.join(destination, out[0].filename), files: out[0].files.map((f) => f.path) };
@@ -34,10 +63,11 @@ function npmPack(dir, destination) {
  */
 export function packLocal(destination) {
   const { file, platform } = localPlatform();
+  const binary = packableBinary();
   const platformStage = mkdtempSync(path.join(tmpdir(), "pcsc-platform-"));
   const platformJson = JSON.parse(readFileSync(path.join(root, "npm", platform, "package.json"), "utf8"));
   writeFileSync(path.join(platformStage, "package.json"), JSON.stringify(platformJson, null, 2) + "\n");
-  copyFileSync(path.join(root, file), path.join(platformStage, file));
+  copyFileSync(binary, path.join(platformStage, file));
   const platformPackage = npmPack(platformStage, destination);
   const mainStage = mkdtempSync(path.join(tmpdir(), "pcsc-main-"));
   for (const f of [...pkg.files, "README.md"]) cpSync(path.join(root, f), path.join(mainStage, f), { recursive: true });
@@ -45,7 +75,7 @@ export function packLocal(destination) {
   published.optionalDependencies = { [platformJson.name]: platformJson.version };
   writeFileSync(path.join(mainStage, "package.json"), JSON.stringify(published, null, 2) + "\n");
   const main = npmPack(mainStage, destination);
-  return { main, platform: platformPackage, platformName: platform, platformPackage: platformJson.name };
+  return { main, platform: platformPackage, platformName: platform, platformPackage: platformJson.name, binary };
 }
 
 /**

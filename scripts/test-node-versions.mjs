@@ -1,36 +1,21 @@
 #!/usr/bin/env node
 // `npm run test:node-versions [-- 22 24]`: runs the vitest suite and the recorded conformance cases against
-// the built binary under other Node.js majors. The Node binaries come from the npm registry
-// (the `node-<platform>-<arch>` packages the `node` package installs from), so no access to
-// nodejs.org is needed; they are cached in target/node-versions/. Linux and macOS only.
+// the built binary under other Node.js majors, fetched by node-binary.mjs from the npm registry
+// and cached in target/node-versions/. Linux and macOS only.
 // Any version spec works (`-- 20.0.0`), but vitest 4 itself needs Node 20.19 or later: on
 // older ones only the recorded cases run.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { nodeBinary } from "./node-binary.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const cache = path.join(root, "target", "node-versions");
 const specs = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ["22", "24"];
 
 function run(command, args, options = {}) {
   const r = spawnSync(command, args, { cwd: root, stdio: "inherit", ...options });
   if (r.error) throw r.error;
   return r.status === 0;
-}
-
-/** The `node` binary of the newest release matching `spec` (a major or a version), fetched once into the cache. */
-function nodeBinary(spec) {
-  const dir = path.join(cache, spec);
-  const binary = path.join(dir, "package", "bin", "node");
-  if (existsSync(binary)) return binary;
-  mkdirSync(dir, { recursive: true });
-  const pkg = `node-${process.platform}-${process.arch}@${spec}`;
-  if (!run("npm", ["pack", pkg, "--silent", "--pack-destination", dir])) throw new Error(`npm pack ${pkg} failed`);
-  const tarball = readdirSync(dir).find((f) => f.endsWith(".tgz"));
-  if (!tarball || !run("tar", ["xzf", tarball], { cwd: dir })) throw new Error(`could not unpack ${pkg}`);
-  return binary;
 }
 
 if (!run("npm", ["run", "build", "--silent"])) process.exit(1);

@@ -1,0 +1,227 @@
+// The swap inside the server Paperclip ships: `@paperclipai/server` as published on npm (the
+// fixture project's pinned release), its own heartbeatService driving heartbeats through a
+// scripted adapter on a real PostgreSQL, under Node 24 (the server's engine), twice: as
+// released, and swapped by `paperclip-session-swap`, the script operators run.
+import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// @ts-expect-error: plain JavaScript without declarations
+import { nodeBinary } from "../scripts/node-binary.mjs";
+// @ts-expect-error: plain JavaScript without declarations
+import { FIXTURE, RELEASED_SERVER, SERVER_VERSION, installReleasedServer, serverTwin } from "../scripts/released-server.mjs";
+// @ts-expect-error: plain JavaScript without declarations
+import { SESSIONS } from "./released-server/histories.mjs";
+import { type Server, startPostgres } from "./postgres";
+
+const root = path.join(__dirname, "..");
+const swapCli = path.join(root, "bin", "paperclip-session-swap.mjs");
+const heartbeatFile = (server: string) => path.join(server, "dist", "services", "heartbeat.js");
+const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
+
+type Handed = { session: string | null; handoff: string | null; rotationReason: string | null; previousSession: string | null };
+type Heartbeat = {
+  handed: Handed;
+  status: string;
+  livenessState: string | null;
+  sessionIdBefore: string | null;
+  sessionIdAfter: string | null;
+  sessionRotated: boolean | null;
+  sessionRotationReason: string | null;
+  runtimeSessionAfter: string | null;
+  freshSessionWarnings: string[];
+};
+type Observed = Heartbeat | { foreignRunsAtHead: boolean };
+type Report = Record<string, Observed[]>;
+
+const { S1 } = SESSIONS as Record<string, string>;
+const BREAKER_REASON = `3 consecutive failed zero-token reused runs on persisted session ${S1}`;
+// Written out by hand from the service's handoff format: the previous session, the reason, the
+// last run's error as its summary (the adapter gave no summary), the closing line.
+const BREAKER_HANDOFF = [
+  "Paperclip session handoff:",
+  `- Previous session: ${S1}`,
+  `- Rotation reason: ${BREAKER_REASON}`,
+  "- Last run summary: could not resume the session",
+  "Continue from the current task state. Rebuild only the minimum context you need.",
+].join("\n");
+
+const heartbeats = (observed: Observed[]) => observed.filter((o): o is Heartbeat => "handed" in o);
+const swap = (...args: string[]) => spawnSync(process.execPath, [swapCli, ...args], { encoding: "utf8" });
+
+let postgres: Server;
+let node24: string;
+let twins: string;
+let swappedServer: string;
+let released: Report;
+let swapped: Report;
+
+/** Runs every history through one server under Node 24, on a database of its own. */
+function drive(server: string, database: string): Promise<Report> {
+  const out = path.join(twins, `${database}.json`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(node24, [path.join(FIXTURE, "drive.mjs"), "--server", server, "--database", `postgres://postgres@127.0.0.1:${postgres.port}/${database}`, "--out", out], { cwd: FIXTURE, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(readFileSync(out, "utf8"))) : reject(new Error(`drive.mjs on ${server} exited ${code}:\n${stderr.slice(-4000)}`))));
+  });
+}
+
+beforeAll(async () => {
+  installReleasedServer();
+  node24 = nodeBinary("24");
+  twins = path.join(FIXTURE, ".twins", String(process.pid));
+  swappedServer = serverTwin(twins);
+  const applied = swap(swappedServer);
+  expect({ status: applied.status, stderr: applied.stderr }).toEqual({ status: 0, stderr: "" });
+  postgres = await startPostgres();
+  await postgres.pool.query("create database released");
+  await postgres.pool.query("create database swapped");
+  [released, swapped] = await Promise.all([drive(RELEASED_SERVER, "released"), drive(swappedServer, "swapped")]);
+}, 900_000);
+
+afterAll(async () => {
+  await postgres?.stop();
+  if (twins) rmSync(twins, { recursive: true, force: true });
+});
+
+describe(`@paperclipai/server ${SERVER_VERSION}, as released and swapped`, () => {
+  it("runs under Node 24, the release the server declares", () => {
+    const version = spawnSync(node24, ["--version"], { encoding: "utf8" }).stdout.trim();
+    expect(version).toMatch(/^v24\./);
+    const engines = JSON.parse(readFileSync(path.join(RELEASED_SERVER, "package.json"), "utf8")).engines?.node;
+    expect(engines).toMatch(/24/);
+  });
+
+  it("as released, a session resumed into three dead runs is resumed a fourth time", () => {
+    for (const name of ["deadSessionThresholded", "deadSessionManaged"]) {
+      const runs = heartbeats(released[name]);
+      expect(runs.slice(1, 4).map((r) => [r.status, r.livenessState, r.handed.session])).toEqual(Array(3).fill(["failed", "failed", S1]));
+      expect(runs[4].handed).toMatchObject({ session: S1, handoff: null, rotationReason: null });
+      expect(runs[4].freshSessionWarnings).toEqual([]);
+    }
+  });
+
+  it("swapped, the third dead run rotates the session: no session, the handoff note, the warning", () => {
+    for (const name of ["deadSessionThresholded", "deadSessionManaged", "deadSessionThenNoSession"]) {
+      const runs = heartbeats(swapped[name]);
+      expect(runs.slice(1, 4).map((r) => [r.status, r.livenessState, r.handed.session])).toEqual(Array(3).fill(["failed", "failed", S1]));
+      expect(runs[4].handed).toEqual({ session: null, sessionParams: null, handoff: BREAKER_HANDOFF, rotationReason: BREAKER_REASON, previousSession: S1 });
+      expect(runs[4].freshSessionWarnings).toEqual([`[paperclip] Starting a fresh session because ${BREAKER_REASON}.`]);
+      expect([runs[4].sessionIdBefore, runs[4].sessionRotated, runs[4].sessionRotationReason]).toEqual([null, true, BREAKER_REASON]);
+    }
+  });
+
+  it("swapped, the rotated session is not written back as the fallback", () => {
+    // The fresh run fails before any session exists; the next heartbeat starts fresh too.
+    const swappedRuns = heartbeats(swapped.deadSessionThenNoSession);
+    expect(swappedRuns[4].runtimeSessionAfter).toBeNull();
+    expect(swappedRuns[5].handed.session).toBeNull();
+    // As released, the same history resumes the dead session still.
+    expect(heartbeats(released.deadSessionThenNoSession)[5].handed.session).toBe(S1);
+  });
+
+  it("every policy rotation is the released one, byte for byte", () => {
+    const reasons = (report: Report, name: string) => heartbeats(report[name]).map((r) => r.handed.rotationReason);
+    expect(reasons(released, "runLimit")).toEqual([null, null, null, "session exceeded 2 runs", null]);
+    expect(reasons(released, "rawInput")).toEqual([null, "session raw input reached 1,250,000 tokens (threshold 1,000,000)", null]);
+    expect(reasons(released, "sessionAge")).toEqual([null, null, "session age reached 3 hours", null]);
+    for (const name of ["runLimit", "rawInput", "sessionAge"]) expect(swapped[name]).toEqual(released[name]);
+  });
+
+  it("every heartbeat that does not rotate is the released one, byte for byte", () => {
+    for (const name of ["noRotation", "noRotationManaged", "noRotationDisabled"]) {
+      const runs = heartbeats(released[name]);
+      expect(runs.map((r) => r.handed.session)).toEqual([null, ...Array(runs.length - 1).fill(S1)]);
+      expect(runs.map((r) => r.handed.handoff).filter((h) => h !== null)).toEqual([]);
+      expect(swapped[name]).toEqual(released[name]);
+    }
+    // Before the breaker fires, the dead-session histories are the released ones too.
+    for (const name of ["deadSessionThresholded", "deadSessionManaged", "deadSessionThenNoSession"]) expect(swapped[name].slice(0, 4)).toEqual(released[name].slice(0, 4));
+  });
+
+  it("reads one company's runs: another company's dead runs of the agent's session count for nothing", () => {
+    const planted = swapped.foreignDeadRuns.find((o) => "foreignRunsAtHead" in o);
+    expect(planted).toEqual({ foreignRunsAtHead: true });
+    expect(heartbeats(swapped.foreignDeadRuns).map((r) => r.handed.rotationReason)).toEqual([null, null, null, null]);
+    expect(heartbeats(swapped.foreignDeadRuns).slice(1).map((r) => r.handed.session)).toEqual([S1, S1, S1]);
+  });
+});
+
+describe("paperclip-session-swap", () => {
+  let work: string;
+  beforeAll(() => {
+    work = mkdtempSync(path.join(FIXTURE, ".twins", "cli-"));
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  /** A copy of the server's manifest and heartbeat service, changed by `edit`. */
+  function fakeServer(name: string, edit: { version?: string; heartbeat?: (text: string) => string }) {
+    const dir = path.join(work, name);
+    mkdirSync(path.join(dir, "dist", "services"), { recursive: true });
+    const manifest = JSON.parse(readFileSync(path.join(RELEASED_SERVER, "package.json"), "utf8"));
+    writeFileSync(path.join(dir, "package.json"), JSON.stringify({ ...manifest, version: edit.version ?? manifest.version }));
+    const text = readFileSync(heartbeatFile(RELEASED_SERVER), "utf8");
+    writeFileSync(heartbeatFile(dir), edit.heartbeat ? edit.heartbeat(text) : text);
+    return dir;
+  }
+
+  it("refuses a release it does not know, and changes nothing", () => {
+    const dir = fakeServer("other-release", { version: "2026.1009.0" });
+    const before = sha256(heartbeatFile(dir));
+    const r = swap(dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("2026.1009.0 is not a release this swap knows");
+    expect(r.stderr).toContain("Nothing was changed");
+    expect(sha256(heartbeatFile(dir))).toBe(before);
+    expect(swap(dir, "--check").stdout).toContain("a release this swap does not know");
+  });
+
+  it("refuses a known release whose heartbeat service was changed", () => {
+    const dir = fakeServer("changed", { heartbeat: (text) => text.replace("session exceeded", "session went past") });
+    const r = swap(dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("is not the file @paperclipai/server 2026.916.1 was published with");
+  });
+
+  it("swaps once, says so when run again, and reverts to the released bytes", () => {
+    const dir = fakeServer("round-trip", {});
+    const released = sha256(heartbeatFile(dir));
+    expect(swap(dir, "--check").status).toBe(1);
+    expect(swap(dir).status).toBe(0);
+    const swappedText = readFileSync(heartbeatFile(dir), "utf8");
+    expect(swappedText).toContain('from "paperclip-session-compaction"');
+    expect(swappedText).toContain("livenessState: heartbeatRuns.livenessState");
+    expect(swappedText).not.toContain("!hasSessionCompactionThresholds(policy)");
+    const again = swap(dir);
+    expect([again.status, again.stdout]).toEqual([0, expect.stringContaining("already swapped")]);
+    expect(readFileSync(heartbeatFile(dir), "utf8")).toBe(swappedText);
+    expect(swap(dir, "--check").status).toBe(0);
+    expect(swap(dir, "--revert").status).toBe(0);
+    expect(sha256(heartbeatFile(dir))).toBe(released);
+  });
+
+  it("warns when the swapped service cannot find this package", () => {
+    const dir = fakeServer("unresolvable", {});
+    const isolated = mkdtempSync(path.join(tmpdir(), "pcsc-swap-"));
+    try {
+      const copy = path.join(isolated, "server");
+      spawnSync("cp", ["-r", dir, copy]);
+      const r = swap(copy);
+      expect(r.status).toBe(0);
+      expect(r.stderr).toContain("paperclip-session-compaction cannot be found");
+    } finally {
+      rmSync(isolated, { recursive: true, force: true });
+    }
+  });
+
+  it("says what it takes, and refuses what is not a server", () => {
+    expect(swap("--help").stdout).toContain("Known releases: 2026.916.1");
+    const r = swap(work);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("is not an installed @paperclipai/server");
+  });
+});

@@ -1,0 +1,174 @@
+// Drives heartbeats through a released @paperclipai/server's own heartbeatService, with a
+// scripted test adapter, and prints what each heartbeat handed the adapter and wrote, as JSON.
+// Runs under Node 24 (the server needs it), from this fixture project's node_modules:
+//
+//   node drive.mjs --server DIR --database URL --out FILE [--history NAME …]
+//
+// DIR is an installed @paperclipai/server (as released, or swapped); URL an empty, migrated
+// database of its own; FILE receives the observations (the server logs on stdout). Paperclip's own test helpers are not in the package: this is ours.
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { agentRuntimeState, agents, applyPendingMigrations, companies, createDb, heartbeatRuns } from "@paperclipai/db";
+import { and, asc, desc, eq, sql } from "drizzle-orm";
+import { HISTORIES } from "./histories.mjs";
+
+const { values } = parseArgs({ options: { server: { type: "string" }, database: { type: "string" }, out: { type: "string" }, history: { type: "string", multiple: true } } });
+if (!values.server || !values.database || !values.out) throw new Error("usage: drive.mjs --server DIR --database URL --out FILE [--history NAME …]");
+
+// The service reads these at run time; no server is started, so they are pinned here.
+process.env.PAPERCLIP_HOME = mkdtempSync(path.join(tmpdir(), "pcsc-paperclip-home-"));
+process.env.PAPERCLIP_API_URL = "http://127.0.0.1:9/api";
+
+await applyPendingMigrations(values.database);
+const load = (file) => import(pathToFileURL(path.join(values.server, "dist", file)).href);
+const { heartbeatService } = await load("services/heartbeat.js");
+const { registerServerAdapter } = await load("adapters/registry.js");
+const db = createDb(values.database);
+
+/** What the adapter was handed, by run id, and what it is to answer next. */
+const handed = new Map();
+const answers = [];
+
+/** What a scripted step makes the adapter answer. */
+function answer(step) {
+  const session = step.session ? { sessionId: step.session, sessionParams: { sessionId: step.session }, sessionDisplayId: step.session } : {};
+  const usage = { inputTokens: step.inputTokens ?? 0, cachedInputTokens: 0, outputTokens: step.outputTokens ?? 0 };
+  const common = { signal: null, timedOut: false, provider: "test", model: "test-model", usage, ...session };
+  return step.ok ? { ...common, exitCode: 0, summary: step.summary ?? "Did the work." } : { ...common, exitCode: 1, errorMessage: step.error ?? "resume failed", summary: "" };
+}
+
+for (const type of new Set(Object.values(HISTORIES).map((h) => h.adapterType))) {
+  registerServerAdapter({
+    type,
+    execute: async (ctx) => {
+      handed.set(ctx.runId, {
+        session: ctx.runtime?.sessionId ?? null,
+        sessionParams: ctx.runtime?.sessionParams ?? null,
+        handoff: ctx.context?.paperclipSessionHandoffMarkdown ?? null,
+        rotationReason: ctx.context?.paperclipSessionRotationReason ?? null,
+        previousSession: ctx.context?.paperclipPreviousSessionId ?? null,
+      });
+      const next = answers.shift();
+      if (!next) throw new Error("the history ran out of answers");
+      return answer(next);
+    },
+    testEnvironment: async () => ({ adapterType: type, status: "pass", checks: [], testedAt: new Date(0).toISOString() }),
+  });
+}
+
+const heartbeat = heartbeatService(db);
+
+const pause = () => new Promise((resolve) => setTimeout(resolve, 25));
+
+/**
+ * The run once the service is done with it: ended, and its liveness written (the service
+ * classifies a run after it ends, so the next heartbeat must not start before that).
+ */
+async function settled(runId) {
+  for (let i = 0; i < 4800; i++) {
+    const run = await heartbeat.getRun(runId);
+    if (run && run.status !== "queued" && run.status !== "running") {
+      await heartbeat.drainActiveRunExecutions();
+      const [row] = await db.select().from(heartbeatRuns).where(eq(heartbeatRuns.id, runId));
+      if (row.livenessState !== null) return row;
+    }
+    await pause();
+  }
+  throw new Error(`run ${runId} did not end with a liveness in 120 s`);
+}
+
+async function newCompany() {
+  const id = randomUUID();
+  await db.insert(companies).values({ id, name: "Swap test", issuePrefix: `S${id.replace(/-/g, "").slice(0, 7).toUpperCase()}`, requireBoardApprovalForNewAgents: false, defaultResponsibleUserId: "swap-test-user" });
+  return id;
+}
+
+/** Moves an agent's oldest run back by `hours`, so the session looks that much older. */
+async function ageOldestRun(agentId, hours) {
+  const [oldest] = await db.select({ id: heartbeatRuns.id }).from(heartbeatRuns).where(eq(heartbeatRuns.agentId, agentId)).orderBy(asc(heartbeatRuns.createdAt)).limit(1);
+  await db.update(heartbeatRuns).set({ createdAt: sql`${heartbeatRuns.createdAt} - make_interval(hours => ${hours})` }).where(eq(heartbeatRuns.id, oldest.id));
+}
+
+/** Whether the agent's newest runs of `session`, read without the company, are another company's. */
+async function foreignRunsAtHead(companyId, agentId, session, count) {
+  const head = await db.select({ companyId: heartbeatRuns.companyId }).from(heartbeatRuns).where(and(eq(heartbeatRuns.agentId, agentId), eq(heartbeatRuns.sessionIdAfter, session))).orderBy(desc(heartbeatRuns.createdAt)).limit(count);
+  return head.length === count && head.every((run) => run.companyId !== companyId);
+}
+
+/** Writes dead runs of the agent's session as if another company had them (imported data). */
+async function plantForeignDeadRuns(agentId, session, count) {
+  const otherCompany = await newCompany();
+  for (let i = 0; i < count; i++) {
+    await db.insert(heartbeatRuns).values({
+      companyId: otherCompany,
+      agentId,
+      status: "failed",
+      livenessState: "failed",
+      sessionIdBefore: session,
+      sessionIdAfter: session,
+      usageJson: { sessionReused: true, persistedSessionId: session, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 },
+      // An hour ahead: at the head of the session for the whole history.
+      createdAt: new Date(Date.now() + 3_600_000 + 1000 * i),
+    });
+  }
+}
+
+/** The run log's text: its lines are JSON entries whose `chunk` is what was written. */
+function logText(content) {
+  return String(content ?? "")
+    .split("\n")
+    .map((line) => {
+      try {
+        const entry = JSON.parse(line);
+        return typeof entry?.chunk === "string" ? entry.chunk : "";
+      } catch {
+        return line;
+      }
+    })
+    .join("");
+}
+
+/** One history on a company and agent of its own; a heartbeat's observation per step. */
+async function drive(name, history) {
+  const companyId = await newCompany();
+  const agentId = randomUUID();
+  await db.insert(agents).values({ id: agentId, companyId, name: `Agent ${name}`, role: "engineer", status: "idle", adapterType: history.adapterType, adapterConfig: {}, runtimeConfig: history.runtimeConfig ?? {}, permissions: {} });
+  const observed = [];
+  for (const step of history.steps) {
+    if (step.ageOldestRunHours) await ageOldestRun(agentId, step.ageOldestRunHours);
+    if (step.plantForeignDeadRuns) {
+      const { session, count } = step.plantForeignDeadRuns;
+      await plantForeignDeadRuns(agentId, session, count);
+      observed.push({ foreignRunsAtHead: await foreignRunsAtHead(companyId, agentId, session, count) });
+    }
+    if (!step.answer) continue;
+    answers.push(step.answer);
+    const queued = await heartbeat.invoke(agentId, "on_demand", {}, "manual");
+    const row = await settled(queued.id);
+    const log = await heartbeat.readLog(row.id).catch(() => ({ content: "" }));
+    const [runtime] = await db.select({ sessionId: agentRuntimeState.sessionId }).from(agentRuntimeState).where(eq(agentRuntimeState.agentId, agentId));
+    observed.push({
+      handed: handed.get(row.id) ?? null,
+      status: row.status,
+      livenessState: row.livenessState,
+      sessionIdBefore: row.sessionIdBefore,
+      sessionIdAfter: row.sessionIdAfter,
+      sessionRotated: row.usageJson?.sessionRotated ?? null,
+      sessionRotationReason: row.usageJson?.sessionRotationReason ?? null,
+      runtimeSessionAfter: runtime?.sessionId ?? null,
+      freshSessionWarnings: logText(log.content).split("\n").filter((line) => line.includes("Starting a fresh session because")),
+    });
+  }
+  await heartbeat.drainActiveRunExecutions?.();
+  return observed;
+}
+
+const names = values.history ?? Object.keys(HISTORIES);
+const report = {};
+for (const name of names) report[name] = await drive(name, HISTORIES[name]);
+writeFileSync(values.out, `${JSON.stringify(report)}\n`);
+process.exit(0);
