@@ -14,6 +14,7 @@ import { nodeBinary } from "../scripts/node-binary.mjs";
 import { FIXTURE, RELEASED_SERVER, SERVER_VERSION, installReleasedServer, serverTwin } from "../scripts/released-server.mjs";
 // @ts-expect-error: plain JavaScript without declarations
 import { SESSIONS } from "./released-server/histories.mjs";
+import { checkServer, compareDecisions } from "../scripts/upstream-server.mts";
 import { type Server, startPostgres } from "./postgres";
 
 const root = path.join(__dirname, "..");
@@ -22,8 +23,10 @@ const heartbeatFile = (server: string) => path.join(server, "dist", "services", 
 const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
 
 type Handed = { session: string | null; handoff: string | null; rotationReason: string | null; previousSession: string | null };
+type Decision = { rotationReason: string | null; handoff: string | null };
 type Heartbeat = {
   handed: Handed;
+  ours?: { policy: Decision; withBreaker: Decision } | null;
   status: string;
   livenessState: string | null;
   sessionIdBefore: string | null;
@@ -58,11 +61,11 @@ let swappedServer: string;
 let released: Report;
 let swapped: Report;
 
-/** Runs every history through one server under Node 24, on a database of its own. */
+/** Runs every history through one server under Node 24, on a database of its own, with our core's decisions from the rows read for each heartbeat. */
 function drive(server: string, database: string): Promise<Report> {
   const out = path.join(twins, `${database}.json`);
   return new Promise((resolve, reject) => {
-    const child = spawn(node24, [path.join(FIXTURE, "drive.mjs"), "--server", server, "--database", `postgres://postgres@127.0.0.1:${postgres.port}/${database}`, "--out", out], { cwd: FIXTURE, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(node24, [path.join(FIXTURE, "drive.mjs"), "--server", server, "--database", `postgres://postgres@127.0.0.1:${postgres.port}/${database}`, "--out", out, "--native", root], { cwd: FIXTURE, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
     child.on("error", reject);
@@ -148,6 +151,58 @@ describe(`@paperclipai/server ${SERVER_VERSION}, as released and swapped`, () =>
     expect(planted).toEqual({ foreignRunsAtHead: true });
     expect(heartbeats(swapped.foreignDeadRuns).map((r) => r.handed.rotationReason)).toEqual([null, null, null, null]);
     expect(heartbeats(swapped.foreignDeadRuns).slice(1).map((r) => r.handed.session)).toEqual([S1, S1, S1]);
+  });
+});
+
+describe("our core, on the rows the released service reads", () => {
+  it("decides every heartbeat as the released service did, the breaker aside", () => {
+    const compared = compareDecisions(released);
+    expect(compared.findings).toEqual([]);
+    expect(compared.heartbeats).toBe(Object.values(released).flatMap(heartbeats).length);
+    expect(compared.breakerRotations).toBeGreaterThan(0);
+    expect(compared.serverRotatedThere).toBe(0);
+  });
+
+  it("rotates with the breaker exactly where, and as, the swapped server did", () => {
+    for (const name of ["deadSessionThresholded", "deadSessionManaged", "deadSessionThenNoSession"]) {
+      const ours = heartbeats(released[name])[4].ours!.withBreaker;
+      const server = heartbeats(swapped[name])[4].handed;
+      expect(ours).toEqual({ rotationReason: BREAKER_REASON, handoff: BREAKER_HANDOFF });
+      expect({ rotationReason: server.rotationReason, handoff: server.handoff }).toEqual(ours);
+    }
+  });
+
+  it("would count another company's runs if it read them as the released query does", () => {
+    // Read without the company, the planted runs are a dead streak: the swap's company-scoped
+    // read is what keeps the swapped server from rotating on them.
+    expect(heartbeats(released.foreignDeadRuns).slice(1).map((r) => r.ours!.withBreaker.rotationReason)).toEqual([BREAKER_REASON, BREAKER_REASON, BREAKER_REASON]);
+  });
+});
+
+describe("check:upstream's server half", () => {
+  it("names the heartbeat where a server's rule moved", async () => {
+    const changedDir = path.join(twins, "changed-rule");
+    const changed = serverTwin(changedDir);
+    const file = heartbeatFile(changed);
+    const text = readFileSync(file, "utf8");
+    rmSync(file);
+    writeFileSync(file, text.replace("reason = `session exceeded ${policy.maxSessionRuns} runs`", "reason = `session went past ${policy.maxSessionRuns} runs`"));
+    const check = await checkServer({ serverDir: changed, histories: ["runLimit", "noRotation"] });
+    expect(check.version).toBe(SERVER_VERSION);
+    expect(check.findings).toEqual([`runLimit, heartbeat 4: the server rotates ("session went past 2 runs"), ours rotates ("session exceeded 2 runs")`]);
+  });
+
+  it("sees a server that rotates dead sessions itself", async () => {
+    const check = await checkServer({ serverDir: swappedServer, histories: ["deadSessionThresholded", "runLimit"] });
+    expect(check).toMatchObject({ findings: [], breakerRotations: 1, serverRotatedThere: 1 });
+  });
+
+  it("reports no change on the release we match, through npm run check:upstream's command", () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", path.join(root, "scripts", "check-upstream.mts"), "--package-dir", path.join(root, "node_modules", "adapter-utils-2026.916.1"), "--runs", "500", "--server-dir", RELEASED_SERVER], { cwd: root, encoding: "utf8" });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(r.stdout).toContain(`@paperclipai/server@${SERVER_VERSION}`);
+    expect(r.stdout.match(/no change/g)).toHaveLength(2);
+    expect(r.stdout).toContain("it has no dead-session breaker");
   });
 });
 

@@ -1,7 +1,11 @@
-// `npm run check:upstream`: is the newest @paperclipai/adapter-utils still what we mirror?
-// Packs the newest release from the registry (or reads `--package-dir DIR`, an unpacked one),
-// compares its adapter table with data/adapter-table.json's and its resolution with ours on
-// generated inputs, and exits 0 when nothing changed, 1 with a report when something did.
+// `npm run check:upstream`: is the newest Paperclip release still what we answer?
+// 1. @paperclipai/adapter-utils: packs the newest release from the registry (or reads
+//    `--package-dir DIR`, an unpacked one), compares its adapter table with
+//    data/adapter-table.json's and its resolution with ours on generated inputs.
+// 2. @paperclipai/server: installs the newest release (or takes `--server-dir DIR`, an
+//    installed one), drives the end-to-end histories through its heartbeatService and names
+//    every decision that differs from our core's (upstream-server.mts). `--no-server` skips it.
+// Exits 0 when nothing changed, 1 with a report when something did.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -13,10 +17,11 @@ import fc from "fast-check";
 import { adaptersIn, table } from "../__test__/adapter-table";
 import * as A from "../__test__/arbitraries";
 import { same } from "../__test__/case-format.mjs";
+import { checkServer } from "./upstream-server.mts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const native = createRequire(import.meta.url)(root);
-const { values } = parseArgs({ options: { "package-dir": { type: "string" }, runs: { type: "string", default: "20000" } } });
+const { values } = parseArgs({ options: { "package-dir": { type: "string" }, runs: { type: "string", default: "20000" }, "server-dir": { type: "string" }, "no-server": { type: "boolean" } } });
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 
 /** The newest stable release on the registry, packed and unpacked into a temporary folder. */
@@ -73,4 +78,17 @@ if (findings.length === 0) {
 } else {
   for (const f of findings) console.log(`  ${f}`);
 }
-process.exitCode = findings.length === 0 ? 0 : 1;
+let serverFindings = 0;
+if (!values["no-server"]) {
+  const server = await checkServer({ serverDir: values["server-dir"] });
+  serverFindings = server.findings.length;
+  console.log(`@paperclipai/server@${server.version}, ${server.heartbeats} heartbeats through its own heartbeatService, against our core:`);
+  if (serverFindings === 0) console.log("  no change: every decision is ours");
+  else for (const f of server.findings) console.log(`  ${f}`);
+  console.log(
+    server.serverRotatedThere === 0
+      ? `  it has no dead-session breaker: none of the ${server.breakerRotations} rotations only our breaker makes happened (the swap adds it)`
+      : `  it rotates dead sessions itself in ${server.serverRotatedThere} of the ${server.breakerRotations} heartbeats where only our breaker does: it has merged a breaker`,
+  );
+}
+process.exitCode = findings.length === 0 && serverFindings === 0 ? 0 : 1;

@@ -78,7 +78,7 @@ export function serverTwin(dir) {
   mkdirSync(path.dirname(twin), { recursive: true });
   const linked = spawnSync("cp", ["-al", RELEASED_SERVER, twin]).status === 0;
   if (!linked) cpSync(RELEASED_SERVER, twin, { recursive: true });
-  symlinkSync(root, path.join(dir, "node_modules", "paperclip-session-compaction"), "dir");
+  symlinkSync(root, path.join(dir, "node_modules", "paperclip-session-compaction"), process.platform === "win32" ? "junction" : "dir");
   return twin;
 }
 

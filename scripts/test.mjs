@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { nodeBinary } from "./node-binary.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 let passed = 0;
@@ -60,18 +61,43 @@ counted(step("type-check a TypeScript consumer", "npx", ["tsc", "-p", "__test__/
 counted(step("type-check it under exactOptionalPropertyTypes", "npx", ["tsc", "-p", "__test__/consumer/tsconfig.exact.json"]).ok, "tsc --noEmit (consumer, exactOptionalPropertyTypes)");
 counted(step("type-check the heartbeat example and the demo", "npx", ["tsc", "-p", "tsconfig.json"]).ok, "tsc --noEmit (examples)");
 
-// One report per run: a second `npm test` beside this one writes its own.
-const report = path.join(root, "target", `vitest-report-${process.pid}.json`);
-const vitest = step("vitest", "npx", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`]);
-if (existsSync(report)) {
-  const r = JSON.parse(readFileSync(report, "utf8"));
-  rmSync(report, { force: true });
-  passed += r.numPassedTests;
-  failed += r.numFailedTests;
-  if (!vitest.ok && r.numFailedTests === 0) counted(false, "vitest (a file failed to load)");
-} else counted(false, "vitest");
+/**
+ * The vitest suite under one Node.js binary, its counts added to the total. One report per run:
+ * a second `npm test` beside this one writes its own.
+ */
+function vitestUnder(title, tag, node, env) {
+  const report = path.join(root, "target", `vitest-report-${process.pid}-${tag}.json`);
+  const vitest = step(title, node, [path.join(root, "node_modules", "vitest", "vitest.mjs"), "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`], { env });
+  if (existsSync(report)) {
+    const r = JSON.parse(readFileSync(report, "utf8"));
+    rmSync(report, { force: true });
+    passed += r.numPassedTests;
+    failed += r.numFailedTests;
+    if (!vitest.ok && r.numFailedTests === 0) counted(false, `${title} (a file failed to load)`);
+  } else counted(false, title);
+}
 
+vitestUnder(`vitest on Node ${process.version}`, "this", process.execPath, process.env);
 counted(step("recorded conformance cases, outside vitest", "node", ["scripts/check-cases.mjs"]).ok, "check-cases");
+
+// The suite again on Node 24, the release Paperclip's server needs, unless this is it already
+// (fetched from the npm registry's node-<platform>-<arch> package into target/node-versions/;
+// the registry ships no such layout for Windows, whose hosted CI runs the suite once).
+if (Number(process.versions.node.split(".")[0]) !== 24 && process.platform !== "win32") {
+  let node24 = null;
+  try {
+    node24 = nodeBinary("24");
+  } catch (error) {
+    console.error(error.message);
+    counted(false, "fetch Node 24");
+  }
+  if (node24) {
+    const version = spawnSync(node24, ["--version"], { encoding: "utf8" }).stdout.trim();
+    const env = { ...process.env, PATH: `${path.dirname(node24)}${path.delimiter}${process.env.PATH}` };
+    vitestUnder(`vitest on Node ${version}`, "node24", node24, env);
+    counted(step(`recorded conformance cases on Node ${version}`, node24, ["scripts/check-cases.mjs"], { env }).ok, "check-cases (Node 24)");
+  }
+}
 
 console.log(`\ntests: ${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

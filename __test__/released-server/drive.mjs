@@ -2,21 +2,26 @@
 // scripted test adapter, and prints what each heartbeat handed the adapter and wrote, as JSON.
 // Runs under Node 24 (the server needs it), from this fixture project's node_modules:
 //
-//   node drive.mjs --server DIR --database URL --out FILE [--history NAME …]
+//   node drive.mjs --server DIR --database URL --out FILE [--native PKG] [--history NAME …]
 //
-// DIR is an installed @paperclipai/server (as released, or swapped); URL an empty, migrated
-// database of its own; FILE receives the observations (the server logs on stdout). Paperclip's own test helpers are not in the package: this is ours.
+// DIR is an installed @paperclipai/server (as released, or swapped); URL an empty database of
+// its own (the server's migrations are applied); FILE receives the observations (the server
+// logs on stdout). With --native (this package's folder), each heartbeat also carries the
+// decisions our core makes from the rows the service read for it, to set beside the service's
+// own. Paperclip's own test helpers are not in the package: this is ours.
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { agentRuntimeState, agents, applyPendingMigrations, companies, createDb, heartbeatRuns } from "@paperclipai/db";
-import { and, asc, desc, eq, sql } from "drizzle-orm";
+import { resolveSessionCompactionPolicy } from "@paperclipai/adapter-utils";
+import { and, asc, desc, eq, inArray, not, sql } from "drizzle-orm";
 import { HISTORIES } from "./histories.mjs";
 
-const { values } = parseArgs({ options: { server: { type: "string" }, database: { type: "string" }, out: { type: "string" }, history: { type: "string", multiple: true } } });
+const { values } = parseArgs({ options: { server: { type: "string" }, database: { type: "string" }, out: { type: "string" }, native: { type: "string" }, history: { type: "string", multiple: true } } });
 if (!values.server || !values.database || !values.out) throw new Error("usage: drive.mjs --server DIR --database URL --out FILE [--history NAME …]");
 
 // The service reads these at run time; no server is started, so they are pinned here.
@@ -28,6 +33,7 @@ const load = (file) => import(pathToFileURL(path.join(values.server, "dist", fil
 const { heartbeatService } = await load("services/heartbeat.js");
 const { registerServerAdapter } = await load("adapters/registry.js");
 const db = createDb(values.database);
+const native = values.native ? createRequire(import.meta.url)(path.resolve(values.native)) : null;
 
 /** What the adapter was handed, by run id, and what it is to answer next. */
 const handed = new Map();
@@ -36,7 +42,7 @@ const answers = [];
 /** What a scripted step makes the adapter answer. */
 function answer(step) {
   const session = step.session ? { sessionId: step.session, sessionParams: { sessionId: step.session }, sessionDisplayId: step.session } : {};
-  const usage = { inputTokens: step.inputTokens ?? 0, cachedInputTokens: 0, outputTokens: step.outputTokens ?? 0 };
+  const usage = { inputTokens: step.inputTokens ?? 0, cachedInputTokens: step.cachedInputTokens ?? 0, outputTokens: step.outputTokens ?? 0 };
   const common = { signal: null, timedOut: false, provider: "test", model: "test-model", usage, ...session };
   return step.ok ? { ...common, exitCode: 0, summary: step.summary ?? "Did the work." } : { ...common, exitCode: 1, errorMessage: step.error ?? "resume failed", summary: "" };
 }
@@ -132,12 +138,51 @@ function logText(content) {
     .join("");
 }
 
+/**
+ * What our core decides for heartbeat `runId`, given the rows the released service reads for
+ * it: the agent's runs of the evaluated session (any company, as the released query reads them)
+ * that existed when it was evaluated, newest first, as many as its fetch limit, and the policy
+ * the server's own adapter-utils resolves. `policy` is the decision without the breaker (the
+ * runs' liveness left out), `withBreaker` the whole of it.
+ */
+async function ourDecisions(agent, runId, later, handedNow) {
+  const sessionId = handedNow.previousSession ?? handedNow.session;
+  if (!sessionId) return null;
+  const policy = resolveSessionCompactionPolicy(agent.adapterType, agent.runtimeConfig).policy;
+  const fetchLimit = Math.max(policy.maxSessionRuns > 0 ? policy.maxSessionRuns + 1 : 0, 4);
+  const unseen = [runId, ...later];
+  const seen = and(eq(heartbeatRuns.agentId, agent.id), eq(heartbeatRuns.sessionIdAfter, sessionId), not(inArray(heartbeatRuns.id, unseen)));
+  const runs = await db
+    .select({
+      id: heartbeatRuns.id,
+      createdAt: heartbeatRuns.createdAt,
+      usageJson: heartbeatRuns.usageJson,
+      error: heartbeatRuns.error,
+      livenessState: heartbeatRuns.livenessState,
+      resultSummary: sql`left(${heartbeatRuns.resultJson} ->> 'summary', 500)`,
+      resultResult: sql`left(${heartbeatRuns.resultJson} ->> 'result', 500)`,
+      resultMessage: sql`left(${heartbeatRuns.resultJson} ->> 'message', 500)`,
+    })
+    .from(heartbeatRuns)
+    .where(seen)
+    .orderBy(desc(heartbeatRuns.createdAt))
+    .limit(fetchLimit);
+  const [oldestRun = null] = await db.select({ id: heartbeatRuns.id, createdAt: heartbeatRuns.createdAt }).from(heartbeatRuns).where(seen).orderBy(asc(heartbeatRuns.createdAt), asc(heartbeatRuns.id)).limit(1);
+  const input = { agent, sessionId, issueId: null, continuationSummaryBody: null, oldestRun: policy.maxSessionAgeHours > 0 ? oldestRun : undefined, policy };
+  const decide = (rows) => {
+    const d = native.evaluateSessionCompaction({ ...input, runs: rows });
+    return { rotationReason: d.reason, handoff: d.handoffMarkdown };
+  };
+  return { policy: decide(runs.map(({ livenessState: _, ...run }) => run)), withBreaker: decide(runs) };
+}
+
 /** One history on a company and agent of its own; a heartbeat's observation per step. */
 async function drive(name, history) {
   const companyId = await newCompany();
   const agentId = randomUUID();
   await db.insert(agents).values({ id: agentId, companyId, name: `Agent ${name}`, role: "engineer", status: "idle", adapterType: history.adapterType, adapterConfig: {}, runtimeConfig: history.runtimeConfig ?? {}, permissions: {} });
   const observed = [];
+  const runIds = [];
   for (const step of history.steps) {
     if (step.ageOldestRunHours) await ageOldestRun(agentId, step.ageOldestRunHours);
     if (step.plantForeignDeadRuns) {
@@ -149,6 +194,7 @@ async function drive(name, history) {
     answers.push(step.answer);
     const queued = await heartbeat.invoke(agentId, "on_demand", {}, "manual");
     const row = await settled(queued.id);
+    runIds.push(row.id);
     const log = await heartbeat.readLog(row.id).catch(() => ({ content: "" }));
     const [runtime] = await db.select({ sessionId: agentRuntimeState.sessionId }).from(agentRuntimeState).where(eq(agentRuntimeState.agentId, agentId));
     observed.push({
@@ -163,7 +209,12 @@ async function drive(name, history) {
       freshSessionWarnings: logText(log.content).split("\n").filter((line) => line.includes("Starting a fresh session because")),
     });
   }
-  await heartbeat.drainActiveRunExecutions?.();
+  await heartbeat.drainActiveRunExecutions();
+  if (native) {
+    const [agent] = await db.select().from(agents).where(eq(agents.id, agentId));
+    const heartbeatsSeen = observed.filter((o) => "handed" in o);
+    for (const [k, o] of heartbeatsSeen.entries()) o.ours = await ourDecisions(agent, runIds[k], runIds.slice(k + 1), o.handed);
+  }
   return observed;
 }
 

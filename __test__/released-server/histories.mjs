@@ -11,6 +11,7 @@ const S3 = "5e55a0e1-0000-4000-8000-000000000003";
 const ok = (session, inputTokens = 1200, outputTokens = 300) => ({ answer: { ok: true, session, inputTokens, outputTokens } });
 const dead = (session) => ({ answer: { ok: false, session, error: "could not resume the session" } });
 const failedWithTokens = (session) => ({ answer: { ok: false, session, inputTokens: 800, outputTokens: 20, error: "tool call failed" } });
+const failedAfterReading = (session, inputTokens) => ({ answer: { ok: false, session, inputTokens, outputTokens: 10, error: "the tool call timed out after reading the whole repository" } });
 const failedBeforeSession = () => ({ answer: { ok: false, error: "the CLI exited before starting a session" } });
 
 /** Each history: the adapter type (which picks the policy), the agent's runtime config, steps. */
@@ -42,6 +43,19 @@ export const HISTORIES = {
     adapterType: "opencode_local",
     runtimeConfig: { heartbeat: { sessionCompaction: { maxRawInputTokens: 1_000_000 } } },
     steps: [ok(S1, 1_250_000), ok(S2, 40_000), ok(S2, 900_000)],
+  },
+  // Where Paperclip's newer source decides differently (cached input counted as raw input when
+  // the usage says it is separate; the handoff summarising the last error): the same on the
+  // release we match, and the first place `check:upstream` sees a newer release move.
+  rawInputWithCachedInput: {
+    adapterType: "opencode_local",
+    runtimeConfig: { heartbeat: { sessionCompaction: { maxRawInputTokens: 1_000_000 } } },
+    steps: [{ answer: { ok: true, session: S1, inputTokens: 600_000, cachedInputTokens: 600_000, outputTokens: 900 } }, ok(S1, 20_000)],
+  },
+  rawInputAfterFailure: {
+    adapterType: "opencode_local",
+    runtimeConfig: { heartbeat: { sessionCompaction: { maxRawInputTokens: 1_000_000 } } },
+    steps: [ok(S1, 10_000), failedAfterReading(S1, 1_250_000), ok(S2)],
   },
   sessionAge: {
     adapterType: "gemini_local",
