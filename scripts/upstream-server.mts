@@ -33,8 +33,8 @@ function newestRelease(): string {
 }
 
 /**
- * A project of its own with `version` of the server, its database package and the drizzle-orm
- * it names, installed once into target/upstream-server/<version>/ with the driver beside it (so
+ * A project of its own with `version` of the server, its adapter-utils and database packages
+ * and the drizzle-orm it names, installed once into target/upstream-server/<version>/ with the driver beside it (so
  * the driver's own imports are that release's).
  */
 function installRelease(version: string): { project: string; server: string } {
@@ -48,7 +48,7 @@ function installRelease(version: string): { project: string; server: string } {
     rmSync(project, { recursive: true, force: true });
     mkdirSync(project, { recursive: true });
     const dependencies = JSON.parse(execFileSync(npm, ["view", `@paperclipai/server@${version}`, "dependencies", "--json"], { encoding: "utf8", shell: process.platform === "win32" }));
-    const manifest = { name: "upstream-server-check", private: true, type: "module", dependencies: { "@paperclipai/server": version, "@paperclipai/db": version, "drizzle-orm": dependencies["drizzle-orm"] } };
+    const manifest = { name: "upstream-server-check", private: true, type: "module", dependencies: { "@paperclipai/adapter-utils": version, "@paperclipai/server": version, "@paperclipai/db": version, "drizzle-orm": dependencies["drizzle-orm"] } };
     writeFileSync(path.join(project, "package.json"), JSON.stringify(manifest, null, 2));
     const r = spawnSync(npm, ["install", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: project, stdio: ["ignore", "inherit", "inherit"], shell: process.platform === "win32" });
     if (r.status !== 0) throw new Error(`installing @paperclipai/server@${version} failed`);
