@@ -1,22 +1,44 @@
 import type { DeadSessionAuditOptions, DeadSessionAuditReport } from "./index.js";
 
-/** Something to run a query on: PGlite, or a node-postgres Pool or Client. */
+/** Something to run a query on: PGlite, a node-postgres Pool or Client, or one connection of anything else. */
 export interface AuditQueryable {
   query(sql: string, params?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>
 }
 
 export interface DatabaseAuditOptions extends DeadSessionAuditOptions {
-  /** Rows per query (default 10,000). */
+  /** Rows per fetch when the table is read through a cursor (default 10,000); COPY reads it whole. */
   pageSize?: number | undefined
-  /** Called after each page with its number of rows. */
+  /** Called as rows arrive, with the number that just arrived. */
   onPage?: ((rows: number) => void) | undefined
-  /** Stops the audit between pages: it rejects with the signal's reason. */
+  /** Stops the audit: it rejects with the signal's reason. On node-postgres an abort ends the
+   * connection the COPY runs on, so the server stops at once, even while it waits on a lock. */
   signal?: AbortSignal | undefined
 }
 
+/** Which snapshot of the table the report describes, and how it was read. */
+export interface DatabaseSnapshot {
+  /** PostgreSQL's text for the snapshot (`pg_current_snapshot()`: xmin:xmax:xip_list). */
+  snapshot: string
+  /** When the snapshot was taken (the transaction's start), ISO 8601. */
+  takenAt: string
+  /** `copy`: one COPY of the narrow lines (node-postgres, PGlite); `cursor`: one cursor. */
+  route: "copy" | "cursor"
+}
+
+export interface DatabaseAuditReport extends DeadSessionAuditReport {
+  database: DatabaseSnapshot
+}
+
 /**
- * Audits the heartbeat_runs table of a database, read in pages ordered by (created_at, id).
- * Rows whose created_at is NULL are counted as skipped; a `timestamp without time zone`
- * column is read as UTC.
+ * Audits the heartbeat_runs table of a database, read once in one repeatable-read snapshot,
+ * moving only the columns and usage keys the audit reads. Rows whose created_at is NULL are
+ * counted as skipped; a `timestamp without time zone` column is read as UTC.
  */
-export declare function auditDeadSessionsFromDatabase(db: AuditQueryable, options?: DatabaseAuditOptions): Promise<DeadSessionAuditReport>
+export declare function auditDeadSessionsFromDatabase(db: AuditQueryable, options?: DatabaseAuditOptions): Promise<DatabaseAuditReport>
+
+/**
+ * The `COPY … TO STDOUT` statement that exports Paperclip's heartbeat_runs as the audit reads
+ * it (one narrow JSON line a row), for `psql -c`; `companyId` and `since` filter as the audit's
+ * options do.
+ */
+export declare function auditExportStatement(options?: { companyId?: string | null; since?: string | number | Date | null }): string

@@ -1,60 +1,105 @@
-// `paperclip-session-compaction/database`: the fleet audit over a live database, read in pages
-// and fed row by row into the native DeadSessionAuditor. Plain JavaScript: it only runs queries.
+// `paperclip-session-compaction/database`: the fleet audit over a live database. The table is
+// read once, in one snapshot, and only what the audit reads leaves the server: one narrow JSON
+// line a row, built by the query. On node-postgres the lines arrive by COPY, straight into the
+// native auditor as the bytes come (no object per row); on PGlite as one COPY blob; through any
+// other queryable, by one cursor in a repeatable-read transaction. Plain JavaScript: it only
+// runs queries.
 "use strict";
 
 const { DeadSessionAuditor } = require("./index.js");
 
-/** `since` as an ISO string for the query (the auditor itself checks the option). */
-function sinceIso(since) {
+/** The earliest time PostgreSQL's timestamps hold (4713 BC), in epoch milliseconds. */
+const POSTGRES_MIN_MS = -210_866_803_200_000;
+
+/** The columns the audit reads, in the order the narrow line carries them (`id` is not read). */
+const TEXT_COLUMNS = ["company_id", "agent_id", "session_id_before", "session_id_after", "liveness_state"];
+
+/** `since` in epoch milliseconds for the query, or null (the auditor checks the option itself). */
+function sinceMs(since) {
   if (since === undefined || since === null) return null;
   const ms = since instanceof Date ? since.getTime() : typeof since === "string" ? Date.parse(since) : since;
-  return typeof ms === "number" && Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+  // Before PostgreSQL's first timestamp every stored row qualifies: no filter.
+  return typeof ms === "number" && Number.isFinite(ms) && ms >= POSTGRES_MIN_MS ? Math.floor(ms) : null;
 }
 
-/** The SQL type `created_at` has; the audit reads either kind of timestamp. */
-async function createdAtType(db) {
+/** heartbeat_runs' columns that the audit reads, each with its SQL type. */
+async function auditedColumns(db) {
   const { rows } = await db.query(
-    `select format_type(a.atttypid, a.atttypmod) as type
+    `select a.attname::text as name, format_type(a.atttypid, a.atttypmod) as type
        from pg_attribute a
-      where a.attrelid = 'heartbeat_runs'::regclass and a.attname = 'created_at' and not a.attisdropped`,
+      where a.attrelid = 'heartbeat_runs'::regclass and a.attnum > 0 and not a.attisdropped
+        and a.attname::text = any($1::text[])`,
+    [[...TEXT_COLUMNS, "created_at", "usage_json"]],
   );
-  const type = rows[0]?.type ?? null;
-  if (type === null) throw new Error("heartbeat_runs has no created_at column");
+  return new Map(rows.map((r) => [r.name, r.type]));
+}
+
+/** The kind of `created_at`: the audit reads either kind of timestamp. */
+function timeKind(columns) {
+  const type = columns.get("created_at");
+  if (type === undefined) throw new Error("heartbeat_runs has no created_at column");
   if (/^timestamp(\(\d\))? with time zone$/.test(type)) return "timestamptz";
   if (/^timestamp(\(\d\))? without time zone$/.test(type)) return "timestamp";
   throw new Error(`heartbeat_runs.created_at is ${type}; the audit reads timestamp columns`);
 }
 
 /**
- * One page of rows with a time, ordered by (created_at, id). Each row goes to the auditor as
- * row_to_json of the row plus `createdAt`, its time in epoch milliseconds: the auditor reads
- * the later of two keys for one field, as JSON.parse does, so the time never passes through
- * text (DateStyle, TimeZone). A `timestamp without time zone` is read as UTC. The cursor is
- * the last row's `created_at` as to_json writes it (ISO 8601, exact to the microsecond, under
- * any DateStyle) and its id.
+ * The usage record cut to the keys the audit reads. A record keeps only those keys (the last of
+ * duplicate keys in a `json` column, as `->` and JSON.parse both take it); JSON null stays null;
+ * any other value becomes `true`, which the audit reads as "a usage value that is not a record",
+ * as it would the value itself.
  */
-function pageQuery(type) {
-  const since = type === "timestamp" ? "($2::timestamptz at time zone 'UTC')" : "$2::timestamptz";
-  return `select row_to_json(page)::text as line, to_json(page.created_at) #>> '{}' as cursor_at, page.id::text as cursor_id
-      from (select r.*, floor(extract(epoch from r.created_at) * 1000) as "createdAt"
-              from heartbeat_runs r
-             where r.created_at is not null
-               and ($1::text is null or r.company_id::text = $1)
-               and ($2::timestamptz is null or r.created_at >= ${since})
-               and ($3::text is null or (r.created_at, r.id::text collate "C") > ($3::${type}, $4::text collate "C"))
-             order by r.created_at, r.id::text collate "C"
-             limit $5) page
-     order by page.created_at, page.id::text collate "C"`;
+function usageExpression(type) {
+  if (type === undefined) return null;
+  const value = type === "json" ? "r.usage_json" : type === "jsonb" ? "r.usage_json::json" : "to_json(r.usage_json)";
+  const keys = ["sessionReused", "persistedSessionId", "rawInputTokens", "inputTokens", "rawCachedInputTokens", "cachedInputTokens", "rawOutputTokens", "outputTokens"];
+  const record = `json_build_object(${keys.map((k) => `'${k}', ${value} -> '${k}'`).join(", ")})`;
+  return `case when r.usage_json is null then null
+               when json_typeof(${value}) = 'object' then ${record}
+               when json_typeof(${value}) = 'null' then null
+               else 'true'::json end`;
 }
 
-/** Rows without a time, by id: the auditor counts each as skipped ("created_at missing"). */
-const untimedQuery = `select row_to_json(r)::text as line, r.id::text as cursor_id
-    from heartbeat_runs r
-   where r.created_at is null
-     and ($1::text is null or r.company_id::text = $1)
-     and ($2::text is null or r.id::text collate "C" > $2::text collate "C")
-   order by r.id::text collate "C"
-   limit $3`;
+/**
+ * The narrow line of a row: a format mark, the ids and states as text, `created_at` in epoch milliseconds (so
+ * the time never passes through DateStyle or TimeZone; a `timestamp without time zone` is read
+ * as UTC), the cut usage record. Rows whose time is NULL come too: the audit counts them as
+ * skipped. `$1` is the company, `$2` the since time in milliseconds; the auditor applies both
+ * exactly, so the query's filter only has to keep every row they keep.
+ */
+function narrowQuery(columns) {
+  const kind = timeKind(columns);
+  // A field the audit does not read, holding a quote: in COPY text its escape is doubled, which
+  // no plain JSON line can hold, so every line shows the audit it is COPY text. (A line that
+  // reads both ways, an id with a backslash say, would otherwise be taken as plain JSON.)
+  const fields = [`'copy', '"'`];
+  for (const name of TEXT_COLUMNS) if (columns.has(name)) fields.push(`'${name}', r.${name}`);
+  fields.push(`'created_at', floor(extract(epoch from r.created_at) * 1000)`);
+  const usage = usageExpression(columns.get("usage_json"));
+  if (usage) fields.push(`'usage_json', ${usage}`);
+  const since = kind === "timestamp" ? "(to_timestamp(($2::float8 - 1) / 1000) at time zone 'UTC')" : "to_timestamp(($2::float8 - 1) / 1000)";
+  const company = columns.has("company_id") ? "($1::text is null or r.company_id::text = $1::text)" : "true";
+  return `select json_build_object(${fields.join(", ")})::text as line
+            from heartbeat_runs r
+           where ${company}
+             and ($2::float8 is null or r.created_at is null or r.created_at >= ${since})`;
+}
+
+/**
+ * A value as an SQL literal: an escape-string literal (`E'…'`), which reads the same whatever
+ * `standard_conforming_strings` says. COPY takes no parameters, so they are written in.
+ */
+function literal(value) {
+  if (value === null) return "null";
+  if (typeof value === "number") return String(value);
+  return `E'${String(value).replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
+}
+
+/** The COPY statement of the narrow lines, with the parameters written in, in one pass. */
+function copyStatement(columns, companyId, since) {
+  const query = narrowQuery(columns).replace(/\$([12])\b/g, (_, n) => (n === "1" ? literal(companyId) : literal(since)));
+  return `copy (${query}) to stdout`;
+}
 
 function abortError(signal) {
   if (signal?.reason !== undefined) return signal.reason;
@@ -64,41 +109,184 @@ function abortError(signal) {
   return error;
 }
 
+/** The number of line breaks in a chunk: one per row in COPY text, which escapes the rest. */
+function linesIn(chunk) {
+  let n = 0;
+  for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) n++;
+  return n;
+}
+
 /**
- * Audits the heartbeat_runs table of a database (PGlite, or a node-postgres Pool or Client:
- * anything with `query(sql, params) -> { rows }`), reading it in pages of `pageSize` rows.
+ * A node-postgres submittable that runs one `COPY … TO STDOUT` and hands each CopyData chunk
+ * (a Buffer) to `onChunk`, as it arrives. It settles when the server is ready again, or on the
+ * first error.
+ */
+class CopyOut {
+  constructor(text, onChunk) {
+    this.text = text;
+    this.onChunk = onChunk;
+    this.failure = null;
+    this.done = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+  submit(connection) {
+    connection.query(this.text);
+  }
+  handleCopyData(msg) {
+    if (this.failure) return;
+    try {
+      this.onChunk(msg.chunk);
+    } catch (error) {
+      this.failure = error;
+    }
+  }
+  handleRowDescription() {}
+  handleDataRow() {}
+  handleCommandComplete() {}
+  handleEmptyQuery() {}
+  handlePortalSuspended() {}
+  handleError(error) {
+    this.reject(this.failure ?? error);
+  }
+  handleReadyForQuery() {
+    if (this.failure) this.reject(this.failure);
+    else this.resolve();
+  }
+}
+
+const isPool = (db) => typeof db.connect === "function" && typeof db.totalCount === "number";
+const isPgClient = (db) => typeof db.query === "function" && typeof db.connection?.query === "function" && typeof db.processID !== "undefined";
+const isPGlite = (db) => typeof db.query === "function" && typeof db.exec === "function" && typeof db.waitReady !== "undefined";
+
+/** The snapshot the transaction reads: PostgreSQL's own text for it, and when it was taken. */
+async function snapshot(db) {
+  const { rows } = await db.query(`select pg_current_snapshot()::text as snapshot, to_json(transaction_timestamp()) #>> '{}' as at`);
+  return { snapshot: rows[0].snapshot, takenAt: new Date(rows[0].at).toISOString() };
+}
+
+/** Runs `read` inside a read-only repeatable-read transaction, so every read sees one snapshot. */
+async function inSnapshot(db, read) {
+  await db.query("begin isolation level repeatable read read only");
+  try {
+    const taken = await snapshot(db);
+    await read();
+    await db.query("commit");
+    return taken;
+  } catch (error) {
+    await db.query("rollback").catch(() => {});
+    throw error;
+  }
+}
+
+/** node-postgres: the COPY stream, pushed into the auditor chunk by chunk. */
+async function readByCopy(client, statement, auditor, onRows, signal) {
+  const copy = new CopyOut(statement, (chunk) => {
+    auditor.push(chunk);
+    if (onRows) onRows(linesIn(chunk));
+  });
+  // An abort ends the connection the COPY runs on: the server stops at once, even while it
+  // waits on a lock. The client then reports the lost connection, which the abort explains.
+  const stop = () => client.connection.stream.destroy();
+  const lost = () => {};
+  signal?.addEventListener("abort", stop, { once: true });
+  client.on("error", lost);
+  try {
+    await client.query(copy);
+    await copy.done;
+  } catch (error) {
+    throw signal?.aborted ? abortError(signal) : error;
+  } finally {
+    signal?.removeEventListener("abort", stop);
+    client.off("error", lost);
+  }
+}
+
+/** PGlite: the whole COPY as one blob (PGlite runs in this process, its data in memory). */
+async function readByBlob(db, statement, auditor, onRows) {
+  const result = await db.query(statement.replace(/ to stdout$/, " to '/dev/blob'"));
+  // No blob when the query gave no row.
+  const bytes = result.blob ? Buffer.from(await result.blob.arrayBuffer()) : Buffer.alloc(0);
+  auditor.push(bytes);
+  if (onRows) onRows(linesIn(bytes));
+}
+
+/** Any other queryable (one connection): a cursor, `pageSize` lines at a time. */
+async function readByCursor(db, columns, params, pageSize, auditor, onRows, check) {
+  await db.query(`declare pcsc_audit no scroll cursor for ${narrowQuery(columns)}`, params);
+  for (;;) {
+    check();
+    const { rows } = await db.query(`fetch ${pageSize} from pcsc_audit`);
+    for (const r of rows) auditor.pushRow(r.line);
+    if (rows.length > 0 && onRows) onRows(rows.length);
+    if (rows.length < pageSize) break;
+  }
+  await db.query("close pcsc_audit");
+}
+
+/**
+ * Audits the heartbeat_runs table of a database: a node-postgres Pool or Client, PGlite, or
+ * anything else with `query(sql, params) -> { rows }` on one connection. The report says which
+ * snapshot it read (`database`).
  */
 async function auditDeadSessionsFromDatabase(db, options = {}) {
   const { pageSize = 10_000, onPage, signal, ...auditOptions } = options ?? {};
   if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new TypeError("options.pageSize must be a whole number of rows, at least 1");
   if (onPage !== undefined && typeof onPage !== "function") throw new TypeError("options.onPage must be a function");
-  // The pages come ordered by created_at: the audit keeps per-session state only.
-  const auditor = new DeadSessionAuditor({ ...auditOptions, ordered: true });
-  const companyId = auditOptions.companyId ?? null;
-  const since = sinceIso(auditOptions.since);
   const check = () => {
     if (signal?.aborted) throw abortError(signal);
   };
   check();
-  /** Reads `sql` page by page into the auditor; `params(last)` are a page's parameters after
-   * the previous page's last row (`null` before the first). */
-  async function readPages(sql, params) {
-    let last = null;
-    for (;;) {
+  // The server hands the rows over in whatever order it keeps them: never `ordered`.
+  const auditor = new DeadSessionAuditor({ ...auditOptions, ordered: false });
+  const companyId = auditOptions.companyId ?? null;
+  const since = sinceMs(auditOptions.since);
+  const client = isPool(db) ? await db.connect() : db;
+  let broken = false;
+  try {
+    let route = "cursor";
+    const taken = await inSnapshot(client, async () => {
+      const columns = await auditedColumns(client);
       check();
-      const { rows } = await db.query(sql, params(last));
-      for (const r of rows) auditor.pushRow(r.line);
-      if (rows.length > 0) {
-        last = rows[rows.length - 1];
-        if (onPage) onPage(rows.length);
+      if (isPgClient(client)) {
+        route = "copy";
+        await readByCopy(client, copyStatement(columns, companyId, since), auditor, onPage, signal).catch((error) => {
+          broken = true;
+          throw error;
+        });
+      } else if (isPGlite(client)) {
+        route = "copy";
+        await readByBlob(client, copyStatement(columns, companyId, since), auditor, onPage);
+      } else {
+        await readByCursor(client, columns, [companyId, since], pageSize, auditor, onPage, check);
       }
-      if (rows.length < pageSize) return;
-    }
+      check();
+    });
+    return Object.assign(auditor.finish(), { database: { ...taken, route } });
+  } finally {
+    if (client !== db) client.release(broken);
   }
-  const timed = pageQuery(await createdAtType(db));
-  await readPages(timed, (last) => [companyId, since, last?.cursor_at ?? null, last?.cursor_id ?? null, pageSize]);
-  await readPages(untimedQuery, (last) => [companyId, last?.cursor_id ?? null, pageSize]);
-  return auditor.finish();
 }
 
-module.exports = { auditDeadSessionsFromDatabase };
+/** The columns Paperclip's heartbeat_runs has, as the audit reads them. */
+const PAPERCLIP_COLUMNS = new Map([
+  ["company_id", "uuid"],
+  ["agent_id", "uuid"],
+  ["session_id_before", "text"],
+  ["session_id_after", "text"],
+  ["liveness_state", "text"],
+  ["created_at", "timestamp with time zone"],
+  ["usage_json", "jsonb"],
+]);
+
+/**
+ * The `COPY … TO STDOUT` that exports Paperclip's heartbeat_runs as the audit reads it: one
+ * narrow line a row, only the columns and usage keys the audit reads (optionally only one
+ * company's runs, and those since a time). The audit reads its output as it reads full rows.
+ */
+function auditExportStatement(options = {}) {
+  return copyStatement(PAPERCLIP_COLUMNS, options.companyId ?? null, sinceMs(options.since));
+}
+
+module.exports = { auditDeadSessionsFromDatabase, auditExportStatement };

@@ -1,7 +1,9 @@
 // auditDeadSessionsFromDatabase against a real PostgreSQL server (started by the tests: see
-// postgres.ts) and against PGlite: every row read once or counted as skipped, under any
-// DateStyle and TimeZone, with json and jsonb usage columns, timestamptz and plain timestamp
-// columns, NULL times on page boundaries, and rows whose JSON holds line breaks.
+// postgres.ts), by COPY through a node-postgres Pool and Client and by a cursor through a plain
+// queryable, and against PGlite: every row read once or counted as skipped, under any DateStyle
+// and TimeZone, with json and jsonb usage columns, timestamptz and plain timestamp columns,
+// NULL times and ids, ties, rows whose JSON holds line breaks, one snapshot while rows change,
+// `since` values JavaScript reads, and an abort while the server waits on a lock.
 import { PGlite } from "@electric-sql/pglite";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -44,7 +46,7 @@ function expected(list: Run[]): Report {
 }
 
 function comparable(r: Report) {
-  const { elapsedMs: _e, bytesRead: _b, lines: _l, firstErrors, ...rest } = r;
+  const { elapsedMs: _e, bytesRead: _b, lines: _l, firstErrors, database: _d, ...rest } = r as Report & { database?: unknown };
   return { ...rest, firstErrors: firstErrors.map((e) => e.reason) };
 }
 
@@ -64,7 +66,9 @@ async function load(db: Db, list: Run[], { time = "timestamptz", usageType = "js
   await db.query(`alter table heartbeat_runs rename column text_id to id`);
 }
 
-function scenarios(name: string, open: () => Promise<{ db: Db; settle?: (settings: Record<string, string>) => Promise<Db>; close(): Promise<void> }>) {
+type Handle = { db: Db; settle?: (settings: Record<string, string>) => Promise<Db>; other?: () => Promise<pg.Client>; route: string; close(): Promise<void> };
+
+function scenarios(name: string, open: () => Promise<Handle>) {
   describe(name, () => {
     let handle: Awaited<ReturnType<typeof open>>;
     beforeAll(async () => {
@@ -81,6 +85,7 @@ function scenarios(name: string, open: () => Promise<{ db: Db; settle?: (setting
       await load(handle.db, list);
       for (const pageSize of [1, 7, 10_000]) {
         const report = await auditDeadSessionsFromDatabase(handle.db, { pageSize });
+        expect((report as unknown as { database: { route: string } }).database.route).toBe(handle.route);
         expect(report.rowsSkipped).toBe(2);
         expect(report.skippedByReason).toEqual([{ reason: "created_at missing or not a time", rows: 2 }]);
         expect(comparable(report)).toEqual(comparable(expected(list)));
@@ -129,6 +134,42 @@ function scenarios(name: string, open: () => Promise<{ db: Db; settle?: (setting
       expect(later.rowsUsed).toBe(want.filter((r) => r.session !== null).length);
     });
 
+    it("reads rows that share a time and an id, or have no id, or neither: each once", async () => {
+      const list = runs(12, 5);
+      await load(handle.db, list);
+      await handle.db.query(`alter table heartbeat_runs drop constraint heartbeat_runs_pkey`);
+      await handle.db.query(`alter table heartbeat_runs alter column id drop not null`);
+      await handle.db.query(`update heartbeat_runs set created_at = (select min(created_at) from heartbeat_runs), id = 'same' where id in (select id from heartbeat_runs order by id limit 4)`);
+      await handle.db.query(`update heartbeat_runs set id = null where id in (select id from heartbeat_runs where id <> 'same' order by id limit 3)`);
+      await handle.db.query(`update heartbeat_runs set id = null, created_at = null where id in (select id from heartbeat_runs where id <> 'same' order by id limit 2)`);
+      for (const pageSize of [1, 3, 10_000]) {
+        const report = await auditDeadSessionsFromDatabase(handle.db, { pageSize });
+        expect({ pageSize, rows: report.rowsUsed + report.rowsSkipped + report.rowsFiltered }).toEqual({ pageSize, rows: 12 });
+        expect(report.rowsSkipped).toBe(2);
+      }
+    });
+
+    it("filters on a company id holding quotes, backslashes and dollar signs", async () => {
+      const list = runs(6, 17);
+      await load(handle.db, list);
+      const odd = "co'\\mp$2 $1'--";
+      await handle.db.query(`update heartbeat_runs set company_id = $1 where id = (select min(id) from heartbeat_runs where session_id_after is not null)`, [odd]);
+      const report = await auditDeadSessionsFromDatabase(handle.db, { companyId: odd });
+      expect(report.companies.map((c) => c.companyId)).toEqual([odd]);
+      expect(report.rowsUsed).toBe(1);
+    });
+
+    it("takes the since values JavaScript reads, expanded and year-0 ones too", async () => {
+      const list = runs(20, 9);
+      await load(handle.db, list);
+      for (const since of ["0000-06-01T00:00:00Z", "-000001-01-01T00:00:00Z", "+012026-06-01T00:00:00Z", "+275760-09-13T00:00:00.000Z", new Date(Number(list[10].micros! / 1000n))]) {
+        const report = await auditDeadSessionsFromDatabase(handle.db, { since });
+        const from = typeof since === "string" ? Date.parse(since) : since.getTime();
+        const kept = list.filter((r) => r.micros === null || Number(r.micros / 1000n) >= from);
+        expect({ since: String(since), rows: report.rowsUsed + report.rowsSkipped }).toEqual({ since: String(since), rows: kept.filter((r) => r.session !== null || r.micros === null).length });
+      }
+    });
+
     it("stops on an aborted signal and refuses a bad page size", async () => {
       await load(handle.db, runs(5));
       await expect(auditDeadSessionsFromDatabase(handle.db, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: "AbortError" });
@@ -137,11 +178,12 @@ function scenarios(name: string, open: () => Promise<{ db: Db; settle?: (setting
   });
 }
 
-scenarios("PostgreSQL server", async () => {
+scenarios("PostgreSQL server, COPY through a Pool (and Clients)", async () => {
   const server: Server = await startPostgres();
   const clients: pg.Client[] = [];
   return {
     db: server.pool,
+    route: "copy",
     async settle(settings) {
       const client = await server.connect(settings);
       clients.push(client);
@@ -154,7 +196,82 @@ scenarios("PostgreSQL server", async () => {
   };
 });
 
+scenarios("PostgreSQL server, a cursor through a plain queryable on one connection", async () => {
+  const server: Server = await startPostgres();
+  const client = await server.connect();
+  // Only `query`: not recognisably node-postgres, so the reader takes the cursor route.
+  const db: Db = { query: (sql, params) => client.query(sql, params) };
+  return {
+    db,
+    route: "cursor",
+    async close() {
+      await client.end();
+      await server.stop();
+    },
+  };
+});
+
 scenarios("PGlite", async () => {
   const db = new PGlite();
-  return { db, close: () => db.close() };
+  return { db, route: "copy", close: () => db.close() };
+});
+
+describe("PostgreSQL server, while the table changes or waits", () => {
+  let server: Server;
+  beforeAll(async () => {
+    server = await startPostgres();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("reads one snapshot: rows changed during the audit are read as they were, once", async () => {
+    const list = runs(30_000, 13);
+    await server.pool.query(`drop table if exists heartbeat_runs`);
+    await server.pool.query(`create table heartbeat_runs (id text primary key, company_id text not null, agent_id text not null, session_id_after text, created_at timestamptz, liveness_state text, usage_json jsonb)`);
+    await server.pool.query(
+      `insert into heartbeat_runs select r->>'id', r->>'company', r->>'agent', r->>'session', to_timestamp((r->>'ms')::float8 / 1000), 'failed', r->'usage' from json_array_elements($1::json) r`,
+      [JSON.stringify(list.map((r, i) => ({ id: `${r.id}-${i}`, company: r.company, agent: r.agent, session: r.session, ms: r.micros === null ? null : Number(r.micros / 1000n), usage: usage(r) })))],
+    );
+    const writer = await server.connect();
+    const client = await server.connect();
+    try {
+      let changed = 0;
+      const report = await auditDeadSessionsFromDatabase(client, {
+        onPage: () => {
+          // Runs as the first lines arrive: moves rows the COPY has not reached yet, and adds one.
+          if (changed++ === 0) void writer.query(`update heartbeat_runs set created_at = created_at + interval '1 day', usage_json = '{"inputTokens": 5}' where ctid > '(1000,0)'`).then(() => writer.query(`insert into heartbeat_runs values ('late', 'company-0', 'agent-0', 'session-0', now(), 'failed', '{}')`));
+        },
+      });
+      expect(changed).toBeGreaterThan(1);
+      expect(comparable(report)).toEqual(comparable(expected(list)));
+      expect((report as unknown as { database: { snapshot: string } }).database.snapshot).toMatch(/^\d+:\d+:/);
+      const after = await auditDeadSessionsFromDatabase(client, {});
+      expect(after.rowsUsed + after.rowsSkipped).toBe(report.rowsUsed + report.rowsSkipped + 1);
+    } finally {
+      await writer.end();
+      await client.end();
+    }
+  });
+
+  it("stops when aborted while the server waits on a lock, and the connection pool goes on", async () => {
+    await server.pool.query(`drop table if exists heartbeat_runs`);
+    await server.pool.query(`create table heartbeat_runs (id text, company_id text, agent_id text, session_id_after text, created_at timestamptz, liveness_state text, usage_json jsonb)`);
+    const locker = await server.connect();
+    try {
+      await locker.query("begin");
+      await locker.query("lock table heartbeat_runs in access exclusive mode");
+      const controller = new AbortController();
+      const audit = auditDeadSessionsFromDatabase(server.pool, { signal: controller.signal });
+      setTimeout(() => controller.abort(), 300);
+      await expect(audit).rejects.toMatchObject({ name: "AbortError" });
+      // Still locked: the audit did not wait for the lock to go.
+      expect((await server.pool.query(`select count(*)::int as n from pg_locks where relation = 'heartbeat_runs'::regclass and granted`)).rows[0].n).toBeGreaterThan(0);
+      await locker.query("rollback");
+      const report = await auditDeadSessionsFromDatabase(server.pool, {});
+      expect(report.rowsUsed).toBe(0);
+    } finally {
+      await locker.end();
+    }
+  });
 });

@@ -15,6 +15,7 @@ const usage = `usage: ${NAME} <file | -> [options]
        ${NAME} --database postgres://… | --pglite DIR [options]
 The file (or standard input) holds heartbeat_runs rows as JSON, one per line, plain or in
 PostgreSQL's COPY text format, gzip-compressed or not:
+  psql -c "$(paperclip-session-audit --export-sql)" > runs.ndjson    (only what the audit reads)
   psql -c "COPY (SELECT row_to_json(r) FROM heartbeat_runs r) TO STDOUT" > runs.ndjson
 options:
   --json                 the report as JSON on stdout
@@ -25,10 +26,13 @@ options:
   --ordered              rows come ordered by created_at (memory bounded by the sessions)
   --max-line-bytes N     skip longer lines as "line too long" (default 64MiB; K, M, G or KiB,
                          MiB, GiB suffixes allowed)
-  --database URL         read heartbeat_runs from PostgreSQL (needs the package pg)
+  --database URL         read heartbeat_runs from PostgreSQL (needs the package pg): once, in
+                         one snapshot, only the columns the audit reads
   --pglite DIR           read it from a PGlite data directory (needs @electric-sql/pglite);
                          --create makes DIR when it does not exist
   --no-progress          no progress bar on stderr
+  --export-sql           print the COPY statement that exports heartbeat_runs as the audit reads
+                         it (--company and --since filter it), and exit
   --version, --help
 exit status: 0 the report is complete; 1 the input could not be read; 2 usage error;
              3 no row could be read, more than half of the rows were skipped, or the input
@@ -83,6 +87,7 @@ try {
       "no-progress": { type: "boolean", default: false },
       ordered: { type: "boolean", default: false },
       version: { type: "boolean", short: "v", default: false },
+      "export-sql": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   }));
@@ -96,6 +101,11 @@ if (values.help) {
 }
 if (values.version) {
   console.log(JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version);
+  process.exit(0);
+}
+if (values["export-sql"]) {
+  if (values.since !== undefined && Number.isNaN(Date.parse(values.since))) usageError(`--since: not a time: ${values.since}`);
+  console.log(core.auditExportStatement({ companyId: values.company ?? null, since: values.since ?? null }));
   process.exit(0);
 }
 const fromFile = positionals.length > 0;
@@ -249,6 +259,7 @@ function printReport(report) {
   const seconds = report.elapsedMs / 1000;
   const rate = fromFile ? `${n(Math.round(report.bytesRead / 1e6 / Math.max(seconds, 1e-6)))} MB/s` : `${n(Math.round(rowsRead / Math.max(seconds, 1e-6)))} rows/s`;
   console.log(`${plural(rowsRead, "row")} read, ${plural(report.rowsUsed, "run")} audited in ${seconds.toFixed(2)} s (${rate})`);
+  if (report.database) console.log(`the table as of ${visible(report.database.takenAt, 40)} (snapshot ${visible(report.database.snapshot, 60)}, read once by ${visible(report.database.route, 10)})`);
   console.log(
     `${plural(t.sessions, "session")}, ${plural(t.runs, "run")}, ${plural(t.deadRuns, "dead run")}; ` +
       `${plural(t.sessionsWithDeadStreak, "session")} had a dead streak of 3+, ${n(t.sessionsDeadNow)} ${t.sessionsDeadNow === 1 ? "is" : "are"} dead now`,

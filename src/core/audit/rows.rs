@@ -53,7 +53,15 @@ pub(super) struct Skip {
     pub(super) detail: String,
 }
 
+/// The reason of a line that is not JSON at all.
+const MALFORMED_JSON: &str = "malformed JSON";
+
 impl Skip {
+    /// Whether the line was not JSON at all, rather than JSON that is not a row.
+    fn is_malformed(&self) -> bool {
+        self.reason == MALFORMED_JSON
+    }
+
     pub(super) fn new(reason: &'static str, detail: impl Into<String>) -> Skip {
         Skip {
             reason,
@@ -188,7 +196,20 @@ pub(super) fn read_line(line: &[u8], format: Format) -> Line<'_> {
                     shows: Some(Format::CopyText),
                     ..plain(Ok(copy_row))
                 },
-                (Err(error), Err(_)) => plain(Err(error)),
+                // Neither reading is a row. When only one is JSON at all, the line shows the
+                // format, and that reading says why it is skipped.
+                (Err(plain_error), Err(copy_error)) => match (plain_error.is_malformed(), copy_error.is_malformed()) {
+                    (true, false) => Line {
+                        shows: Some(Format::CopyText),
+                        ..plain(Err(copy_error))
+                    },
+                    (false, true) => Line {
+                        shows: Some(Format::Json),
+                        ..plain(Err(plain_error))
+                    },
+                    _ if format == Format::CopyText => plain(Err(copy_error)),
+                    _ => plain(Err(plain_error)),
+                },
             }
         }
     }
@@ -216,7 +237,7 @@ pub(super) fn serde_fields(line: &[u8]) -> Result<RowFields<'_>, Skip> {
         Ok(fields) => Ok(fields),
         Err(error) => match parse_fields(line, Numbers::JavaScript) {
             Ok(fields) => Ok(fields),
-            Err(_) => Err(Skip::new("malformed JSON", error.to_string())),
+            Err(_) => Err(Skip::new(MALFORMED_JSON, error.to_string())),
         },
     }
 }
@@ -686,6 +707,28 @@ impl<'r, 'a> Host for ParsedRun<'r, 'a> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    #[test]
+    fn a_skipped_copy_text_line_says_why_its_copy_reading_is_skipped() {
+        // COPY text of a JSON row without a time: only the COPY reading is JSON at all.
+        let line = br#"{"copy":"\\"","company_id":"c","agent_id":"a","created_at":null}"#;
+        for format in [Format::Json, Format::CopyText] {
+            let read = read_line(line, format);
+            assert_eq!(read.shows, Some(Format::CopyText));
+            assert_eq!(
+                read.parsed.map(|_| ()).unwrap_err().reason,
+                "created_at missing or not a time"
+            );
+        }
+        // Plain JSON without a time whose COPY reading is not JSON: the plain reason.
+        let plain = br#"{"note":"a\"b","company_id":"c","agent_id":"a"}"#;
+        let read = read_line(plain, Format::CopyText);
+        assert_eq!(read.shows, Some(Format::Json));
+        assert_eq!(
+            read.parsed.map(|_| ()).unwrap_err().reason,
+            "created_at missing or not a time"
+        );
+    }
+
     use super::*;
 
     fn row(fields: &str) -> Parsed<'_> {
