@@ -42,6 +42,8 @@ async function load(db: Db) {
       [JSON.stringify(rows)],
     );
   }
+  // The views were made on an empty table: the one pass over it is this refresh.
+  await db.query(`refresh materialized view dead_session_runs`);
 }
 
 const whatIfRows = (rows: any[]) => rows.map((r) => ({ threshold: r.threshold, rotations: r.rotations, deadRunsSaved: r.dead_runs_saved, recovered: r.recovered }));
@@ -82,6 +84,34 @@ function scenarios(name: string, open: () => Promise<{ db: Db; close(): Promise<
       const days = await handle.db.query(`select day, runs::int, dead_runs::int as "deadRuns" from dead_session_days order by day`);
       expect(days.rows).toEqual(report.days);
       expect(report.whatIf.some((w) => w.recovered > 0)).toBe(true);
+    });
+
+    it("reads the table once: every view reads the refreshed per-run step, not heartbeat_runs", async () => {
+      const { rows } = await handle.db.query(
+        `select distinct v.relname::text as view from pg_depend d join pg_rewrite w on w.oid = d.objid join pg_class v on v.oid = w.ev_class
+          where d.refobjid = 'heartbeat_runs'::regclass and v.relname <> 'heartbeat_runs' order by 1`,
+      );
+      expect(rows.map((r) => r.view)).toEqual(["dead_session_runs"]);
+      const kind = await handle.db.query(`select relkind::text from pg_class where relname = 'dead_session_runs'`);
+      expect(kind.rows[0].relkind).toBe("m");
+    });
+
+    it("gives one company's figures since a time when the scope says so, as the audit's options do", async () => {
+      const since = "2026-05-02T00:00:00.000Z";
+      const scoped = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")), { companyId: "company-1", since });
+      await handle.db.query(`insert into dead_session_scope values ('company-1', $1)`, [since]);
+      await handle.db.query(`refresh materialized view dead_session_runs`);
+      try {
+        const totals = (await handle.db.query(`select sessions::int, runs::int, dead_runs::int as "deadRuns", unseen_failed_runs::int as "unseenFailedRuns", sessions_with_dead_streak::int as "sessionsWithDeadStreak", sessions_dead_now::int as "sessionsDeadNow" from dead_session_totals`)).rows[0];
+        expect(totals).toEqual(scoped.totals);
+        expect(scoped.totals.runs).toBeGreaterThan(0);
+        expect(scoped.totals.runs).toBeLessThan(report.totals.runs);
+        const whatIf = await handle.db.query(`select threshold, rotations::int, dead_runs_saved::int, recovered::int from dead_session_what_if order by threshold`);
+        expect(whatIfRows(whatIf.rows)).toEqual(scoped.whatIf);
+      } finally {
+        await handle.db.query(`delete from dead_session_scope`);
+        await handle.db.query(`refresh materialized view dead_session_runs`);
+      }
     });
 
     it("and auditDeadSessionsFromDatabase, reading the table once, agrees with both", async () => {

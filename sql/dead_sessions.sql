@@ -10,18 +10,49 @@
 -- An unseen failed run is one the breaker cannot see: liveness_state 'failed', resuming its
 -- session (session_id_before = session_id_after), and no usage record (usage_json null).
 --
---   \i sql/dead_sessions.sql
+-- One pass: heartbeat_runs is read once, when the materialized view dead_session_runs is
+-- refreshed (it keeps a few narrow columns a run, classified); every other view reads that.
+--
+--   \i sql/dead_sessions.sql                                     -- creates the views, reads the table
+--   refresh materialized view dead_session_runs;                 -- later: read the table again
 --   select * from dead_sessions where dead_now;                  -- sessions the breaker would rotate now
 --   select * from dead_session_what_if order by threshold;       -- what thresholds 1..10 would have done
 --   select * from dead_session_what_if_wider order by threshold; -- the same, counting unseen failed runs
 --   select * from dead_session_days order by day;                -- runs and dead runs per UTC day
+--
+-- One company, or runs since a time (as the audit's --company and --since): set the scope, then
+-- refresh. With an index that starts with company_id (Paperclip's own
+-- heartbeat_runs_company_liveness_idx does), a company's refresh reads that company's rows only;
+-- for --since alone, an index on created_at does the same:
+--
+--   create index if not exists heartbeat_runs_created_at_idx on heartbeat_runs (created_at);
+--   insert into dead_session_scope values ('<company id>', '2026-06-01T00:00:00Z');
+--   refresh materialized view dead_session_runs;
+--   delete from dead_session_scope; refresh materialized view dead_session_runs;  -- the whole table again
 
-create or replace view dead_session_runs as
-with scoped as (
+-- What the report covers: no row (or NULLs) for the whole table; otherwise the first row's
+-- company and since.
+create table if not exists dead_session_scope (company_id text, since timestamptz);
+
+-- An earlier version of this file made dead_session_runs a plain view.
+do $$
+begin
+  if exists (select 1 from pg_class where relname = 'dead_session_runs' and relkind = 'v' and pg_table_is_visible(oid)) then
+    execute 'drop view dead_session_runs cascade';
+  end if;
+end $$;
+drop materialized view if exists dead_session_runs cascade;
+
+create materialized view dead_session_runs as
+with scope as (select company_id, since from dead_session_scope limit 1),
+scoped as (
   select company_id, agent_id, session_id_after as session_id, session_id_before, created_at, id, liveness_state, usage_json as u
     from heartbeat_runs
    -- a persisted session: not null, and not blank as JavaScript's trim() sees it
    where session_id_after is not null
+     and created_at is not null
+     and ((select company_id from scope) is null or company_id::text = (select company_id from scope))
+     and ((select since from scope) is null or created_at >= (select since from scope))
      and btrim(session_id_after, E' \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff') <> ''
 )
 select company_id, agent_id, session_id, created_at, id,
