@@ -21,8 +21,11 @@ export interface DatabaseSnapshot {
   snapshot: string
   /** When the snapshot was taken (the transaction's start), ISO 8601. */
   takenAt: string
-  /** `copy`: one COPY of the narrow lines (node-postgres, PGlite); `cursor`: one cursor. */
+  /** `copy`: COPY of the narrow lines (node-postgres, PGlite); `cursor`: one cursor. */
   route: "copy" | "cursor"
+  /** How many COPYs read the table at once: 2 for a node-postgres Pool and a table of 32 MB or
+   * more (two connections sharing the snapshot, each over half of the pages), else 1. */
+  streams: number
 }
 
 export interface DatabaseAuditReport extends DeadSessionAuditReport {

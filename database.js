@@ -43,6 +43,9 @@ function timeKind(columns) {
   throw new Error(`heartbeat_runs.created_at is ${type}; the audit reads timestamp columns`);
 }
 
+/** A JSON value's text for the line, `null` for SQL NULL. */
+const jsonText = (expression) => `coalesce(${expression}::text, 'null')`;
+
 /**
  * The usage record cut to the keys the audit reads. A record keeps only those keys (the last of
  * duplicate keys in a `json` column, as `->` and JSON.parse both take it); JSON null stays null;
@@ -51,35 +54,43 @@ function timeKind(columns) {
  */
 function usageExpression(type) {
   if (type === undefined) return null;
-  const value = type === "json" ? "r.usage_json" : type === "jsonb" ? "r.usage_json::json" : "to_json(r.usage_json)";
+  // jsonb is read as it is; json too (its `_to_record` keeps the last of duplicate keys, as
+  // JSON.parse does); anything else as JSON.
+  const binary = type === "jsonb";
+  const value = binary || type === "json" ? "r.usage_json" : "to_json(r.usage_json)";
+  const [typeOf, toRecord, valueType] = binary ? ["jsonb_typeof", "jsonb_to_record", "jsonb"] : ["json_typeof", "json_to_record", "json"];
   const keys = ["sessionReused", "persistedSessionId", "rawInputTokens", "inputTokens", "rawCachedInputTokens", "cachedInputTokens", "rawOutputTokens", "outputTokens"];
-  const record = `json_build_object(${keys.map((k) => `'${k}', ${value} -> '${k}'`).join(", ")})`;
-  return `case when r.usage_json is null then null
-               when json_typeof(${value}) = 'object' then ${record}
-               when json_typeof(${value}) = 'null' then null
-               else 'true'::json end`;
+  // One `_to_record` takes every key at once: a record stored compressed is then decompressed
+  // once a row, not once a key.
+  const record = `(select '{' || ${keys.map((k, i) => `'${i === 0 ? "" : ","}"${k}":' || ${jsonText(`u."${k}"`)}`).join(" || ")} || '}'
+                     from ${toRecord}(${value}) as u(${keys.map((k) => `"${k}" ${valueType}`).join(", ")}))`;
+  return `case when r.usage_json is null then 'null'
+               when ${typeOf}(${value}) = 'object' then ${record}
+               when ${typeOf}(${value}) = 'null' then 'null'
+               else 'true' end`;
 }
 
 /**
- * The narrow line of a row: a format mark, the ids and states as text, `created_at` in epoch milliseconds (so
- * the time never passes through DateStyle or TimeZone; a `timestamp without time zone` is read
- * as UTC), the cut usage record. Rows whose time is NULL come too: the audit counts them as
- * skipped. `$1` is the company, `$2` the since time in milliseconds; the auditor applies both
- * exactly, so the query's filter only has to keep every row they keep.
+ * The narrow line of a row, written as text by the query (cheaper for the server than building
+ * a JSON value): a format mark, the ids and states as JSON strings, `created_at` in epoch
+ * milliseconds (so the time never passes through DateStyle or TimeZone; a `timestamp without
+ * time zone` is read as UTC), the cut usage record. Rows whose time is NULL come too: the audit
+ * counts them as skipped. `$1` is the company, `$2` the since time in milliseconds; the auditor
+ * applies both exactly, so the query's filter only has to keep every row they keep.
  */
 function narrowQuery(columns) {
   const kind = timeKind(columns);
   // A field the audit does not read, holding a quote: in COPY text its escape is doubled, which
   // no plain JSON line can hold, so every line shows the audit it is COPY text. (A line that
   // reads both ways, an id with a backslash say, would otherwise be taken as plain JSON.)
-  const fields = [`'copy', '"'`];
-  for (const name of TEXT_COLUMNS) if (columns.has(name)) fields.push(`'${name}', r.${name}`);
-  fields.push(`'created_at', floor(extract(epoch from r.created_at) * 1000)`);
+  const fields = [`E'{"copy":"\\\\""'`];
+  for (const name of TEXT_COLUMNS) if (columns.has(name)) fields.push(`',"${name}":' || ${jsonText(`to_json(r.${name})`)}`);
+  fields.push(`',"created_at":' || ${jsonText("floor(extract(epoch from r.created_at) * 1000)")}`);
   const usage = usageExpression(columns.get("usage_json"));
-  if (usage) fields.push(`'usage_json', ${usage}`);
+  if (usage) fields.push(`',"usage_json":' || ${usage}`);
   const since = kind === "timestamp" ? "(to_timestamp(($2::float8 - 1) / 1000) at time zone 'UTC')" : "to_timestamp(($2::float8 - 1) / 1000)";
   const company = columns.has("company_id") ? "($1::text is null or r.company_id::text = $1::text)" : "true";
-  return `select json_build_object(${fields.join(", ")})::text as line
+  return `select ${fields.join(" || ")} || '}' as line
             from heartbeat_runs r
            where ${company}
              and ($2::float8 is null or r.created_at is null or r.created_at >= ${since})`;
@@ -180,25 +191,51 @@ async function inSnapshot(db, read) {
   }
 }
 
-/** node-postgres: the COPY stream, pushed into the auditor chunk by chunk. */
-async function readByCopy(client, statement, auditor, onRows, signal) {
+/** What the auditor is handed at once: the server sends a CopyData message a row. */
+const BATCH_BYTES = 1 << 20;
+
+/**
+ * node-postgres: the COPY stream, pushed into the auditor a megabyte at a time. Each chunk is
+ * copied at once: node-postgres hands out views of its read buffer, which it reuses.
+ */
+async function readByCopy(client, statement, auditor, onRows) {
+  const batch = Buffer.allocUnsafe(BATCH_BYTES);
+  let filled = 0;
+  const hand = (bytes) => {
+    auditor.push(bytes);
+    if (onRows) onRows(linesIn(bytes));
+  };
+  const flush = () => {
+    if (filled > 0) hand(batch.subarray(0, filled));
+    filled = 0;
+  };
   const copy = new CopyOut(statement, (chunk) => {
-    auditor.push(chunk);
-    if (onRows) onRows(linesIn(chunk));
+    if (filled + chunk.length > BATCH_BYTES) flush();
+    if (chunk.length > BATCH_BYTES) hand(chunk);
+    else filled += chunk.copy(batch, filled);
   });
-  // An abort ends the connection the COPY runs on: the server stops at once, even while it
-  // waits on a lock. The client then reports the lost connection, which the abort explains.
+  await client.query(copy);
+  await copy.done;
+  flush();
+}
+
+/**
+ * Runs `work` on a node-postgres client that an abort disconnects: the server stops at once,
+ * whatever it is doing or waiting for (a lock, say), and the lost connection rejects `work`,
+ * which the abort's reason then explains.
+ */
+async function abortable(client, signal, work) {
+  if (!signal || !isPgClient(client)) return work();
   const stop = () => client.connection.stream.destroy();
   const lost = () => {};
-  signal?.addEventListener("abort", stop, { once: true });
+  signal.addEventListener("abort", stop, { once: true });
   client.on("error", lost);
   try {
-    await client.query(copy);
-    await copy.done;
+    return await work();
   } catch (error) {
-    throw signal?.aborted ? abortError(signal) : error;
+    throw signal.aborted ? abortError(signal) : error;
   } finally {
-    signal?.removeEventListener("abort", stop);
+    signal.removeEventListener("abort", stop);
     client.off("error", lost);
   }
 }
@@ -242,16 +279,19 @@ async function auditDeadSessionsFromDatabase(db, options = {}) {
   const auditor = new DeadSessionAuditor({ ...auditOptions, ordered: false });
   const companyId = auditOptions.companyId ?? null;
   const since = sinceMs(auditOptions.since);
-  const client = isPool(db) ? await db.connect() : db;
+  const pool = isPool(db) ? db : null;
+  const client = pool ? await pool.connect() : db;
   let broken = false;
   try {
     let route = "cursor";
-    const taken = await inSnapshot(client, async () => {
+    let streams = 1;
+    const taken = await abortable(client, signal, () => inSnapshot(client, async () => {
       const columns = await auditedColumns(client);
       check();
       if (isPgClient(client)) {
         route = "copy";
-        await readByCopy(client, copyStatement(columns, companyId, since), auditor, onPage, signal).catch((error) => {
+        const read = pool ? readInHalves(pool, client, columns, companyId, since, auditor, onPage, signal) : readByCopy(client, copyStatement(columns, companyId, since), auditor, onPage).then(() => 1);
+        streams = await read.catch((error) => {
           broken = true;
           throw error;
         });
@@ -262,10 +302,59 @@ async function auditDeadSessionsFromDatabase(db, options = {}) {
         await readByCursor(client, columns, [companyId, since], pageSize, auditor, onPage, check);
       }
       check();
+    })).catch((error) => {
+      broken ||= Boolean(signal?.aborted);
+      throw error;
     });
-    return Object.assign(auditor.finish(), { database: { ...taken, route } });
+    return Object.assign(auditor.finish(), { database: { ...taken, route, streams } });
   } finally {
     if (client !== db) client.release(broken);
+  }
+}
+
+/** Below this many pages a table is read by one COPY: a second connection would cost more. */
+const HALVES_FROM_PAGES = 4096;
+
+/**
+ * A pool's table read by two COPYs at once, on two connections sharing one snapshot (the first
+ * exports it, the second adopts it), each over half of the table's pages (by ctid: the second
+ * half has no upper end, so no page is missed), so the server reads and writes on two cores.
+ * Each COPY hands the auditor whole rows, so their lines never mix within a push.
+ */
+async function readInHalves(pool, client, columns, companyId, since, auditor, onRows, signal) {
+  const { rows } = await client.query(
+    `select pg_export_snapshot() as snapshot, (pg_relation_size('heartbeat_runs') / current_setting('block_size')::int)::int8::text as pages`,
+  );
+  const pages = Number(rows[0].pages);
+  const statement = copyStatement(columns, companyId, since);
+  if (pages < HALVES_FROM_PAGES) return readByCopy(client, statement, auditor, onRows).then(() => 1);
+  const half = Math.floor(pages / 2);
+  const part = (where) => statement.replace(/\) to stdout$/, ` and ${where}) to stdout`);
+  const second = await pool.connect();
+  let secondBroken = false;
+  try {
+    await abortable(second, signal, async () => {
+      await second.query("begin isolation level repeatable read read only");
+      await second.query(`set transaction snapshot ${literal(rows[0].snapshot)}`);
+      // Both run to their end (or their error) before either connection is handed back.
+      const halves = await Promise.allSettled([
+        readByCopy(client, part(`r.ctid < '(${half},0)'::tid`), auditor, onRows),
+        readByCopy(second, part(`r.ctid >= '(${half},0)'::tid`), auditor, onRows).catch((error) => {
+          secondBroken = true;
+          throw error;
+        }),
+      ]);
+      const failed = halves.find((h) => h.status === "rejected");
+      if (failed) throw failed.reason;
+      await second.query("commit");
+    });
+    return 2;
+  } catch (error) {
+    secondBroken ||= Boolean(signal?.aborted);
+    if (!secondBroken) await second.query("rollback").catch(() => {});
+    throw error;
+  } finally {
+    second.release(secondBroken);
   }
 }
 

@@ -228,29 +228,38 @@ describe("PostgreSQL server, while the table changes or waits", () => {
   it("reads one snapshot: rows changed during the audit are read as they were, once", async () => {
     const list = runs(30_000, 13);
     await server.pool.query(`drop table if exists heartbeat_runs`);
-    await server.pool.query(`create table heartbeat_runs (id text primary key, company_id text not null, agent_id text not null, session_id_after text, created_at timestamptz, liveness_state text, usage_json jsonb)`);
+    // A kilobyte of padding a row: over 32 MB, so a Pool reads it by two COPYs at once.
+    await server.pool.query(`create table heartbeat_runs (id text primary key, company_id text not null, agent_id text not null, session_id_after text, created_at timestamptz, liveness_state text, usage_json jsonb, pad text)`);
     await server.pool.query(
-      `insert into heartbeat_runs select r->>'id', r->>'company', r->>'agent', r->>'session', to_timestamp((r->>'ms')::float8 / 1000), 'failed', r->'usage' from json_array_elements($1::json) r`,
+      `insert into heartbeat_runs select r->>'id', r->>'company', r->>'agent', r->>'session', to_timestamp((r->>'ms')::float8 / 1000), 'failed', r->'usage', repeat(md5(r->>'id'), 36) from json_array_elements($1::json) r`,
       [JSON.stringify(list.map((r, i) => ({ id: `${r.id}-${i}`, company: r.company, agent: r.agent, session: r.session, ms: r.micros === null ? null : Number(r.micros / 1000n), usage: usage(r) })))],
     );
+    await server.pool.query(`alter table heartbeat_runs alter column pad set storage plain`);
     const writer = await server.connect();
-    const client = await server.connect();
     try {
       let changed = 0;
-      const report = await auditDeadSessionsFromDatabase(client, {
+      let writes: Promise<unknown> = Promise.resolve();
+      const report = await auditDeadSessionsFromDatabase(server.pool, {
         onPage: () => {
           // Runs as the first lines arrive: moves rows the COPY has not reached yet, and adds one.
-          if (changed++ === 0) void writer.query(`update heartbeat_runs set created_at = created_at + interval '1 day', usage_json = '{"inputTokens": 5}' where ctid > '(1000,0)'`).then(() => writer.query(`insert into heartbeat_runs values ('late', 'company-0', 'agent-0', 'session-0', now(), 'failed', '{}')`));
+          if (changed++ === 0) writes = writer.query(`update heartbeat_runs set created_at = created_at + interval '1 day', usage_json = '{"inputTokens": 5}' where ctid > '(1000,0)'`).then(() => writer.query(`insert into heartbeat_runs values ('late', 'company-0', 'agent-0', 'session-0', now(), 'failed', '{}')`));
         },
       });
       expect(changed).toBeGreaterThan(1);
+      await writes;
       expect(comparable(report)).toEqual(comparable(expected(list)));
-      expect((report as unknown as { database: { snapshot: string } }).database.snapshot).toMatch(/^\d+:\d+:/);
-      const after = await auditDeadSessionsFromDatabase(client, {});
-      expect(after.rowsUsed + after.rowsSkipped).toBe(report.rowsUsed + report.rowsSkipped + 1);
+      expect((report as unknown as { database: { snapshot: string; streams: number } }).database).toMatchObject({ snapshot: expect.stringMatching(/^\d+:\d+:/), streams: 2 });
+      const client = await server.connect();
+      try {
+        // One Client: one COPY, the same rows.
+        const after = await auditDeadSessionsFromDatabase(client, {});
+        expect((after as unknown as { database: { streams: number } }).database.streams).toBe(1);
+        expect(after.rowsUsed + after.rowsSkipped).toBe(report.rowsUsed + report.rowsSkipped + 1);
+      } finally {
+        await client.end();
+      }
     } finally {
       await writer.end();
-      await client.end();
     }
   });
 

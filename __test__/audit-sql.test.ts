@@ -8,7 +8,8 @@ import { PGlite } from "@electric-sql/pglite";
 // @ts-expect-error plain ESM helper without types
 import { historyLines } from "../benchmark/history.mjs";
 import { native } from "./native";
-import { auditDeadSessionsFromDatabase } from "../database.js";
+import { spawnSync } from "node:child_process";
+import { auditDeadSessionsFromDatabase, auditExportStatement } from "../database.js";
 import { startPostgres, type Server } from "./postgres";
 
 type Db = { query(sql: string, params?: unknown[]): Promise<{ rows: any[] }>; exec?(sql: string): Promise<unknown> };
@@ -48,7 +49,10 @@ async function load(db: Db) {
 
 const whatIfRows = (rows: any[]) => rows.map((r) => ({ threshold: r.threshold, rotations: r.rotations, deadRunsSaved: r.dead_runs_saved, recovered: r.recovered }));
 
-function scenarios(name: string, open: () => Promise<{ db: Db; close(): Promise<void> }>) {
+/** Runs a `COPY … TO STDOUT` as an operator would (psql), or as PGlite can (a blob). */
+type Exporter = (statement: string) => Promise<Buffer>;
+
+function scenarios(name: string, open: () => Promise<{ db: Db; exportText: Exporter; close(): Promise<void> }>) {
   describe(`sql/dead_sessions.sql on ${name}`, () => {
     let handle: Awaited<ReturnType<typeof open>>;
     beforeAll(async () => {
@@ -114,6 +118,17 @@ function scenarios(name: string, open: () => Promise<{ db: Db; close(): Promise<
       }
     });
 
+    it("and the narrow export (--export-sql), audited as a file, gives the same report", async () => {
+      const text = await handle.exportText(auditExportStatement());
+      const fromExport = native.auditDeadSessionsSync(text);
+      expect(fromExport.rowsSkipped).toBe(0);
+      expect(fromExport.sessions).toEqual(report.sessions);
+      expect([fromExport.totals, fromExport.whatIf, fromExport.whatIfWider, fromExport.deadStreaks, fromExport.days]).toEqual([report.totals, report.whatIf, report.whatIfWider, report.deadStreaks, report.days]);
+      // Fewer bytes than the full rows: only what the audit reads moves.
+      const full = await handle.exportText("COPY (SELECT row_to_json(r) FROM heartbeat_runs r) TO STDOUT");
+      expect(text.length).toBeLessThan(full.length);
+    });
+
     it("and auditDeadSessionsFromDatabase, reading the table once, agrees with both", async () => {
       let rows = 0;
       const fromDb = await auditDeadSessionsFromDatabase(handle.db, { onPage: (n) => (rows += n) });
@@ -132,12 +147,21 @@ function scenarios(name: string, open: () => Promise<{ db: Db; close(): Promise<
 
 scenarios("a PostgreSQL server", async () => {
   const server: Server = await startPostgres();
-  return { db: server.pool, close: () => server.stop() };
+  const exportText: Exporter = async (statement) => {
+    const r = spawnSync("psql", ["-X", "-q", "-h", "127.0.0.1", "-p", String(server.port), "-U", "postgres", "-c", statement], { maxBuffer: 1 << 28 });
+    if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
+    return r.stdout;
+  };
+  return { db: server.pool, exportText, close: () => server.stop() };
 });
 
 scenarios("PGlite", async () => {
   const db = new PGlite();
-  return { db, close: () => db.close() };
+  const exportText: Exporter = async (statement) => {
+    const result = (await db.query(statement.replace(/ to stdout$/i, " TO '/dev/blob'"))) as { blob?: Blob };
+    return Buffer.from(await result.blob!.arrayBuffer());
+  };
+  return { db, exportText, close: () => db.close() };
 });
 
 describe("the benchmark's DuckDB audit (read_ndjson + window functions)", () => {

@@ -150,6 +150,20 @@ describe("the CLI reads well", () => {
     const read = run(["--pglite", typo]);
     expect(read.status).toBe(0);
     expect(read.stdout).toMatch(/1 row read, 1 run audited in [\d.]+ s \([\d,]+ rows\/s\)/);
+    // The database route says which snapshot the report describes.
+    expect(read.stdout).toMatch(/the table as of \d{4}-\d\d-\d\dT[\d:.]+Z \(snapshot \d+:\d+:[\d,]*, read once by copy\)/);
+  });
+});
+
+describe("--export-sql", () => {
+  it("prints the narrow COPY, filtered as asked, and refuses a since that is not a time", () => {
+    const r = run(["--export-sql", "--company", "co'1", "--since", "2026-06-01T00:00:00Z"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^copy \(select .* to stdout\n$/s);
+    expect(r.stdout).toContain("E'co''1'");
+    expect(r.stdout).toContain(String(Date.parse("2026-06-01T00:00:00Z")));
+    const bad = run(["--export-sql", "--since", "soon"]);
+    expect(bad.status).toBe(2);
   });
 });
 

@@ -46,28 +46,34 @@ drop materialized view if exists dead_session_runs cascade;
 create materialized view dead_session_runs as
 with scope as (select company_id, since from dead_session_scope limit 1),
 scoped as (
-  select company_id, agent_id, session_id_after as session_id, session_id_before, created_at, id, liveness_state, usage_json as u
-    from heartbeat_runs
+  select h.company_id, h.agent_id, h.session_id_after as session_id, h.session_id_before, h.created_at, h.id, h.liveness_state,
+         h.usage_json as u, k.*
+    from heartbeat_runs h
+    -- every key the breaker reads, taken at once: a usage record stored compressed is then
+    -- decompressed once a run, not once a key
+    left join lateral jsonb_to_record(case when jsonb_typeof(h.usage_json) = 'object' then h.usage_json end)
+           as k("sessionReused" jsonb, "persistedSessionId" jsonb, "rawInputTokens" jsonb, "inputTokens" jsonb,
+                "rawCachedInputTokens" jsonb, "cachedInputTokens" jsonb, "rawOutputTokens" jsonb, "outputTokens" jsonb) on true
    -- a persisted session: not null, and not blank as JavaScript's trim() sees it
-   where session_id_after is not null
-     and created_at is not null
-     and ((select company_id from scope) is null or company_id::text = (select company_id from scope))
-     and ((select since from scope) is null or created_at >= (select since from scope))
-     and btrim(session_id_after, E' \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff') <> ''
+   where h.session_id_after is not null
+     and h.created_at is not null
+     and ((select company_id from scope) is null or h.company_id::text = (select company_id from scope))
+     and ((select since from scope) is null or h.created_at >= (select since from scope))
+     and btrim(h.session_id_after, E' \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff') <> ''
 )
 select company_id, agent_id, session_id, created_at, id,
        coalesce(
          liveness_state = 'failed'
          and jsonb_typeof(u) = 'object'
-         and u -> 'sessionReused' = 'true'::jsonb
-         and jsonb_typeof(u -> 'persistedSessionId') = 'string'
-         and u ->> 'persistedSessionId' = session_id
-         and greatest(0, floor(case when jsonb_typeof(u -> 'rawInputTokens') = 'number' then (u ->> 'rawInputTokens')::numeric
-                                    when jsonb_typeof(u -> 'inputTokens') = 'number' then (u ->> 'inputTokens')::numeric else 0 end)) = 0
-         and greatest(0, floor(case when jsonb_typeof(u -> 'rawCachedInputTokens') = 'number' then (u ->> 'rawCachedInputTokens')::numeric
-                                    when jsonb_typeof(u -> 'cachedInputTokens') = 'number' then (u ->> 'cachedInputTokens')::numeric else 0 end)) = 0
-         and greatest(0, floor(case when jsonb_typeof(u -> 'rawOutputTokens') = 'number' then (u ->> 'rawOutputTokens')::numeric
-                                    when jsonb_typeof(u -> 'outputTokens') = 'number' then (u ->> 'outputTokens')::numeric else 0 end)) = 0,
+         and "sessionReused" = 'true'::jsonb
+         and jsonb_typeof("persistedSessionId") = 'string'
+         and "persistedSessionId" #>> '{}' = session_id
+         and greatest(0, floor(case when jsonb_typeof("rawInputTokens") = 'number' then ("rawInputTokens" #>> '{}')::numeric
+                                    when jsonb_typeof("inputTokens") = 'number' then ("inputTokens" #>> '{}')::numeric else 0 end)) = 0
+         and greatest(0, floor(case when jsonb_typeof("rawCachedInputTokens") = 'number' then ("rawCachedInputTokens" #>> '{}')::numeric
+                                    when jsonb_typeof("cachedInputTokens") = 'number' then ("cachedInputTokens" #>> '{}')::numeric else 0 end)) = 0
+         and greatest(0, floor(case when jsonb_typeof("rawOutputTokens") = 'number' then ("rawOutputTokens" #>> '{}')::numeric
+                                    when jsonb_typeof("outputTokens") = 'number' then ("outputTokens" #>> '{}')::numeric else 0 end)) = 0,
          false) as dead,
        coalesce(liveness_state = 'failed' and session_id_before = session_id and u is null, false) as unseen_failed,
        row_number() over (partition by company_id, agent_id, session_id order by created_at, id) as position,
