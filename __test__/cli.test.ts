@@ -179,3 +179,57 @@ describe("optional peer dependencies", () => {
     expect(r.stderr.trim()).toBe("paperclip-session-audit: --database needs the package pg: npm install pg");
   });
 });
+
+describe("what the CLI echoes, where it writes, and a closed pipe", () => {
+  const history = path.join(dir, "echo.ndjson");
+  writeFileSync(history, [0, 1, 2].map((i) => dead("c", "a", "s", i)).join("\n") + "\n");
+
+  it("escapes the filters it echoes back", () => {
+    const since = "2026-06-01T00:00:00Z\x1b[2J\x1b]0;title\x07";
+    // Not a time: refused, and said with its escapes shown.
+    const refused = run([history, "--since", since]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).not.toMatch(unsafe);
+    // A company filter is echoed where the report says what it left out, and in the warning.
+    const company = "other\x1b[2J\x07\u202e";
+    const mixed = path.join(dir, "echo-mixed.ndjson");
+    writeFileSync(mixed, [0, 1, 2].map((i) => dead(company, "a", "s", i)).concat([dead("c", "a", "s", 9)]).join("\n") + "\n");
+    const shown = "--company other\\x1b[2J\\x07\\u{202e}";
+    const r = run([mixed, "--company", company, "--no-progress"]);
+    expect(r.stdout).toContain(`1 row left out by ${shown}`);
+    const none = run([history, "--company", company, "--no-progress"]);
+    expect(none.stderr).toContain(`warning: no run matched ${shown}`);
+    for (const out of [r.stdout, r.stderr, none.stdout, none.stderr]) expect(out).not.toMatch(unsafe);
+  });
+
+  it("never writes the page over the input, nor over a file that is there without --force", async () => {
+    const { linkSync, readFileSync, statSync } = await import("node:fs");
+    const before = readFileSync(history, "utf8");
+    const same = run([history, "--html", history]);
+    expect(same.status).toBe(2);
+    expect(same.stderr).toContain("that is the input");
+    const link = path.join(dir, "echo-link.ndjson");
+    linkSync(history, link);
+    expect(run([history, "--html", link, "--force"]).status).toBe(2);
+    expect(readFileSync(history, "utf8")).toBe(before);
+    const page = path.join(dir, "page.html");
+    writeFileSync(page, "keep me");
+    const kept = run([history, "--html", page]);
+    expect([kept.status, kept.stderr]).toEqual([2, expect.stringContaining("the file exists (add --force to replace it)")]);
+    expect(readFileSync(page, "utf8")).toBe("keep me");
+    expect(run([history, "--html", page, "--force"]).status).toBe(0);
+    expect(statSync(page).size).toBeGreaterThan(1000);
+    expect(run([history, "--force"]).status).toBe(2);
+  });
+
+  it("ends quietly, with the report's status, when the reader closes the pipe (| head)", () => {
+    const big = path.join(dir, "many.ndjson");
+    const rows: string[] = [];
+    for (let s = 0; s < 4000; s++) for (let i = 0; i < 3; i++) rows.push(dead("c", `agent-${s}`, `session-${s}`, s * 10 + i));
+    writeFileSync(big, rows.join("\n") + "\n");
+    for (const format of [["--json"], ["--all"]]) {
+      const piped = spawnSync("bash", ["-c", `set -o pipefail; "${process.execPath}" "${cli}" "${big}" ${format.join(" ")} --no-progress | head -c 100 > /dev/null`], { encoding: "utf8" });
+      expect({ format, status: piped.status, stderr: piped.stderr }).toEqual({ format, status: 0, stderr: "" });
+    }
+  });
+});

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // paperclip-session-audit: dead sessions in a heartbeat_runs history, and what each breaker
 // threshold would have saved. `--help` prints the usage and the exit statuses.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -19,7 +19,9 @@ PostgreSQL's COPY text format, gzip-compressed or not:
   psql -c "COPY (SELECT row_to_json(r) FROM heartbeat_runs r) TO STDOUT" > runs.ndjson
 options:
   --json                 the report as JSON on stdout
-  --html FILE            also write the report as one self-contained HTML page
+  --html FILE            also write the report as one self-contained HTML page (never over
+                         the input; over an existing file only with --force)
+  --force                let --html replace an existing file
   --company ID           only this company's runs
   --since TIME           only runs created at or after TIME (ISO 8601)
   --top N                rows per table (default 20); --all for every row
@@ -54,6 +56,13 @@ function usageError(message) {
   process.exit(2);
 }
 
+// A reader that stops early (`| head`) closes the pipe: that ends the output quietly, with the
+// status the report already has, as Unix tools do.
+process.stdout.on("error", (error) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 // Whatever goes wrong past this point is said in one line, never as a stack trace.
 process.on("uncaughtException", (error) => {
   complain(error instanceof Error ? error.message : String(error));
@@ -76,6 +85,7 @@ try {
     options: {
       json: { type: "boolean", default: false },
       html: { type: "string" },
+      force: { type: "boolean", default: false },
       company: { type: "string" },
       since: { type: "string" },
       top: { type: "string" },
@@ -115,6 +125,30 @@ if (values.database && values.pglite) usageError("give --database or --pglite, n
 if (!fromFile && !values.database && !values.pglite && !process.env.DATABASE_URL) usageError("no input given");
 if (values.since !== undefined && Number.isNaN(Date.parse(values.since))) usageError(`--since: not a time: ${values.since}`);
 if (values.create && !values.pglite) usageError("--create goes with --pglite");
+if (values.force && !values.html) usageError("--force goes with --html");
+if (values.html !== undefined) checkHtmlTarget(values.html, fromFile && positionals[0] !== "-" ? positionals[0] : null);
+
+/**
+ * The page never replaces the history it reports on (the same file by any name: a link, a
+ * relative path), nor, without --force, any other file that is there.
+ */
+function checkHtmlTarget(target, input) {
+  let existing;
+  try {
+    existing = statSync(target);
+  } catch {
+    return;
+  }
+  if (input !== null) {
+    try {
+      const read = statSync(input);
+      if (read.dev === existing.dev && read.ino === existing.ino) usageError(`--html ${target}: that is the input; the page would replace the history`);
+    } catch {
+      // the input's own error comes when it is read
+    }
+  }
+  if (!values.force) usageError(`--html ${target}: the file exists (add --force to replace it)`);
+}
 if (values.top !== undefined && values.all) usageError("give --top or --all, not both");
 const top = values.all ? Infinity : values.top === undefined ? 20 : Number(values.top);
 if (!(top === Infinity || (Number.isSafeInteger(top) && top >= 1))) usageError(`--top: not a whole number of rows, at least 1: ${values.top}`);
@@ -215,7 +249,9 @@ const skippedHeadline = report.rowsSkipped
     : null;
 
 // A filter that matched nothing is most likely a typo: say which.
+// As given for complain(), which escapes; escaped and capped for the report on stdout.
 const filters = [values.company !== undefined && `--company ${values.company}`, values.since !== undefined && `--since ${values.since}`].filter(Boolean);
+const filtersShown = [values.company !== undefined && `--company ${visible(values.company, ID_WIDTH)}`, values.since !== undefined && `--since ${visible(values.since, ID_WIDTH)}`].filter(Boolean);
 if (filters.length && rowsRead > 0 && report.rowsUsed + report.rowsWithoutSession === 0) complain(`warning: no run matched ${filters.join(" ")}`);
 
 if (values.html) {
@@ -265,7 +301,7 @@ function printReport(report) {
       `${plural(t.sessionsWithDeadStreak, "session")} had a dead streak of 3+, ${n(t.sessionsDeadNow)} ${t.sessionsDeadNow === 1 ? "is" : "are"} dead now`,
   );
   if (t.unseenFailedRuns) console.log(`${plural(t.unseenFailedRuns, "failed run")} resumed a session with no usage record: the breaker cannot see ${t.unseenFailedRuns === 1 ? "it" : "them"} (the wider what-if table below counts them)`);
-  if (report.rowsFiltered) console.log(`${plural(report.rowsFiltered, "row")} left out by ${filters.join(" ")}`);
+  if (report.rowsFiltered) console.log(`${plural(report.rowsFiltered, "row")} left out by ${filtersShown.join(" ")}`);
   if (report.rowsWithoutSession) console.log(`${plural(report.rowsWithoutSession, "row")} without a persisted session`);
 
   const companies = capped([...report.companies].sort(byDead));
