@@ -185,6 +185,31 @@ describe("audit arguments", () => {
     expect(() => auditor.finish()).toThrow(/finish called twice/);
   });
 
+  it("type-checks every option, naming it: a string is no thread count, \"false\" no boolean", () => {
+    const empty = Buffer.from("");
+    const bad: Array<[Record<string, unknown>, RegExp]> = [
+      [{ threads: "8" }, /options\.threads must be a number/],
+      [{ threads: {} }, /options\.threads must be a number/],
+      [{ threads: -1 }, /options\.threads must be a number/],
+      [{ threads: Number.NaN }, /options\.threads must be a number/],
+      [{ ordered: "false" }, /options\.ordered must be a boolean/],
+      [{ ordered: "no" }, /options\.ordered must be a boolean/],
+      [{ ordered: 1 }, /options\.ordered must be a boolean/],
+      [{ progress: "yes" }, /options\.progress must be a boolean/],
+    ];
+    for (const [options, message] of bad) {
+      expect(() => native.auditDeadSessionsSync(empty, options as never), JSON.stringify(options)).toThrow(TypeError);
+      expect(() => native.auditDeadSessionsSync(empty, options as never)).toThrow(message);
+      expect(() => native.auditDeadSessions(empty, options as never)).toThrow(message);
+      expect(() => new native.DeadSessionAuditor(options as never)).toThrow(message);
+    }
+    // What stays valid: booleans, absent values, and any number of threads from 0 up.
+    for (const options of [{ ordered: false }, { ordered: true }, { ordered: undefined, progress: null }, { threads: 0 }, { threads: 2.5 }, { threads: 1e9 }]) {
+      const line = JSON.stringify({ company_id: "c", agent_id: "a", session_id_after: "s", created_at: 1000, liveness_state: "failed" });
+      expect(native.auditDeadSessionsSync(Buffer.from(line), options as never).rowsUsed).toBe(1);
+    }
+  });
+
   it("rejects a missing file with Node's fs error shape, and refuses a path with a lone surrogate", async () => {
     const missing = path.join(dir, "absent.ndjson");
     await expect(native.auditDeadSessions(missing)).rejects.toMatchObject({ code: "ENOENT", syscall: "open", path: missing });

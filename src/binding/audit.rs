@@ -25,7 +25,7 @@ use napi_derive::napi;
 use super::errors::answer;
 use super::node_host::NodeHost;
 use crate::core::audit::{self, AuditOptions, AuditReport, Auditor, ReadError, Source, Watch};
-use crate::core::contract_reads::{is_truthy, time_value};
+use crate::core::contract_reads::time_value;
 use crate::core::host::{type_error, Host, Key, Kind, Outcome};
 
 /// The audit's options as read: the core's, and what only the binding acts on.
@@ -66,14 +66,19 @@ fn read_options<'env>(reader: &mut NodeHost<'env>, options: Option<Unknown<'env>
         read.audit.since_ms = Some(ms);
     }
     let progress = field(reader, Key::Progress)?;
-    read.progress = is_truthy(reader, progress)?;
+    read.progress = optional_boolean(reader, progress, "options.progress")?;
     let threads = field(reader, Key::Threads)?;
-    if let Some(n) = reader.number(threads)? {
-        // 0 (or anything below 1) means one per core.
-        read.audit.threads = if n >= 1.0 { n.min(1024.0) as usize } else { 0 };
+    if !reader.is_nullish(threads)? {
+        match reader.number(threads)? {
+            // 0 (or anything below 1) means one per core.
+            Some(n) if n >= 0.0 && n.is_finite() => {
+                read.audit.threads = if n >= 1.0 { n.min(1024.0) as usize } else { 0 }
+            }
+            _ => return type_error("options.threads must be a number of threads, 0 or more (0: one per core)"),
+        }
     }
     let ordered = field(reader, Key::Ordered)?;
-    read.audit.ordered = is_truthy(reader, ordered)?;
+    read.audit.ordered = optional_boolean(reader, ordered, "options.ordered")?;
     let max_line_bytes = field(reader, Key::MaxLineBytes)?;
     if !reader.is_nullish(max_line_bytes)? {
         match reader.number(max_line_bytes)? {
@@ -89,6 +94,16 @@ fn read_options<'env>(reader: &mut NodeHost<'env>, options: Option<Unknown<'env>
         read.signal = Some(signal);
     }
     Ok(read)
+}
+
+/// A boolean option: `true` or `false`, or absent (`undefined`, `null`) for `false`. Anything else
+/// is refused: `"false"` would otherwise read as true.
+fn optional_boolean<'env>(reader: &mut NodeHost<'env>, value: Unknown<'env>, name: &str) -> Outcome<bool> {
+    match reader.kind(value)? {
+        Kind::Undefined | Kind::Null => Ok(false),
+        Kind::Boolean(b) => Ok(b),
+        _ => type_error(format!("{name} must be a boolean")),
+    }
 }
 
 /// A string the core needs as UTF-8; a lone surrogate would name another company or file.
