@@ -210,6 +210,40 @@ describe("audit arguments", () => {
     }
   });
 
+  it("fails as Node's fs fails: a NUL in the path, a link loop, a socket, each with Node's code and words", async () => {
+    const { openSync, symlinkSync } = await import("node:fs");
+    const { createServer } = await import("node:net");
+    const nodeSays = (f: () => unknown) => {
+      try {
+        f();
+      } catch (error) {
+        const e = error as NodeJS.ErrnoException;
+        return { name: e.name, code: e.code, message: e.message };
+      }
+      throw new Error("Node did not fail");
+    };
+    const oursSays = (f: () => unknown) => nodeSays(f);
+    const nul = path.join(dir, "a\0b");
+    expect(oursSays(() => native.auditDeadSessionsSync(nul))).toEqual(nodeSays(() => openSync(nul)));
+    expect(oursSays(() => native.auditDeadSessions(nul))).toEqual({ name: "TypeError", code: "ERR_INVALID_ARG_VALUE", message: expect.stringContaining("without null bytes") });
+    const loop = path.join(dir, "loop.ndjson");
+    symlinkSync(loop, loop);
+    const loopError = nodeSays(() => openSync(loop));
+    expect(loopError.code).toBe("ELOOP");
+    expect(oursSays(() => native.auditDeadSessionsSync(loop))).toEqual({ ...loopError, name: "Error" });
+    await expect(native.auditDeadSessions(loop)).rejects.toMatchObject({ code: "ELOOP", message: loopError.message });
+    const socket = path.join(dir, "audit.sock");
+    const server = createServer().listen(socket);
+    await new Promise((resolve) => server.once("listening", resolve));
+    try {
+      const socketError = nodeSays(() => openSync(socket));
+      expect(socketError.code).toBe("ENXIO");
+      expect(oursSays(() => native.auditDeadSessionsSync(socket))).toMatchObject({ code: "ENXIO", message: socketError.message });
+    } finally {
+      server.close();
+    }
+  });
+
   it("rejects a missing file with Node's fs error shape, and refuses a path with a lone surrogate", async () => {
     const missing = path.join(dir, "absent.ndjson");
     await expect(native.auditDeadSessions(missing)).rejects.toMatchObject({ code: "ENOENT", syscall: "open", path: missing });

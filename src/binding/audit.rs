@@ -106,6 +106,27 @@ fn optional_boolean<'env>(reader: &mut NodeHost<'env>, value: Unknown<'env>, nam
     }
 }
 
+/// A path holding a NUL is refused as Node's `fs` refuses it: a `TypeError` with the code
+/// `ERR_INVALID_ARG_VALUE`, the path quoted with its control characters escaped.
+fn refuse_nul_in_path(env: &Env, path: &str) -> napi::Result<()> {
+    if !path.contains('\0') {
+        return Ok(());
+    }
+    let mut shown = String::with_capacity(path.len() + 8);
+    for ch in path.chars() {
+        match ch {
+            '\\' => shown.push_str("\\\\"),
+            '\'' => shown.push_str("\\'"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => shown.push_str(&format!("\\x{:02x}", c as u32)),
+            c => shown.push(c),
+        }
+    }
+    let message =
+        format!("The argument 'path' must be a string, Uint8Array, or URL without null bytes. Received '{shown}'");
+    env.throw_type_error(&message, Some("ERR_INVALID_ARG_VALUE"))?;
+    Err(napi::Error::from_status(napi::Status::PendingException))
+}
+
 /// A string the core needs as UTF-8; a lone surrogate would name another company or file.
 fn well_formed(units: &[u16], what: &str) -> Outcome<String> {
     match String::from_utf16(units) {
@@ -214,7 +235,9 @@ impl AuditTask<Uint8Array> {
         let mut reader = NodeHost::new(env);
         let options = answer(env, read_options(&mut reader, options))?;
         let input = if let Some(units) = answer(env, reader.string_units(source))? {
-            Input::Source(Source::from_path(answer(env, well_formed(&units, "source (a path)"))?))
+            let path = answer(env, well_formed(&units, "source (a path)"))?;
+            refuse_nul_in_path(env, &path)?;
+            Input::Source(Source::from_path(path))
         } else if let Some(bytes) = answer(env, reader.bytes(source))? {
             Input::Bytes(bytes)
         } else {

@@ -90,10 +90,18 @@ impl std::fmt::Display for ReadError {
         match self {
             // As Node.js words them: `ENOENT: no such file or directory, open 'runs.ndjson'`.
             ReadError::Io { syscall, path, error } => {
-                write!(f, "{}: {}, {syscall} '{path}'", self.code(), plain_description(error))
+                write!(f, "{}: {}, {syscall} '{path}'", self.code(), node_description(error))
             }
             ReadError::Cancelled => f.write_str("The operation was aborted"),
         }
+    }
+}
+
+/// What Node.js says of an error: libuv's words for the errors it names, else the system's.
+fn node_description(error: &io::Error) -> String {
+    match error.raw_os_error().and_then(named_errno) {
+        Some((_, words)) => words.to_owned(),
+        None => plain_description(error),
     }
 }
 
@@ -106,8 +114,50 @@ fn plain_description(error: &io::Error) -> String {
     }
 }
 
-/// The POSIX name of an I/O error, for the `code` Node.js users match on.
+/// Node.js's name for an errno, and libuv's words for it. Node reports the errno the system
+/// gave, so the number decides, not the coarser kind Rust files it under (ELOOP, ENXIO and
+/// EMFILE are all "other" there).
+#[cfg(unix)]
+fn named_errno(errno: i32) -> Option<(&'static str, &'static str)> {
+    Some(match errno {
+        libc::ENOENT => ("ENOENT", "no such file or directory"),
+        libc::EACCES => ("EACCES", "permission denied"),
+        libc::EPERM => ("EPERM", "operation not permitted"),
+        libc::EISDIR => ("EISDIR", "illegal operation on a directory"),
+        libc::ENOTDIR => ("ENOTDIR", "not a directory"),
+        libc::ELOOP => ("ELOOP", "too many symbolic links encountered"),
+        libc::ENXIO => ("ENXIO", "no such device or address"),
+        libc::EMFILE => ("EMFILE", "too many open files"),
+        libc::ENFILE => ("ENFILE", "file table overflow"),
+        libc::ENAMETOOLONG => ("ENAMETOOLONG", "name too long"),
+        libc::EINTR => ("EINTR", "interrupted system call"),
+        libc::EAGAIN => ("EAGAIN", "resource temporarily unavailable"),
+        libc::ENOMEM => ("ENOMEM", "not enough memory"),
+        libc::EBUSY => ("EBUSY", "resource busy or locked"),
+        libc::ENOSPC => ("ENOSPC", "no space left on device"),
+        libc::EIO => ("EIO", "i/o error"),
+        libc::EINVAL => ("EINVAL", "invalid argument"),
+        libc::EBADF => ("EBADF", "bad file descriptor"),
+        libc::EROFS => ("EROFS", "read-only file system"),
+        libc::EFBIG => ("EFBIG", "file too large"),
+        libc::ETXTBSY => ("ETXTBSY", "text file is busy"),
+        libc::EOVERFLOW => ("EOVERFLOW", "value too large for defined data type"),
+        libc::EEXIST => ("EEXIST", "file already exists"),
+        _ => return None,
+    })
+}
+
+#[cfg(not(unix))]
+fn named_errno(_errno: i32) -> Option<(&'static str, &'static str)> {
+    None
+}
+
+/// The POSIX name of an I/O error, for the `code` Node.js users match on: the errno's own name
+/// when the system gave one this knows, else one for the kind of error.
 fn errno_name(error: &io::Error) -> &'static str {
+    if let Some((name, _)) = error.raw_os_error().and_then(named_errno) {
+        return name;
+    }
     use io::ErrorKind as K;
     match error.kind() {
         K::NotFound => "ENOENT",
@@ -540,6 +590,44 @@ mod tests {
             error.to_string(),
             "ENOENT: no such file or directory, open '/nonexistent/runs.ndjson'"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn errors_are_named_by_their_errno_as_node_names_them() {
+        let cancel = AtomicBool::new(false);
+        // A link to itself: ELOOP, which Rust files under "other".
+        let looped = std::env::temp_dir().join(format!("sources-{}-loop", std::process::id()));
+        let _ = std::fs::remove_file(&looped);
+        std::os::unix::fs::symlink(&looped, &looped).unwrap();
+        let error = quiet(&cancel, &Source::File(looped.to_string_lossy().into_owned()))
+            .err()
+            .unwrap();
+        let _ = std::fs::remove_file(&looped);
+        assert_eq!(error.code(), "ELOOP");
+        assert!(
+            error
+                .to_string()
+                .starts_with("ELOOP: too many symbolic links encountered, open '"),
+            "{error}"
+        );
+        // A socket's file cannot be opened: ENXIO.
+        let socket = std::env::temp_dir().join(format!("sources-{}-socket", std::process::id()));
+        let _ = std::fs::remove_file(&socket);
+        let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        let error = quiet(&cancel, &Source::File(socket.to_string_lossy().into_owned()))
+            .err()
+            .unwrap();
+        drop(listener);
+        let _ = std::fs::remove_file(&socket);
+        assert_eq!(error.code(), "ENXIO");
+        // Out of descriptors: EMFILE, as the system reports it.
+        let error = ReadError::Io {
+            syscall: "open",
+            path: "runs.ndjson".into(),
+            error: io::Error::from_raw_os_error(libc::EMFILE),
+        };
+        assert_eq!(error.to_string(), "EMFILE: too many open files, open 'runs.ndjson'");
     }
 
     #[test]
