@@ -93,6 +93,24 @@ describe("gzip that breaks off", () => {
   });
 });
 
+describe("gzip that ends in zero padding", () => {
+  const padded = path.join(dir, "padded.ndjson.gz");
+  // Two members, then the zeros a tape or block device leaves: gzip -t and zcat accept it.
+  writeFileSync(padded, Buffer.concat([gzipSync(history(300)), gzipSync(history(200)), Buffer.alloc(4096)]));
+
+  it("is read whole, with no phantom row, from a file and from standard input", async () => {
+    const report = await native.auditDeadSessions(padded);
+    expect({ used: report.rowsUsed, skipped: report.skippedByReason }).toEqual({ used: 500, skipped: [] });
+    const cli = path.join(__dirname, "..", "bin", "paperclip-session-audit.mjs");
+    const r = spawnSync(process.execPath, [cli, "-", "--json"], { input: readFileSync(padded), encoding: "utf8", maxBuffer: 1 << 26 });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).rowsSkipped).toBe(0);
+    // Garbage after the last member is still an early end, as it is for gzip.
+    writeFileSync(padded, Buffer.concat([gzipSync(history(300)), Buffer.from([0, 0, 9])]));
+    expect((await native.auditDeadSessions(padded)).skippedByReason).toEqual([{ reason: "input ended early", rows: 1 }]);
+  });
+});
+
 describe("DeadSessionAuditor string pushes", () => {
   it("joins a surrogate pair split across two pushes", () => {
     const text = history(3).replace(/"c(\d)"/g, '"c$1😀"');

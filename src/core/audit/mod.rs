@@ -7,12 +7,13 @@
 //! (rare: it needs a backslash in an audited field), is read as the last line that parsed one
 //! way only was, plain JSON before any.
 //!
-//! [`sources`] reads the input, [`parts`] a plain file in parts on several threads, [`rows`]
+//! [`sources`] reads the input ([`gzip`] its gzip members), [`parts`] a plain file in parts on several threads, [`rows`]
 //! reads the lines, [`auditor`] files each row under its session, [`summary`] turns the sessions
 //! into the report.
 
 mod auditor;
 mod copy_text;
+mod gzip;
 mod parts;
 mod rows;
 mod scanner;

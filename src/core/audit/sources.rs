@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
+use super::gzip::GzipMembers;
 use super::{parts, AuditReport, Auditor};
 
 /// How much is read before the auditor sees it: large enough that parsing threads pay off.
@@ -234,14 +235,7 @@ fn audit_maybe_gzip(
 ) -> Result<AuditReport, ReadError> {
     let gzip = fill(&mut input, path)?.starts_with(&GZIP_MAGIC);
     if gzip {
-        read_chunks(
-            flate2::bufread::MultiGzDecoder::new(input),
-            None,
-            true,
-            auditor,
-            watch,
-            path,
-        )
+        read_chunks(GzipMembers::new(input), None, true, auditor, watch, path)
     } else {
         read_chunks(input, total, false, auditor, watch, path)
     }
