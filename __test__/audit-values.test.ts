@@ -55,6 +55,16 @@ describe("created_at", () => {
     expect(forms.map((_, i) => seen.get(i))).toEqual(forms.map((t) => Date.parse(t)));
   });
 
+  it("reads the expanded years toISOString writes (and the report prints) as Date.parse does", () => {
+    const forms = ["+275760-09-13T00:00:00.000Z", "-000001-01-01T00:00:00.000Z", "+012026-06-01T00:00:00.000Z", "-271821-04-20T00:00:00.000Z", new Date(-1e15).toISOString()];
+    const { seen, report } = auditTimes(forms);
+    expect(report.rowsSkipped).toBe(0);
+    expect(forms.map((_, i) => seen.get(i))).toEqual(forms.map((t) => Date.parse(t)));
+    // Past the range, or minus zero as a year: not a time, as Date.parse says.
+    const { report: refused } = auditTimes(["+275760-09-13T00:00:00.001Z", "-000000-01-01T00:00:00Z"]);
+    expect(refused.skippedByReason).toEqual([{ reason: "created_at missing or not a time", rows: 2 }]);
+  });
+
   it("skips, by name, a time without a zone (Date.parse would read it in the process's own zone) or before the year 100 (V8 guesses the century)", () => {
     const { report } = auditTimes(["2026-06-01 00:00:00", "2026-06-01T00:00:00.5", "0099-06-01 00:00:00+00"]);
     expect(report.skippedByReason).toEqual([{ reason: "created_at missing or not a time", rows: 3 }]);

@@ -364,7 +364,16 @@ pub fn time_clip(t: f64) -> f64 {
 /// else goes to the engine's own legacy parser, so the host must answer.
 pub fn parse_iso_date_time(units: &[u16]) -> Option<f64> {
     let mut p = Cursor { units, at: 0 };
-    let year = p.digits(4)?;
+    // An expanded year: a sign and six digits (`toISOString` writes them past 9999 and before
+    // year 0); minus zero is not a year: a string in the format with it is NaN.
+    let (year, minus_zero) = match p.sign() {
+        Some(sign) => {
+            let year = p.digits(6)?;
+            (sign * year, sign < 0 && year == 0)
+        }
+        None => (p.digits(4)?, false),
+    };
+    let valid = |time: f64| Some(if minus_zero { f64::NAN } else { time });
     let mut month = 1;
     let mut day = 1;
     if p.eat(b'-') {
@@ -378,7 +387,7 @@ pub fn parse_iso_date_time(units: &[u16]) -> Option<f64> {
     }
     let date = make_day(year, month, day);
     if p.done() {
-        return Some(time_clip(date * MS_PER_DAY));
+        return valid(time_clip(date * MS_PER_DAY));
     }
     if !(p.eat(b'T') || p.eat(b't')) {
         return None;
@@ -419,7 +428,7 @@ pub fn parse_iso_date_time(units: &[u16]) -> Option<f64> {
     if !p.done() || !clock.is_valid() {
         return None;
     }
-    Some(clock.time_on(date, offset_minutes))
+    valid(clock.time_on(date, offset_minutes))
 }
 
 /// `Date.parse` of a time as PostgreSQL prints a `timestamptz` under `DateStyle = ISO`
@@ -750,9 +759,29 @@ mod tests {
             ("2026-06-06", 1780704000000.0),
             ("2026-02-31T00:00:00Z", 1772496000000.0),
             ("0000-01-01T00:00:00Z", -62167219200000.0),
+            // Expanded years, as toISOString writes them (values read off Node).
+            ("+275760-09-13T00:00:00.000Z", 8640000000000000.0),
+            ("+012026-06-01T00:00:00Z", 317349792000000.0),
+            ("+012026-06-01T12:00:00+05:30", 317349815400000.0),
+            ("+002026", 1767225600000.0),
+            ("+012026-06", 317349792000000.0),
+            ("-000001-01-01T00:00:00Z", -62198755200000.0),
+            ("-271821-04-20T00:00:00Z", -8640000000000000.0),
         ];
         for (input, expected) in cases {
             assert_eq!(parse_iso_date_time(&u(input)), Some(*expected), "Date.parse({input:?})");
+        }
+        // Past TimeClip's range, and minus zero as a year: NaN, as Date.parse answers.
+        for nan in [
+            "+275760-09-13T00:00:00.001Z",
+            "-271821-04-19T23:59:59.999Z",
+            "-000000-01-01T00:00:00Z",
+            "-000000",
+        ] {
+            assert!(
+                parse_iso_date_time(&u(nan)).is_some_and(f64::is_nan),
+                "Date.parse({nan:?}) is NaN"
+            );
         }
         // Not ours to answer: local time, legacy formats, and invalid strings go to the engine.
         for declined in [
@@ -761,6 +790,9 @@ mod tests {
             "2026-06-06T24:00:01Z",
             "2026-13-01",
             " 2026",
+            // V8 reads these with its legacy parser: the engine answers.
+            "+12026-06-01",
+            "+0120260-06-01",
         ] {
             assert_eq!(parse_iso_date_time(&u(declined)), None, "{declined:?}");
         }
