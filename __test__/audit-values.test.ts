@@ -89,6 +89,27 @@ describe("numbers", () => {
     }
   });
 
+  it("reads every number as JSON.parse does, correctly rounded: a count just under 1 is 0", { timeout: 120_000 }, () => {
+    // Decimal texts near the rounding edges: just under and over 1, halfway cases, long
+    // mantissas, exponents that move the point, subnormals.
+    const near = fc.oneof(
+      fc.constantFrom("0.9999999999999999", "0.99999999999999994", "9999999999999999e-16", "0.99999999999999995", "1.00000000000000011102230246251565404236316680908203125", "2.2250738585072011e-308"),
+      fc.tuple(fc.integer({ min: 0, max: 3 }), fc.stringMatching(/^[0-9]{15,25}$/), fc.integer({ min: -30, max: 5 })).map(([int, digits, exp]) => `${int}.${digits}e${exp}`),
+      fc.double({ min: 0, max: 4, noNaN: true }).map((d) => d.toPrecision(17)),
+    );
+    const texts = fc.sample(near, { numRuns: 5_000, seed: 29 });
+    const lines = texts.map((t, i) => usage(t).replaceAll('"s"', `"s${i}"`));
+    const report = native.auditDeadSessionsSync(Buffer.from(lines.join("\n") + "\n"));
+    const dead = texts.filter((t) => Math.max(0, Math.floor(JSON.parse(t))) === 0).length;
+    expect(report.rowsSkipped).toBe(0);
+    expect(report.totals.deadRuns).toBe(dead);
+    // Both verdicts are reached, so a rounding in either direction shows.
+    expect(dead).toBeGreaterThan(500);
+    expect(texts.length - dead).toBeGreaterThan(500);
+    const under1 = ["0.9999999999999999", "0.99999999999999994", "9999999999999999e-16"];
+    expect(native.auditDeadSessionsSync(Buffer.from(under1.map((t, i) => usage(t).replaceAll('"s"', `"u${i}"`)).join("\n"))).totals.deadRuns).toBe(3);
+  });
+
   it("still refuses a line that is not JSON", () => {
     const report = native.auditDeadSessionsSync(Buffer.from(usage("1e400").slice(0, -1) + "\n"));
     expect(report.skippedByReason).toEqual([{ reason: "malformed JSON", rows: 1 }]);
