@@ -448,6 +448,6 @@ mod tests {
         .err()
         .unwrap();
         assert_eq!(error.code(), "EIO");
-        assert_eq!(error.to_string(), "EIO: input/output error, read 'h'");
+        assert_eq!(error.to_string(), "EIO: i/o error, read 'h'");
     }
 }
