@@ -106,10 +106,13 @@ function literal(value) {
   return `E'${String(value).replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
 }
 
-/** The COPY statement of the narrow lines, with the parameters written in, in one pass. */
-function copyStatement(columns, companyId, since) {
+/**
+ * The COPY statement of the narrow lines, with the parameters written in, in one pass; `where`
+ * narrows the rows further (a range of pages), `to` is where COPY writes.
+ */
+function copyStatement(columns, companyId, since, { where = null, to = "stdout" } = {}) {
   const query = narrowQuery(columns).replace(/\$([12])\b/g, (_, n) => (n === "1" ? literal(companyId) : literal(since)));
-  return `copy (${query}) to stdout`;
+  return `copy (${query}${where ? ` and ${where}` : ""}) to ${to}`;
 }
 
 function abortError(signal) {
@@ -240,9 +243,9 @@ async function abortable(client, signal, work) {
   }
 }
 
-/** PGlite: the whole COPY as one blob (PGlite runs in this process, its data in memory). */
+/** PGlite: the whole COPY (to `'/dev/blob'`) as one blob (PGlite runs in this process, its data in memory). */
 async function readByBlob(db, statement, auditor, onRows) {
-  const result = await db.query(statement.replace(/ to stdout$/, " to '/dev/blob'"));
+  const result = await db.query(statement);
   // No blob when the query gave no row.
   const bytes = result.blob ? Buffer.from(await result.blob.arrayBuffer()) : Buffer.alloc(0);
   auditor.push(bytes);
@@ -297,7 +300,7 @@ async function auditDeadSessionsFromDatabase(db, options = {}) {
         });
       } else if (isPGlite(client)) {
         route = "copy";
-        await readByBlob(client, copyStatement(columns, companyId, since), auditor, onPage);
+        await readByBlob(client, copyStatement(columns, companyId, since, { to: "'/dev/blob'" }), auditor, onPage);
       } else {
         await readByCursor(client, columns, [companyId, since], pageSize, auditor, onPage, check);
       }
@@ -326,10 +329,9 @@ async function readInHalves(pool, client, columns, companyId, since, auditor, on
     `select pg_export_snapshot() as snapshot, (pg_relation_size('heartbeat_runs') / current_setting('block_size')::int)::int8::text as pages`,
   );
   const pages = Number(rows[0].pages);
-  const statement = copyStatement(columns, companyId, since);
-  if (pages < HALVES_FROM_PAGES) return readByCopy(client, statement, auditor, onRows).then(() => 1);
+  if (pages < HALVES_FROM_PAGES) return readByCopy(client, copyStatement(columns, companyId, since), auditor, onRows).then(() => 1);
   const half = Math.floor(pages / 2);
-  const part = (where) => statement.replace(/\) to stdout$/, ` and ${where}) to stdout`);
+  const part = (where) => copyStatement(columns, companyId, since, { where });
   const second = await pool.connect();
   let secondBroken = false;
   try {

@@ -2,7 +2,7 @@
 // fixture project's pinned release), its own heartbeatService driving heartbeats through a
 // scripted adapter on a real PostgreSQL, under Node 24 (the server's engine), twice: as
 // released, and swapped by `paperclip-session-swap`, the script operators run.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,7 +14,7 @@ import { nodeBinary } from "../scripts/node-binary.mjs";
 import { FIXTURE, RELEASED_SERVER, SERVER_VERSION, installReleasedServer, serverTwin } from "../scripts/released-server.mjs";
 // @ts-expect-error: plain JavaScript without declarations
 import { SESSIONS } from "./released-server/histories.mjs";
-import { checkServer, compareDecisions } from "../scripts/upstream-server.mts";
+import { checkServer, compareDecisions, driveHistories } from "../scripts/upstream-server.mts";
 import { type Server, startPostgres } from "./postgres";
 
 const root = path.join(__dirname, "..");
@@ -62,16 +62,8 @@ let released: Report;
 let swapped: Report;
 
 /** Runs every history through one server under Node 24, on a database of its own, with our core's decisions from the rows read for each heartbeat. */
-function drive(server: string, database: string): Promise<Report> {
-  const out = path.join(twins, `${database}.json`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(node24, [path.join(FIXTURE, "drive.mjs"), "--server", server, "--database", `postgres://postgres@127.0.0.1:${postgres.port}/${database}`, "--out", out, "--native", root], { cwd: FIXTURE, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(readFileSync(out, "utf8"))) : reject(new Error(`drive.mjs on ${server} exited ${code}:\n${stderr.slice(-4000)}`))));
-  });
-}
+const drive = (server: string, database: string): Promise<Report> =>
+  driveHistories({ project: FIXTURE, server, database: `postgres://postgres@127.0.0.1:${postgres.port}/${database}`, out: path.join(twins, `${database}.json`) }) as Promise<Report>;
 
 beforeAll(async () => {
   installReleasedServer();

@@ -13,7 +13,7 @@
 // the rows, and whether the reports of the file route, --database and SQL agree. Speed is
 // measured here, never asserted in tests.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";

@@ -113,8 +113,9 @@ if (values.version) {
   console.log(JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version);
   process.exit(0);
 }
+// --since is checked before anything uses it, the export included.
+if (values.since !== undefined && Number.isNaN(Date.parse(values.since))) usageError(`--since: not a time: ${values.since}`);
 if (values["export-sql"]) {
-  if (values.since !== undefined && Number.isNaN(Date.parse(values.since))) usageError(`--since: not a time: ${values.since}`);
   console.log(core.auditExportStatement({ companyId: values.company ?? null, since: values.since ?? null }));
   process.exit(0);
 }
@@ -123,7 +124,6 @@ if (positionals.length > 1) usageError(`one input at a time (got ${positionals.l
 if (fromFile && (values.database || values.pglite)) usageError("give a file or a database, not both");
 if (values.database && values.pglite) usageError("give --database or --pglite, not both");
 if (!fromFile && !values.database && !values.pglite && !process.env.DATABASE_URL) usageError("no input given");
-if (values.since !== undefined && Number.isNaN(Date.parse(values.since))) usageError(`--since: not a time: ${values.since}`);
 if (values.create && !values.pglite) usageError("--create goes with --pglite");
 if (values.force && !values.html) usageError("--force goes with --html");
 if (values.html !== undefined) checkHtmlTarget(values.html, fromFile && positionals[0] !== "-" ? positionals[0] : null);
@@ -250,8 +250,9 @@ const skippedHeadline = report.rowsSkipped
 
 // A filter that matched nothing is most likely a typo: say which.
 // As given for complain(), which escapes; escaped and capped for the report on stdout.
-const filters = [values.company !== undefined && `--company ${values.company}`, values.since !== undefined && `--since ${values.since}`].filter(Boolean);
-const filtersShown = [values.company !== undefined && `--company ${visible(values.company, ID_WIDTH)}`, values.since !== undefined && `--since ${visible(values.since, ID_WIDTH)}`].filter(Boolean);
+const filterFlags = [["--company", values.company], ["--since", values.since]].filter(([, value]) => value !== undefined);
+const filters = filterFlags.map(([flag, value]) => `${flag} ${value}`);
+const filtersShown = filterFlags.map(([flag, value]) => `${flag} ${visible(value, ID_WIDTH)}`);
 if (filters.length && rowsRead > 0 && report.rowsUsed + report.rowsWithoutSession === 0) complain(`warning: no run matched ${filters.join(" ")}`);
 
 if (values.html) {

@@ -4,7 +4,7 @@
 // PostgreSQL, and sets each heartbeat's decision beside the one our core makes from the rows the
 // service read. A new rule (a changed count, a new reason, a different handoff) shows up as a
 // named heartbeat that differs.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -88,19 +88,33 @@ export function compareDecisions(report: Record<string, Observed[]>): Omit<Serve
   return { heartbeats, findings, breakerRotations, serverRotatedThere };
 }
 
+/**
+ * Runs `drive.mjs` (from `project`, whose node_modules hold the server's release) under Node 24
+ * on one server and one database, and answers its report: each history's heartbeats, with our
+ * core's decisions beside the server's.
+ */
+export function driveHistories(options: { project: string; server: string; database: string; out: string; histories?: string[] }): Promise<Record<string, Observed[]>> {
+  const { project, server, database, out } = options;
+  const args = [path.join(project, "drive.mjs"), "--server", server, "--database", database, "--out", out, "--native", root, ...(options.histories ?? []).flatMap((h) => ["--history", h])];
+  return new Promise((resolve, reject) => {
+    const child = spawn(nodeBinary("24"), args, { cwd: project, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(readFileSync(out, "utf8"))) : reject(new Error(`drive.mjs on ${server} exited ${code}:\n${stderr.slice(-4000)}`))));
+  });
+}
+
 /** Drives the histories (all, or those named) through `version` (or the server in `serverDir`) and compares. */
 export async function checkServer(options: { version?: string; serverDir?: string; histories?: string[] } = {}): Promise<ServerCheck> {
   const { project, server } = options.serverDir ? { project: FIXTURE, server: path.resolve(options.serverDir) } : installRelease(options.version ?? newestRelease());
   const version = JSON.parse(readFileSync(path.join(server, "package.json"), "utf8")).version as string;
-  const node24 = nodeBinary("24");
   const postgres = await startPostgres();
   const out = path.join(root, "target", `upstream-server-${process.pid}.json`);
   try {
     await postgres.pool.query("create database upstream");
     const database = `postgres://postgres@127.0.0.1:${postgres.port}/upstream`;
-    const r = spawnSync(node24, [path.join(project, "drive.mjs"), "--server", server, "--database", database, "--out", out, "--native", root, ...(options.histories ?? []).flatMap((h) => ["--history", h])], { cwd: project, encoding: "utf8", stdio: ["ignore", "ignore", "pipe"], maxBuffer: 64 << 20 });
-    if (r.status !== 0) throw new Error(`driving @paperclipai/server ${version} failed:\n${r.stderr.slice(-4000)}`);
-    const report = JSON.parse(readFileSync(out, "utf8"));
+    const report = await driveHistories({ project, server, database, out, histories: options.histories });
     return { version, ...compareDecisions(report) };
   } finally {
     rmSync(out, { force: true });

@@ -41,19 +41,16 @@ impl<R: BufRead> Read for GzipMembers<R> {
                 return Ok(0);
             };
             let mut input = decoder.into_inner();
-            if starts_with_zero(&mut input)? {
-                skip_zero_padding(&mut input)?;
-                return Ok(0);
-            }
-            if !input.fill_buf()?.is_empty() {
-                self.state = State::Member(GzDecoder::new(input));
+            match input.fill_buf()?.first() {
+                None => return Ok(0),
+                Some(0) => {
+                    skip_zero_padding(&mut input)?;
+                    return Ok(0);
+                }
+                Some(_) => self.state = State::Member(GzDecoder::new(input)),
             }
         }
     }
-}
-
-fn starts_with_zero(input: &mut impl BufRead) -> io::Result<bool> {
-    Ok(input.fill_buf()?.first() == Some(&0))
 }
 
 /// Reads zero bytes to the end of the input; anything else there is not gzip data.

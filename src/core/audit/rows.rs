@@ -707,6 +707,8 @@ impl<'r, 'a> Host for ParsedRun<'r, 'a> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use super::*;
+
     #[test]
     fn a_skipped_copy_text_line_says_why_its_copy_reading_is_skipped() {
         // COPY text of a JSON row without a time: only the COPY reading is JSON at all.
@@ -728,8 +730,6 @@ mod tests {
             "created_at missing or not a time"
         );
     }
-
-    use super::*;
 
     fn row(fields: &str) -> Parsed<'_> {
         parse_line(fields.as_bytes())
