@@ -25,6 +25,7 @@ use napi_derive::napi;
 use super::errors::answer;
 use super::node_host::NodeHost;
 use crate::core::audit::{self, AuditOptions, AuditReport, Auditor, ReadError, Source, Watch};
+use crate::core::breaker::read_dead_run_rule;
 use crate::core::contract_reads::time_value;
 use crate::core::host::{type_error, Host, Key, Kind, Outcome};
 
@@ -35,8 +36,8 @@ struct ReadOptions<'env> {
     signal: Option<Unknown<'env>>,
 }
 
-/// The audit's options (`{ companyId, since, progress, threads, ordered, maxLineBytes, signal }`,
-/// all optional).
+/// The audit's options (`{ companyId, since, progress, threads, ordered, maxLineBytes,
+/// deadLivenessStates, countUnrecordedResumes, signal }`, all optional).
 fn read_options<'env>(reader: &mut NodeHost<'env>, options: Option<Unknown<'env>>) -> Outcome<ReadOptions<'env>> {
     let mut read = ReadOptions {
         audit: AuditOptions::default(),
@@ -85,6 +86,10 @@ fn read_options<'env>(reader: &mut NodeHost<'env>, options: Option<Unknown<'env>
             Some(n) if n >= 1.0 && n.fract() == 0.0 => read.audit.max_line_bytes = n.min(usize::MAX as f64) as usize,
             _ => return type_error("options.maxLineBytes must be a whole number of bytes, at least 1"),
         }
+    }
+    read.audit.rule = read_dead_run_rule(reader, options, "options.")?;
+    for state in &read.audit.rule.liveness_states {
+        well_formed(state, "options.deadLivenessStates")?;
     }
     let signal = field(reader, Key::Signal)?;
     if !reader.is_nullish(signal)? {

@@ -243,6 +243,25 @@ impl From<UsedPolicy> for ExplainedSessionCompactionPolicy {
     }
 }
 
+/// Which runs the breaker counts as dead.
+#[napi(object, object_from_js = false)]
+pub struct DeadRunRule {
+    /// The `livenessState` values that can make a run dead.
+    #[napi(ts_type = "string[]")]
+    pub dead_liveness_states: Vec<Utf16String>,
+    /// Whether a run that resumed the session and left no usage record counts too.
+    pub count_unrecorded_resumes: bool,
+}
+
+impl From<breaker::DeadRunRule> for DeadRunRule {
+    fn from(rule: breaker::DeadRunRule) -> Self {
+        DeadRunRule {
+            dead_liveness_states: rule.liveness_states.into_iter().map(Utf16String::from).collect(),
+            count_unrecorded_resumes: rule.count_unrecorded_resumes,
+        }
+    }
+}
+
 /// `evaluateSessionCompaction`'s decision with everything behind it.
 #[napi(object, object_from_js = false, use_nullable = true)]
 pub struct SessionCompactionExplanation<'env> {
@@ -250,6 +269,8 @@ pub struct SessionCompactionExplanation<'env> {
     pub decision: SessionCompactionDecision<'env>,
     /// `null` when there is no session (`sessionId` falsy): nothing is decided from a policy.
     pub policy: Option<ExplainedSessionCompactionPolicy>,
+    /// The rule the breaker counted dead runs by (`measurements.deadStreak` is under it).
+    pub breaker_rule: DeadRunRule,
     pub measurements: SessionMeasurements,
 }
 
@@ -258,6 +279,7 @@ impl<'env> From<Explanation<Unknown<'env>>> for SessionCompactionExplanation<'en
         SessionCompactionExplanation {
             decision: e.decision.into(),
             policy: e.policy.map(Into::into),
+            breaker_rule: e.rule.into(),
             measurements: SessionMeasurements {
                 session_runs: e.session_runs.into(),
                 raw_input_tokens: e.raw_input_tokens.into(),

@@ -7,7 +7,6 @@ use napi::bindgen_prelude::{
 use napi::{Env, JsDate, JsString, JsValue, ValueType};
 
 use crate::core::host::{Failure, Host, Key, Kind, Outcome};
-use crate::core::js_semantics::units_eq_ascii;
 
 /// Reads the arguments of one call. Its values borrow the call's `Env`, so no handle can
 /// outlive the call that made it.
@@ -190,16 +189,13 @@ impl<'env> Host for NodeHost<'env> {
         Ok(matches!(value.get_type()?, ValueType::Undefined | ValueType::Null))
     }
 
-    fn string_is(&mut self, value: Unknown<'env>, ascii: &str) -> Outcome<bool> {
+    fn string_equals(&mut self, value: Unknown<'env>, units: &[u16]) -> Outcome<bool> {
         let string: Option<JsString> = checked(value, value.get_type()?, ValueType::String)?;
         // Only a string of the same length is copied to be compared.
         match string {
-            Some(s) if s.utf16_len()? == ascii.len() => {
-                let units = s.into_utf16()?;
-                Ok(units
-                    .as_slice()
-                    .split_last()
-                    .is_some_and(|(_, text)| units_eq_ascii(text, ascii)))
+            Some(s) if s.utf16_len()? == units.len() => {
+                let own = s.into_utf16()?;
+                Ok(own.as_slice().split_last().is_some_and(|(_, text)| text == units))
             }
             _ => Ok(false),
         }

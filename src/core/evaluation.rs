@@ -1,6 +1,6 @@
 //! `evaluateSessionCompaction`: rotate the session (with a handoff note) or resume it.
 
-use super::breaker::{self, SessionId};
+use super::breaker::{self, read_dead_run_rule, DeadRunRule, SessionId};
 use super::contract_reads::{
     defined, is_truthy, non_blank_string, record, run_at, time_value, token_count, truthy_string, truthy_string_prefix,
     TOKEN_KEYS,
@@ -77,11 +77,14 @@ pub struct Readings<V> {
     /// The session's age, measured only when the policy limits it.
     pub age_hours: Option<f64>,
     pub dead_streak: Option<u32>,
+    /// The breaker's rule, read from the input whether or not there is a session.
+    pub rule: DeadRunRule,
 }
 
 impl<V> Default for Readings<V> {
     fn default() -> Self {
         Readings {
+            rule: DeadRunRule::default(),
             policy: None,
             runs: None,
             run_count: None,
@@ -147,6 +150,7 @@ fn read_session<H: Host>(
     readings: &mut Readings<H::Value>,
 ) -> Outcome<Option<SessionState<H::Value>>> {
     let session_value = host.get(input, Key::SessionId, &|| "input".to_owned())?;
+    readings.rule = read_dead_run_rule(host, input, "")?;
     let Some(session_units) = truthy_string(host, session_value, "sessionId")? else {
         return Ok(None);
     };
@@ -180,6 +184,7 @@ fn read_session<H: Host>(
         session.as_ref(),
         runs,
         breaker::DEAD_REUSED_SESSION_FAILURE_THRESHOLD,
+        &readings.rule,
     )?;
     readings.dead_streak = breaker.dead_streak;
     let previous_run_id = match breaker.previous_run_id {

@@ -1,7 +1,7 @@
 //! `explainSessionCompaction`: the decision, the policy behind it, and every reading the rules
 //! compare with their limits, for the people who watch the sessions.
 
-use super::breaker::DEAD_REUSED_SESSION_FAILURE_THRESHOLD;
+use super::breaker::{DeadRunRule, DEAD_REUSED_SESSION_FAILURE_THRESHOLD};
 use super::evaluation::{evaluate_reading, session_age_hours, Decision, Evaluated, Readings, UsedPolicy};
 use super::host::{Failure, Host, Outcome};
 use super::policy::Policy;
@@ -35,6 +35,8 @@ pub struct Explanation<V> {
     pub raw_input_tokens: Measurement,
     pub session_age_hours: Measurement,
     pub dead_streak: Measurement,
+    /// The rule the breaker counted dead runs by.
+    pub rule: DeadRunRule,
 }
 
 /// Explains the input of `evaluateSessionCompaction`. It reads what the evaluation reads, in
@@ -51,10 +53,10 @@ pub fn explain<H: Host>(host: &mut H, input: H::Value) -> Outcome<Explanation<H:
         },
         (None, None) => None,
     };
-    Ok(measure(decision, &readings, age_hours.filter(|age| !age.is_nan())))
+    Ok(measure(decision, readings, age_hours.filter(|age| !age.is_nan())))
 }
 
-fn measure<V>(decision: Decision<V>, readings: &Readings<V>, age_hours: Option<f64>) -> Explanation<V> {
+fn measure<V>(decision: Decision<V>, readings: Readings<V>, age_hours: Option<f64>) -> Explanation<V> {
     // A limit applies only when the policy's thresholds are on (enabled, with a limit).
     let limit = |pick: fn(&Policy) -> f64| match readings.policy {
         Some(UsedPolicy { policy, .. }) if policy.is_active() && pick(&policy) > 0.0 => pick(&policy),
@@ -77,6 +79,7 @@ fn measure<V>(decision: Decision<V>, readings: &Readings<V>, age_hours: Option<f
             DEAD_REUSED_SESSION_FAILURE_THRESHOLD,
             |streak, limit| streak >= limit,
         ),
+        rule: readings.rule,
     }
 }
 

@@ -48,6 +48,9 @@ pub enum Key {
     MaxLineBytes,
     Signal,
     Aborted,
+    DeadLivenessStates,
+    CountUnrecordedResumes,
+    SessionIdBefore,
 }
 
 impl Key {
@@ -94,6 +97,9 @@ impl Key {
             Key::MaxLineBytes => "maxLineBytes",
             Key::Signal => "signal",
             Key::Aborted => "aborted",
+            Key::DeadLivenessStates => "deadLivenessStates",
+            Key::CountUnrecordedResumes => "countUnrecordedResumes",
+            Key::SessionIdBefore => "sessionIdBefore",
         }
     }
 }
@@ -186,11 +192,9 @@ pub trait Host {
         Ok(self.kind(value)?.is_nullish())
     }
 
-    /// `value === ascii` for a short ASCII string.
-    fn string_is(&mut self, value: Self::Value, ascii: &str) -> Outcome<bool> {
-        Ok(self
-            .string_units(value)?
-            .is_some_and(|units| super::js_semantics::units_eq_ascii(&units, ascii)))
+    /// `value === string` for a string given as UTF-16 code units.
+    fn string_equals(&mut self, value: Self::Value, units: &[u16]) -> Outcome<bool> {
+        Ok(self.string_units(value)?.is_some_and(|own| own == units))
     }
 
     /// `array.length` when the value is an array.

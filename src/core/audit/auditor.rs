@@ -5,10 +5,11 @@ use std::time::Instant;
 
 use hashbrown::HashMap;
 
-use super::rows::{parse_lines, read_line, too_long, Format, Line, Row, Skip};
+use super::rows::{parse_lines, read_line, too_long, Format, Line, Row, RowRule, Skip};
 use super::summary::{
     summarize, AuditReport, RowError, RunKind, SessionKey, SessionKeyRef, SessionRuns, Tables, FIRST_ERRORS,
 };
+use crate::core::breaker::DeadRunRule;
 
 /// The longest line read by default: 64 MiB.
 pub const DEFAULT_MAX_LINE_BYTES: usize = 64 << 20;
@@ -30,6 +31,8 @@ pub struct AuditOptions {
     pub ordered: bool,
     /// A longer line is skipped as "line too long", and never held whole.
     pub max_line_bytes: usize,
+    /// Which runs count as dead: the breaker's default rule unless widened.
+    pub rule: DeadRunRule,
 }
 
 impl Default for AuditOptions {
@@ -40,6 +43,7 @@ impl Default for AuditOptions {
             threads: 0,
             ordered: false,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            rule: DeadRunRule::default(),
         }
     }
 }
@@ -47,6 +51,8 @@ impl Default for AuditOptions {
 /// A streaming audit: push NDJSON bytes in any chunking, then finish.
 pub struct Auditor {
     options: AuditOptions,
+    /// The options' rule, as rows are judged by it.
+    rule: RowRule,
     /// Each session's runs, by its three ids.
     sessions: HashMap<SessionKey, SessionRuns>,
     /// The start of a line whose end has not come yet.
@@ -69,6 +75,7 @@ pub struct Auditor {
 impl Auditor {
     pub fn new(options: AuditOptions) -> Auditor {
         Auditor {
+            rule: RowRule::new(&options.rule),
             options,
             sessions: HashMap::new(),
             pending: Vec::new(),
@@ -163,7 +170,7 @@ impl Auditor {
         let read = if row.len() > self.options.max_line_bytes {
             Line::skipped(too_long(self.options.max_line_bytes))
         } else {
-            read_line(row, self.format)
+            read_line(row, self.format, &self.rule)
         };
         self.apply(self.report.lines, read);
     }
@@ -183,6 +190,7 @@ impl Auditor {
         self.end_pending_line();
         let mut report = std::mem::take(&mut self.report);
         summarize(&mut self.sessions, self.tables, &mut report);
+        report.dead_run_rule = (&self.options.rule).into();
         report.elapsed_ms = self.started.elapsed().as_secs_f64() * 1000.0;
         report
     }
@@ -238,7 +246,7 @@ impl Auditor {
         let parts = split_at_lines(text, threads.min(text.len() / MIN_PART_BYTES).max(1));
         let first_line = self.report.lines;
         // The lines are read in the format the input was in when the chunk began.
-        let parsed = parse_parts(&parts, max, self.format);
+        let parsed = parse_parts(&parts, max, self.format, &self.rule);
         let mut line = first_line;
         for rows in parsed {
             for row in rows {
@@ -259,7 +267,7 @@ impl Auditor {
 
     fn apply(&mut self, line: u64, mut read: Line) {
         if read.assumed_copy_text && self.format != Format::CopyText {
-            read = read_line(read.raw, self.format);
+            read = read_line(read.raw, self.format, &self.rule);
         }
         if let Some(format) = read.shows {
             self.format = format;
@@ -342,7 +350,7 @@ pub fn cores() -> usize {
 /// Parses each part on a thread of its own, the first on the calling thread. A thread the
 /// system will not give (a pids limit, say) leaves its part to the calling thread, after the
 /// others: fewer threads, the same lines.
-fn parse_parts<'t>(parts: &[&'t [u8]], max_bytes: usize, format: Format) -> Vec<Vec<Line<'t>>> {
+fn parse_parts<'t>(parts: &[&'t [u8]], max_bytes: usize, format: Format, rule: &RowRule) -> Vec<Vec<Line<'t>>> {
     let Some((first, rest)) = parts.split_first() else {
         return Vec::new();
     };
@@ -352,16 +360,16 @@ fn parse_parts<'t>(parts: &[&'t [u8]], max_bytes: usize, format: Format) -> Vec<
             .map(|&part| {
                 std::thread::Builder::new()
                     .name("session-audit".to_owned())
-                    .spawn_scoped(scope, move || parse_lines(part, max_bytes, format))
+                    .spawn_scoped(scope, move || parse_lines(part, max_bytes, format, rule))
                     .ok()
             })
             .collect();
-        let mut parsed = vec![parse_lines(first, max_bytes, format)];
+        let mut parsed = vec![parse_lines(first, max_bytes, format, rule)];
         for (&part, handle) in rest.iter().zip(spawned) {
             // A thread that could not start, or (never expected) one that panicked, is redone here.
             parsed.push(match handle.map(|h| h.join()) {
                 Some(Ok(lines)) => lines,
-                _ => parse_lines(part, max_bytes, format),
+                _ => parse_lines(part, max_bytes, format, rule),
             });
         }
         parsed

@@ -25,8 +25,8 @@ mod summary;
 pub use auditor::{AuditOptions, Auditor, DEFAULT_MAX_LINE_BYTES};
 pub use sources::{audit_source, audit_watched_bytes, Progress, ReadError, Source, Watch, ENDED_EARLY};
 pub use summary::{
-    AgentReport, AuditReport, CompanyReport, DayReport, RowError, SessionReport, StreakLength, Totals, WhatIf,
-    WHAT_IF_THRESHOLDS,
+    AgentReport, AuditReport, CompanyReport, DayReport, RowError, RuleReport, SessionReport, StreakLength, Totals,
+    WhatIf, WHAT_IF_THRESHOLDS,
 };
 
 /// Audits a whole history held in memory.

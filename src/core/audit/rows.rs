@@ -9,7 +9,8 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::Deserializer;
 use serde_json::value::RawValue;
 
-use crate::core::breaker;
+use super::summary::RunKind;
+use crate::core::breaker::{self, DeadRun, DeadRunRule};
 use crate::core::contract_reads::TOKEN_KEYS;
 use crate::core::host::{Host, Key, Kind, Outcome};
 use crate::core::js_semantics::{
@@ -136,7 +137,7 @@ fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 /// Reads whole lines; one longer than `max_bytes` is skipped unread.
-pub(super) fn parse_lines(text: &[u8], max_bytes: usize, format: Format) -> Vec<Line<'_>> {
+pub(super) fn parse_lines<'a>(text: &'a [u8], max_bytes: usize, format: Format, rule: &RowRule) -> Vec<Line<'a>> {
     let body = text.strip_suffix(b"\n").unwrap_or(text);
     if body.is_empty() && text.is_empty() {
         return Vec::new();
@@ -146,14 +147,14 @@ pub(super) fn parse_lines(text: &[u8], max_bytes: usize, format: Format) -> Vec<
             if line.len() > max_bytes {
                 Line::skipped(too_long(max_bytes))
             } else {
-                read_line(line, format)
+                read_line(line, format, rule)
             }
         })
         .collect()
 }
 
 /// Reads a line as plain JSON and, when its backslashes allow, as COPY text.
-pub(super) fn read_line(line: &[u8], format: Format) -> Line<'_> {
+pub(super) fn read_line<'a>(line: &'a [u8], format: Format, rule: &RowRule) -> Line<'a> {
     let raw = line;
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let plain = |parsed| Line {
@@ -164,14 +165,14 @@ pub(super) fn read_line(line: &[u8], format: Format) -> Line<'_> {
         raw,
     };
     match copy_text::escapes(line) {
-        Escapes::None => plain(parse_line(line)),
+        Escapes::None => plain(parse_line(line, rule)),
         Escapes::NotCopy => Line {
             shows: Some(Format::Json),
-            ..plain(parse_line(line))
+            ..plain(parse_line(line, rule))
         },
         Escapes::CopyLike => {
             let unescaped = copy_text::unescape(line);
-            let as_copy_text = parse_line(&unescaped).map(|row| row.map(Row::into_owned));
+            let as_copy_text = parse_line(&unescaped, rule).map(|row| row.map(Row::into_owned));
             // In a COPY text input a valid COPY reading is the row whatever the plain one says
             // (it could only confirm the format): the plain reading is skipped.
             if format == Format::CopyText && as_copy_text.is_ok() {
@@ -180,7 +181,7 @@ pub(super) fn read_line(line: &[u8], format: Format) -> Line<'_> {
                     ..plain(as_copy_text)
                 };
             }
-            match (parse_line(line), as_copy_text) {
+            match (parse_line(line, rule), as_copy_text) {
                 (Ok(row), Ok(copy_row)) if row == copy_row => plain(Ok(row)),
                 (Ok(row), Ok(copy_row)) => Line {
                     parsed: Ok(row),
@@ -215,7 +216,7 @@ pub(super) fn read_line(line: &[u8], format: Format) -> Line<'_> {
     }
 }
 
-fn parse_line(line: &[u8]) -> Parsed<'_> {
+fn parse_line<'a>(line: &'a [u8], rule: &RowRule) -> Parsed<'a> {
     // Blank as `line.trim() === ""` is: ASCII whitespace, or (rarely) Unicode spaces.
     match line.iter().find(|b| !b.is_ascii_whitespace()) {
         None => return Ok(None),
@@ -226,7 +227,7 @@ fn parse_line(line: &[u8]) -> Parsed<'_> {
         Some(fields) => fields,
         None => serde_fields(line)?,
     };
-    fields.into_row().map(Some)
+    fields.into_row(rule).map(Some)
 }
 
 /// The line's fields as serde_json reads them: the path every line the scanner is not sure of
@@ -537,7 +538,7 @@ fn is_non_blank(s: &str) -> bool {
 }
 
 impl<'a> RowFields<'a> {
-    fn into_row(self) -> Result<Row<'a>, Skip> {
+    fn into_row(self, rule: &RowRule) -> Result<Row<'a>, Skip> {
         if !self.object {
             return Err(Skip::new("not a JSON object", ""));
         }
@@ -566,22 +567,17 @@ impl<'a> RowFields<'a> {
             Scalar::Str(_) | Scalar::Null | Scalar::Absent => None,
             other => return Err(Skip::new("session_id_after not a string", other.describe())),
         };
-        let dead = match &session_id {
-            Some(session) => is_dead(&self.liveness_state, &self.usage, session),
-            None => false,
+        let kind = match &session_id {
+            Some(session) => rule.judge(&self.liveness_state, &self.usage, &self.session_id_before, session),
+            None => RunKind::default(),
         };
-        let unseen_failed = session_id.as_deref().is_some_and(|session| {
-            matches!(&self.liveness_state, Scalar::Str(state) if state == "failed")
-                && matches!(&self.session_id_before, Scalar::Str(before) if before == session)
-                && !self.usage.given
-        });
         Ok(Row {
             company_id,
             agent_id,
             session_id,
             created_at,
-            dead,
-            unseen_failed,
+            dead: kind.dead,
+            unseen_failed: kind.unseen_failed,
         })
     }
 }
@@ -608,20 +604,57 @@ fn parse_time_text(text: &str) -> Option<f64> {
         .filter(|t| !t.is_nan())
 }
 
-/// The breaker's own dead-run rule ([`breaker::is_dead`]), asked of a parsed row.
-fn is_dead(liveness: &Scalar, usage: &Usage, session: &str) -> bool {
-    let mut row = ParsedRun {
-        liveness,
-        usage,
-        session,
-    };
-    breaker::is_dead(&mut row, Field::Run, Field::Session).unwrap_or(false)
+/// The dead-run rule rows are judged by, and the same rule counting unrecorded resumes too
+/// (what a run the rule does not count would be to the wider one).
+#[derive(Debug, Clone)]
+pub(super) struct RowRule {
+    rule: DeadRunRule,
+    wider: DeadRunRule,
+}
+
+impl RowRule {
+    pub(super) fn new(rule: &DeadRunRule) -> RowRule {
+        RowRule {
+            rule: rule.clone(),
+            wider: rule.counting_unrecorded_resumes(),
+        }
+    }
+
+    /// The breaker's own dead-run rule ([`breaker::is_dead`]), asked of a parsed row filed under
+    /// `session`; a run it does not count is unseen when it resumed the session and left no
+    /// usage record, in one of the rule's states.
+    fn judge(&self, liveness: &Scalar, usage: &Usage, session_before: &Scalar, session: &str) -> RunKind {
+        let mut row = ParsedRun {
+            liveness,
+            usage,
+            session_before,
+            session,
+        };
+        let dead = breaker::is_dead(&mut row, Field::Run, Field::Session, &self.rule)
+            .ok()
+            .flatten()
+            .is_some();
+        let unseen_failed = !dead
+            && !self.rule.count_unrecorded_resumes
+            && matches!(
+                breaker::is_dead(&mut row, Field::Run, Field::Session, &self.wider),
+                Ok(Some(DeadRun::UnrecordedResume { .. }))
+            );
+        RunKind { dead, unseen_failed }
+    }
+}
+
+impl Default for RowRule {
+    fn default() -> Self {
+        RowRule::new(&DeadRunRule::default())
+    }
 }
 
 /// A parsed row seen through the core's [`Host`]: the run, its usage record, their fields.
 struct ParsedRun<'r, 'a> {
     liveness: &'r Scalar<'a>,
     usage: &'r Usage<'a>,
+    session_before: &'r Scalar<'a>,
     session: &'r str,
 }
 
@@ -635,6 +668,7 @@ enum Field<'r, 'a> {
 }
 
 static ABSENT: Scalar<'static> = Scalar::Absent;
+static GIVEN: Scalar<'static> = Scalar::Other;
 
 impl<'r, 'a> Host for ParsedRun<'r, 'a> {
     type Value = Field<'r, 'a>;
@@ -643,6 +677,9 @@ impl<'r, 'a> Host for ParsedRun<'r, 'a> {
         Ok(match (target, key) {
             (Field::Run, Key::LivenessState) => Field::Scalar(self.liveness),
             (Field::Run, Key::UsageJson) if self.usage.record => Field::Usage,
+            // A usage value that is not a record is still not `null`.
+            (Field::Run, Key::UsageJson) if self.usage.given => Field::Scalar(&GIVEN),
+            (Field::Run, Key::SessionIdBefore) => Field::Scalar(self.session_before),
             (Field::Usage, Key::SessionReused) => Field::Scalar(&self.usage.session_reused),
             (Field::Usage, Key::PersistedSessionId) => Field::Scalar(&self.usage.persisted_session_id),
             (Field::Usage, key) => match token_slot(key.name().as_bytes()).and_then(|i| self.usage.tokens.get(i)) {
@@ -670,8 +707,8 @@ impl<'r, 'a> Host for ParsedRun<'r, 'a> {
         })
     }
 
-    fn string_is(&mut self, value: Self::Value, ascii: &str) -> Outcome<bool> {
-        Ok(matches!(value, Field::Scalar(Scalar::Str(s)) if s == ascii))
+    fn string_equals(&mut self, value: Self::Value, units: &[u16]) -> Outcome<bool> {
+        Ok(matches!(value, Field::Scalar(Scalar::Str(s)) if s.encode_utf16().eq(units.iter().copied())))
     }
 
     fn array_length(&mut self, _value: Self::Value) -> Outcome<Option<u32>> {
@@ -714,7 +751,7 @@ mod tests {
         // COPY text of a JSON row without a time: only the COPY reading is JSON at all.
         let line = br#"{"copy":"\\"","company_id":"c","agent_id":"a","created_at":null}"#;
         for format in [Format::Json, Format::CopyText] {
-            let read = read_line(line, format);
+            let read = read_line(line, format, &RowRule::default());
             assert_eq!(read.shows, Some(Format::CopyText));
             assert_eq!(
                 read.parsed.map(|_| ()).unwrap_err().reason,
@@ -723,7 +760,7 @@ mod tests {
         }
         // Plain JSON without a time whose COPY reading is not JSON: the plain reason.
         let plain = br#"{"note":"a\"b","company_id":"c","agent_id":"a"}"#;
-        let read = read_line(plain, Format::CopyText);
+        let read = read_line(plain, Format::CopyText, &RowRule::default());
         assert_eq!(read.shows, Some(Format::Json));
         assert_eq!(
             read.parsed.map(|_| ()).unwrap_err().reason,
@@ -732,12 +769,15 @@ mod tests {
     }
 
     fn row(fields: &str) -> Parsed<'_> {
-        parse_line(fields.as_bytes())
+        parse_line(fields.as_bytes(), &RowRule::default())
     }
 
     fn created_at(text: &str) -> Option<f64> {
         let line = format!(r#"{{"company_id":"c","agent_id":"a","created_at":"{text}"}}"#);
-        parse_line(line.as_bytes()).ok().flatten().map(|r| r.created_at)
+        parse_line(line.as_bytes(), &RowRule::default())
+            .ok()
+            .flatten()
+            .map(|r| r.created_at)
     }
 
     #[test]
@@ -763,7 +803,7 @@ mod tests {
             let line = format!(
                 r#"{{"company_id":"c","agent_id":"a","session_id_after":"s","created_at":0,"liveness_state":"failed","usage_json":{{"sessionReused":true,"persistedSessionId":"s","inputTokens":{tokens}}}}}"#
             );
-            parse_line(line.as_bytes()).map(|r| r.map(|r| r.dead))
+            parse_line(line.as_bytes(), &RowRule::default()).map(|r| r.map(|r| r.dead))
         };
         assert_eq!(dead("0"), Ok(Some(true)));
         assert_eq!(dead("1e-400"), Ok(Some(true)));

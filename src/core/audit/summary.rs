@@ -8,6 +8,7 @@ use serde::{Serialize, Serializer};
 
 use hashbrown::{Equivalent, HashMap};
 
+use crate::core::breaker::DeadRunRule;
 use crate::core::js_semantics::{iso_date, iso_date_time};
 
 /// The breaker thresholds the what-if table covers.
@@ -129,9 +130,38 @@ pub struct RowError {
     pub detail: String,
 }
 
+/// The dead-run rule an audit counted by, as its options gave it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleReport {
+    pub dead_liveness_states: Vec<String>,
+    pub count_unrecorded_resumes: bool,
+}
+
+impl From<&DeadRunRule> for RuleReport {
+    fn from(rule: &DeadRunRule) -> Self {
+        RuleReport {
+            dead_liveness_states: rule
+                .liveness_states
+                .iter()
+                .map(|state| String::from_utf16_lossy(state))
+                .collect(),
+            count_unrecorded_resumes: rule.count_unrecorded_resumes,
+        }
+    }
+}
+
+impl Default for RuleReport {
+    fn default() -> Self {
+        RuleReport::from(&DeadRunRule::default())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditReport {
+    /// Which runs this audit counted as dead.
+    pub dead_run_rule: RuleReport,
     #[serde(serialize_with = "as_number")]
     pub bytes_read: u64,
     #[serde(serialize_with = "as_number")]
