@@ -106,6 +106,29 @@ const runFor = (session: unknown) => fc.record({
 /** Runs, newest first; now and then a `null` or a hole where a run should be. */
 export const runsFor = (session: unknown) => fc.array(fc.oneof({ weight: 30, arbitrary: runFor(session) }, { weight: 1, arbitrary: pick(null, undefined) }), { maxLength: 8 });
 
+// The widened breaker's runs: empty responses, runs without a usage record, and the session
+// each run resumed (`sessionIdBefore`), often enough for streaks of each kind.
+const widenedLiveness = fc.oneof({ weight: 6, arbitrary: pick("failed", "empty_response") }, { weight: 1, arbitrary: pick("completed", "advanced", "EMPTY_RESPONSE", "", null, undefined) });
+const widenedRunFor = (session: unknown) => fc.record({
+  id: fc.oneof({ weight: 9, arbitrary: fc.uuid() }, { weight: 1, arbitrary: pick(undefined, null, 7) }),
+  createdAt,
+  usageJson: fc.oneof({ weight: 5, arbitrary: usageRecordFor(session) }, { weight: 4, arbitrary: pick(null, undefined) }, { weight: 1, arbitrary: pick("usage", 0, [], {}) }),
+  sessionIdBefore: fc.oneof({ weight: 8, arbitrary: fc.constant(session) }, { weight: 2, arbitrary: sessionPool }, { weight: 1, arbitrary: misshapen }),
+  error: resultText,
+  livenessState: widenedLiveness,
+  resultSummary: resultText,
+}, { requiredKeys: ["id", "createdAt", "livenessState", "error"] });
+export const widenedRunsFor = (session: unknown) => fc.array(fc.oneof({ weight: 30, arbitrary: widenedRunFor(session) }, { weight: 1, arbitrary: pick(null) }), { maxLength: 8 });
+
+/** `deadLivenessStates`: mostly lists of strings, now and then a value to refuse. */
+export const deadLivenessStates = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(["failed", "empty_response"], ["empty_response", "failed"], ["failed"], ["empty_response"]).map((a) => [...a]) },
+  { weight: 2, arbitrary: fc.array(pick("failed", "empty_response", "completed", "", "failed ", "a\ud800"), { maxLength: 3 }) },
+  { weight: 1, arbitrary: pick(undefined, null) },
+  { weight: 1, arbitrary: fc.oneof(pick("failed", 0, {}), fc.constantFrom(["failed", 1], [null], [undefined], [["failed"]]).map((a) => [...a])) },
+);
+export const countUnrecordedResumes = fc.oneof({ weight: 6, arbitrary: fc.boolean() }, { weight: 1, arbitrary: pick(undefined, null) }, { weight: 1, arbitrary: pick("true", "false", 1, 0, {}) });
+
 export const adapterType = fc.oneof(
   // Every adapter the table has named, those since removed (acpx_local) included.
   { weight: 6, arbitrary: pick(...everyAdapterType) },
@@ -162,6 +185,18 @@ export const breakerInput = breakerSession.chain((sessionId) => fc.record(
   { requiredKeys: ["sessionId", "runs"] },
 ));
 
+/** Breaker inputs with the rule's options, over runs of every kind the wider rule counts. */
+export const widenedBreakerInput = breakerSession.chain((sessionId) => fc.record(
+  {
+    sessionId: fc.constant(sessionId),
+    runs: fc.oneof({ weight: 20, arbitrary: widenedRunsFor(sessionId) }, { weight: 1, arbitrary: pick(null, "runs") }),
+    threshold: fc.oneof({ weight: 3, arbitrary: pick(undefined, null) }, { weight: 3, arbitrary: pick(1, 2, 3, 2.5) }, { weight: 1, arbitrary: edgyNumber }),
+    deadLivenessStates,
+    countUnrecordedResumes,
+  },
+  { requiredKeys: ["sessionId", "runs"] },
+));
+
 const evaluateSession = fc.oneof({ weight: 12, arbitrary: sessionPool }, { weight: 1, arbitrary: pick(null, undefined, 0, 5, false) });
 export const evaluateInput = evaluateSession.chain((sessionId) => fc.record(
   {
@@ -172,6 +207,21 @@ export const evaluateInput = evaluateSession.chain((sessionId) => fc.record(
     runs: fc.oneof({ weight: 30, arbitrary: runsFor(sessionId) }, { weight: 1, arbitrary: pick(null, "runs") }),
     oldestRun: fc.oneof(pick(undefined, null), fc.record({ id: pick("run-0"), createdAt }), pick("old", 5), pick(false, 0, "")),
     policy: fc.oneof({ weight: 6, arbitrary: pick(undefined) }, { weight: 2, arbitrary: givenPolicy }, { weight: 1, arbitrary: pick(null, "p") }),
+  },
+  { requiredKeys: ["agent", "sessionId", "issueId", "runs"] },
+));
+
+/** Evaluation inputs with the rule's options, over runs of every kind the wider rule counts. */
+export const widenedEvaluateInput = evaluateSession.chain((sessionId) => fc.record(
+  {
+    agent,
+    sessionId: fc.constant(sessionId),
+    issueId: pick(null, "PAP-42"),
+    continuationSummaryBody: continuationBody,
+    runs: widenedRunsFor(sessionId),
+    policy: fc.oneof({ weight: 3, arbitrary: pick(undefined) }, { weight: 1, arbitrary: givenPolicy }),
+    deadLivenessStates,
+    countUnrecordedResumes,
   },
   { requiredKeys: ["agent", "sessionId", "issueId", "runs"] },
 ));

@@ -74,6 +74,48 @@ describe(`native = reference on ${RUNS} generated inputs per function`, () => {
   });
 });
 
+// The opt-in breaker options (issue 26): the same parity, over inputs that set them (and now and
+// then set them wrong) and runs of every kind the wider rule counts.
+describe(`with the dead-run rule's options: native = reference on ${RUNS} generated inputs`, () => {
+  it("detectDeadReusedSessionCircuitBreaker", () => {
+    property(A.widenedBreakerInput, (i) => native.detectDeadReusedSessionCircuitBreaker(i as never), (i) => reference.detectDeadReusedSessionCircuitBreaker(i));
+  });
+  it("evaluateSessionCompaction", () => {
+    property(A.widenedEvaluateInput, (i) => native.evaluateSessionCompaction(i as never), (i) => reference.evaluateSessionCompaction(i));
+  });
+  it("explainSessionCompaction", () => {
+    property(A.widenedEvaluateInput, (i) => native.explainSessionCompaction(i as never), (i) => reference.explainSessionCompaction(i));
+  });
+  it("reaches every kind of widened rotation, the fork's sentence, keeps and refusals", () => {
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(A.widenedBreakerInput, (i) => {
+        const r = answer(() => reference.detectDeadReusedSessionCircuitBreaker(i));
+        if (!r.ok) return void seen.add(String((r.error as Error).message).replace(/\[\d+\]/, "[i]"));
+        const reason = (r.value as { reason: string | null }).reason;
+        if (reason === null) return void seen.add("keep");
+        if (reason.includes("consecutive failed zero-token")) seen.add("fork sentence");
+        if (reason.includes("empty_response zero-token")) seen.add("empty_response zero-token");
+        if (reason.includes("with no usage record")) seen.add("unrecorded resume");
+      }),
+      { numRuns: 5000 },
+    );
+    expect([...seen].sort()).toEqual(
+      [
+        "keep",
+        "fork sentence",
+        "empty_response zero-token",
+        "unrecorded resume",
+        "countUnrecordedResumes must be a boolean",
+        "deadLivenessStates must be an array of strings",
+        "deadLivenessStates[i] must be a string",
+        "runs must be an array",
+        "runs[i] must be an object",
+      ].sort(),
+    );
+  });
+});
+
 describe("the generators reach the edges", () => {
   // A differential test that never rotates, or never throws, proves little: check coverage.
   it("evaluate inputs rotate for every reason, keep, and throw", () => {
@@ -140,6 +182,11 @@ describe("native reads the same properties as the reference, in the same order",
   it("parseSessionCompactionPolicy and planSessionCompaction", () => {
     sameReads(A.agent, (a) => native.parseSessionCompactionPolicy(a as never), (a) => reference.parseSessionCompactionPolicy(a));
     sameReads(A.agent, (a) => native.planSessionCompaction(a as never), (a) => reference.planSessionCompaction(a));
+  });
+  it("the breaker, the evaluation and the explanation with the dead-run rule's options", () => {
+    sameReads(A.widenedBreakerInput, (i) => native.detectDeadReusedSessionCircuitBreaker(i as never), (i) => reference.detectDeadReusedSessionCircuitBreaker(i));
+    sameReads(A.widenedEvaluateInput, (i) => native.evaluateSessionCompaction(i as never), (i) => reference.evaluateSessionCompaction(i));
+    sameReads(A.widenedEvaluateInput, (i) => native.explainSessionCompaction(i as never), (i) => reference.explainSessionCompaction(i));
   });
   it("hasSessionCompactionThresholds", () => {
     sameReads(A.limitsOnly, (p) => native.hasSessionCompactionThresholds(p), (p) => reference.hasSessionCompactionThresholds(p));

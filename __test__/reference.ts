@@ -72,25 +72,82 @@ function runAt(runs: unknown[], i: number): unknown {
   return run;
 }
 
-function isDead(run: unknown, sessionId: string): boolean {
-  if (get(run, "livenessState", "run") !== "failed") return false;
+/** Which runs count as dead: the fork's rule by default, widened only when asked. */
+export type DeadRunRule = { deadLivenessStates: string[]; countUnrecordedResumes: boolean };
+const forkRule = (): DeadRunRule => ({ deadLivenessStates: ["failed"], countUnrecordedResumes: false });
+
+/** The two rule options of `holder` (`prefix` starts the paths in errors). */
+export function readDeadRunRule(holder: unknown, prefix: string): DeadRunRule {
+  const rule = forkRule();
+  const holderPath = prefix === "" ? "input" : prefix.slice(0, -1);
+  const states = get(holder, "deadLivenessStates", holderPath);
+  if (states !== null && states !== undefined) {
+    if (!isArray(states)) throw new TypeError(`${prefix}deadLivenessStates must be an array of strings`);
+    const listed: string[] = [];
+    const length = states.length;
+    for (let i = 0; i < length; i++) {
+      const state = states[i];
+      if (typeof state !== "string") throw new TypeError(`${prefix}deadLivenessStates[${i}] must be a string`);
+      listed.push(state);
+    }
+    rule.deadLivenessStates = listed;
+  }
+  const unrecorded = get(holder, "countUnrecordedResumes", holderPath);
+  if (unrecorded !== null && unrecorded !== undefined) {
+    if (typeof unrecorded !== "boolean") throw new TypeError(`${prefix}countUnrecordedResumes must be a boolean`);
+    rule.countUnrecordedResumes = unrecorded;
+  }
+  return rule;
+}
+
+type DeadRun = { state: number; recorded: boolean };
+
+function isDead(run: unknown, sessionId: string, rule: DeadRunRule): DeadRun | null {
+  const liveness = get(run, "livenessState", "run");
+  const state = rule.deadLivenessStates.indexOf(liveness as string);
+  if (state < 0) return null;
   const usage = get(run, "usageJson", "run");
-  if (!isRecord(usage)) return false;
-  if (usage.sessionReused !== true) return false;
-  if (usage.persistedSessionId !== sessionId) return false;
-  return TOKEN_KEYS.every(([raw, normalized]) => tokenCount(usage, raw, normalized) === 0);
+  if (!isRecord(usage)) {
+    if (rule.countUnrecordedResumes && (usage === null || usage === undefined) && get(run, "sessionIdBefore", "run") === sessionId) {
+      return { state, recorded: false };
+    }
+    return null;
+  }
+  if (usage.sessionReused !== true) return null;
+  if (usage.persistedSessionId !== sessionId) return null;
+  return TOKEN_KEYS.every(([raw, normalized]) => tokenCount(usage, raw, normalized) === 0) ? { state, recorded: true } : null;
 }
 
 type BreakerResult = { rotate: boolean; reason: string | null; hasDead: boolean; deadId: unknown; streak: number };
 
-function detect(sessionId: string, runs: unknown, threshold: number): BreakerResult {
+/** The fork's sentence when every run counted was a failed zero-token reuse; otherwise the
+ * kinds of run counted, in the rule's order of states, before the session id. */
+function breakerReason(threshold: number, sessionId: string, counted: DeadRun[], rule: DeadRunRule): string {
+  const states = rule.deadLivenessStates;
+  if (counted.every((d) => d.recorded && states[d.state] === "failed")) {
+    return `${threshold} consecutive failed zero-token reused runs on persisted session ${sessionId}`;
+  }
+  const parts: string[] = [];
+  for (const recorded of [true, false]) {
+    states.forEach((state, i) => {
+      const n = counted.filter((d) => d.state === i && d.recorded === recorded).length;
+      if (n > 0) parts.push(`${n} ${state} ${recorded ? "zero-token" : "with no usage record"}`);
+    });
+  }
+  return `${threshold} consecutive dead reused runs (${parts.join(", ")}) on persisted session ${sessionId}`;
+}
+
+function detect(sessionId: string, runs: unknown, threshold: number, rule: DeadRunRule): BreakerResult {
   if (!isArray(runs)) throw new TypeError("runs must be an array");
   let streak = 0;
   let hasDead = false;
   let deadId: unknown = undefined;
+  const counted: DeadRun[] = [];
   while (streak < runs.length) {
     const run = runAt(runs, streak);
-    if (!isDead(run, sessionId)) break;
+    const dead = isDead(run, sessionId, rule);
+    if (dead === null) break;
+    counted.push(dead);
     if (!hasDead) {
       deadId = get(run, "id", `runs[${streak}]`);
       hasDead = true;
@@ -98,7 +155,7 @@ function detect(sessionId: string, runs: unknown, threshold: number): BreakerRes
     streak++;
   }
   if (streak >= threshold) {
-    return { rotate: true, reason: `${threshold} consecutive failed zero-token reused runs on persisted session ${sessionId}`, hasDead, deadId, streak };
+    return { rotate: true, reason: breakerReason(threshold, sessionId, counted, rule), hasDead, deadId, streak };
   }
   return { rotate: false, reason: null, hasDead, deadId, streak };
 }
@@ -112,9 +169,10 @@ export function detectDeadReusedSessionCircuitBreaker(input: unknown) {
   if (thresholdValue === undefined || thresholdValue === null) threshold = DEAD_REUSED_SESSION_FAILURE_THRESHOLD;
   else if (typeof thresholdValue === "number") threshold = Math.max(1, Math.floor(thresholdValue));
   else throw new TypeError("threshold must be a number");
+  const rule = readDeadRunRule(input, "");
   if (!isNonBlankString(sessionValue)) return { rotate: false, reason: null, previousRunId: null };
   const runs = get(input, "runs", "input");
-  const r = detect(sessionValue, runs, threshold);
+  const r = detect(sessionValue, runs, threshold, rule);
   return { rotate: r.rotate, reason: r.reason, previousRunId: r.hasDead ? orNull(r.deadId) : null };
 }
 
@@ -262,6 +320,7 @@ type Readings = {
   deadStreak: number | null;
   runs: unknown[] | null;
   latest: unknown;
+  rule: DeadRunRule;
 };
 
 /** Hours from the oldest run to the latest. Only an absent oldestRun falls back to the last
@@ -275,12 +334,14 @@ function sessionAgeHours(input: unknown, runs: unknown[], runCount: number, late
   return Math.max(0, (createdAt(latest, "runs[0]") - createdAt(oldest, oldestPath)) / 3_600_000);
 }
 
-const noReadings = (): Readings => ({ policy: null, runCount: null, rawInput: null, ageHours: null, deadStreak: null, runs: null, latest: undefined });
+const noReadings = (): Readings => ({ policy: null, runCount: null, rawInput: null, ageHours: null, deadStreak: null, runs: null, latest: undefined, rule: forkRule() });
 
 /** The evaluation; it fills `readings` when given (explain), and skips that work otherwise so
  * that the benchmark's TypeScript column stays the evaluation's own cost. */
 function evaluate(input: unknown, readings: Readings | null) {
   const sessionValue = get(input, "sessionId", "input");
+  const rule = readDeadRunRule(input, "");
+  if (readings) readings.rule = rule;
   const session = truthyString(sessionValue, "sessionId");
   if (session === null) return KEEP(null);
   const given = get(input, "policy", "input");
@@ -321,7 +382,7 @@ function evaluate(input: unknown, readings: Readings | null) {
   }
   if (readings) readings.rawInput = rawInput;
 
-  const breaker = isNonBlankString(sessionValue) ? detect(sessionValue, runs, DEAD_REUSED_SESSION_FAILURE_THRESHOLD) : null;
+  const breaker = isNonBlankString(sessionValue) ? detect(sessionValue, runs, DEAD_REUSED_SESSION_FAILURE_THRESHOLD, rule) : null;
   if (readings) readings.deadStreak = breaker?.streak ?? null;
   const previousRunId = breaker?.hasDead ? breaker.deadId : get(latest, "id", "runs[0]");
   let reason = breaker?.reason ?? null;
@@ -378,6 +439,7 @@ export function explainSessionCompaction(input: unknown) {
   return {
     decision,
     policy: p === null ? null : { enabled: p.enabled, maxSessionRuns: p.maxSessionRuns, maxRawInputTokens: p.maxRawInputTokens, maxSessionAgeHours: p.maxSessionAgeHours, source: p.source, thresholdsOn: on },
+    breakerRule: { deadLivenessStates: [...readings.rule.deadLivenessStates], countUnrecordedResumes: readings.rule.countUnrecordedResumes },
     measurements: {
       sessionRuns: measurement(readings.runCount, limit(p?.maxSessionRuns ?? 0), (v, l) => v > l),
       rawInputTokens: measurement(readings.rawInput, limit(p?.maxRawInputTokens ?? 0), (v, l) => v >= l),

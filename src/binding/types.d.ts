@@ -34,9 +34,29 @@ export interface CircuitBreakerRun {
   id: string
   livenessState: string | null
   usageJson: unknown
+  /** Read only with `countUnrecordedResumes: true`, of a run with no usage record. */
+  sessionIdBefore?: string | null | undefined
 }
 
-export interface CircuitBreakerInput {
+/**
+ * Opt-in widenings of the breaker's dead-run rule. Left out (or `null`), the rule is the
+ * fork's, exactly: a `"failed"` run whose usage record shows the session reused and no token.
+ */
+export interface DeadRunRuleOptions {
+  /**
+   * The `livenessState` values that can make a run dead (default `["failed"]`); for example
+   * `["failed", "empty_response"]` also counts runs the server marks as empty responses.
+   */
+  deadLivenessStates?: ReadonlyArray<string> | null | undefined
+  /**
+   * Also count a run in one of those states that resumed the session (`sessionIdBefore`
+   * equal to `sessionId`) and left no usage record (`usageJson` null or absent). Default
+   * `false`; select `sessionIdBefore` with the runs when you turn it on.
+   */
+  countUnrecordedResumes?: boolean | null | undefined
+}
+
+export interface CircuitBreakerInput extends DeadRunRuleOptions {
   sessionId: string | null | undefined
   runs: ReadonlyArray<CircuitBreakerRun>
   /** Defaults to {@link DEAD_REUSED_SESSION_FAILURE_THRESHOLD}; floored, at least 1. */
@@ -56,7 +76,7 @@ export interface SessionRun {
   resultError?: string | null | undefined
 }
 
-export interface SessionCompactionInput {
+export interface SessionCompactionInput extends DeadRunRuleOptions {
   agent: SessionCompactionAgent
   sessionId: string | null | undefined
   issueId: string | null | undefined
@@ -77,7 +97,7 @@ export type NativeContextManagement = "confirmed" | "likely" | "unknown" | "none
 export type SessionCompactionPolicySource = "adapter_default" | "agent_override" | "legacy_fallback"
 
 /** Options of the fleet audit. */
-export interface DeadSessionAuditOptions {
+export interface DeadSessionAuditOptions extends DeadRunRuleOptions {
   /** Only this company's runs. */
   companyId?: string | undefined
   /** Only runs created at or after this time (a Date, an ISO string, or epoch milliseconds). */
@@ -109,9 +129,10 @@ export interface DeadSessionAuditTotals {
   runs: number
   deadRuns: number
   /**
-   * Runs the breaker cannot see: `liveness_state` "failed", resuming their session
-   * (`session_id_before` equal to `session_id_after`), with no usage record (`usage_json`
-   * null or absent). The service writes `usage_json` only when there is usage or a cost.
+   * Runs the rule in force cannot see: `liveness_state` one of its states ("failed" by
+   * default), resuming their session (`session_id_before` equal to `session_id_after`), with
+   * no usage record (`usage_json` null or absent). The service writes `usage_json` only when
+   * there is usage or a cost. Always 0 when the rule counts unrecorded resumes.
    */
   unseenFailedRuns: number
   /** Sessions that ever had DEAD_REUSED_SESSION_FAILURE_THRESHOLD dead runs in a row. */
@@ -155,6 +176,8 @@ export interface DeadSessionAuditWhatIf {
 
 /** The fleet audit's report (the core's report, serialized). */
 export interface DeadSessionAuditReport {
+  /** The dead-run rule the audit counted by (the breaker's default unless widened). */
+  deadRunRule: { deadLivenessStates: string[]; countUnrecordedResumes: boolean }
   bytesRead: number
   lines: number
   /** Rows counted in the audit. */
@@ -174,7 +197,7 @@ export interface DeadSessionAuditReport {
   sessions: DeadSessionAuditSession[]
   /** Thresholds 1 to 10. */
   whatIf: DeadSessionAuditWhatIf[]
-  /** The same table for a wider rule that also counts unseen failed runs as dead. */
+  /** The same table for the rule widened to count unseen failed runs as dead too. */
   whatIfWider: DeadSessionAuditWhatIf[]
   /** Every maximal dead streak counted once, by length, ascending. */
   deadStreaks: Array<{ length: number; streaks: number }>
