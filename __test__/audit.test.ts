@@ -172,6 +172,96 @@ describe("auditDeadSessions", () => {
   });
 });
 
+// The breaker's opt-in rule (issue 26), on histories with empty responses and failed resumes
+// that left no usage record: under each rule, the native report is the JavaScript audit's.
+describe("auditDeadSessions under a widened dead-run rule", () => {
+  const rules = [
+    { name: "the fork's rule, given explicitly", options: { deadLivenessStates: ["failed"], countUnrecordedResumes: false } },
+    { name: "empty responses", options: { deadLivenessStates: ["failed", "empty_response"] } },
+    { name: "unrecorded resumes", options: { countUnrecordedResumes: true } },
+    { name: "both", options: { deadLivenessStates: ["empty_response", "failed"], countUnrecordedResumes: true } },
+    { name: "empty responses only", options: { deadLivenessStates: ["empty_response"], countUnrecordedResumes: true } },
+  ];
+  const lines: string[] = [...historyLines({ seed: 26, runsPerSession: 50, emptyResponses: true })];
+  const text = lines.join("\n") + "\n";
+  const file = path.join(dir, "widened.ndjson");
+  writeFileSync(file, text);
+  const fork = native.auditDeadSessionsSync(Buffer.from(text));
+
+  for (const { name, options } of rules) {
+    it(`${name}: the same report as the JavaScript audit, from bytes, a file, parts and a stream`, () => {
+      const js = jsReport(lines, options);
+      const got = native.auditDeadSessionsSync(Buffer.from(text), options);
+      expect(comparable(got)).toEqual(comparable(js));
+      expect(got.deadRunRule).toEqual({ deadLivenessStates: options.deadLivenessStates ?? ["failed"], countUnrecordedResumes: options.countUnrecordedResumes ?? false });
+      expect(comparable(native.auditDeadSessionsSync(file, { ...options, threads: 2 }))).toEqual(comparable(js));
+      const auditor = new native.DeadSessionAuditor(options);
+      for (let i = 0; i < text.length; i += 4099) auditor.push(text.slice(i, i + 4099));
+      expect(comparable(auditor.finish())).toEqual(comparable(js));
+      // A run is dead, or unseen, or neither: at threshold 1 the wider table sees both.
+      const t = got.totals;
+      expect(got.whatIfWider[0].rotations + got.whatIfWider[0].deadRunsSaved).toBe(t.deadRuns + t.unseenFailedRuns);
+      if (options.countUnrecordedResumes) expect(t.unseenFailedRuns).toBe(0);
+    });
+  }
+
+  it("widening counts more dead runs than the fork's rule, and the fork's rule is the default", () => {
+    expect(fork.deadRunRule).toEqual({ deadLivenessStates: ["failed"], countUnrecordedResumes: false });
+    expect(comparable(native.auditDeadSessionsSync(Buffer.from(text), rules[0].options))).toEqual(comparable(fork));
+    const empty = native.auditDeadSessionsSync(Buffer.from(text), rules[1].options);
+    const unrecorded = native.auditDeadSessionsSync(Buffer.from(text), rules[2].options);
+    expect(empty.totals.deadRuns).toBeGreaterThan(fork.totals.deadRuns);
+    expect(empty.totals.sessionsDeadNow).toBeGreaterThanOrEqual(fork.totals.sessionsDeadNow);
+    // Counting unrecorded resumes turns exactly the fork's unseen runs into dead ones.
+    expect(unrecorded.totals.deadRuns).toBe(fork.totals.deadRuns + fork.totals.unseenFailedRuns);
+    expect(unrecorded.whatIf).toEqual(fork.whatIfWider);
+    expect(fork.totals.unseenFailedRuns).toBeGreaterThan(0);
+  });
+
+  it("each dead-run count is the breaker's own verdict under the same rule, run by run", () => {
+    const options = rules[3].options;
+    const report = native.auditDeadSessionsSync(Buffer.from(text), options);
+    const runsOf = new Map<string, unknown[]>();
+    for (const l of lines) {
+      let r;
+      try {
+        r = JSON.parse(l);
+      } catch {
+        continue;
+      }
+      if (r === null || typeof r !== "object" || Array.isArray(r)) continue;
+      const session = r.session_id_after ?? r.sessionIdAfter;
+      const key = `${r.company_id ?? r.companyId}/${r.agent_id ?? r.agentId}/${session}`;
+      if (!runsOf.has(key)) runsOf.set(key, []);
+      runsOf.get(key)!.push({ id: r.id, livenessState: r.liveness_state ?? r.livenessState, usageJson: r.usage_json ?? r.usageJson, sessionIdBefore: r.session_id_before ?? r.sessionIdBefore });
+    }
+    let dead = 0;
+    for (const s of report.sessions) {
+      for (const run of runsOf.get(`${s.companyId}/${s.agentId}/${s.sessionId}`) ?? []) {
+        if (reference.detectDeadReusedSessionCircuitBreaker({ sessionId: s.sessionId, runs: [run], threshold: 1, ...options }).rotate) dead++;
+      }
+    }
+    expect(dead).toBe(report.totals.deadRuns);
+  });
+
+  it("refuses rule options that are not a list of strings or a boolean, naming them", () => {
+    const empty = Buffer.from("");
+    const bad: Array<[Record<string, unknown>, string]> = [
+      [{ deadLivenessStates: "failed" }, "options.deadLivenessStates must be an array of strings"],
+      [{ deadLivenessStates: ["failed", 3] }, "options.deadLivenessStates[1] must be a string"],
+      [{ deadLivenessStates: ["fa\ud800iled"] }, "options.deadLivenessStates holds a lone surrogate (not well-formed UTF-16)"],
+      [{ countUnrecordedResumes: "true" }, "options.countUnrecordedResumes must be a boolean"],
+      [{ countUnrecordedResumes: 1 }, "options.countUnrecordedResumes must be a boolean"],
+    ];
+    for (const [options, message] of bad) {
+      for (const call of [() => native.auditDeadSessionsSync(empty, options as never), () => native.auditDeadSessions(empty, options as never), () => new native.DeadSessionAuditor(options as never)]) {
+        expect(call).toThrow(TypeError);
+        expect(call).toThrow(message);
+      }
+    }
+  });
+});
+
 describe("audit arguments", () => {
   it("refuses what is not a path or bytes, and times it cannot read", () => {
     expect(() => native.auditDeadSessionsSync(42 as never)).toThrow(TypeError);

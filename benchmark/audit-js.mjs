@@ -18,9 +18,12 @@ function field(row, ...aliases) {
   return value;
 }
 
-function isDead(liveness, usage, session) {
+/** Dead under the rule: a listed liveness state, and a zero-token reuse of the session, or (when
+ * the rule counts them) a resume of it that left no usage record. */
+function isDead(rule, liveness, usage, session, before) {
+  if (!rule.deadLivenessStates.includes(liveness)) return false;
+  if (rule.countUnrecordedResumes && (usage === null || usage === undefined) && before === session) return true;
   return (
-    liveness === "failed" &&
     isRecord(usage) &&
     usage.sessionReused === true &&
     usage.persistedSessionId === session &&
@@ -39,8 +42,9 @@ function timeOf(v) {
 }
 
 export class JsAuditor {
-  constructor({ companyId, sinceMs } = {}) {
-    Object.assign(this, { companyId, sinceMs, sessions: new Map(), lines: 0, used: 0, filtered: 0, noSession: 0, skipped: 0, reasons: new Map(), firstErrors: [] });
+  constructor({ companyId, sinceMs, deadLivenessStates = ["failed"], countUnrecordedResumes = false } = {}) {
+    const rule = { deadLivenessStates: [...deadLivenessStates], countUnrecordedResumes };
+    Object.assign(this, { companyId, sinceMs, rule, sessions: new Map(), lines: 0, used: 0, filtered: 0, noSession: 0, skipped: 0, reasons: new Map(), firstErrors: [] });
   }
 
   skip(reason, detail) {
@@ -76,9 +80,12 @@ export class JsAuditor {
     if (!s) this.sessions.set(key, (s = { companyId: company, agentId: agent, sessionId: session, runs: [] }));
     const liveness = field(row, "liveness_state", "livenessState");
     const usage = field(row, "usage_json", "usageJson");
-    // Failed after resuming the session, with no usage record: the breaker cannot see it.
-    const unseen = liveness === "failed" && field(row, "session_id_before", "sessionIdBefore") === session && (usage === null || usage === undefined);
-    s.runs.push([at, isDead(liveness, usage, session), unseen]);
+    const before = field(row, "session_id_before", "sessionIdBefore");
+    const dead = isDead(this.rule, liveness, usage, session, before);
+    // In one of the rule's states after resuming the session, with no usage record: a rule that
+    // does not count unrecorded resumes cannot see it.
+    const unseen = !dead && !this.rule.countUnrecordedResumes && this.rule.deadLivenessStates.includes(liveness) && before === session && (usage === null || usage === undefined);
+    s.runs.push([at, dead, unseen]);
   }
 
   finish() {
@@ -156,6 +163,7 @@ export class JsAuditor {
       for (const k of Object.keys(c.totals)) c.totals[k] += a.totals[k];
     }
     return {
+      deadRunRule: this.rule,
       lines: this.lines,
       rowsUsed: this.used,
       rowsFiltered: this.filtered,

@@ -91,7 +91,7 @@ function fullWidth(row, random, t, dead) {
   };
 }
 
-export function* historyLines({ seed = 1, companies = 3, agentsPerCompany = 4, sessionsPerAgent = 5, runsPerSession = 40, clean = false, camelCaseShare = 0.05, shuffleWindow = 50, wide = false } = {}) {
+export function* historyLines({ seed = 1, companies = 3, agentsPerCompany = 4, sessionsPerAgent = 5, runsPerSession = 40, clean = false, camelCaseShare = 0.05, shuffleWindow = 50, wide = false, emptyResponses = false } = {}) {
   const random = prng(seed);
   const pick = (xs) => xs[Math.floor(random() * xs.length)];
   let id = 0;
@@ -135,14 +135,16 @@ export function* historyLines({ seed = 1, companies = 3, agentsPerCompany = 4, s
             company_id: company,
             agent_id: agent,
             invocation_source: "timer",
-            status: dead ? "failed" : "succeeded",
+            status: dead && !(emptyResponses && id % 4 === 1) ? "failed" : "succeeded",
             // The session's first run started it; the others resumed it.
             session_id_before: r === 0 ? null : session,
             session_id_after: session,
             created_at: pgTime(t, Math.floor(random() * 1000)),
             started_at: pgTime(t + 50, 0),
             finished_at: pgTime(t + 90_000, 0),
-            liveness_state: dead ? "failed" : pick(["advanced", "completed", "plan_only"]),
+            // With `emptyResponses`, every fourth dead run (by id) exits 0 with no output: the server
+            // marks it "empty_response", which the fork's breaker never counts.
+            liveness_state: dead ? (emptyResponses && id % 4 === 1 ? "empty_response" : "failed") : pick(["advanced", "completed", "plan_only"]),
             // A failed run that reported no usage: the service writes no usage record, and the
             // breaker cannot see it (the report's unseen failed runs).
             // (Every ninth dead run, by id: no draw from \`random\`, so the rest of the history stays.)
