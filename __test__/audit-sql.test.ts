@@ -13,7 +13,8 @@ import { auditDeadSessionsFromDatabase, auditExportStatement } from "../database
 import { startPostgres, type Server } from "./postgres";
 
 type Db = { query(sql: string, params?: unknown[]): Promise<{ rows: any[] }>; exec?(sql: string): Promise<unknown> };
-const lines: string[] = [...historyLines({ seed: 31, clean: true, runsPerSession: 50 })];
+// Empty responses in the history: the fork's rule ignores them, a widened rule counts them.
+const lines: string[] = [...historyLines({ seed: 31, clean: true, runsPerSession: 50, emptyResponses: true })];
 const report = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")));
 
 async function load(db: Db) {
@@ -116,6 +117,40 @@ function scenarios(name: string, open: () => Promise<{ db: Db; exportText: Expor
         await handle.db.query(`delete from dead_session_scope`);
         await handle.db.query(`refresh materialized view dead_session_runs`);
       }
+    });
+
+    it("counts by the breaker's widened rule when the scope sets it, as the audit's options do", async () => {
+      const rules = [
+        { states: ["failed", "empty_response"], unrecorded: null, options: { deadLivenessStates: ["failed", "empty_response"] } },
+        { states: null, unrecorded: true, options: { countUnrecordedResumes: true } },
+        { states: ["empty_response", "failed"], unrecorded: true, options: { deadLivenessStates: ["empty_response", "failed"], countUnrecordedResumes: true } },
+      ];
+      for (const { states, unrecorded, options } of rules) {
+        const widened = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")), options);
+        await handle.db.query(`insert into dead_session_scope (dead_liveness_states, count_unrecorded_resumes) values ($1, $2)`, [states, unrecorded]);
+        await handle.db.query(`refresh materialized view dead_session_runs`);
+        try {
+          const rule = (await handle.db.query(`select dead_liveness_states as "deadLivenessStates", count_unrecorded_resumes as "countUnrecordedResumes" from dead_session_rule`)).rows[0];
+          expect(rule).toEqual(widened.deadRunRule);
+          const totals = (await handle.db.query(`select sessions::int, runs::int, dead_runs::int as "deadRuns", unseen_failed_runs::int as "unseenFailedRuns", sessions_with_dead_streak::int as "sessionsWithDeadStreak", sessions_dead_now::int as "sessionsDeadNow" from dead_session_totals`)).rows[0];
+          expect(totals).toEqual(widened.totals);
+          expect(widened.totals.deadRuns).toBeGreaterThan(report.totals.deadRuns);
+          const whatIf = await handle.db.query(`select threshold, rotations::int, dead_runs_saved::int, recovered::int from dead_session_what_if order by threshold`);
+          expect(whatIfRows(whatIf.rows)).toEqual(widened.whatIf);
+          const wider = await handle.db.query(`select threshold, rotations::int, dead_runs_saved::int, recovered::int from dead_session_what_if_wider order by threshold`);
+          expect(whatIfRows(wider.rows)).toEqual(widened.whatIfWider);
+          const days = await handle.db.query(`select day, runs::int, dead_runs::int as "deadRuns" from dead_session_days order by day`);
+          expect(days.rows).toEqual(widened.days);
+          // And the database reader under the same options.
+          const fromDb = await auditDeadSessionsFromDatabase(handle.db, options);
+          expect([fromDb.deadRunRule, fromDb.totals, fromDb.whatIf, fromDb.whatIfWider]).toEqual([widened.deadRunRule, widened.totals, widened.whatIf, widened.whatIfWider]);
+        } finally {
+          await handle.db.query(`delete from dead_session_scope`);
+          await handle.db.query(`refresh materialized view dead_session_runs`);
+        }
+      }
+      const rule = (await handle.db.query(`select dead_liveness_states as "deadLivenessStates", count_unrecorded_resumes as "countUnrecordedResumes" from dead_session_rule`)).rows[0];
+      expect(rule).toEqual({ deadLivenessStates: ["failed"], countUnrecordedResumes: false });
     });
 
     it("and the narrow export (--export-sql), audited as a file, gives the same report", async () => {

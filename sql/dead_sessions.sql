@@ -10,6 +10,13 @@
 -- An unseen failed run is one the breaker cannot see: liveness_state 'failed', resuming its
 -- session (session_id_before = session_id_after), and no usage record (usage_json null).
 --
+-- The breaker's opt-in wider rule (its deadLivenessStates and countUnrecordedResumes options,
+-- the audit's --dead-states and --count-unrecorded-resumes) is set in dead_session_scope too:
+-- dead_liveness_states lists the liveness states that can make a run dead (NULL: 'failed'
+-- only), and count_unrecorded_resumes true counts each unseen run as dead (NULL: false). The
+-- unseen runs are then those in any listed state; with count_unrecorded_resumes none are left.
+-- dead_session_rule shows the rule the views were refreshed under.
+--
 -- One pass: heartbeat_runs is read once, when the materialized view dead_session_runs is
 -- refreshed (it keeps a few narrow columns a run, classified); every other view reads that.
 --
@@ -29,10 +36,18 @@
 --   insert into dead_session_scope values ('<company id>', '2026-06-01T00:00:00Z');
 --   refresh materialized view dead_session_runs;
 --   delete from dead_session_scope; refresh materialized view dead_session_runs;  -- the whole table again
+--
+-- What a wider breaker would have rotated, before turning it on (all companies, all times):
+--
+--   insert into dead_session_scope (dead_liveness_states, count_unrecorded_resumes)
+--     values (array['failed', 'empty_response'], true);
+--   refresh materialized view dead_session_runs;
 
--- What the report covers: no row (or NULLs) for the whole table; otherwise the first row's
--- company and since.
+-- What the report covers, and the rule it counts by: no row (or NULLs) for the whole table under
+-- the breaker's own rule; otherwise the first row's company, since and rule.
 create table if not exists dead_session_scope (company_id text, since timestamptz);
+alter table dead_session_scope add column if not exists dead_liveness_states text[],
+                               add column if not exists count_unrecorded_resumes boolean;
 
 -- An earlier version of this file made dead_session_runs a plain view.
 do $$
@@ -44,7 +59,9 @@ end $$;
 drop materialized view if exists dead_session_runs cascade;
 
 create materialized view dead_session_runs as
-with scope as (select company_id, since from dead_session_scope limit 1),
+with scope as (select company_id, since, dead_liveness_states, count_unrecorded_resumes from dead_session_scope limit 1),
+rule as (select coalesce((select dead_liveness_states from scope), array['failed']) as states,
+                coalesce((select count_unrecorded_resumes from scope), false) as unrecorded),
 scoped as (
   select h.company_id, h.agent_id, h.session_id_after as session_id, h.session_id_before, h.created_at, h.id, h.liveness_state,
          h.usage_json as u, k.*
@@ -60,11 +77,14 @@ scoped as (
      and ((select company_id from scope) is null or h.company_id::text = (select company_id from scope))
      and ((select since from scope) is null or h.created_at >= (select since from scope))
      and btrim(h.session_id_after, E' \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff') <> ''
-)
+),
+judged as (
 select company_id, agent_id, session_id, created_at, id,
+       coalesce(liveness_state = any(rule.states), false) as listed_state, rule.unrecorded as count_unrecorded,
+       -- a resume of the session that left no usage record (SQL NULL or JSON null)
+       coalesce(session_id_before = session_id and (u is null or jsonb_typeof(u) = 'null'), false) as unrecorded_resume,
        coalesce(
-         liveness_state = 'failed'
-         and jsonb_typeof(u) = 'object'
+         jsonb_typeof(u) = 'object'
          and "sessionReused" = 'true'::jsonb
          and jsonb_typeof("persistedSessionId") = 'string'
          and "persistedSessionId" #>> '{}' = session_id
@@ -74,11 +94,21 @@ select company_id, agent_id, session_id, created_at, id,
                                     when jsonb_typeof("cachedInputTokens") = 'number' then ("cachedInputTokens" #>> '{}')::numeric else 0 end)) = 0
          and greatest(0, floor(case when jsonb_typeof("rawOutputTokens") = 'number' then ("rawOutputTokens" #>> '{}')::numeric
                                     when jsonb_typeof("outputTokens") = 'number' then ("outputTokens" #>> '{}')::numeric else 0 end)) = 0,
-         false) as dead,
-       coalesce(liveness_state = 'failed' and session_id_before = session_id and u is null, false) as unseen_failed,
+         false) as zero_token_reuse
+  from scoped cross join rule
+)
+select company_id, agent_id, session_id, created_at, id,
+       listed_state and (zero_token_reuse or (unrecorded_resume and count_unrecorded)) as dead,
+       listed_state and not zero_token_reuse and unrecorded_resume and not count_unrecorded as unseen_failed,
        row_number() over (partition by company_id, agent_id, session_id order by created_at, id) as position,
        count(*) over (partition by company_id, agent_id, session_id) as session_runs
-  from scoped;
+  from judged;
+
+-- The rule dead_session_scope sets (as the audit report's deadRunRule); dead_session_runs counts by
+-- it from its next refresh.
+create or replace view dead_session_rule as
+select coalesce((select dead_liveness_states from dead_session_scope limit 1), array['failed']) as dead_liveness_states,
+       coalesce((select count_unrecorded_resumes from dead_session_scope limit 1), false) as count_unrecorded_resumes;
 
 -- Each maximal run of consecutive dead runs in a session (gaps and islands); `recovered` when
 -- a later run of the session ended it (the session came back on its own).
