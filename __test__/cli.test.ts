@@ -1,7 +1,7 @@
 // The CLI as a person meets it: whatever the ids hold, the terminal sees escapes, not control
 // sequences, and every cell is capped; errors are one line, never a stack trace.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -231,5 +231,91 @@ describe("what the CLI echoes, where it writes, and a closed pipe", () => {
       const piped = spawnSync("bash", ["-c", `set -o pipefail; "${process.execPath}" "${cli}" "${big}" ${format.join(" ")} --no-progress | head -c 100 > /dev/null`], { encoding: "utf8" });
       expect({ format, status: piped.status, stderr: piped.stderr }).toEqual({ format, status: 0, stderr: "" });
     }
+  });
+});
+
+// The breaker's wider rule from the command line, and the report as metrics for an alert.
+describe("--dead-states, --count-unrecorded-resumes and --openmetrics", () => {
+  const at = (i: number) => Date.UTC(2026, 5, 1) + i * 60_000;
+  const row = (company: string, session: string, i: number, kind: "dead" | "empty" | "unrecorded" | "live") =>
+    JSON.stringify({
+      company_id: company,
+      agent_id: "agent",
+      session_id_before: session,
+      session_id_after: session,
+      created_at: new Date(at(i)).toISOString(),
+      liveness_state: kind === "empty" ? "empty_response" : kind === "live" ? "completed" : "failed",
+      usage_json: kind === "unrecorded" ? null : kind === "live" ? { inputTokens: 5 } : { sessionReused: true, persistedSessionId: session, inputTokens: 0 },
+    });
+  // Company "a\"b": a live run, then empty, empty, unrecorded, dead (dead now only when widened).
+  // Company "c\\d\n": three dead runs (dead now under every rule).
+  const weird = 'a"b';
+  const other = "c\\d\n";
+  const lines = [row(weird, "s1", 0, "live"), row(weird, "s1", 1, "empty"), row(weird, "s1", 2, "empty"), row(weird, "s1", 3, "unrecorded"), row(weird, "s1", 4, "dead"), row(other, "s2", 5, "dead"), row(other, "s2", 6, "dead"), row(other, "s2", 7, "dead")];
+  const file = path.join(dir, "rule.ndjson");
+  writeFileSync(file, lines.join("\n") + "\n");
+  const promtool = (text: string) => spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+
+  it("audits by the rule given, and names it in the JSON report and the text", () => {
+    const fork = JSON.parse(run([file, "--json"]).stdout);
+    expect(fork.deadRunRule).toEqual({ deadLivenessStates: ["failed"], countUnrecordedResumes: false });
+    expect(fork.totals).toMatchObject({ deadRuns: 4, unseenFailedRuns: 1, sessionsDeadNow: 1 });
+    const r = run([file, "--json", "--dead-states", "failed, empty_response", "--count-unrecorded-resumes"]);
+    expect(r.status).toBe(0);
+    const widened = JSON.parse(r.stdout);
+    expect(widened.deadRunRule).toEqual({ deadLivenessStates: ["failed", "empty_response"], countUnrecordedResumes: true });
+    expect(widened.totals).toMatchObject({ deadRuns: 7, unseenFailedRuns: 0, sessionsDeadNow: 2 });
+    const text = run([file, "--dead-states", "failed,empty_response"]).stdout;
+    expect(text).toContain("dead runs counted by a widened rule: liveness failed, empty_response; resumes with no usage record not counted");
+    expect(run([file]).stdout).not.toContain("widened rule");
+    for (const bad of [",", "failed,,empty_response", ""]) {
+      const refused = run([file, "--dead-states", bad]);
+      expect(refused.status, bad).toBe(2);
+      expect(refused.stderr).toMatch(/--dead-states: an empty state/);
+    }
+  });
+
+  it("writes OpenMetrics text that promtool accepts, per company, with the rule and the newest run's time", () => {
+    const out = path.join(dir, "dead.prom");
+    const r = run([file, "--openmetrics", out, "--dead-states", "failed,empty_response", "--count-unrecorded-resumes"]);
+    expect(r.status).toBe(0);
+    const text = readFileSync(out, "utf8");
+    const checked = promtool(text);
+    expect(checked.error).toBeUndefined();
+    expect({ status: checked.status, output: checked.stdout + checked.stderr }).toEqual({ status: 0, output: "" });
+    expect(text.endsWith("\n# EOF\n")).toBe(true);
+    // Label values escaped as the format says: \" for a quote, \\ for a backslash, \n for a line feed.
+    expect(text).toContain('paperclip_dead_sessions_now{company_id="a\\"b"} 1\n');
+    expect(text).toContain('paperclip_dead_sessions_now{company_id="c\\\\d\\n"} 1\n');
+    expect(text).toContain('paperclip_dead_runs{company_id="a\\"b"} 4\n');
+    expect(text).toContain('paperclip_unseen_failed_runs{company_id="a\\"b"} 0\n');
+    expect(text).toContain('paperclip_session_audit_rule_info{dead_liveness_states="failed,empty_response",count_unrecorded_resumes="true"} 1\n');
+    expect(text).toContain(`paperclip_session_audit_newest_run_timestamp_seconds ${at(7) / 1000}\n`);
+    expect(text).toContain("paperclip_session_audit_complete 1\n");
+    // Under the fork's rule the same history has one dead-now session and an unseen run.
+    const forkOut = path.join(dir, "fork.prom");
+    expect(run([file, "--openmetrics", forkOut]).status).toBe(0);
+    const fork = readFileSync(forkOut, "utf8");
+    expect(promtool(fork).status).toBe(0);
+    expect(fork).toContain('paperclip_dead_sessions_now{company_id="a\\"b"} 0\n');
+    expect(fork).toContain('paperclip_unseen_failed_runs{company_id="a\\"b"} 1\n');
+    expect(fork).toContain('paperclip_session_audit_rule_info{dead_liveness_states="failed",count_unrecorded_resumes="false"} 1\n');
+  });
+
+  it("never writes the metrics over the input, nor over a file that is there without --force; no partial file is left", () => {
+    expect(run([file, "--openmetrics", file]).status).toBe(2);
+    expect(readFileSync(file, "utf8")).toBe(lines.join("\n") + "\n");
+    const out = path.join(dir, "there.prom");
+    writeFileSync(out, "keep");
+    const refused = run([file, "--openmetrics", out]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/--openmetrics .*the file exists \(add --force to replace it\)/);
+    expect(readFileSync(out, "utf8")).toBe("keep");
+    expect(run([file, "--openmetrics", out, "--force"]).status).toBe(0);
+    expect(promtool(readFileSync(out, "utf8")).status).toBe(0);
+    expect(readdirSync(dir).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+    const missingDir = run([file, "--openmetrics", path.join(dir, "no", "such", "dir.prom")]);
+    expect(missingDir.status).toBe(1);
+    expect(missingDir.stderr).toMatch(/^paperclip-session-audit: --openmetrics: ENOENT/);
   });
 });

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // paperclip-session-audit: dead sessions in a heartbeat_runs history, and what each breaker
 // threshold would have saved. `--help` prints the usage and the exit statuses.
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { reportOpenMetrics } from "./openmetrics.mjs";
 import { reportHtml } from "./report-html.mjs";
 import { visible, width } from "./visible.mjs";
 
@@ -21,11 +22,22 @@ options:
   --json                 the report as JSON on stdout
   --html FILE            also write the report as one self-contained HTML page (never over
                          the input; over an existing file only with --force)
-  --force                let --html replace an existing file
+  --openmetrics FILE     also write the report as OpenMetrics text (node_exporter's textfile
+                         collector reads it): dead-now sessions, dead runs and unseen failed
+                         runs per company, the rule, the newest run's time; written whole or
+                         not at all (never over the input; over an existing file only with
+                         --force, as a cron job that refreshes it gives)
+  --force                let --html or --openmetrics replace an existing file
   --company ID           only this company's runs
   --since TIME           only runs created at or after TIME (ISO 8601)
   --top N                rows per table (default 20); --all for every row
   --ordered              rows come ordered by created_at (memory bounded by the sessions)
+  --dead-states LIST     the liveness states that can make a run dead, comma-separated
+                         (default failed; e.g. failed,empty_response), as the breaker's
+                         deadLivenessStates option
+  --count-unrecorded-resumes
+                         also count as dead a run in one of those states that resumed its
+                         session and left no usage record (the breaker's countUnrecordedResumes)
   --max-line-bytes N     skip longer lines as "line too long" (default 64MiB; K, M, G or KiB,
                          MiB, GiB suffixes allowed)
   --database URL         read heartbeat_runs from PostgreSQL (needs the package pg): once, in
@@ -86,6 +98,9 @@ try {
       json: { type: "boolean", default: false },
       html: { type: "string" },
       force: { type: "boolean", default: false },
+      openmetrics: { type: "string" },
+      "dead-states": { type: "string" },
+      "count-unrecorded-resumes": { type: "boolean", default: false },
       company: { type: "string" },
       since: { type: "string" },
       top: { type: "string" },
@@ -125,14 +140,17 @@ if (fromFile && (values.database || values.pglite)) usageError("give a file or a
 if (values.database && values.pglite) usageError("give --database or --pglite, not both");
 if (!fromFile && !values.database && !values.pglite && !process.env.DATABASE_URL) usageError("no input given");
 if (values.create && !values.pglite) usageError("--create goes with --pglite");
-if (values.force && !values.html) usageError("--force goes with --html");
-if (values.html !== undefined) checkHtmlTarget(values.html, fromFile && positionals[0] !== "-" ? positionals[0] : null);
+if (values.force && !values.html && !values.openmetrics) usageError("--force goes with --html or --openmetrics");
+const inputPath = fromFile && positionals[0] !== "-" ? positionals[0] : null;
+if (values.html !== undefined) checkOutputTarget("--html", values.html, inputPath);
+if (values.openmetrics !== undefined) checkOutputTarget("--openmetrics", values.openmetrics, inputPath);
+if (values.html !== undefined && values.openmetrics !== undefined && path.resolve(values.html) === path.resolve(values.openmetrics)) usageError("--html and --openmetrics name the same file");
 
 /**
- * The page never replaces the history it reports on (the same file by any name: a link, a
+ * An output never replaces the history it reports on (the same file by any name: a link, a
  * relative path), nor, without --force, any other file that is there.
  */
-function checkHtmlTarget(target, input) {
+function checkOutputTarget(flag, target, input) {
   let existing;
   try {
     existing = statSync(target);
@@ -142,12 +160,12 @@ function checkHtmlTarget(target, input) {
   if (input !== null) {
     try {
       const read = statSync(input);
-      if (read.dev === existing.dev && read.ino === existing.ino) usageError(`--html ${target}: that is the input; the page would replace the history`);
+      if (read.dev === existing.dev && read.ino === existing.ino) usageError(`${flag} ${target}: that is the input; the output would replace the history`);
     } catch {
       // the input's own error comes when it is read
     }
   }
-  if (!values.force) usageError(`--html ${target}: the file exists (add --force to replace it)`);
+  if (!values.force) usageError(`${flag} ${target}: the file exists (add --force to replace it)`);
 }
 if (values.top !== undefined && values.all) usageError("give --top or --all, not both");
 const top = values.all ? Infinity : values.top === undefined ? 20 : Number(values.top);
@@ -161,6 +179,13 @@ function parseBytes(text) {
   return bytes;
 }
 
+/** `failed,empty_response`: the states, each one given (no empty entry). */
+function parseStates(text) {
+  const states = text.split(",").map((state) => state.trim());
+  if (states.some((state) => state === "")) usageError(`--dead-states: an empty state in ${JSON.stringify(text)} (give them comma-separated, e.g. failed,empty_response)`);
+  return states;
+}
+
 // Ctrl-C stops the audit where it is (even a read waiting on a pipe) and exits 130.
 const interrupt = new AbortController();
 process.once("SIGINT", () => interrupt.abort());
@@ -172,6 +197,8 @@ const options = {
   progress: !values.json && !values["no-progress"] && process.stderr.isTTY === true,
   ordered: values.ordered,
   maxLineBytes: values["max-line-bytes"] === undefined ? undefined : parseBytes(values["max-line-bytes"]),
+  deadLivenessStates: values["dead-states"] === undefined ? undefined : parseStates(values["dead-states"]),
+  countUnrecordedResumes: values["count-unrecorded-resumes"],
 };
 
 /** An optional peer dependency, or one line saying what to install. */
@@ -265,6 +292,19 @@ if (values.html) {
   }
 }
 
+if (values.openmetrics) {
+  // Written beside the target and renamed over it: a scraper never reads half a file.
+  const temporary = path.join(path.dirname(values.openmetrics), `.${path.basename(values.openmetrics)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(temporary, reportOpenMetrics(report, { auditedAtMs: Date.now(), complete: !incomplete }), { flag: "wx" });
+    renameSync(temporary, values.openmetrics);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    complain(`--openmetrics: ${error.message}`);
+    process.exit(1);
+  }
+}
+
 // exitCode rather than exit(): a large report on a pipe is written out in full first.
 process.exitCode = incomplete ? 3 : 0;
 if (values.json) {
@@ -301,7 +341,13 @@ function printReport(report) {
     `${plural(t.sessions, "session")}, ${plural(t.runs, "run")}, ${plural(t.deadRuns, "dead run")}; ` +
       `${plural(t.sessionsWithDeadStreak, "session")} had a dead streak of 3+, ${n(t.sessionsDeadNow)} ${t.sessionsDeadNow === 1 ? "is" : "are"} dead now`,
   );
-  if (t.unseenFailedRuns) console.log(`${plural(t.unseenFailedRuns, "failed run")} resumed a session with no usage record: the breaker cannot see ${t.unseenFailedRuns === 1 ? "it" : "them"} (the wider what-if table below counts them)`);
+  const rule = report.deadRunRule;
+  const widened = rule.countUnrecordedResumes || rule.deadLivenessStates.join(",") !== "failed";
+  if (widened) {
+    const states = rule.deadLivenessStates.map((state) => visible(state, ID_WIDTH)).join(", ") || "none";
+    console.log(`dead runs counted by a widened rule: liveness ${states}; resumes with no usage record ${rule.countUnrecordedResumes ? "counted" : "not counted"}`);
+  }
+  if (t.unseenFailedRuns) console.log(`${plural(t.unseenFailedRuns, "run")} resumed a session and left no usage record: the rule cannot see ${t.unseenFailedRuns === 1 ? "it" : "them"} (the wider what-if table below counts them)`);
   if (report.rowsFiltered) console.log(`${plural(report.rowsFiltered, "row")} left out by ${filtersShown.join(" ")}`);
   if (report.rowsWithoutSession) console.log(`${plural(report.rowsWithoutSession, "row")} without a persisted session`);
 

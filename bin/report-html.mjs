@@ -4,6 +4,16 @@
 // page, and SVG draws the same in every browser without running anything.
 import { visible } from "./visible.mjs";
 
+/** What the report counted as dead: the breaker's own rule, or the widened one it was given. */
+function ruleNote(rule) {
+  const fork = !rule.countUnrecordedResumes && rule.deadLivenessStates.length === 1 && rule.deadLivenessStates[0] === "failed";
+  if (fork) {
+    return "A dead run failed on a resumed session without producing a token (the breaker's own rule); the breaker rotates after 3 in a row. An unseen failed run also failed on a resumed session but left no usage record, so the breaker cannot see it.";
+  }
+  const states = rule.deadLivenessStates.map((state) => text(state, 40)).join(", ") || "none";
+  return `Counted by a widened rule: a run is dead in liveness state ${states} when it reused its session without producing a token${rule.countUnrecordedResumes ? ", or resumed it and left no usage record" : ""}; the breaker rotates after 3 in a row.${rule.countUnrecordedResumes ? "" : " An unseen run is in one of those states and resumed its session but left no usage record, so this rule cannot see it."}`;
+}
+
 /** Text for HTML: control and bidi characters made visible, long values cut, then escaped. */
 function text(value, max = 80) {
   return visible(value, max).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -137,7 +147,7 @@ figure { margin: 16px 0; } figcaption { font-weight: 600; margin-bottom: 4px; }
 <h1>${text(title, 120)}</h1>
 <p class="note">${text(source, 200)}${source ? " · " : ""}${n(report.rowsUsed)} runs audited${report.rowsSkipped ? `, ${n(report.rowsSkipped)} rows skipped` : ""}.</p>
 <ul class="totals" id="totals">${totalsRow.map(([k, v]) => `<li><b>${n(v)}</b>${text(k)}</li>`).join("")}</ul>
-<p class="note">A dead run failed on a resumed session without producing a token; the breaker rotates after 3 in a row. An unseen failed run also failed on a resumed session but left no usage record, so the breaker cannot see it.</p>
+<p class="note" id="rule">${ruleNote(report.deadRunRule)}</p>
 ${charts.join("\n")}
 <h2>Sessions dead now${capped(deadNow)}</h2>
 ${deadNow.length ? table(["company", "agent", "session", "dead streak", "runs", "last run"], deadNow.slice(0, top).map((s) => [s.companyId, s.agentId, s.sessionId, n(s.currentDeadStreak), n(s.runs), s.lastRunAt])) : "<p>None.</p>"}

@@ -1,0 +1,57 @@
+// The audit's report as OpenMetrics text, for node_exporter's textfile collector (or any
+// scraper): gauges only, so the same text reads as OpenMetrics and as Prometheus's own text
+// format, names in Prometheus's conventions (a `paperclip_` prefix, base units, `_seconds`
+// for times), label values escaped.
+
+/** A label value as the exposition formats escape it: backslash, double quote, line feed. */
+export function labelValue(text) {
+  return String(text).replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+/** A number as the formats write it. */
+function sampleValue(n) {
+  if (Number.isNaN(n)) return "NaN";
+  if (n === Infinity) return "+Inf";
+  if (n === -Infinity) return "-Inf";
+  return String(n);
+}
+
+/** One gauge family: its help line, its type, and a sample per `[labels, value]`. */
+function gauge(name, help, samples) {
+  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`];
+  for (const [labels, value] of samples) {
+    const shown = Object.entries(labels).map(([key, v]) => `${key}="${labelValue(v)}"`);
+    lines.push(`${name}${shown.length ? `{${shown.join(",")}}` : ""} ${sampleValue(value)}`);
+  }
+  return lines.join("\n");
+}
+
+/**
+ * The report as OpenMetrics text. `auditedAtMs`: when the audit ran; `complete`: whether the
+ * report is complete (the CLI's exit status 0).
+ */
+export function reportOpenMetrics(report, { auditedAtMs, complete }) {
+  const companies = report.companies.map((c) => [{ company_id: c.companyId }, c.totals]);
+  const perCompany = (name, help, pick) => gauge(name, help, companies.map(([labels, totals]) => [labels, pick(totals)]));
+  const rule = report.deadRunRule;
+  const newest = report.sessions.reduce((latest, s) => Math.max(latest, s.lastRunAtMs), -Infinity);
+  const families = [
+    gauge("paperclip_session_audit_rule_info", "The dead-run rule the audit counted by: the liveness states that can make a run dead, and whether resumes with no usage record count.", [
+      [{ dead_liveness_states: rule.deadLivenessStates.join(","), count_unrecorded_resumes: String(rule.countUnrecordedResumes) }, 1],
+    ]),
+    gauge("paperclip_session_audit_timestamp_seconds", "When the audit ran, in seconds since the epoch.", [[{}, auditedAtMs / 1000]]),
+    gauge("paperclip_session_audit_complete", "1 when the report is complete; 0 when more than half of the rows were skipped, none could be read, or the input ended early.", [[{}, complete ? 1 : 0]]),
+    gauge("paperclip_session_audit_rows_skipped", "Rows the audit could not read (malformed, missing fields, wrong types).", [[{}, report.rowsSkipped]]),
+    gauge(
+      "paperclip_session_audit_newest_run_timestamp_seconds",
+      "The newest run's created_at among the audited sessions, in seconds since the epoch: how fresh the history is.",
+      Number.isFinite(newest) ? [[{}, newest / 1000]] : [],
+    ),
+    perCompany("paperclip_session_audit_runs", "Runs with a persisted session audited, per company.", (t) => t.runs),
+    perCompany("paperclip_dead_sessions_now", "Sessions whose latest runs are a dead streak of at least 3, the breaker's threshold: the breaker would rotate them now.", (t) => t.sessionsDeadNow),
+    perCompany("paperclip_dead_runs", "Dead runs under the audit's rule, per company.", (t) => t.deadRuns),
+    perCompany("paperclip_unseen_failed_runs", "Runs in a dead liveness state that resumed their session and left no usage record, which the audit's rule does not count, per company.", (t) => t.unseenFailedRuns),
+    perCompany("paperclip_sessions_with_dead_streak", "Sessions that ever had a dead streak of at least 3, per company.", (t) => t.sessionsWithDeadStreak),
+  ];
+  return `${families.join("\n")}\n# EOF\n`;
+}
