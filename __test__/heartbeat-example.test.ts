@@ -24,6 +24,20 @@ beforeAll(async () => {
     // Only 4 recent runs are read, so only the separately read oldest run shows the age.
     { id: "old", name: "Ops", adapterType: "opencode_local", runtimeConfig: { sessionCompaction: { maxSessionRuns: 0 } }, sessionId: "sess-old", runs: runs("old", "sess-old", 20, NOW, { everyHours: 80 / 19 }) },
     { id: "no-session", name: "New", adapterType: "cursor", sessionId: null, runs: [] },
+    // Two empty responses and a resume that failed before reporting usage: dead only to a breaker
+    // widened in the agent's runtime config.
+    ...(["wide", "narrow"] as const).map((id) => ({
+      id: `${id}-breaker`,
+      name: id,
+      adapterType: "claude_local",
+      runtimeConfig: id === "wide" ? { heartbeat: { deadSessionBreaker: { deadLivenessStates: ["failed", "empty_response"], countUnrecordedResumes: true } } } : {},
+      sessionId: `sess-${id}`,
+      runs: [
+        ...runs(`${id}-empty`, `sess-${id}`, 2, NOW, { emptyResponse: true }),
+        ...runs(`${id}-unrecorded`, `sess-${id}`, 1, new Date(NOW.getTime() - 2 * HOUR), { dead: true, noUsage: true }),
+        ...runs(`${id}-ok`, `sess-${id}`, 3, new Date(NOW.getTime() - 3 * HOUR)),
+      ],
+    })),
     { id: "shared", name: "Shared ids", adapterType: "codex_local", sessionId: "sess-shared", runs: runs("acme-shared-f", "sess-shared", 2, NOW, { dead: true }) },
   ]);
   // Another company whose agent and session ids are the same as Acme's: its runs must never count.
@@ -89,6 +103,21 @@ describe(`the heartbeat session-compaction step on ${process.env.DATABASE_URL ? 
     expect(s.decision.reason).toBe("session age reached 80 hours");
     expect(s.explanation.measurements.sessionAgeHours).toMatchObject({ limit: 72, reached: true });
     expect(s.explanation.measurements.sessionAgeHours.value).toBeCloseTo(80, 6);
+  });
+
+  it("rotates on the wider breaker an agent's runtime config turns on, and only there", async () => {
+    const wide = await step("acme", "wide-breaker");
+    expect(wide.decision.rotate).toBe(true);
+    expect(wide.decision.reason).toBe("3 consecutive dead reused runs (2 empty_response zero-token, 1 failed with no usage record) on persisted session sess-wide");
+    expect(wide.decision.previousRunId).toBe("wide-empty-2");
+    expect(wide.explanation.breakerRule).toEqual({ deadLivenessStates: ["failed", "empty_response"], countUnrecordedResumes: true });
+    expect(wide.explanation.measurements.deadStreak).toEqual({ value: 3, limit: 3, reached: true });
+    expect(await currentSessionId(db, wide.agent)).toBeNull();
+    // The same runs, no config: the fork's breaker sees no dead run and the session goes on.
+    const narrow = await step("acme", "narrow-breaker");
+    expect(narrow.decision).toEqual({ rotate: false, reason: null, handoffMarkdown: null, previousRunId: "narrow-empty-2" });
+    expect(narrow.explanation.breakerRule).toEqual({ deadLivenessStates: ["failed"], countUnrecordedResumes: false });
+    expect(narrow.explanation.measurements.deadStreak.value).toBe(0);
   });
 
   it("answers nothing for an agent without a session", async () => {

@@ -47,14 +47,17 @@ export function runs(
   session: string,
   count: number,
   newest: Date,
-  opts: { everyHours?: number; dead?: boolean; inputTokens?: number; summary?: string } = {},
+  opts: { everyHours?: number; dead?: boolean; inputTokens?: number; summary?: string; emptyResponse?: boolean; noUsage?: boolean } = {},
 ): RunSeed[] {
   const every = opts.everyHours ?? 1;
+  // An empty response exits 0 with no output; a dead run with no usage failed before the
+  // adapter reported any (the service then writes no usage record).
+  const liveness = opts.emptyResponse ? "empty_response" : opts.dead ? "failed" : "advanced";
   return Array.from({ length: count }, (_, i) => ({
     id: `${prefix}-${count - i}`,
     createdAt: new Date(newest.getTime() - i * every * HOUR),
-    livenessState: opts.dead ? "failed" : "advanced",
-    usage: usage(session, opts.dead ? 0 : (opts.inputTokens ?? 12_000)),
+    livenessState: liveness,
+    usage: opts.noUsage ? null : usage(session, opts.dead || opts.emptyResponse ? 0 : (opts.inputTokens ?? 12_000)),
     result: opts.dead ? null : { summary: i === 0 ? (opts.summary ?? "Worked on the task") : "Earlier work", costUsd: 0.02 },
     error: opts.dead ? "adapter exited with code 1: session not found" : null,
   }));
@@ -73,8 +76,9 @@ export async function seedCompany(db: Queryable, company: { id: string; name: st
     await db.query(`insert into agent_runtime_state (company_id, agent_id, session_id) values ($1, $2, $3)`, [company.id, a.id, a.sessionId]);
     for (const r of a.runs) {
       await db.query(
-        `insert into heartbeat_runs (id, company_id, agent_id, session_id_after, created_at, usage_json, result_json, error, liveness_state)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        // Every seeded run resumed the agent's session: it is the session before and after.
+        `insert into heartbeat_runs (id, company_id, agent_id, session_id_before, session_id_after, created_at, usage_json, result_json, error, liveness_state)
+         values ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9)`,
         [r.id, company.id, a.id, a.sessionId, r.createdAt, r.usage == null ? null : JSON.stringify(r.usage), r.result == null ? null : JSON.stringify(r.result), r.error ?? null, r.livenessState],
       );
     }

@@ -27,6 +27,7 @@ create table if not exists heartbeat_runs (
   id text primary key,
   company_id text not null,
   agent_id text not null,
+  session_id_before text,
   session_id_after text,
   created_at timestamptz not null,
   usage_json jsonb,

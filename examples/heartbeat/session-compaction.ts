@@ -8,6 +8,7 @@
 import type { SessionCompactionPolicy } from "@paperclipai/adapter-utils/session-compaction";
 import {
   DEAD_REUSED_SESSION_FAILURE_THRESHOLD,
+  type DeadRunRuleOptions,
   explainSessionCompaction,
   type SessionCompactionDecision,
   type SessionCompactionExplanation,
@@ -56,6 +57,7 @@ export async function currentSessionId(db: Queryable, agent: AgentRow): Promise<
 export async function selectRecentRuns(db: Queryable, agent: AgentRow, sessionId: string, limit: number): Promise<SessionRun[]> {
   const { rows } = await db.query<SessionRun>(
     `select id, created_at as "createdAt", usage_json as "usageJson", error, liveness_state as "livenessState",
+            session_id_before as "sessionIdBefore",
             left(result_json->>'summary', 500) as "resultSummary",
             left(result_json->>'result', 500) as "resultResult",
             left(result_json->>'message', 500) as "resultMessage",
@@ -88,6 +90,19 @@ export async function dropSessionFallback(db: Queryable, agent: AgentRow, sessio
       where company_id = $1 and agent_id = $2 and session_id = $3`,
     [agent.companyId, agent.id, sessionId],
   );
+}
+
+/**
+ * The agent's opt-in wider breaker, from its runtime config (`heartbeat.deadSessionBreaker`):
+ * `{ deadLivenessStates: ["failed", "empty_response"], countUnrecordedResumes: true }`, say.
+ * Left out, the breaker is the fork's. The values are passed as they are: the core refuses
+ * anything but a list of strings and a boolean with a TypeError naming the field.
+ */
+export function deadRunRuleOf(agent: AgentRow): DeadRunRuleOptions {
+  const config = agent.runtimeConfig as { heartbeat?: { deadSessionBreaker?: DeadRunRuleOptions | null } } | null;
+  const breaker = config?.heartbeat?.deadSessionBreaker;
+  if (breaker === null || breaker === undefined || typeof breaker !== "object") return {};
+  return { deadLivenessStates: breaker.deadLivenessStates, countUnrecordedResumes: breaker.countUnrecordedResumes };
 }
 
 // adapter-utils ships ES modules only; a dynamic import loads it from CommonJS callers too.
@@ -124,6 +139,7 @@ export async function runSessionCompactionStep(
     runs,
     oldestRun,
     policy,
+    ...deadRunRuleOf(agent),
   });
   const decision = explanation.decision;
   if (decision.rotate && sessionId) await dropSessionFallback(db, agent, sessionId);
