@@ -138,6 +138,26 @@ describe(`@paperclipai/server ${SERVER_VERSION}, as released and swapped`, () =>
     for (const name of ["deadSessionThresholded", "deadSessionManaged", "deadSessionThenNoSession"]) expect(swapped[name].slice(0, 4)).toEqual(released[name].slice(0, 4));
   });
 
+  it("swapped, an agent's runtime config turns on the wider breaker: three empty responses rotate its session", () => {
+    const reason = `3 consecutive dead reused runs (3 empty_response zero-token) on persisted session ${S1}`;
+    for (const report of [released, swapped]) {
+      const runs = heartbeats(report.emptyResponsesWideBreaker);
+      expect(runs.slice(1, 4).map((r) => [r.status, r.livenessState, r.handed.session])).toEqual(Array(3).fill(["succeeded", "empty_response", S1]));
+    }
+    const wide = heartbeats(swapped.emptyResponsesWideBreaker);
+    expect(wide[4].handed).toMatchObject({ session: null, rotationReason: reason, previousSession: S1 });
+    expect(wide[4].handed.handoff).toContain(`- Rotation reason: ${reason}\n`);
+    expect(wide[4].freshSessionWarnings).toEqual([`[paperclip] Starting a fresh session because ${reason}.`]);
+    // Released, the config is nothing to the server: the session is resumed a fourth time.
+    expect(heartbeats(released.emptyResponsesWideBreaker)[4].handed).toMatchObject({ session: S1, rotationReason: null });
+    // Without the config, or with values the core refuses, the swapped server is the released one.
+    for (const name of ["emptyResponsesForkBreaker", "emptyResponsesMistypedBreaker"]) {
+      expect(heartbeats(released[name])[4].handed).toMatchObject({ session: S1, rotationReason: null });
+      expect(swapped[name]).toEqual(released[name]);
+    }
+    expect(swapped.emptyResponsesWideBreaker.slice(0, 4)).toEqual(released.emptyResponsesWideBreaker.slice(0, 4));
+  });
+
   it("reads one company's runs: another company's dead runs of the agent's session count for nothing", () => {
     const planted = swapped.foreignDeadRuns.find((o) => "foreignRunsAtHead" in o);
     expect(planted).toEqual({ foreignRunsAtHead: true });

@@ -11,8 +11,31 @@ export const HEARTBEAT_FILE = "dist/services/heartbeat.js";
 export const BACKUP_SUFFIX = ".before-session-compaction-swap";
 export const SWAP_MARK = "// paperclip-session-compaction swap";
 
-/** What the swapped service adds at the top: the native decision, under its own name. */
-const IMPORT_LINE = `import { evaluateSessionCompaction as decideSessionCompaction } from "paperclip-session-compaction"; ${SWAP_MARK}\n`;
+/**
+ * What the swapped service adds at the top: the native decision, under its own name, and the
+ * agent's opt-in wider breaker read from its runtime config (`heartbeat.deadSessionBreaker`,
+ * `{ deadLivenessStates, countUnrecordedResumes }`). A value the core would refuse is set aside
+ * with a warning, so that a typo in one agent's config never stops its heartbeats: the agent
+ * then has the fork's breaker, as released.
+ */
+const IMPORT_LINE = `import { evaluateSessionCompaction as decideSessionCompaction, detectDeadReusedSessionCircuitBreaker as checkDeadSessionBreaker } from "paperclip-session-compaction"; ${SWAP_MARK}
+function deadSessionBreakerOptions(agent) { ${SWAP_MARK}: the agent's wider breaker, when its config asks.
+    const breaker = agent?.runtimeConfig?.heartbeat?.deadSessionBreaker;
+    if (breaker === null || breaker === undefined) return {};
+    if (typeof breaker !== "object" || Array.isArray(breaker)) {
+        console.warn(\`[paperclip-session-compaction] agent \${agent.id}: runtimeConfig.heartbeat.deadSessionBreaker set aside (it must be an object); the fork's breaker applies\`);
+        return {};
+    }
+    const options = { deadLivenessStates: breaker.deadLivenessStates, countUnrecordedResumes: breaker.countUnrecordedResumes };
+    try {
+        checkDeadSessionBreaker({ sessionId: null, runs: [], ...options });
+        return options;
+    } catch (error) {
+        console.warn(\`[paperclip-session-compaction] agent \${agent.id}: runtimeConfig.heartbeat.deadSessionBreaker set aside (\${error?.message}); the fork's breaker applies\`);
+        return {};
+    }
+}
+`;
 
 /** The decision, handed the runs the service read and the policy it resolved. */
 const DECISION_CALL = `        ${SWAP_MARK}: the breaker and the policy's limits, decided natively.
@@ -24,6 +47,7 @@ const DECISION_CALL = `        ${SWAP_MARK}: the breaker and the policy's limits
             runs,
             oldestRun,
             policy,
+            ...deadSessionBreakerOptions(agent),
         });
     }
 `;
@@ -69,10 +93,10 @@ const EDITS_2026_916_1 = [
     replace: () => "",
   },
   {
-    why: "the runs query selects the liveness the breaker reads",
+    why: "the runs query selects what the breaker reads: the liveness, and the session a run resumed",
     within: EVALUATE,
     find: "            error: heartbeatRuns.error,\n",
-    replace: (found) => `${found}            livenessState: heartbeatRuns.livenessState,\n`,
+    replace: (found) => `${found}            livenessState: heartbeatRuns.livenessState,\n            sessionIdBefore: heartbeatRuns.sessionIdBefore,\n`,
   },
   {
     why: "the runs query: company-scoped",

@@ -10,7 +10,7 @@
 // decisions our core makes from the rows the service read for it, to set beside the service's
 // own. Paperclip's own test helpers are not in the package: this is ours.
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -27,6 +27,11 @@ if (!values.server || !values.database || !values.out) throw new Error("usage: d
 // The service reads these at run time; no server is started, so they are pinned here.
 process.env.PAPERCLIP_HOME = mkdtempSync(path.join(tmpdir(), "pcsc-paperclip-home-"));
 process.env.PAPERCLIP_API_URL = "http://127.0.0.1:9/api";
+// The directory a session works in, which local adapters keep in the session's parameters: a
+// resumed run then works there, and the server logs no fallback-workspace line to its stdout
+// (a line the liveness classifier would count as output, so no run could be an empty response).
+const SESSION_CWD = path.join(process.env.PAPERCLIP_HOME, "session-workspace");
+mkdirSync(SESSION_CWD);
 
 await applyPendingMigrations(values.database);
 const load = (file) => import(pathToFileURL(path.join(values.server, "dist", file)).href);
@@ -39,9 +44,14 @@ const native = values.native ? createRequire(import.meta.url)(path.resolve(value
 const handed = new Map();
 const answers = [];
 
+/** Session parameters as observed, the driver's own session directory by a name. */
+function sessionParamsShown(params) {
+  return params?.cwd === SESSION_CWD ? { ...params, cwd: "(the session workspace)" } : params;
+}
+
 /** What a scripted step makes the adapter answer. */
 function answer(step) {
-  const session = step.session ? { sessionId: step.session, sessionParams: { sessionId: step.session }, sessionDisplayId: step.session } : {};
+  const session = step.session ? { sessionId: step.session, sessionParams: { sessionId: step.session, cwd: SESSION_CWD }, sessionDisplayId: step.session } : {};
   const usage = { inputTokens: step.inputTokens ?? 0, cachedInputTokens: step.cachedInputTokens ?? 0, outputTokens: step.outputTokens ?? 0 };
   const common = { signal: null, timedOut: false, provider: "test", model: "test-model", usage, ...session };
   return step.ok ? { ...common, exitCode: 0, summary: step.summary ?? "Did the work." } : { ...common, exitCode: 1, errorMessage: step.error ?? "resume failed", summary: "" };
@@ -53,7 +63,8 @@ for (const type of new Set(Object.values(HISTORIES).map((h) => h.adapterType))) 
     execute: async (ctx) => {
       handed.set(ctx.runId, {
         session: ctx.runtime?.sessionId ?? null,
-        sessionParams: ctx.runtime?.sessionParams ?? null,
+        // The session's directory differs from driver to driver: named, not given.
+        sessionParams: sessionParamsShown(ctx.runtime?.sessionParams ?? null),
         handoff: ctx.context?.paperclipSessionHandoffMarkdown ?? null,
         rotationReason: ctx.context?.paperclipSessionRotationReason ?? null,
         previousSession: ctx.context?.paperclipPreviousSessionId ?? null,
@@ -192,7 +203,7 @@ async function drive(name, history) {
     }
     if (!step.answer) continue;
     answers.push(step.answer);
-    const queued = await heartbeat.invoke(agentId, "on_demand", {}, "manual");
+    const queued = await heartbeat.invoke(agentId, "on_demand", history.context ?? {}, "manual");
     const row = await settled(queued.id);
     runIds.push(row.id);
     const log = await heartbeat.readLog(row.id).catch(() => ({ content: "" }));

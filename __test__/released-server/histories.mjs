@@ -12,9 +12,15 @@ const ok = (session, inputTokens = 1200, outputTokens = 300) => ({ answer: { ok:
 const dead = (session) => ({ answer: { ok: false, session, error: "could not resume the session" } });
 const failedWithTokens = (session) => ({ answer: { ok: false, session, inputTokens: 800, outputTokens: 20, error: "tool call failed" } });
 const failedAfterReading = (session, inputTokens) => ({ answer: { ok: false, session, inputTokens, outputTokens: 10, error: "the tool call timed out after reading the whole repository" } });
+// The CLI exits 0 with nothing to show and no token: the server marks the run "empty_response".
+const emptyResponse = (session) => ({ answer: { ok: true, session, summary: "" } });
 const failedBeforeSession = () => ({ answer: { ok: false, error: "the CLI exited before starting a session" } });
 
-/** Each history: the adapter type (which picks the policy), the agent's runtime config, steps. */
+/**
+ * Each history: the adapter type (which picks the policy), the agent's runtime config, steps;
+ * and `context`, the wake's context (a task key keeps the session's parameters, its working
+ * directory among them, from run to run).
+ */
 export const HISTORIES = {
   // The breaker's case on a thresholded adapter: a resumed session that fails with no tokens.
   deadSessionThresholded: {
@@ -75,6 +81,27 @@ export const HISTORIES = {
     adapterType: "gemini_local",
     runtimeConfig: { heartbeat: { sessionCompaction: { enabled: false, maxSessionRuns: 1 } } },
     steps: [ok(S1), ok(S1), ok(S1)],
+  },
+  // Empty responses on a resumed session: never dead to the fork's breaker. The agent's runtime
+  // config turns on the wider breaker; swapped, it rotates the session; released, the config
+  // means nothing. Without the config (or with one the core would refuse) the swapped server
+  // decides as released.
+  emptyResponsesWideBreaker: {
+    adapterType: "gemini_local",
+    context: { taskKey: "emptyResponsesWideBreaker" },
+    runtimeConfig: { heartbeat: { deadSessionBreaker: { deadLivenessStates: ["failed", "empty_response"] } } },
+    steps: [ok(S1), emptyResponse(S1), emptyResponse(S1), emptyResponse(S1), ok(S2)],
+  },
+  emptyResponsesForkBreaker: {
+    adapterType: "gemini_local",
+    context: { taskKey: "emptyResponsesForkBreaker" },
+    steps: [ok(S1), emptyResponse(S1), emptyResponse(S1), emptyResponse(S1), ok(S1)],
+  },
+  emptyResponsesMistypedBreaker: {
+    adapterType: "gemini_local",
+    context: { taskKey: "emptyResponsesMistypedBreaker" },
+    runtimeConfig: { heartbeat: { deadSessionBreaker: { deadLivenessStates: "empty_response", countUnrecordedResumes: "yes" } } },
+    steps: [ok(S1), emptyResponse(S1), emptyResponse(S1), emptyResponse(S1), ok(S1)],
   },
   // Another company's dead runs of this agent's session (imported data): the swapped reads are
   // scoped to the agent's company, so they count for nothing; the agent's own dead runs do.
