@@ -1,6 +1,7 @@
 //! The streaming auditor: bytes in any chunking, whole lines parsed on every core, each row
 //! filed under its session (kept to be sorted at the end, or folded at once when ordered).
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use hashbrown::HashMap;
@@ -113,14 +114,9 @@ impl Auditor {
         self.end_pending_line();
         later.end_pending_line();
         let offset = self.report.lines;
-        // The format this part ended in is the one the later part began in.
-        for Undecided { line, plain, copy_text } in std::mem::take(&mut later.undecided) {
-            let row = match self.format {
-                Format::Json => plain,
-                Format::CopyText => copy_text,
-            };
-            self.file(offset + line, row);
-        }
+        // The format this part ended in is the one the later part began in: it decides each
+        // undecided row, which takes its place among the later part's runs.
+        later.place_undecided(self.format);
         if later.format_known {
             self.format = later.format;
         }
@@ -281,10 +277,18 @@ impl Auditor {
                 ..
             } = read
             {
+                let plain_position = self.runs_filed(&plain);
+                let copy_text_position = self.runs_filed(&copy_text);
                 return self.undecided.push(Undecided {
                     line,
-                    plain: plain.into_owned(),
-                    copy_text,
+                    plain: Placed {
+                        row: plain.into_owned(),
+                        position: plain_position,
+                    },
+                    copy_text: Placed {
+                        row: copy_text,
+                        position: copy_text_position,
+                    },
                 });
             }
         }
@@ -295,51 +299,139 @@ impl Auditor {
         }
     }
 
-    /// Files a row under its session, unless the options filter it out.
-    fn file(&mut self, line: u64, row: Row) {
-        let filtered_company = self.options.company_id.as_deref().is_some_and(|c| c != row.company_id);
-        let filtered_time = self.options.since_ms.is_some_and(|since| row.created_at < since);
-        if filtered_company || filtered_time {
-            self.report.rows_filtered += 1;
-            return;
-        }
-        let Some(session_id) = row.session_id else {
-            self.report.rows_without_session += 1;
-            return;
+    /// How many runs the row's session holds so far: where a run read now would be filed.
+    fn runs_filed(&self, row: &Row) -> usize {
+        let Some(session_id) = row.session_id.as_deref() else {
+            return 0;
         };
         let key = SessionKeyRef {
             company_id: &row.company_id,
             agent_id: &row.agent_id,
-            session_id: &session_id,
+            session_id,
         };
-        // One lookup; the ids are copied only for a session seen for the first time.
-        let session = self.sessions.entry_ref(&key).or_default();
+        self.sessions.get(&key).map_or(0, |runs| runs.runs.len())
+    }
+
+    /// Files this part's undecided rows, read in `format`, each at the place in its session's
+    /// runs it had in the input: after the runs filed before it, before those filed after it.
+    /// Equal times keep the input's order, so the report does not depend on where parts begin.
+    fn place_undecided(&mut self, format: Format) {
+        let mut placed: HashMap<SessionKey, Vec<(usize, i64)>> = HashMap::new();
+        for Undecided { line, plain, copy_text } in std::mem::take(&mut self.undecided) {
+            let Placed { row, position } = match format {
+                Format::Json => plain,
+                Format::CopyText => copy_text,
+            };
+            if let Some(run) = self.admit(line, row) {
+                placed.entry_ref(&run.key()).or_default().push((position, run.packed));
+            }
+        }
+        for (key, insertions) in placed {
+            let session = self.sessions.entry(key).or_default();
+            let filed = std::mem::take(&mut session.runs);
+            session.runs = interleave(filed, insertions);
+        }
+    }
+
+    /// Files a row under its session, unless the options filter it out.
+    fn file(&mut self, line: u64, row: Row) {
+        if let Some(run) = self.admit(line, row) {
+            // One lookup; the ids are copied only for a session seen for the first time.
+            self.sessions.entry_ref(&run.key()).or_default().runs.push(run.packed);
+        }
+    }
+
+    /// Counts a row and folds it (ordered input), or hands back its session and packed run to
+    /// be kept (unordered input); `None` when the options filter it out, it has no session, or
+    /// it comes out of order.
+    fn admit<'r>(&mut self, line: u64, row: Row<'r>) -> Option<AdmittedRun<'r>> {
+        let filtered_company = self.options.company_id.as_deref().is_some_and(|c| c != row.company_id);
+        let filtered_time = self.options.since_ms.is_some_and(|since| row.created_at < since);
+        if filtered_company || filtered_time {
+            self.report.rows_filtered += 1;
+            return None;
+        }
+        let Some(session_id) = row.session_id else {
+            self.report.rows_without_session += 1;
+            return None;
+        };
         // Times are whole milliseconds within ±8.64e15 (TimeClip), so this is exact.
         let at = row.created_at as i64;
         let kind = RunKind {
             dead: row.dead,
             unseen_failed: row.unseen_failed,
         };
-        if !self.options.ordered {
-            session.runs.push(kind.pack(at));
-        } else if session.fold.last.is_some_and(|last| at < last) {
-            return self.skip(
-                line,
-                Skip::new("out of created_at order (ordered input)", format!("{at} ms")),
-            );
-        } else {
+        let run = AdmittedRun {
+            company_id: row.company_id,
+            agent_id: row.agent_id,
+            session_id,
+            packed: kind.pack(at),
+        };
+        let kept = if self.options.ordered {
+            let session = self.sessions.entry_ref(&run.key()).or_default();
+            if session.fold.last.is_some_and(|last| at < last) {
+                self.skip(
+                    line,
+                    Skip::new("out of created_at order (ordered input)", format!("{at} ms")),
+                );
+                return None;
+            }
             session.fold.push(at, kind, &mut self.tables);
-        }
+            None
+        } else {
+            Some(run)
+        };
         self.tables.count_day(at, kind);
         self.report.rows_used += 1;
+        kept
     }
+}
+
+/// A run to keep under its session: the session's ids, and the run packed ([`RunKind::pack`]).
+struct AdmittedRun<'r> {
+    company_id: Cow<'r, str>,
+    agent_id: Cow<'r, str>,
+    session_id: Cow<'r, str>,
+    packed: i64,
+}
+
+impl AdmittedRun<'_> {
+    fn key(&self) -> SessionKeyRef<'_> {
+        SessionKeyRef {
+            company_id: &self.company_id,
+            agent_id: &self.agent_id,
+            session_id: &self.session_id,
+        }
+    }
+}
+
+/// `filed` with each of `insertions` (position among `filed`, packed run; positions in order)
+/// put in its place, in one pass.
+fn interleave(filed: Vec<i64>, insertions: Vec<(usize, i64)>) -> Vec<i64> {
+    let mut runs = Vec::with_capacity(filed.len() + insertions.len());
+    let mut insertions = insertions.into_iter().peekable();
+    for (index, run) in filed.into_iter().enumerate() {
+        while let Some((_, packed)) = insertions.next_if(|&(position, _)| position <= index) {
+            runs.push(packed);
+        }
+        runs.push(run);
+    }
+    runs.extend(insertions.map(|(_, packed)| packed));
+    runs
 }
 
 /// A row of a later part that reads validly both ways, read before the part showed its format.
 struct Undecided {
     line: u64,
-    plain: Row<'static>,
-    copy_text: Row<'static>,
+    plain: Placed,
+    copy_text: Placed,
+}
+
+/// One reading of an undecided row, and how many runs its session held in the part when it
+/// was read.
+struct Placed {
+    row: Row<'static>,
+    position: usize,
 }
 
 /// The cores this process may use.
@@ -530,5 +622,55 @@ mod tests {
         let mut ids = session_ids(&format!("{copy_only}\n{plain_only}\n{ambiguous}\n"));
         ids.sort();
         assert_eq!(ids, ["p", "x\\ny"]);
+    }
+
+    #[test]
+    fn an_undecided_row_keeps_its_place_among_its_parts_runs_at_the_join() {
+        // Four dead runs, the last at `T`, then at the very same `T` a line valid both ways:
+        // plain JSON reads its liveness as `fail\u0065d` (alive), COPY text as `failed`. The input
+        // is plain JSON, so the session ends on a live run, whichever part holds which line.
+        let row = |at: i64, liveness: &str| {
+            format!(
+                r#"{{"company_id":"c","agent_id":"a","session_id_after":"s","created_at":{at},"liveness_state":"{liveness}","usage_json":{{"sessionReused":true,"persistedSessionId":"s","inputTokens":0}}}}"#
+            )
+        };
+        let first_part = [row(1, "failed"), row(2, "failed"), row(3, "failed")].join("\n") + "\n";
+        let later_part = [row(4, "failed"), row(4, r"fail\\u0065d")].join("\n") + "\n";
+        let one_reader = crate::core::audit::audit_bytes(
+            format!("{first_part}{later_part}").as_bytes(),
+            AuditOptions {
+                threads: 1,
+                ..AuditOptions::default()
+            },
+        );
+        let mut first = Auditor::new(AuditOptions {
+            threads: 1,
+            ..AuditOptions::default()
+        });
+        first.push(first_part.as_bytes());
+        let mut later = first.for_part();
+        later.push(later_part.as_bytes());
+        assert_eq!(later.undecided.len(), 1, "the last line must wait for the join");
+        first.absorb(later);
+        let joined = first.finish();
+        let streaks = |r: &AuditReport| {
+            r.sessions
+                .iter()
+                .map(|s| (s.runs, s.dead_runs, s.longest_dead_streak, s.current_dead_streak))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(streaks(&one_reader), vec![(5, 4, 4, 0)]);
+        assert_eq!(streaks(&joined), streaks(&one_reader));
+        assert_eq!(joined.what_if, one_reader.what_if);
+    }
+
+    #[test]
+    fn interleave_puts_each_run_after_the_runs_filed_before_it() {
+        assert_eq!(
+            interleave(vec![10, 20, 30], vec![(0, 1), (2, 2), (2, 3), (3, 4)]),
+            vec![1, 10, 20, 2, 3, 30, 4]
+        );
+        assert_eq!(interleave(vec![], vec![(0, 1), (0, 2)]), vec![1, 2]);
+        assert_eq!(interleave(vec![5], vec![]), vec![5]);
     }
 }
