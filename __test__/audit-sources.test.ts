@@ -3,7 +3,7 @@
 // give means fewer threads (never an abort), a gzip that breaks off keeps what it gave, and a
 // string push may split a surrogate pair.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -43,6 +43,31 @@ describe.runIf(posix)("FIFOs and devices", () => {
     for (let i = 0; i < 8; i++) expect((await readFile(__filename, "utf8")).length).toBeGreaterThan(0);
     controller.abort();
     expect(await Promise.all(waiting)).toEqual(["AbortError", "AbortError", "AbortError", "AbortError"]);
+  });
+
+  it("decides where to run on what the call opened: a path swapped for a FIFO afterwards is still the file", { timeout: 60_000 }, async () => {
+    // The pool's four threads are busy first, so the audits start only after the swap.
+    const big = path.join(dir, "big.bin");
+    writeFileSync(big, Buffer.alloc(64 << 20));
+    const busy = [1, 2, 3, 4].map(() => readFile(big));
+    const fifos = [1, 2, 3, 4].map((i) => mkfifo(`swap-in-${i}`));
+    const controller = new AbortController();
+    const audits = fifos.map((fifo, i) => {
+      const file = path.join(dir, `swapped-${i}.ndjson`);
+      writeFileSync(file, history(50));
+      const audit = native.auditDeadSessions(file, { signal: controller.signal }).then(
+        (r) => r.rowsUsed,
+        (e: Error) => e.name,
+      );
+      renameSync(fifo, file); // the path now names a FIFO no one writes to
+      return audit;
+    });
+    // Were an audit to open the FIFO on the pool, it would wait there until this abort.
+    const timer = setTimeout(() => controller.abort(), 20_000);
+    await Promise.all(busy);
+    expect(await Promise.all(audits)).toEqual([50, 50, 50, 50]);
+    clearTimeout(timer);
+    for (let i = 0; i < 4; i++) expect((await readFile(__filename, "utf8")).length).toBeGreaterThan(0);
   });
 
   it("reads a FIFO once a writer comes", async () => {

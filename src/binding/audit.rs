@@ -185,9 +185,11 @@ impl ProgressBar {
     }
 }
 
-/// Where a history comes from.
+/// Where a history comes from: a source opened when the call was made, or why it could not
+/// be (reported when the audit settles, as a read error is), or bytes.
 enum Input<Bytes> {
     Source(Source),
+    Unopened(Option<ReadError>),
     Bytes(Bytes),
 }
 
@@ -211,12 +213,14 @@ pub struct AuditTask<Bytes = Vec<u8>> {
 }
 
 impl<Bytes: AsRef<[u8]>> AuditTask<Bytes> {
-    fn run(&self) -> Result<AuditReport, Failed> {
-        let run = || match &self.input {
+    fn run(&mut self) -> Result<AuditReport, Failed> {
+        let run = || match &mut self.input {
             Input::Bytes(bytes) => {
                 let auditor = Auditor::new(self.options.clone());
                 audit::audit_watched_bytes(bytes.as_ref(), auditor, &self.cancel).map_err(Failed::Read)
             }
+            // The error is handed on once: a task runs once.
+            Input::Unopened(error) => Err(error.take().map_or(Failed::Panicked, Failed::Read)),
             Input::Source(source) => {
                 let mut bar = ProgressBar::new(self.progress);
                 let mut draw = |at| bar.draw(at);
@@ -242,7 +246,12 @@ impl AuditTask<Uint8Array> {
         let input = if let Some(units) = answer(env, reader.string_units(source))? {
             let path = answer(env, well_formed(&units, "source (a path)"))?;
             refuse_nul_in_path(env, &path)?;
-            Input::Source(Source::from_path(path))
+            // Opened here, without waiting (a FIFO included), so that where the audit runs is
+            // decided on what is read: a path swapped for a FIFO later changes nothing.
+            match Source::open(path) {
+                Ok(source) => Input::Source(source),
+                Err(error) => Input::Unopened(Some(error)),
+            }
         } else if let Some(bytes) = answer(env, reader.bytes(source))? {
             Input::Bytes(bytes)
         } else {
@@ -262,6 +271,7 @@ impl AuditTask<Uint8Array> {
     fn detached(self) -> AuditTask {
         let input = match self.input {
             Input::Source(source) => Input::Source(source),
+            Input::Unopened(error) => Input::Unopened(error),
             Input::Bytes(bytes) => Input::Bytes(bytes.to_vec()),
         };
         AuditTask {
@@ -360,7 +370,7 @@ fn run_on_own_thread(env: &Env, task: AuditTask) -> napi::Result<Either<Object<'
     let started = std::thread::Builder::new()
         .name("session-audit-reader".to_owned())
         .spawn(move || {
-            let Ok(task) = receive.recv() else { return };
+            let Ok(mut task) = receive.recv() else { return };
             let outcome = task.run();
             deferred.resolve(move |env| match outcome {
                 Ok(report) => Ok(ReportValue(report)),
@@ -414,7 +424,7 @@ pub fn audit_dead_sessions_sync<'env>(
     source: Unknown<'env>,
     options: Option<Unknown<'env>>,
 ) -> napi::Result<Unknown<'env>> {
-    let (task, _) = AuditTask::from_arguments(env, source, options)?;
+    let (mut task, _) = AuditTask::from_arguments(env, source, options)?;
     match task.run() {
         Ok(report) => env.to_js_value(&report),
         Err(failed) => Err(failure_error(env, &failed)),

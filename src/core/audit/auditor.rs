@@ -103,6 +103,11 @@ impl Auditor {
         }
     }
 
+    /// The bytes of the line begun but not yet ended that this auditor holds.
+    pub(super) fn unfinished_line_bytes(&self) -> usize {
+        self.pending.len()
+    }
+
     /// Whether the input is read in order, each run folded at once.
     pub(super) fn ordered(&self) -> bool {
         self.options.ordered

@@ -9,7 +9,8 @@
 use std::fs::File;
 use std::io;
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use super::sources::{read_failure, Progress, ReadError, Watch, GZIP_MAGIC};
 use super::{AuditReport, Auditor};
@@ -91,6 +92,13 @@ struct Shared<'s, S: ?Sized> {
     stop: AtomicBool,
     /// Bytes handed to the parts' auditors so far.
     read: AtomicU64,
+    /// Held by the one part whose unfinished line has grown past a block: a line that long is
+    /// held whole by one part at a time, the others wait with at most a block of theirs, so
+    /// memory is one reader's longest line, not one per thread.
+    long_line: Mutex<()>,
+    /// The most parts that held a long line at once (always 1 at most; the tests look).
+    long_line_holders: AtomicUsize,
+    peak_long_line_holders: AtomicUsize,
 }
 
 /// Audits `source` (of `size` bytes when it was looked at) in parts.
@@ -119,6 +127,9 @@ fn audit_in_parts_by<S: Positional + ?Sized>(
         cancel: watch.cancel,
         stop: AtomicBool::new(false),
         read: AtomicU64::new(0),
+        long_line: Mutex::new(()),
+        long_line_holders: AtomicUsize::new(0),
+        peak_long_line_holders: AtomicUsize::new(0),
     };
     let count = first
         .parse_threads()
@@ -218,8 +229,9 @@ fn read_part<S: Positional + ?Sized>(
     let mut buffer = vec![0u8; shared.block];
     let mut at = match part.start {
         0 => 0,
-        // The part's first line starts after the first line break at or past the byte before it.
-        start => match find_line_break(shared, start - 1, &mut buffer)? {
+        // The part's first line starts after the first line break at or past the byte before
+        // it, looked for in the part only: a part inside a line never scans the rest of it.
+        start => match find_line_break(shared, start - 1..part.end, &mut buffer)? {
             Some(line_break) => line_break + 1,
             None => return Ok(()),
         },
@@ -229,6 +241,7 @@ fn read_part<S: Positional + ?Sized>(
     }
     // The part's last line ends at the first line break at or past the byte before its end.
     let last_line_from = part.end - 1;
+    let mut long_line = LongLine::none(shared);
     loop {
         let got = read_block(shared, at, &mut buffer)?;
         if got.is_empty() {
@@ -240,7 +253,18 @@ fn read_part<S: Positional + ?Sized>(
             .and_then(|tail| memchr::memchr(b'\n', tail))
             .map(|i| from + i + 1);
         let taken = got.get(..end.unwrap_or(got.len())).unwrap_or_default();
+        // A line about to grow past a block waits its turn to be held whole.
+        let unfinished = match memchr::memrchr(b'\n', taken) {
+            Some(last) => taken.len() - last - 1,
+            None => auditor.unfinished_line_bytes() + taken.len(),
+        };
+        if unfinished > shared.block {
+            long_line.hold();
+        }
         auditor.push(taken);
+        if auditor.unfinished_line_bytes() <= shared.block {
+            long_line.release();
+        }
         shared.read.fetch_add(taken.len() as u64, Ordering::Relaxed);
         on_block();
         if end.is_some() {
@@ -250,22 +274,66 @@ fn read_part<S: Positional + ?Sized>(
     }
 }
 
-/// The offset of the first `\n` at or after `from`, if the input has one.
+/// A part's turn to hold a long unfinished line ([`Shared::long_line`]).
+struct LongLine<'s, S: ?Sized> {
+    shared: &'s Shared<'s, S>,
+    turn: Option<MutexGuard<'s, ()>>,
+}
+
+impl<'s, S: ?Sized> LongLine<'s, S> {
+    fn none(shared: &'s Shared<'s, S>) -> Self {
+        LongLine { shared, turn: None }
+    }
+
+    fn hold(&mut self) {
+        if self.turn.is_some() {
+            return;
+        }
+        // Nothing panics while holding it; a poisoned lock is still a turn.
+        self.turn = Some(
+            self.shared
+                .long_line
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+        let holders = self.shared.long_line_holders.fetch_add(1, Ordering::SeqCst) + 1;
+        self.shared.peak_long_line_holders.fetch_max(holders, Ordering::SeqCst);
+    }
+
+    fn release(&mut self) {
+        if let Some(turn) = self.turn.take() {
+            // Counted out while the turn is still held.
+            self.shared.long_line_holders.fetch_sub(1, Ordering::SeqCst);
+            drop(turn);
+        }
+    }
+}
+
+impl<S: ?Sized> Drop for LongLine<'_, S> {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// The offset of the first `\n` in `range`, if there is one.
 fn find_line_break<S: Positional + ?Sized>(
     shared: &Shared<S>,
-    mut from: u64,
+    range: Range<u64>,
     buffer: &mut [u8],
 ) -> Result<Option<u64>, ReadError> {
-    loop {
+    let mut from = range.start;
+    while from < range.end {
         let got = read_block(shared, from, buffer)?;
         if got.is_empty() {
             return Ok(None);
         }
-        if let Some(i) = memchr::memchr(b'\n', got) {
+        let within = usize::try_from(range.end - from).map_or(got.len(), |left| left.min(got.len()));
+        if let Some(i) = memchr::memchr(b'\n', got.get(..within).unwrap_or_default()) {
             return Ok(Some(from + i as u64));
         }
-        from += got.len() as u64;
+        from += within as u64;
     }
+    Ok(None)
 }
 
 /// One read at `offset`: what it gave (empty at the end), after a look at the cancel flag.
@@ -449,5 +517,110 @@ mod tests {
         .unwrap();
         assert_eq!(error.code(), "EIO");
         assert_eq!(error.to_string(), "EIO: i/o error, read 'h'");
+    }
+
+    /// Counts the bytes read from it.
+    struct Counting<'b>(&'b [u8], AtomicU64);
+
+    impl Positional for Counting<'_> {
+        fn read_at(&self, buffer: &mut [u8], offset: u64) -> io::Result<usize> {
+            let n = self.0.read_at(buffer, offset)?;
+            self.1.fetch_add(n as u64, Ordering::Relaxed);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_line_across_many_parts_is_read_about_once_and_held_by_one_part_at_a_time() {
+        // Lines of 200 KiB and one of 2 MiB, cut into 32 parts of about 100 KiB, read in
+        // blocks of 4 KiB: no part rescans a line it lies inside, and one part at a time holds
+        // a line longer than a block.
+        let big = |n: usize| row(0, n, n, &format!(r#","pad":"{}""#, "z".repeat(n)));
+        let mut text = String::new();
+        for i in 0..10 {
+            text.push_str(&big(200 << 10));
+            text.push('\n');
+            text.push_str(&row(1, i, i, ""));
+            text.push('\n');
+        }
+        text.push_str(&big(2 << 20));
+        text.push('\n');
+        let bytes = text.into_bytes();
+        let counting = Counting(&bytes, AtomicU64::new(0));
+        let cancel = AtomicBool::new(false);
+        let sizes = Sizes {
+            block: 4 << 10,
+            min_part: bytes.len() as u64 / 32,
+        };
+        let watch = Watch {
+            progress: &mut |_| {},
+            cancel: &cancel,
+        };
+        let options = AuditOptions {
+            threads: 32,
+            ..AuditOptions::default()
+        };
+        let report = audit_in_parts_by(
+            &counting,
+            bytes.len() as u64,
+            sizes,
+            Auditor::new(options.clone()),
+            watch,
+            "h",
+        )
+        .unwrap();
+        assert_eq!(comparable(report), comparable(audit_bytes(&bytes, options)));
+        let read = counting.1.load(Ordering::Relaxed);
+        // Each part reads its own bytes, a block past its end and a block before its start.
+        // A part inside a line reads its own range once to find no line starts there; the part
+        // that owns the line reads it once: twice the input at most, whatever the thread count.
+        assert!(
+            read <= 2 * bytes.len() as u64 + 32 * 3 * (4 << 10),
+            "{read} bytes read for {}",
+            bytes.len()
+        );
+    }
+
+    #[test]
+    fn one_part_at_a_time_holds_a_long_line() {
+        let long = |n: usize| row(0, n, n, &format!(r#","pad":"{}""#, "w".repeat(64 << 10)));
+        let text: String = (0..64).map(|n| long(n) + "\n").collect();
+        let bytes = text.into_bytes();
+        let cancel = AtomicBool::new(false);
+        let shared = Shared {
+            source: &bytes[..],
+            path: "h",
+            block: 1 << 10,
+            cancel: &cancel,
+            stop: AtomicBool::new(false),
+            read: AtomicU64::new(0),
+            long_line: Mutex::new(()),
+            long_line_holders: AtomicUsize::new(0),
+            peak_long_line_holders: AtomicUsize::new(0),
+        };
+        let options = AuditOptions {
+            threads: 8,
+            ..AuditOptions::default()
+        };
+        let parts = split(bytes.len() as u64, 8);
+        let first = Auditor::new(options.clone());
+        let audited: Vec<Auditor> = std::thread::scope(|scope| {
+            let handles: Vec<_> = parts
+                .iter()
+                .map(|part| {
+                    let auditor = first.for_part();
+                    let shared = &shared;
+                    let part = part.clone();
+                    scope.spawn(move || audit_part(shared, part, auditor, &mut || {}).unwrap())
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let mut joined = first;
+        for part in audited {
+            joined.absorb(part);
+        }
+        assert_eq!(joined.finish().lines, 64);
+        assert_eq!(shared.peak_long_line_holders.load(Ordering::SeqCst), 1);
     }
 }

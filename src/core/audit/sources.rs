@@ -2,6 +2,7 @@
 //! input, a FIFO or device, or bytes in memory. Each is read in chunks into an [`Auditor`],
 //! with the progress callback and the cancel flag the caller supplies.
 
+use std::fs::{File, Metadata};
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,20 +20,58 @@ pub(super) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// Why a truncated or corrupt gzip stream stops the read, as the report's skipped reason.
 pub const ENDED_EARLY: &str = "input ended early";
 
-/// A file, or `-` for standard input.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A file, opened, or standard input.
+#[derive(Debug)]
 pub enum Source {
-    File(String),
+    File(OpenedFile),
     Stdin,
 }
 
-impl Source {
-    pub fn from_path(path: String) -> Source {
-        if path == "-" {
-            Source::Stdin
+/// A file opened for reading (without waiting, were it a FIFO), and what its descriptor says
+/// it is: whatever the path names later, this is what is read.
+#[derive(Debug)]
+pub struct OpenedFile {
+    path: String,
+    file: File,
+    kind: FileKind,
+}
+
+/// What an opened file is, as its descriptor says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    /// A regular file of this many bytes when it was opened.
+    Regular(u64),
+    Directory,
+    /// A FIFO, a device, a socket: reads may wait.
+    Special,
+}
+
+impl From<&Metadata> for FileKind {
+    fn from(metadata: &Metadata) -> Self {
+        if metadata.is_file() {
+            FileKind::Regular(metadata.len())
+        } else if metadata.is_dir() {
+            FileKind::Directory
         } else {
-            Source::File(path)
+            FileKind::Special
         }
+    }
+}
+
+impl Source {
+    /// `-` is standard input; any other path is opened now, so that what is decided about the
+    /// source (whether it may block, whether it is a plain file) holds for what is read.
+    pub fn open(path: String) -> Result<Source, ReadError> {
+        if path == "-" {
+            return Ok(Source::Stdin);
+        }
+        let failed = |syscall| {
+            let path = path.clone();
+            move |error| ReadError::Io { syscall, path, error }
+        };
+        let file = poll::open(Path::new(&path)).map_err(failed("open"))?;
+        let kind = FileKind::from(&file.metadata().map_err(failed("fstat"))?);
+        Ok(Source::File(OpenedFile { path, file, kind }))
     }
 
     /// Whether reading may wait on another process for ever (standard input, a FIFO, a device,
@@ -40,7 +79,7 @@ impl Source {
     pub fn may_block(&self) -> bool {
         match self {
             Source::Stdin => true,
-            Source::File(path) => std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()),
+            Source::File(opened) => opened.kind == FileKind::Special,
         }
     }
 }
@@ -198,32 +237,46 @@ pub fn audit_source(source: &Source, auditor: Auditor, watch: Watch) -> Result<A
     match source {
         Source::Stdin => {
             let stdin = io::stdin();
-            let input = poll::Waiting::new(&stdin, watch.cancel);
+            let input = poll::Waiting::new(&stdin, stdin_is_regular(), watch.cancel);
             audit_maybe_gzip(BufReader::with_capacity(1 << 20, input), None, auditor, watch, "-")
         }
-        Source::File(path) => {
-            let failed = |syscall| {
-                move |error| ReadError::Io {
-                    syscall,
+        Source::File(OpenedFile { path, file, kind }) => {
+            if *kind == FileKind::Directory {
+                return Err(ReadError::Io {
+                    syscall: "read",
                     path: path.clone(),
-                    error,
-                }
+                    error: io::Error::from(io::ErrorKind::IsADirectory),
+                });
+            }
+            let total = match kind {
+                FileKind::Regular(size) => Some(*size),
+                _ => None,
             };
-            let file = poll::open(Path::new(path)).map_err(failed("open"))?;
-            let metadata = file.metadata().map_err(failed("fstat"))?;
-            if metadata.is_dir() {
-                return Err(failed("read")(io::Error::from(io::ErrorKind::IsADirectory)));
-            }
-            let total = metadata.is_file().then_some(metadata.len());
             if let Some(size) = total.filter(|&size| parts::worth_parts(&auditor, size)) {
-                if !parts::starts_as_gzip(&file, path)? {
-                    return parts::audit_in_parts(&file, size, auditor, watch, path);
+                if !parts::starts_as_gzip(file, path)? {
+                    return parts::audit_in_parts(file, size, auditor, watch, path);
                 }
             }
-            let input = poll::Waiting::new(file, watch.cancel);
+            let input = poll::Waiting::new(file, total.is_some(), watch.cancel);
             audit_maybe_gzip(BufReader::with_capacity(1 << 20, input), total, auditor, watch, path)
         }
     }
+}
+
+/// Whether standard input is a regular file (`< runs.ndjson`), which never makes a read wait.
+fn stdin_is_regular() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        // A second descriptor of standard input, only to ask what it is.
+        io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .and_then(|fd| File::from(fd).metadata())
+            .is_ok_and(|metadata| metadata.is_file())
+    }
+    #[cfg(not(unix))]
+    false
 }
 
 fn audit_maybe_gzip(
@@ -449,7 +502,7 @@ impl std::error::Error for Cancelled {}
 mod poll {
     use std::fs::{File, OpenOptions};
     use std::io::{self, Read};
-    use std::os::fd::{AsFd, AsRawFd, RawFd};
+    use std::os::fd::{AsFd, AsRawFd};
     use std::os::unix::fs::OpenOptionsExt;
     use std::path::Path;
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -470,19 +523,14 @@ mod poll {
     }
 
     impl<'c, F: AsFd> Waiting<'c, F> {
-        pub fn new(inner: F, cancel: &'c AtomicBool) -> Self {
-            let polls = is_not_regular(inner.as_fd().as_raw_fd());
-            Waiting { inner, cancel, polls }
+        /// `regular`: the source is a regular file, whose reads never wait: no poll for it.
+        pub fn new(inner: F, regular: bool, cancel: &'c AtomicBool) -> Self {
+            Waiting {
+                inner,
+                cancel,
+                polls: !regular,
+            }
         }
-    }
-
-    fn is_not_regular(fd: RawFd) -> bool {
-        let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
-        // SAFETY: fstat writes a `stat` into the buffer it is given, which is sized for one;
-        // it is read only when the call succeeds.
-        let ok = unsafe { libc::fstat(fd, stat.as_mut_ptr()) } == 0;
-        // SAFETY: fstat succeeded, so it initialized the struct.
-        ok && (unsafe { stat.assume_init() }.st_mode & libc::S_IFMT) != libc::S_IFREG
     }
 
     impl<F: Read + AsFd> Read for Waiting<'_, F> {
@@ -536,7 +584,7 @@ mod poll {
     pub struct Waiting<F>(F);
 
     impl<F> Waiting<F> {
-        pub fn new(inner: F, _cancel: &AtomicBool) -> Self {
+        pub fn new(inner: F, _regular: bool, _cancel: &AtomicBool) -> Self {
             Waiting(inner)
         }
     }
@@ -558,13 +606,15 @@ mod tests {
 
     const ROW: &str = r#"{"company_id":"c","agent_id":"a","session_id_after":"s","created_at":0}"#;
 
-    fn quiet(cancel: &AtomicBool, source: &Source) -> Result<AuditReport, ReadError> {
+    /// Opens `path` and audits it, as the binding does.
+    fn quiet(cancel: &AtomicBool, path: &str) -> Result<AuditReport, ReadError> {
+        let source = Source::open(path.to_owned())?;
         let mut seen = |_| {};
         let watch = Watch {
             progress: &mut seen,
             cancel,
         };
-        audit_source(source, Auditor::new(AuditOptions::default()), watch)
+        audit_source(&source, Auditor::new(AuditOptions::default()), watch)
     }
 
     fn temp(name: &str, bytes: &[u8]) -> String {
@@ -577,7 +627,7 @@ mod tests {
     #[test]
     fn a_missing_file_is_enoent_in_nodes_words() {
         let cancel = AtomicBool::new(false);
-        let error = quiet(&cancel, &Source::File("/nonexistent/runs.ndjson".into())).err();
+        let error = quiet(&cancel, "/nonexistent/runs.ndjson").err();
         let error = error.unwrap();
         assert_eq!(error.code(), "ENOENT");
         assert_eq!(
@@ -594,9 +644,7 @@ mod tests {
         let looped = std::env::temp_dir().join(format!("sources-{}-loop", std::process::id()));
         let _ = std::fs::remove_file(&looped);
         std::os::unix::fs::symlink(&looped, &looped).unwrap();
-        let error = quiet(&cancel, &Source::File(looped.to_string_lossy().into_owned()))
-            .err()
-            .unwrap();
+        let error = quiet(&cancel, &looped.to_string_lossy()).err().unwrap();
         let _ = std::fs::remove_file(&looped);
         assert_eq!(error.code(), "ELOOP");
         assert!(
@@ -609,9 +657,7 @@ mod tests {
         let socket = std::env::temp_dir().join(format!("sources-{}-socket", std::process::id()));
         let _ = std::fs::remove_file(&socket);
         let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
-        let error = quiet(&cancel, &Source::File(socket.to_string_lossy().into_owned()))
-            .err()
-            .unwrap();
+        let error = quiet(&cancel, &socket.to_string_lossy()).err().unwrap();
         drop(listener);
         let _ = std::fs::remove_file(&socket);
         assert_eq!(error.code(), "ENXIO");
@@ -634,7 +680,7 @@ mod tests {
         let cut = whole.get(..whole.len() - 12).unwrap_or_default();
         let path = temp("cut.gz", cut);
         let cancel = AtomicBool::new(false);
-        let report = quiet(&cancel, &Source::File(path.clone())).unwrap();
+        let report = quiet(&cancel, &path).unwrap();
         let _ = std::fs::remove_file(path);
         assert!(report.rows_used > 1000, "{} rows kept", report.rows_used);
         assert_eq!(report.skipped_by_reason.get(ENDED_EARLY), Some(&1));
@@ -644,8 +690,46 @@ mod tests {
     fn a_cancelled_read_stops() {
         let path = temp("rows", format!("{ROW}\n").as_bytes());
         let cancel = AtomicBool::new(true);
-        let outcome = quiet(&cancel, &Source::File(path.clone()));
+        let outcome = quiet(&cancel, &path);
         let _ = std::fs::remove_file(path);
         assert!(matches!(outcome, Err(ReadError::Cancelled)));
+    }
+}
+
+#[cfg(all(test, unix))]
+#[allow(clippy::unwrap_used)]
+mod opened_tests {
+    use super::*;
+
+    #[test]
+    fn what_may_block_is_decided_on_what_was_opened_not_on_the_path_later() {
+        let dir = std::env::temp_dir().join(format!("sources-{}-swap", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("runs.ndjson");
+        std::fs::write(&path, b"").unwrap();
+        let opened = Source::open(path.to_string_lossy().into_owned()).unwrap();
+        // The path now names a FIFO: the opened source is still the regular file.
+        std::fs::remove_file(&path).unwrap();
+        let made = std::ffi::CString::new(path.to_string_lossy().as_bytes()).unwrap();
+        // SAFETY: `made` is a NUL-terminated path that outlives the call.
+        assert_eq!(unsafe { libc::mkfifo(made.as_ptr(), 0o600) }, 0);
+        assert!(!opened.may_block());
+        let cancel = AtomicBool::new(false);
+        let mut seen = |_| {};
+        let watch = Watch {
+            progress: &mut seen,
+            cancel: &cancel,
+        };
+        let report = audit_source(
+            &opened,
+            Auditor::new(crate::core::audit::AuditOptions::default()),
+            watch,
+        )
+        .unwrap();
+        assert_eq!(report.lines, 0);
+        // And a FIFO opened as one may block.
+        assert!(Source::open(path.to_string_lossy().into_owned()).unwrap().may_block());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
