@@ -115,3 +115,61 @@ describe("numbers", () => {
     expect(report.skippedByReason).toEqual([{ reason: "malformed JSON", rows: 1 }]);
   });
 });
+
+// JSON.parse reads `"\ud800"`: a string of one lone UTF-16 unit, which UTF-8 cannot hold. The
+// audit reads such rows too (held in a marked form inside), and its report gives the very
+// strings back.
+describe("strings with lone surrogates", () => {
+  // @ts-expect-error plain ESM helper without types
+  const jsAudit = async (lines: string[], options = {}) => {
+    const { JsAuditor } = await import("../benchmark/audit-js.mjs");
+    const a = new JsAuditor(options);
+    for (const l of lines) a.line(l);
+    return a.finish();
+  };
+  const comparable = ({ elapsedMs: _e, bytesRead: _b, firstErrors, ...rest }: ReturnType<typeof native.auditDeadSessionsSync>) => ({ ...rest, firstErrors: firstErrors.map(({ line, reason }) => ({ line, reason })) });
+  const dead = (company: string, session: string, minute: number, usageExtra = "") =>
+    `{"company_id":"${company}","agent_id":"a","session_id_before":"${session}","session_id_after":"${session}","created_at":${minute * 60_000},"liveness_state":"failed","usage_json":{"sessionReused":true,"persistedSessionId":"${session}","inputTokens":0${usageExtra}}}`;
+  // Each line as its JSON text: the escapes are written out, never raw surrogates.
+  const lines = [
+    dead("c\\ud800", "s\\udfff", 1),
+    dead("c\\ud800", "s\\udfff", 2),
+    dead("c\\ud800", "s\\udfff", 3, ',"k\\udc00ey":1'),
+    // A reversed pair (two lone units), a proper pair, U+10FFFF itself, and a lone unit beside it.
+    dead("c2", "\\udc00\\ud800", 4),
+    dead("c2", "\\ud83d\\ude00", 5),
+    dead("c2", "\\udbff\\udfff", 6),
+    dead("c2", "\udbff\udfff\\ud800", 7),
+    // A key with a lone surrogate is no field the audit reads: the row stays a row.
+    `{"company_id":"c3","agent_id":"a","created_at":0,"x\\ud800":true,"session_id_after":"s"}`,
+    // The same session id written two ways: escaped and raw.
+    dead("c4", "\\u00e9\\ud800", 8),
+    dead("c4", "é\\ud800", 9),
+    // A persisted session that differs by its lone surrogate: alive.
+    `{"company_id":"c5","agent_id":"a","session_id_after":"s\\ud800","created_at":0,"liveness_state":"failed","usage_json":{"sessionReused":true,"persistedSessionId":"s\\ud801","inputTokens":0}}`,
+  ];
+
+  it("reads every such row as JSON.parse does: no row skipped, the ids unit for unit", async () => {
+    const text = lines.join("\n") + "\n";
+    const report = native.auditDeadSessionsSync(Buffer.from(text));
+    expect(report.rowsSkipped).toBe(0);
+    expect(comparable(report)).toEqual(comparable(await jsAudit(lines)));
+    const ids = report.sessions.map((s) => [s.companyId, s.sessionId, s.deadRuns]);
+    expect(ids).toContainEqual(["c\ud800", "s\udfff", 3]);
+    expect(ids).toContainEqual(["c2", "\udc00\ud800", 1]);
+    expect(ids).toContainEqual(["c2", "\udbff\udfff", 1]); // U+10FFFF, written as an escaped pair
+    expect(ids).toContainEqual(["c2", "\ud83d\ude00", 1]);
+    expect(ids).toContainEqual(["c2", "\udbff\udfff\ud800", 1]);
+    expect(ids).toContainEqual(["c4", "é\ud800", 2]);
+    expect(ids).toContainEqual(["c5", "s\ud800", 0]);
+    expect(report.sessions.find((s) => s.companyId === "c\ud800")).toMatchObject({ deadNow: true, currentDeadStreak: 3 });
+    expect(report.companies.map((c) => c.companyId)).toContain("c\ud800");
+    expect(report.agents.map((a) => a.companyId)).toContain("c\ud800");
+    // The same through the other read paths and the company filter.
+    const auditor = new native.DeadSessionAuditor();
+    for (const line of lines) auditor.pushRow(line);
+    expect(comparable(auditor.finish())).toEqual(comparable(report));
+    const one = native.auditDeadSessionsSync(Buffer.from(text), { companyId: "c\ud800" });
+    expect(one.sessions.map((s) => s.sessionId)).toEqual(["s\udfff"]);
+  });
+});

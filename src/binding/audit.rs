@@ -17,13 +17,14 @@ use std::time::Instant;
 
 use napi::bindgen_prelude::{
     AbortSignal, AsyncTask, Either, FromNapiValue, JavaScriptClassExt, JsObjectValue, Object, This, ToNapiValue,
-    Uint8Array, Unknown,
+    Uint8Array, Unknown, Utf16String,
 };
 use napi::{Env, JsValue, ScopedTask, ValueType};
 use napi_derive::napi;
 
 use super::errors::answer;
 use super::node_host::NodeHost;
+use crate::core::audit::surrogates::{self, is_marked, unmarked_units};
 use crate::core::audit::{self, AuditOptions, AuditReport, Auditor, ReadError, Source, Watch};
 use crate::core::breaker::read_dead_run_rule;
 use crate::core::contract_reads::time_value;
@@ -53,7 +54,8 @@ fn read_options<'env>(reader: &mut NodeHost<'env>, options: Option<Unknown<'env>
         let Some(units) = reader.string_units(company)? else {
             return type_error("options.companyId must be a string");
         };
-        read.audit.company_id = Some(well_formed(&units, "options.companyId")?);
+        // Marked as the rows' ids are: a company id with a lone surrogate filters too.
+        read.audit.company_id = Some(surrogates::mark_units(&units));
     }
     let since = field(reader, Key::Since)?;
     if !reader.is_nullish(since)? {
@@ -323,7 +325,7 @@ impl<'task> ScopedTask<'task> for AuditTask {
     }
 
     fn resolve(&mut self, env: &'task Env, report: AuditReport) -> napi::Result<Unknown<'task>> {
-        env.to_js_value(&report)
+        report_value(env, &report)
     }
 
     fn reject(&mut self, env: &'task Env, error: napi::Error) -> napi::Result<Unknown<'task>> {
@@ -339,8 +341,52 @@ struct ReportValue(AuditReport);
 
 impl ToNapiValue for ReportValue {
     unsafe fn to_napi_value(env: napi::sys::napi_env, value: Self) -> napi::Result<napi::sys::napi_value> {
-        Ok(Env::from_raw(env).to_js_value(&value.0)?.raw())
+        Ok(report_value(&Env::from_raw(env), &value.0)?.raw())
     }
+}
+
+/// The report as a JavaScript object. Ids read with a lone surrogate are held marked
+/// (`surrogates`); their objects get the JavaScript strings they stand for, unit for unit.
+fn report_value<'env>(env: &'env Env, report: &AuditReport) -> napi::Result<Unknown<'env>> {
+    let value = env.to_js_value(report)?;
+    let marked = |ids: &[&str]| ids.iter().any(|id| is_marked(id));
+    let object = Object::from_unknown(value)?;
+    let restore = |list: &str, index: usize, ids: &[(&str, &str)]| -> napi::Result<()> {
+        let items: Object = object.get_named_property(list)?;
+        let mut item: Object = items.get_element(index as u32)?;
+        for (key, id) in ids {
+            item.set_named_property(key, Utf16String::from(unmarked_units(id).collect::<Vec<u16>>()))?;
+        }
+        Ok(())
+    };
+    for (index, s) in report.sessions.iter().enumerate() {
+        if marked(&[&s.company_id, &s.agent_id, &s.session_id]) {
+            restore(
+                "sessions",
+                index,
+                &[
+                    ("companyId", &s.company_id),
+                    ("agentId", &s.agent_id),
+                    ("sessionId", &s.session_id),
+                ],
+            )?;
+        }
+    }
+    for (index, a) in report.agents.iter().enumerate() {
+        if marked(&[&a.company_id, &a.agent_id]) {
+            restore(
+                "agents",
+                index,
+                &[("companyId", &a.company_id), ("agentId", &a.agent_id)],
+            )?;
+        }
+    }
+    for (index, c) in report.companies.iter().enumerate() {
+        if marked(&[&c.company_id]) {
+            restore("companies", index, &[("companyId", &c.company_id)])?;
+        }
+    }
+    Ok(value)
 }
 
 /// Connects `signal` to the task: already aborted, the task fails at once; aborted later, the
@@ -426,7 +472,7 @@ pub fn audit_dead_sessions_sync<'env>(
 ) -> napi::Result<Unknown<'env>> {
     let (mut task, _) = AuditTask::from_arguments(env, source, options)?;
     match task.run() {
-        Ok(report) => env.to_js_value(&report),
+        Ok(report) => report_value(env, &report),
         Err(failed) => Err(failure_error(env, &failed)),
     }
 }
@@ -502,7 +548,7 @@ impl DeadSessionAuditor {
             .auditor
             .take()
             .ok_or_else(|| napi::Error::from_reason("DeadSessionAuditor: finish called twice"))?;
-        env.to_js_value(&auditor.finish())
+        report_value(env, &auditor.finish())
     }
 }
 

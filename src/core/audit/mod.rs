@@ -21,6 +21,7 @@ mod scanner;
 pub use scanner::check_against_serde;
 mod sources;
 mod summary;
+pub mod surrogates;
 
 pub use auditor::{AuditOptions, Auditor, DEFAULT_MAX_LINE_BYTES};
 pub use sources::{audit_source, audit_watched_bytes, Progress, ReadError, Source, Watch, ENDED_EARLY};

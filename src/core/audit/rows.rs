@@ -19,6 +19,7 @@ use crate::core::js_semantics::{
 
 use super::copy_text::{self, Escapes};
 use super::scanner;
+use super::surrogates;
 
 /// A row as the audit needs it.
 #[derive(Debug, PartialEq)]
@@ -223,11 +224,14 @@ fn parse_line<'a>(line: &'a [u8], rule: &RowRule) -> Parsed<'a> {
         Some(&b) if b >= 0x80 && std::str::from_utf8(line).is_ok_and(|s| !is_non_blank(s)) => return Ok(None),
         Some(_) => {}
     }
-    let fields = match scanner::scan(line) {
-        Some(fields) => fields,
-        None => serde_fields(line)?,
-    };
-    fields.into_row(rule).map(Some)
+    if let Some(fields) = scanner::scan(line) {
+        return fields.into_row(rule).map(Some);
+    }
+    // A lone surrogate, which JSON.parse reads and a `str` cannot hold, is read marked.
+    if let Some(marked) = surrogates::mark_line(line) {
+        return serde_fields(&marked)?.into_row(rule).map(|row| Some(row.into_owned()));
+    }
+    serde_fields(line)?.into_row(rule).map(Some)
 }
 
 /// The line's fields as serde_json reads them: the path every line the scanner is not sure of
@@ -708,7 +712,9 @@ impl<'r, 'a> Host for ParsedRun<'r, 'a> {
     }
 
     fn string_equals(&mut self, value: Self::Value, units: &[u16]) -> Outcome<bool> {
-        Ok(matches!(value, Field::Scalar(Scalar::Str(s)) if s.encode_utf16().eq(units.iter().copied())))
+        // The row's strings are marked (a lone surrogate read as its mark): compared as the
+        // JavaScript strings they stand for.
+        Ok(matches!(value, Field::Scalar(Scalar::Str(s)) if surrogates::unmarked_units(s).eq(units.iter().copied())))
     }
 
     fn array_length(&mut self, _value: Self::Value) -> Outcome<Option<u32>> {

@@ -193,9 +193,14 @@ impl<'a> Scanner<'a> {
         (key.is_ascii() || std::str::from_utf8(key).is_ok()).then_some(key)
     }
 
-    /// A string with no backslash, borrowed; one with escapes is left to serde_json.
+    /// A string with no backslash, borrowed; one with escapes is left to serde_json, and one
+    /// holding a byte that may begin a `MARK` of its own to the marking path (`surrogates`).
     fn plain_string(&mut self) -> Option<&'a str> {
-        std::str::from_utf8(self.plain_bytes()?).ok()
+        let bytes = self.plain_bytes()?;
+        if memchr::memchr(super::surrogates::MARK_UTF8[0], bytes).is_some() {
+            return None;
+        }
+        std::str::from_utf8(bytes).ok()
     }
 
     /// The bytes of a string with no backslash and no control character, unchecked as UTF-8.

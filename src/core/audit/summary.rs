@@ -8,6 +8,7 @@ use serde::{Serialize, Serializer};
 
 use hashbrown::{Equivalent, HashMap};
 
+use super::surrogates::unmarked_units;
 use crate::core::breaker::DeadRunRule;
 use crate::core::js_semantics::{iso_date, iso_date_time};
 
@@ -423,7 +424,7 @@ fn iso(ms: Option<i64>) -> String {
 
 /// Orders each session's runs by time and computes streaks, totals and the tables.
 pub(super) fn summarize(sessions: &mut HashMap<SessionKey, SessionRuns>, mut tables: Tables, report: &mut AuditReport) {
-    let mut agents: BTreeMap<(&str, &str), Totals> = BTreeMap::new();
+    let mut agents: BTreeMap<(JsOrdered, JsOrdered), Totals> = BTreeMap::new();
     let mut session_reports = Vec::with_capacity(sessions.len());
     for (key, s) in sessions.iter_mut() {
         // Kept runs (unordered input): stable by time, so equal times keep the input's order.
@@ -449,17 +450,18 @@ pub(super) fn summarize(sessions: &mut HashMap<SessionKey, SessionRuns>, mut tab
             first_run_at_ms: fold.first.map_or(f64::NAN, |t| t as f64),
             last_run_at_ms: fold.last.map_or(f64::NAN, |t| t as f64),
         };
-        let totals = agents.entry((&key.company_id, &key.agent_id)).or_default();
+        let totals = agents
+            .entry((JsOrdered(&key.company_id), JsOrdered(&key.agent_id)))
+            .or_default();
         add(totals, &r);
         add(&mut report.totals, &r);
         session_reports.push(r);
     }
-    session_reports
-        .sort_by(|a, b| (&a.company_id, &a.agent_id, &a.session_id).cmp(&(&b.company_id, &b.agent_id, &b.session_id)));
-    let mut companies: BTreeMap<&str, CompanyReport> = BTreeMap::new();
+    session_reports.sort_by(|a, b| session_ids(a).cmp(&session_ids(b)));
+    let mut companies: BTreeMap<JsOrdered, CompanyReport> = BTreeMap::new();
     for ((company, _), totals) in &agents {
-        let c = companies.entry(company).or_insert_with(|| CompanyReport {
-            company_id: company.to_string(),
+        let c = companies.entry(*company).or_insert_with(|| CompanyReport {
+            company_id: company.0.to_string(),
             agents: 0,
             totals: Totals::default(),
         });
@@ -470,8 +472,8 @@ pub(super) fn summarize(sessions: &mut HashMap<SessionKey, SessionRuns>, mut tab
     report.agents = agents
         .into_iter()
         .map(|((company, agent), totals)| AgentReport {
-            company_id: company.to_string(),
-            agent_id: agent.to_string(),
+            company_id: company.0.to_string(),
+            agent_id: agent.0.to_string(),
             totals,
         })
         .collect();
@@ -492,6 +494,35 @@ pub(super) fn summarize(sessions: &mut HashMap<SessionKey, SessionRuns>, mut tab
             dead_runs,
         })
         .collect();
+}
+
+/// A session's three ids, in JavaScript's order.
+fn session_ids(s: &SessionReport) -> (JsOrdered<'_>, JsOrdered<'_>, JsOrdered<'_>) {
+    (
+        JsOrdered(&s.company_id),
+        JsOrdered(&s.agent_id),
+        JsOrdered(&s.session_id),
+    )
+}
+
+/// An id ordered as JavaScript orders strings (by UTF-16 code units, lone surrogates included),
+/// which is not UTF-8's byte order once characters past U+FFFF meet those past U+E000.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct JsOrdered<'a>(&'a str);
+
+impl Ord for JsOrdered<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        if self.0.is_ascii() && other.0.is_ascii() {
+            return self.0.cmp(other.0);
+        }
+        unmarked_units(self.0).cmp(unmarked_units(other.0))
+    }
+}
+
+impl PartialOrd for JsOrdered<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 impl std::ops::AddAssign<&Totals> for Totals {
