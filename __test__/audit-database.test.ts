@@ -87,7 +87,7 @@ function scenarios(name: string, open: () => Promise<Handle>) {
         const report = await auditDeadSessionsFromDatabase(handle.db, { pageSize });
         expect((report as unknown as { database: { route: string } }).database.route).toBe(handle.route);
         expect(report.rowsSkipped).toBe(2);
-        expect(report.skippedByReason).toEqual([{ reason: "created_at missing or not a time", rows: 2 }]);
+        expect(report.skippedByReason).toEqual([{ reason: "created_at missing or not a time", code: "created_at", rows: 2 }]);
         expect(comparable(report)).toEqual(comparable(expected(list)));
       }
     });

@@ -225,7 +225,7 @@ describe("the line-length cap", () => {
     const text = `${row}\n${"x".repeat(5000)}\n${row}\n`;
     const capped = native.auditDeadSessionsSync(Buffer.from(text), { maxLineBytes: 4096 });
     expect([capped.rowsUsed, capped.rowsSkipped]).toEqual([2, 1]);
-    expect(capped.firstErrors).toEqual([{ line: 2, reason: "line too long", detail: "over 4096 bytes" }]);
+    expect(capped.firstErrors).toEqual([{ line: 2, reason: "line too long", code: "line_too_long", detail: "over 4096 bytes" }]);
     expect(native.auditDeadSessionsSync(Buffer.from(text), { maxLineBytes: 8192 }).firstErrors[0].reason).toBe("malformed JSON");
   });
 

@@ -106,7 +106,7 @@ describe("gzip that breaks off", () => {
     const report = await native.auditDeadSessions(cut);
     expect(report.rowsUsed).toBeGreaterThan(19_000);
     expect(report.rowsUsed).toBeLessThan(20_000);
-    expect(report.skippedByReason).toEqual([{ reason: "input ended early", rows: 1 }]);
+    expect(report.skippedByReason).toEqual([{ reason: "input ended early", code: "ended_early", rows: 1 }]);
   });
 
   it("the CLI exits 3 and says so", () => {
@@ -132,7 +132,7 @@ describe("gzip that ends in zero padding", () => {
     expect(JSON.parse(r.stdout).rowsSkipped).toBe(0);
     // Garbage after the last member is still an early end, as it is for gzip.
     writeFileSync(padded, Buffer.concat([gzipSync(history(300)), Buffer.from([0, 0, 9])]));
-    expect((await native.auditDeadSessions(padded)).skippedByReason).toEqual([{ reason: "input ended early", rows: 1 }]);
+    expect((await native.auditDeadSessions(padded)).skippedByReason).toEqual([{ reason: "input ended early", code: "ended_early", rows: 1 }]);
   });
 });
 

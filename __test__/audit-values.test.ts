@@ -45,7 +45,7 @@ describe("created_at", () => {
     // The generator reaches both sides: times read and times Date.parse refuses.
     expect(valid).toBeGreaterThan(2_000);
     expect(report.rowsSkipped).toBe(times.length - valid);
-    expect(report.skippedByReason).toEqual(valid === times.length ? [] : [{ reason: "created_at missing or not a time", rows: times.length - valid }]);
+    expect(report.skippedByReason).toEqual(valid === times.length ? [] : [{ reason: "created_at missing or not a time", code: "created_at", rows: times.length - valid }]);
   });
 
   it("reads the forms the issue names", () => {
@@ -62,12 +62,12 @@ describe("created_at", () => {
     expect(forms.map((_, i) => seen.get(i))).toEqual(forms.map((t) => Date.parse(t)));
     // Past the range, or minus zero as a year: not a time, as Date.parse says.
     const { report: refused } = auditTimes(["+275760-09-13T00:00:00.001Z", "-000000-01-01T00:00:00Z"]);
-    expect(refused.skippedByReason).toEqual([{ reason: "created_at missing or not a time", rows: 2 }]);
+    expect(refused.skippedByReason).toEqual([{ reason: "created_at missing or not a time", code: "created_at", rows: 2 }]);
   });
 
   it("skips, by name, a time without a zone (Date.parse would read it in the process's own zone) or before the year 100 (V8 guesses the century)", () => {
     const { report } = auditTimes(["2026-06-01 00:00:00", "2026-06-01T00:00:00.5", "0099-06-01 00:00:00+00"]);
-    expect(report.skippedByReason).toEqual([{ reason: "created_at missing or not a time", rows: 3 }]);
+    expect(report.skippedByReason).toEqual([{ reason: "created_at missing or not a time", code: "created_at", rows: 3 }]);
   });
 });
 
@@ -112,7 +112,7 @@ describe("numbers", () => {
 
   it("still refuses a line that is not JSON", () => {
     const report = native.auditDeadSessionsSync(Buffer.from(usage("1e400").slice(0, -1) + "\n"));
-    expect(report.skippedByReason).toEqual([{ reason: "malformed JSON", rows: 1 }]);
+    expect(report.skippedByReason).toEqual([{ reason: "malformed JSON", code: "malformed_json", rows: 1 }]);
   });
 });
 

@@ -5,6 +5,15 @@ import { createInterface } from "node:readline";
 import { createGunzip } from "node:zlib";
 
 const THRESHOLDS = 10;
+/** Each skip reason's code, as the native report gives it. */
+const CODES = {
+  "malformed JSON": "malformed_json",
+  "not a JSON object": "not_an_object",
+  "company_id missing or not a string": "company_id",
+  "agent_id missing or not a string": "agent_id",
+  "created_at missing or not a time": "created_at",
+  "session_id_after not a string": "session_id_after",
+};
 const DEAD_NOW = 3;
 
 const isRecord = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -50,7 +59,7 @@ export class JsAuditor {
   skip(reason, detail) {
     this.skipped++;
     this.reasons.set(reason, (this.reasons.get(reason) ?? 0) + 1);
-    if (this.firstErrors.length < 10) this.firstErrors.push({ line: this.lines, reason, detail });
+    if (this.firstErrors.length < 10) this.firstErrors.push({ line: this.lines, reason, code: CODES[reason], detail });
   }
 
   line(text) {
@@ -169,7 +178,7 @@ export class JsAuditor {
       rowsFiltered: this.filtered,
       rowsWithoutSession: this.noSession,
       rowsSkipped: this.skipped,
-      skippedByReason: [...this.reasons].sort(([a], [b]) => (a < b ? -1 : 1)).map(([reason, rows]) => ({ reason, rows })),
+      skippedByReason: [...this.reasons].sort(([a], [b]) => (a < b ? -1 : 1)).map(([reason, rows]) => ({ reason, code: CODES[reason], rows })),
       firstErrors: this.firstErrors,
       totals,
       companies: [...companies.values()],

@@ -263,7 +263,7 @@ try {
 
 // Rows read: every non-blank line, whether it was used, left out, or skipped.
 const rowsRead = report.rowsUsed + report.rowsFiltered + report.rowsWithoutSession + report.rowsSkipped;
-const endedEarly = report.skippedByReason.some((s) => s.reason === "input ended early");
+const endedEarly = report.skippedByReason.some((s) => s.code === "ended_early");
 const incomplete = endedEarly || rowsRead === report.rowsSkipped || report.rowsSkipped * 2 > rowsRead;
 const n = (x) => x.toLocaleString("en-US");
 const plural = (count, one, many = `${one}s`) => `${n(count)} ${count === 1 ? one : many}`;

@@ -57,6 +57,10 @@ if (spawnSync("valgrind", ["--version"]).status === 0) {
 }
 counted(step("clippy", "cargo", ["clippy", "--all-targets", "--", "-D", "warnings"]).ok, "clippy -D warnings");
 counted(step("rustfmt", "cargo", ["fmt", "--check"]).ok, "cargo fmt --check");
+// Every doc comment's links resolve (private items' too): a map that names what is not there fails.
+const rustdoc = { ...process.env, RUSTDOCFLAGS: "-D warnings -A rustdoc::private-intra-doc-links" };
+counted(step("cargo doc, warnings denied", "cargo", ["doc", "--no-deps", "--document-private-items"], { env: rustdoc }).ok, "cargo doc -D warnings");
+counted(step("the module graph has no circle", process.execPath, ["scripts/module-graph.mjs"]).ok, "module graph");
 counted(step("type-check a TypeScript consumer", "npx", ["tsc", "-p", "__test__/consumer/tsconfig.json"]).ok, "tsc --noEmit (consumer)");
 counted(step("type-check it under exactOptionalPropertyTypes", "npx", ["tsc", "-p", "__test__/consumer/tsconfig.exact.json"]).ok, "tsc --noEmit (consumer, exactOptionalPropertyTypes)");
 counted(step("type-check the heartbeat example and the demo", "npx", ["tsc", "-p", "tsconfig.json"]).ok, "tsc --noEmit (examples)");

@@ -1,5 +1,5 @@
 //! The Node-API binding, in napi-rs's idiom: `#[napi]` functions over the core, a [`Host`]
-//! over napi-rs values ([`reader`]), `#[napi(object)]` answers.
+//! over napi-rs values ([`node_host`]), `#[napi(object)]` answers.
 //!
 //! [`Host`]: crate::core::host::Host
 

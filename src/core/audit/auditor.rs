@@ -6,10 +6,10 @@ use std::time::Instant;
 
 use hashbrown::HashMap;
 
-use super::rows::{parse_lines, read_line, too_long, Format, Line, Row, RowRule, Skip};
-use super::summary::{
-    summarize, AuditReport, RowError, RunKind, SessionKey, SessionKeyRef, SessionRuns, Tables, FIRST_ERRORS,
-};
+use super::line::format::{parse_lines, read_line, too_long, Format, Line};
+use super::line::row::{Row, RowRule, RunKind};
+use super::line::skip::{Skip, SkipReason};
+use super::summary::{summarize, AuditReport, RowError, SessionKey, SessionKeyRef, SessionRuns, Tables, FIRST_ERRORS};
 use crate::core::breaker::DeadRunRule;
 
 /// The longest line read by default: 64 MiB.
@@ -215,8 +215,8 @@ impl Auditor {
 
     /// The input stopped short of its end (`reason`, `detail`): whatever line was unfinished is
     /// lost, and counted as one skipped row.
-    pub fn ended_early(&mut self, reason: &'static str, detail: String) {
-        self.drop_line(Skip::new(reason, detail));
+    pub fn ended_early(&mut self, detail: String) {
+        self.drop_line(Skip::new(SkipReason::EndedEarly, detail));
     }
 
     fn end_overlong_line(&mut self) {
@@ -262,7 +262,12 @@ impl Auditor {
         self.report.rows_skipped += 1;
         *self.report.skipped_by_reason.entry(reason).or_insert(0) += 1;
         if self.report.first_errors.len() < FIRST_ERRORS {
-            self.report.first_errors.push(RowError { line, reason, detail });
+            self.report.first_errors.push(RowError {
+                line,
+                reason,
+                code: reason.code(),
+                detail,
+            });
         }
     }
 
@@ -375,10 +380,7 @@ impl Auditor {
         let kept = if self.options.ordered {
             let session = self.sessions.entry_ref(&run.key()).or_default();
             if session.fold.last.is_some_and(|last| at < last) {
-                self.skip(
-                    line,
-                    Skip::new("out of created_at order (ordered input)", format!("{at} ms")),
-                );
+                self.skip(line, Skip::new(SkipReason::OutOfOrder, format!("{at} ms")));
                 return None;
             }
             session.fold.push(at, kind, &mut self.tables);
@@ -531,7 +533,7 @@ mod tests {
         let report = auditor.finish();
         assert_eq!((report.lines, report.rows_used, report.rows_skipped), (3, 1, 2));
         let reasons: Vec<_> = report.first_errors.iter().map(|e| (e.line, e.reason)).collect();
-        assert_eq!(reasons, [(1, "line too long"), (3, "line too long")]);
+        assert_eq!(reasons, [(1, SkipReason::LineTooLong), (3, SkipReason::LineTooLong)]);
     }
 
     #[test]

@@ -7,24 +7,23 @@
 //! (rare: it needs a backslash in an audited field), is read as the last line that parsed one
 //! way only was, plain JSON before any.
 //!
-//! [`sources`] reads the input ([`gzip`] its gzip members), [`parts`] a plain file in parts on several threads, [`rows`]
-//! reads the lines, [`auditor`] files each row under its session, [`summary`] turns the sessions
-//! into the report.
+//! [`input`] brings the bytes (a file, in parts or in chunks; standard input; bytes in memory),
+//! [`line`](mod@line) turns each line into a row, [`auditor`] files each row under its session, and
+//! [`summary`] turns the sessions into the report. They depend one way: `line` ← `summary` ←
+//! `auditor` ← `input`.
 
 mod auditor;
-mod copy_text;
-mod gzip;
-mod parts;
-mod rows;
-mod scanner;
-#[cfg(feature = "model")]
-pub use scanner::check_against_serde;
-mod sources;
+mod input;
+mod line;
 mod summary;
-pub mod surrogates;
+
+#[cfg(feature = "model")]
+pub use line::scanner::check_against_serde;
+pub use line::surrogates;
 
 pub use auditor::{AuditOptions, Auditor, DEFAULT_MAX_LINE_BYTES};
-pub use sources::{audit_source, audit_watched_bytes, Progress, ReadError, Source, Watch, ENDED_EARLY};
+pub use input::{audit_source, audit_watched_bytes, Progress, ReadError, Source, Watch};
+pub use line::skip::SkipReason;
 pub use summary::{
     AgentReport, AuditReport, CompanyReport, DayReport, RowError, RuleReport, SessionReport, StreakLength, Totals,
     WhatIf, WHAT_IF_THRESHOLDS,

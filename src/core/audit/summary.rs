@@ -8,7 +8,9 @@ use serde::{Serialize, Serializer};
 
 use hashbrown::{Equivalent, HashMap};
 
-use super::surrogates::unmarked_units;
+use super::line::row::RunKind;
+use super::line::skip::SkipReason;
+use super::line::surrogates::unmarked_units;
 use crate::core::breaker::DeadRunRule;
 use crate::core::js_semantics::{iso_date, iso_date_time};
 
@@ -127,7 +129,9 @@ pub struct StreakLength {
 pub struct RowError {
     #[serde(serialize_with = "as_number")]
     pub line: u64,
-    pub reason: &'static str,
+    pub reason: SkipReason,
+    /// The reason's code ([`SkipReason::code`]), for programs.
+    pub code: &'static str,
     pub detail: String,
 }
 
@@ -178,7 +182,7 @@ pub struct AuditReport {
     #[serde(serialize_with = "as_number")]
     pub rows_skipped: u64,
     #[serde(serialize_with = "reasons")]
-    pub skipped_by_reason: BTreeMap<&'static str, u64>,
+    pub skipped_by_reason: BTreeMap<SkipReason, u64>,
     pub first_errors: Vec<RowError>,
     pub totals: Totals,
     pub companies: Vec<CompanyReport>,
@@ -215,33 +219,6 @@ impl AuditReport {
             }));
         self.first_errors.sort_by_key(|error| error.line);
         self.first_errors.truncate(FIRST_ERRORS);
-    }
-}
-
-/// What one run is, for the folds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(super) struct RunKind {
-    pub(super) dead: bool,
-    pub(super) unseen_failed: bool,
-}
-
-impl RunKind {
-    /// Dead under the wider rule: as the breaker sees it, or failed unseen.
-    fn dead_widely(self) -> bool {
-        self.dead || self.unseen_failed
-    }
-
-    /// The run packed with its time: `at << 2 | unseen << 1 | dead` (times are within ±2^53).
-    pub(super) fn pack(self, at: i64) -> i64 {
-        (at << 2) | (i64::from(self.unseen_failed) << 1) | i64::from(self.dead)
-    }
-
-    fn unpack(packed: i64) -> (i64, RunKind) {
-        let kind = RunKind {
-            dead: packed & 1 == 1,
-            unseen_failed: packed & 2 == 2,
-        };
-        (packed >> 2, kind)
     }
 }
 
@@ -550,17 +527,21 @@ fn as_number<S: Serializer>(n: &u64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(*n as f64)
 }
 
-/// The skipped rows by reason, as `[{ reason, rows }]` in the reasons' order.
-fn reasons<S: Serializer>(by_reason: &BTreeMap<&'static str, u64>, s: S) -> Result<S::Ok, S::Error> {
+/// The skipped rows by reason, as `[{ reason, code, rows }]` in the order of the reasons' words.
+fn reasons<S: Serializer>(by_reason: &BTreeMap<SkipReason, u64>, s: S) -> Result<S::Ok, S::Error> {
     #[derive(Serialize)]
-    struct Reason<'a> {
-        reason: &'a str,
+    struct Reason {
+        reason: &'static str,
+        code: &'static str,
         rows: f64,
     }
-    let mut seq = s.serialize_seq(Some(by_reason.len()))?;
-    for (reason, rows) in by_reason {
+    let mut listed: Vec<(&SkipReason, &u64)> = by_reason.iter().collect();
+    listed.sort_by_key(|(reason, _)| reason.as_str());
+    let mut seq = s.serialize_seq(Some(listed.len()))?;
+    for (reason, rows) in listed {
         seq.serialize_element(&Reason {
-            reason,
+            reason: reason.as_str(),
+            code: reason.code(),
             rows: *rows as f64,
         })?;
     }

@@ -6,8 +6,11 @@ use std::io::{self, BufRead, Read};
 
 use flate2::bufread::GzDecoder;
 
+/// The first two bytes of a gzip stream.
+pub(crate) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
 /// The members of a gzip stream, decompressed one after another.
-pub(super) struct GzipMembers<R: BufRead> {
+pub(crate) struct GzipMembers<R: BufRead> {
     state: State<R>,
 }
 
@@ -19,7 +22,7 @@ enum State<R: BufRead> {
 }
 
 impl<R: BufRead> GzipMembers<R> {
-    pub(super) fn new(input: R) -> Self {
+    pub(crate) fn new(input: R) -> Self {
         GzipMembers {
             state: State::Member(GzDecoder::new(input)),
         }

@@ -12,8 +12,10 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use super::sources::{read_failure, Progress, ReadError, Watch, GZIP_MAGIC};
-use super::{AuditReport, Auditor};
+use super::errors::{read_failure, ReadError};
+use super::gzip::GZIP_MAGIC;
+use super::watch::{Progress, Watch};
+use crate::core::audit::{AuditReport, Auditor};
 
 /// How a history is cut.
 #[derive(Clone, Copy)]
@@ -32,7 +34,7 @@ const SIZES: Sizes = Sizes {
 };
 
 /// Something read at offsets, from several threads at once.
-pub(super) trait Positional: Sync {
+pub(crate) trait Positional: Sync {
     /// Reads into `buffer` from `offset`; 0 at the end.
     fn read_at(&self, buffer: &mut [u8], offset: u64) -> io::Result<usize>;
 }
@@ -63,12 +65,12 @@ impl Positional for [u8] {
 /// Whether a history of `size` bytes is worth reading in parts by `auditor`: several threads,
 /// enough bytes for each, and runs sorted at the end (an ordered audit folds each run at once,
 /// in the input's order).
-pub(super) fn worth_parts(auditor: &Auditor, size: u64) -> bool {
+pub(crate) fn worth_parts(auditor: &Auditor, size: u64) -> bool {
     cfg!(any(unix, windows)) && !auditor.ordered() && auditor.parse_threads() > 1 && size >= 2 * SIZES.min_part
 }
 
 /// Whether the file starts as gzip does.
-pub(super) fn starts_as_gzip(file: &File, path: &str) -> Result<bool, ReadError> {
+pub(crate) fn starts_as_gzip(file: &File, path: &str) -> Result<bool, ReadError> {
     let mut magic = [0u8; GZIP_MAGIC.len()];
     let mut filled = 0;
     while filled < magic.len() {
@@ -102,7 +104,7 @@ struct Shared<'s, S: ?Sized> {
 }
 
 /// Audits `source` (of `size` bytes when it was looked at) in parts.
-pub(super) fn audit_in_parts<S: Positional + ?Sized>(
+pub(crate) fn audit_in_parts<S: Positional + ?Sized>(
     source: &S,
     size: u64,
     auditor: Auditor,
@@ -357,8 +359,8 @@ fn read_block<'b, S: Positional + ?Sized>(
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
-    use super::super::{audit_bytes, AuditOptions};
     use super::*;
+    use crate::core::audit::{audit_bytes, AuditOptions};
 
     fn row(company: usize, session: usize, minute: usize, extra: &str) -> String {
         format!(

@@ -4,7 +4,7 @@
 
 /// What a line's backslashes allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Escapes {
+pub(crate) enum Escapes {
     /// No backslash: the line reads the same in both formats.
     None,
     /// Every backslash starts an escape COPY writes: the line may be COPY text.
@@ -15,7 +15,7 @@ pub(super) enum Escapes {
 }
 
 /// Sorts a line by its backslashes.
-pub(super) fn escapes(line: &[u8]) -> Escapes {
+pub(crate) fn escapes(line: &[u8]) -> Escapes {
     let mut rest = line;
     let mut seen = false;
     while let Some(at) = memchr::memchr(b'\\', rest) {
@@ -33,7 +33,7 @@ pub(super) fn escapes(line: &[u8]) -> Escapes {
 }
 
 /// Undoes COPY's escapes in a line whose [`escapes`] are `CopyLike`.
-pub(super) fn unescape(line: &[u8]) -> Vec<u8> {
+pub(crate) fn unescape(line: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(line.len());
     let mut bytes = line.iter();
     while let Some(&b) = bytes.next() {

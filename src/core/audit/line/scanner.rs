@@ -8,13 +8,13 @@ use std::borrow::Cow;
 
 use wide::u8x16;
 
-use super::rows::{token_slot, RowFields, Scalar, Usage};
+use super::fields::{token_slot, RowFields, Scalar, Usage};
 
 /// Nesting past this is left to serde_json (its own limit is 128).
 const MAX_DEPTH: usize = 100;
 
 /// The fields of `line`, or `None` when serde_json must decide.
-pub(super) fn scan(line: &[u8]) -> Option<RowFields<'_>> {
+pub(crate) fn scan(line: &[u8]) -> Option<RowFields<'_>> {
     // Most lines hold no raw control character at all (JSON escapes them): their strings then
     // need only a search for the quote and the backslash.
     let controls = line.iter().fold(false, |seen, &b| seen | (b < 0x20));
@@ -326,7 +326,7 @@ impl<'a> Scanner<'a> {
 pub fn check_against_serde(line: &[u8]) -> Result<(), String> {
     let check = |line: &[u8]| match scan(line) {
         None => Ok(()),
-        Some(fields) => match super::rows::serde_fields(line) {
+        Some(fields) => match super::serde_path::serde_fields(line) {
             Ok(theirs) if theirs == fields => Ok(()),
             other => Err(format!(
                 "line {:?}\nscanner {fields:?}\nserde {other:?}",
@@ -495,9 +495,9 @@ fn special_bytes(word: &[u8]) -> u64 {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use super::super::copy_text;
-    use super::super::rows::serde_fields;
+    use super::super::serde_path::serde_fields;
     use super::*;
 
     /// A small deterministic generator of JSON-ish lines: rows with the audit's fields and

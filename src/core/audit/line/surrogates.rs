@@ -11,7 +11,7 @@
 /// Starts the mark of a lone surrogate, or (doubled) stands for itself.
 pub const MARK: char = '\u{10FFFF}';
 /// [`MARK`] in UTF-8.
-pub(super) const MARK_UTF8: [u8; 4] = [0xF4, 0x8F, 0xBF, 0xBF];
+pub(crate) const MARK_UTF8: [u8; 4] = [0xF4, 0x8F, 0xBF, 0xBF];
 /// Lone surrogate `0xD800 + k` is marked `MARK, char::from(NAMES + k)` (plane 16).
 const NAMES: u32 = 0x10_0000;
 const SURROGATES: std::ops::Range<u32> = 0xD800..0xE000;
@@ -20,7 +20,7 @@ const SURROGATES: std::ops::Range<u32> = 0xD800..0xE000;
 /// it) written as its mark, and each `MARK` (raw, or escaped as a surrogate pair) doubled; `None`
 /// when there is nothing to mark. Escapes are followed as JSON reads them (`\\ud800` is a
 /// backslash, then text), and nothing else changes: a line that was not JSON is still not.
-pub(super) fn mark_line(line: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn mark_line(line: &[u8]) -> Option<Vec<u8>> {
     let mut out = Rewrite {
         line,
         out: None,
