@@ -174,6 +174,18 @@ export interface DeadSessionAuditWhatIf {
   recovered: number
 }
 
+/** Why a row was skipped, as a code. */
+export type DeadSessionAuditSkipCode =
+  | "malformed_json"
+  | "not_an_object"
+  | "company_id"
+  | "agent_id"
+  | "created_at"
+  | "session_id_after"
+  | "line_too_long"
+  | "out_of_order"
+  | "ended_early"
+
 /** The fleet audit's report (the core's report, serialized). */
 export interface DeadSessionAuditReport {
   /** The dead-run rule the audit counted by (the breaker's default unless widened). */
@@ -188,9 +200,10 @@ export interface DeadSessionAuditReport {
   rowsWithoutSession: number
   /** Malformed rows, missing fields, wrong types: counted, never fatal. */
   rowsSkipped: number
-  skippedByReason: Array<{ reason: string; rows: number }>
+  /** `reason` in words for people, `code` for programs (it never changes with the words). */
+  skippedByReason: Array<{ reason: string; code: DeadSessionAuditSkipCode; rows: number }>
   /** The first ten skipped rows, with their line numbers. */
-  firstErrors: Array<{ line: number; reason: string; detail: string }>
+  firstErrors: Array<{ line: number; reason: string; code: DeadSessionAuditSkipCode; detail: string }>
   totals: DeadSessionAuditTotals
   companies: Array<{ companyId: string; agents: number; totals: DeadSessionAuditTotals }>
   agents: Array<{ companyId: string; agentId: string; totals: DeadSessionAuditTotals }>

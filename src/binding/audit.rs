@@ -28,7 +28,34 @@ use crate::core::audit::surrogates::{self, is_marked, unmarked_units};
 use crate::core::audit::{self, AuditOptions, AuditReport, Auditor, ReadError, Source, Watch};
 use crate::core::breaker::read_dead_run_rule;
 use crate::core::contract_reads::time_value;
-use crate::core::host::{type_error, Host, Key, Kind, Outcome};
+use crate::core::host::{type_error, Host, Kind, Outcome};
+
+/// The options only the binding reads (the dead-run rule's two are the core's own
+/// [`Key`](crate::core::host::Key)s).
+#[derive(Debug, Clone, Copy)]
+enum AuditOption {
+    CompanyId,
+    Since,
+    Progress,
+    Threads,
+    Ordered,
+    MaxLineBytes,
+    Signal,
+}
+
+impl AuditOption {
+    fn name(self) -> &'static str {
+        match self {
+            AuditOption::CompanyId => "companyId",
+            AuditOption::Since => "since",
+            AuditOption::Progress => "progress",
+            AuditOption::Threads => "threads",
+            AuditOption::Ordered => "ordered",
+            AuditOption::MaxLineBytes => "maxLineBytes",
+            AuditOption::Signal => "signal",
+        }
+    }
+}
 
 /// The audit's options as read: the core's, and what only the binding acts on.
 struct ReadOptions<'env> {
@@ -39,7 +66,7 @@ struct ReadOptions<'env> {
 
 /// The audit's options (`{ companyId, since, progress, threads, ordered, maxLineBytes,
 /// deadLivenessStates, countUnrecordedResumes, signal }`, all optional).
-fn read_options<'env>(reader: &mut NodeHost<'env>, options: Option<Unknown<'env>>) -> Outcome<ReadOptions<'env>> {
+fn read_options<'env>(host: &mut NodeHost<'env>, options: Option<Unknown<'env>>) -> Outcome<ReadOptions<'env>> {
     let mut read = ReadOptions {
         audit: AuditOptions::default(),
         progress: false,
@@ -48,31 +75,31 @@ fn read_options<'env>(reader: &mut NodeHost<'env>, options: Option<Unknown<'env>
     let Some(options) = options.filter(|o| !matches!(o.get_type(), Ok(ValueType::Undefined | ValueType::Null))) else {
         return Ok(read);
     };
-    let field = |reader: &mut NodeHost<'env>, key: Key| reader.get(options, key, &|| "options".to_owned());
-    let company = field(reader, Key::CompanyId)?;
-    if !reader.is_nullish(company)? {
-        let Some(units) = reader.string_units(company)? else {
+    let field = |host: &mut NodeHost<'env>, option: AuditOption| host.get_named(options, option.name());
+    let company = field(host, AuditOption::CompanyId)?;
+    if !host.is_nullish(company)? {
+        let Some(units) = host.string_units(company)? else {
             return type_error("options.companyId must be a string");
         };
         // Marked as the rows' ids are: a company id with a lone surrogate filters too.
         read.audit.company_id = Some(surrogates::mark_units(&units));
     }
-    let since = field(reader, Key::Since)?;
-    if !reader.is_nullish(since)? {
-        if !matches!(reader.kind(since)?, Kind::Date(_) | Kind::Number(_) | Kind::String) {
+    let since = field(host, AuditOption::Since)?;
+    if !host.is_nullish(since)? {
+        if !matches!(host.kind(since)?, Kind::Date(_) | Kind::Number(_) | Kind::String) {
             return type_error("options.since must be a Date, a string or a number");
         }
-        let ms = time_value(reader, since, &|| "options.since".to_owned())?;
+        let ms = time_value(host, since, &|| "options.since".to_owned())?;
         if ms.is_nan() {
             return type_error("options.since is not a valid time");
         }
         read.audit.since_ms = Some(ms);
     }
-    let progress = field(reader, Key::Progress)?;
-    read.progress = optional_boolean(reader, progress, "options.progress")?;
-    let threads = field(reader, Key::Threads)?;
-    if !reader.is_nullish(threads)? {
-        match reader.number(threads)? {
+    let progress = field(host, AuditOption::Progress)?;
+    read.progress = optional_boolean(host, progress, "options.progress")?;
+    let threads = field(host, AuditOption::Threads)?;
+    if !host.is_nullish(threads)? {
+        match host.number(threads)? {
             // 0 (or anything below 1) means one per core.
             Some(n) if n >= 0.0 && n.is_finite() => {
                 read.audit.threads = if n >= 1.0 { n.min(1024.0) as usize } else { 0 }
@@ -80,22 +107,22 @@ fn read_options<'env>(reader: &mut NodeHost<'env>, options: Option<Unknown<'env>
             _ => return type_error("options.threads must be a number of threads, 0 or more (0: one per core)"),
         }
     }
-    let ordered = field(reader, Key::Ordered)?;
-    read.audit.ordered = optional_boolean(reader, ordered, "options.ordered")?;
-    let max_line_bytes = field(reader, Key::MaxLineBytes)?;
-    if !reader.is_nullish(max_line_bytes)? {
-        match reader.number(max_line_bytes)? {
+    let ordered = field(host, AuditOption::Ordered)?;
+    read.audit.ordered = optional_boolean(host, ordered, "options.ordered")?;
+    let max_line_bytes = field(host, AuditOption::MaxLineBytes)?;
+    if !host.is_nullish(max_line_bytes)? {
+        match host.number(max_line_bytes)? {
             Some(n) if n >= 1.0 && n.fract() == 0.0 => read.audit.max_line_bytes = n.min(usize::MAX as f64) as usize,
             _ => return type_error("options.maxLineBytes must be a whole number of bytes, at least 1"),
         }
     }
-    read.audit.rule = read_dead_run_rule(reader, options, "options.")?;
+    read.audit.rule = read_dead_run_rule(host, options, "options.")?;
     for state in &read.audit.rule.liveness_states {
         well_formed(state, "options.deadLivenessStates")?;
     }
-    let signal = field(reader, Key::Signal)?;
-    if !reader.is_nullish(signal)? {
-        if reader.kind(signal)? != Kind::Object {
+    let signal = field(host, AuditOption::Signal)?;
+    if !host.is_nullish(signal)? {
+        if host.kind(signal)? != Kind::Object {
             return type_error("options.signal must be an AbortSignal");
         }
         read.signal = Some(signal);
@@ -105,8 +132,8 @@ fn read_options<'env>(reader: &mut NodeHost<'env>, options: Option<Unknown<'env>
 
 /// A boolean option: `true` or `false`, or absent (`undefined`, `null`) for `false`. Anything else
 /// is refused: `"false"` would otherwise read as true.
-fn optional_boolean<'env>(reader: &mut NodeHost<'env>, value: Unknown<'env>, name: &str) -> Outcome<bool> {
-    match reader.kind(value)? {
+fn optional_boolean<'env>(host: &mut NodeHost<'env>, value: Unknown<'env>, name: &str) -> Outcome<bool> {
+    match host.kind(value)? {
         Kind::Undefined | Kind::Null => Ok(false),
         Kind::Boolean(b) => Ok(b),
         _ => type_error(format!("{name} must be a boolean")),
@@ -243,9 +270,9 @@ impl AuditTask<Uint8Array> {
         source: Unknown<'env>,
         options: Option<Unknown<'env>>,
     ) -> napi::Result<(AuditTask<Uint8Array>, Option<Unknown<'env>>)> {
-        let mut reader = NodeHost::new(env);
-        let options = answer(env, read_options(&mut reader, options))?;
-        let input = if let Some(units) = answer(env, reader.string_units(source))? {
+        let mut host = NodeHost::new(env);
+        let options = answer(env, read_options(&mut host, options))?;
+        let input = if let Some(units) = answer(env, host.string_units(source))? {
             let path = answer(env, well_formed(&units, "source (a path)"))?;
             refuse_nul_in_path(env, &path)?;
             // Opened here, without waiting (a FIFO included), so that where the audit runs is
@@ -254,7 +281,7 @@ impl AuditTask<Uint8Array> {
                 Ok(source) => Input::Source(source),
                 Err(error) => Input::Unopened(Some(error)),
             }
-        } else if let Some(bytes) = answer(env, reader.bytes(source))? {
+        } else if let Some(bytes) = answer(env, host.bytes(source))? {
             Input::Bytes(bytes)
         } else {
             return answer(env, type_error("source must be a file path or a Buffer (Uint8Array)"));
@@ -512,11 +539,11 @@ impl DeadSessionAuditor {
     /// Feeds NDJSON text; lines may be split across calls, and so may a surrogate pair.
     #[napi(ts_args_type = "chunk: Uint8Array | string", ts_return_type = "this")]
     pub fn push<'env>(&mut self, env: &'env Env, this: This<'env>, chunk: Unknown<'env>) -> napi::Result<This<'env>> {
-        let mut reader = NodeHost::new(env);
-        if let Some(units) = answer(env, reader.string_units(chunk))? {
+        let mut host = NodeHost::new(env);
+        if let Some(units) = answer(env, host.string_units(chunk))? {
             let text = self.joined_text(units);
             self.auditor(env)?.push(text.as_bytes());
-        } else if let Some(bytes) = answer(env, reader.bytes(chunk))? {
+        } else if let Some(bytes) = answer(env, host.bytes(chunk))? {
             self.flush_high(env)?;
             self.auditor(env)?.push(&bytes);
         } else {
@@ -529,10 +556,10 @@ impl DeadSessionAuditor {
     #[napi(ts_args_type = "row: Uint8Array | string", ts_return_type = "this")]
     pub fn push_row<'env>(&mut self, env: &'env Env, this: This<'env>, row: Unknown<'env>) -> napi::Result<This<'env>> {
         self.flush_high(env)?;
-        let mut reader = NodeHost::new(env);
-        if let Some(units) = answer(env, reader.string_units(row))? {
+        let mut host = NodeHost::new(env);
+        if let Some(units) = answer(env, host.string_units(row))? {
             self.auditor(env)?.push_row(String::from_utf16_lossy(&units).as_bytes());
-        } else if let Some(bytes) = answer(env, reader.bytes(row))? {
+        } else if let Some(bytes) = answer(env, host.bytes(row))? {
             self.auditor(env)?.push_row(&bytes);
         } else {
             return answer(env, type_error("row must be a Buffer (Uint8Array) or a string"));

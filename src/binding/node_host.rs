@@ -102,6 +102,14 @@ impl<'env> NodeHost<'env> {
         Object::from_raw(self.env.raw(), value.raw())
     }
 
+    /// `target[name]` for a property the binding reads itself (the audit's options, read once a
+    /// call: no key is kept for them). `target` is an object.
+    pub fn get_named(&mut self, target: Unknown<'env>, name: &str) -> Outcome<Unknown<'env>> {
+        Ok(self
+            .object(target)
+            .get_named_property_unchecked::<Unknown<'env>>(name)?)
+    }
+
     /// The bytes of a `Uint8Array` (a Node.js `Buffer` is one), else none.
     pub fn bytes(&self, value: Unknown<'env>) -> Outcome<Option<Uint8Array>> {
         if value.get_type()? != ValueType::Object || !(value.is_typedarray()? || value.is_buffer()?) {

@@ -309,7 +309,10 @@ pub fn plan(policy: &Policy) -> Plan {
         0.0
     };
     // max(·, DEAD_REUSED_SESSION_FAILURE_THRESHOLD, 4): the breaker's streak plus the latest run.
-    let fetch_limit = super::js_semantics::js_max(super::js_semantics::js_max(by_runs, 3.0), 4.0);
+    let fetch_limit = super::js_semantics::js_max(
+        super::js_semantics::js_max(by_runs, super::breaker::DEAD_REUSED_SESSION_FAILURE_THRESHOLD),
+        4.0,
+    );
     Plan {
         fetch_limit,
         needs_oldest_run: policy.max_session_age_hours > 0.0,

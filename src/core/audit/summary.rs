@@ -12,6 +12,7 @@ use super::line::row::RunKind;
 use super::line::skip::SkipReason;
 use super::line::surrogates::unmarked_units;
 use crate::core::breaker::DeadRunRule;
+use crate::core::js_semantics::dates::MS_PER_DAY;
 use crate::core::js_semantics::{iso_date, iso_date_time};
 
 /// The breaker thresholds the what-if table covers.
@@ -228,7 +229,8 @@ pub(super) struct Tables {
     what_if: Vec<WhatIf>,
     what_if_wider: Vec<WhatIf>,
     streak_lengths: BTreeMap<u64, u64>,
-    days: BTreeMap<i64, (u64, u64)>,
+    /// Runs per UTC day, by the day's number since the epoch.
+    days: BTreeMap<i64, DayCount>,
 }
 
 impl Tables {
@@ -252,22 +254,27 @@ impl Tables {
     /// Adds the counts of a later part of the same input, read into tables of its own. Only the
     /// days are counted while rows are read unordered; the rest is filled by [`summarize`].
     pub(super) fn absorb(&mut self, later: Tables) {
-        for (day, (runs, dead)) in later.days {
-            let mine = self.days.entry(day).or_insert((0, 0));
-            mine.0 += runs;
-            mine.1 += dead;
+        for (day, count) in later.days {
+            let mine = self.days.entry(day).or_default();
+            mine.runs += count.runs;
+            mine.dead_runs += count.dead_runs;
         }
     }
 
     /// Counts a run on its UTC day.
     pub(super) fn count_day(&mut self, at: i64, kind: RunKind) {
-        let day = self.days.entry(at.div_euclid(MS_PER_DAY)).or_insert((0, 0));
-        day.0 += 1;
-        day.1 += u64::from(kind.dead);
+        let day = self.days.entry(at.div_euclid(MS_PER_DAY)).or_default();
+        day.runs += 1;
+        day.dead_runs += u64::from(kind.dead);
     }
 }
 
-const MS_PER_DAY: i64 = 86_400_000;
+/// One UTC day's runs, and the dead ones among them.
+#[derive(Debug, Clone, Copy, Default)]
+struct DayCount {
+    runs: u64,
+    dead_runs: u64,
+}
 
 /// A session: the three ids as they are, so no id can run into the next (`("a\u{1f}b", "c")` and
 /// `("a", "b\u{1f}c")` are two keys).
@@ -465,7 +472,7 @@ pub(super) fn summarize(sessions: &mut HashMap<SessionKey, SessionRuns>, mut tab
     report.days = tables
         .days
         .into_iter()
-        .map(|(day, (runs, dead_runs))| DayReport {
+        .map(|(day, DayCount { runs, dead_runs })| DayReport {
             day: iso_date((day * MS_PER_DAY) as f64).unwrap_or_default(),
             runs,
             dead_runs,
