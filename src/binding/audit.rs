@@ -22,7 +22,7 @@ use napi::bindgen_prelude::{
 use napi::{Env, JsValue, ScopedTask, ValueType};
 use napi_derive::napi;
 
-use super::errors::answer;
+use super::errors::or_throw;
 use super::node_host::NodeHost;
 use crate::core::audit::surrogates::{self, is_marked, unmarked_units};
 use crate::core::audit::{self, AuditOptions, AuditReport, Auditor, ReadError, Source, Watch};
@@ -223,7 +223,7 @@ enum Input<Bytes> {
 }
 
 /// Why an audit gave no report.
-enum Failed {
+pub enum Failed {
     Read(ReadError),
     /// A panic, caught before it could unwind into libuv or V8 (never expected).
     Panicked,
@@ -238,7 +238,6 @@ pub struct AuditTask<Bytes = Vec<u8>> {
     progress: bool,
     /// Set by the signal's `abort`; the core checks it between chunks and while waiting.
     cancel: Arc<AtomicBool>,
-    failed: Option<Failed>,
 }
 
 impl<Bytes: AsRef<[u8]>> AuditTask<Bytes> {
@@ -271,9 +270,9 @@ impl AuditTask<Uint8Array> {
         options: Option<Unknown<'env>>,
     ) -> napi::Result<(AuditTask<Uint8Array>, Option<Unknown<'env>>)> {
         let mut host = NodeHost::new(env);
-        let options = answer(env, read_options(&mut host, options))?;
-        let input = if let Some(units) = answer(env, host.string_units(source))? {
-            let path = answer(env, well_formed(&units, "source (a path)"))?;
+        let options = or_throw(env, read_options(&mut host, options))?;
+        let input = if let Some(units) = or_throw(env, host.string_units(source))? {
+            let path = or_throw(env, well_formed(&units, "source (a path)"))?;
             refuse_nul_in_path(env, &path)?;
             // Opened here, without waiting (a FIFO included), so that where the audit runs is
             // decided on what is read: a path swapped for a FIFO later changes nothing.
@@ -281,17 +280,16 @@ impl AuditTask<Uint8Array> {
                 Ok(source) => Input::Source(source),
                 Err(error) => Input::Unopened(Some(error)),
             }
-        } else if let Some(bytes) = answer(env, host.bytes(source))? {
+        } else if let Some(bytes) = or_throw(env, host.bytes(source))? {
             Input::Bytes(bytes)
         } else {
-            return answer(env, type_error("source must be a file path or a Buffer (Uint8Array)"));
+            return or_throw(env, type_error("source must be a file path or a Buffer (Uint8Array)"));
         };
         let task = AuditTask {
             input,
             options: options.audit,
             progress: options.progress,
             cancel: Arc::new(AtomicBool::new(false)),
-            failed: None,
         };
         Ok((task, options.signal))
     }
@@ -308,7 +306,6 @@ impl AuditTask<Uint8Array> {
             options: self.options,
             progress: self.progress,
             cancel: self.cancel,
-            failed: None,
         }
     }
 }
@@ -341,25 +338,19 @@ fn failure_error(env: &Env, failed: &Failed) -> napi::Error {
 }
 
 impl<'task> ScopedTask<'task> for AuditTask {
-    type Output = AuditReport;
+    /// The audit's outcome, report or failure, settled on the JavaScript thread.
+    type Output = Result<AuditReport, Failed>;
     type JsValue = Unknown<'task>;
 
-    fn compute(&mut self) -> napi::Result<AuditReport> {
-        self.run().map_err(|failed| {
-            self.failed = Some(failed);
-            napi::Error::from_reason("audit failed")
-        })
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        Ok(self.run())
     }
 
-    fn resolve(&mut self, env: &'task Env, report: AuditReport) -> napi::Result<Unknown<'task>> {
-        report_value(env, &report)
-    }
-
-    fn reject(&mut self, env: &'task Env, error: napi::Error) -> napi::Result<Unknown<'task>> {
-        Err(match &self.failed {
-            Some(failed) => failure_error(env, failed),
-            None => error,
-        })
+    fn resolve(&mut self, env: &'task Env, outcome: Self::Output) -> napi::Result<Unknown<'task>> {
+        match outcome {
+            Ok(report) => report_value(env, &report),
+            Err(failed) => Err(failure_error(env, &failed)),
+        }
     }
 }
 
@@ -524,12 +515,12 @@ impl DeadSessionAuditor {
         // Called without `new`, `this` is the caller's receiver (globalThis, say): refuse to
         // attach an auditor to it, as a class constructor refuses.
         if !DeadSessionAuditor::instance_of(env, &this)? {
-            return answer(
+            return or_throw(
                 env,
                 type_error("Class constructor DeadSessionAuditor cannot be invoked without 'new'"),
             );
         }
-        let options = answer(env, read_options(&mut NodeHost::new(env), options))?;
+        let options = or_throw(env, read_options(&mut NodeHost::new(env), options))?;
         Ok(DeadSessionAuditor {
             auditor: Some(Auditor::new(options.audit)),
             pending_high: None,
@@ -540,14 +531,14 @@ impl DeadSessionAuditor {
     #[napi(ts_args_type = "chunk: Uint8Array | string", ts_return_type = "this")]
     pub fn push<'env>(&mut self, env: &'env Env, this: This<'env>, chunk: Unknown<'env>) -> napi::Result<This<'env>> {
         let mut host = NodeHost::new(env);
-        if let Some(units) = answer(env, host.string_units(chunk))? {
+        if let Some(units) = or_throw(env, host.string_units(chunk))? {
             let text = self.joined_text(units);
             self.auditor(env)?.push(text.as_bytes());
-        } else if let Some(bytes) = answer(env, host.bytes(chunk))? {
+        } else if let Some(bytes) = or_throw(env, host.bytes(chunk))? {
             self.flush_high(env)?;
             self.auditor(env)?.push(&bytes);
         } else {
-            return answer(env, type_error("chunk must be a Buffer (Uint8Array) or a string"));
+            return or_throw(env, type_error("chunk must be a Buffer (Uint8Array) or a string"));
         }
         Ok(this)
     }
@@ -557,12 +548,12 @@ impl DeadSessionAuditor {
     pub fn push_row<'env>(&mut self, env: &'env Env, this: This<'env>, row: Unknown<'env>) -> napi::Result<This<'env>> {
         self.flush_high(env)?;
         let mut host = NodeHost::new(env);
-        if let Some(units) = answer(env, host.string_units(row))? {
+        if let Some(units) = or_throw(env, host.string_units(row))? {
             self.auditor(env)?.push_row(String::from_utf16_lossy(&units).as_bytes());
-        } else if let Some(bytes) = answer(env, host.bytes(row))? {
+        } else if let Some(bytes) = or_throw(env, host.bytes(row))? {
             self.auditor(env)?.push_row(&bytes);
         } else {
-            return answer(env, type_error("row must be a Buffer (Uint8Array) or a string"));
+            return or_throw(env, type_error("row must be a Buffer (Uint8Array) or a string"));
         }
         Ok(this)
     }
@@ -583,7 +574,7 @@ impl DeadSessionAuditor {
     fn auditor(&mut self, env: &Env) -> napi::Result<&mut Auditor> {
         match self.auditor.as_mut() {
             Some(auditor) => Ok(auditor),
-            None => answer(env, type_error("DeadSessionAuditor: used after finish")),
+            None => or_throw(env, type_error("DeadSessionAuditor: used after finish")),
         }
     }
 

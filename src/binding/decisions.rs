@@ -8,7 +8,7 @@ use napi::bindgen_prelude::{Unknown, Utf16String};
 use napi::Env;
 use napi_derive::napi;
 
-use super::errors::answer;
+use super::errors::or_throw;
 use super::node_host::NodeHost;
 use crate::core::breaker::{self, BreakerDecision};
 use crate::core::evaluation::{self, Decision, UsedPolicy};
@@ -300,7 +300,7 @@ pub fn detect_dead_reused_session_circuit_breaker<'env>(
     env: &'env Env,
     input: Unknown<'env>,
 ) -> napi::Result<CircuitBreakerDecision<'env>> {
-    answer(env, breaker::detect_input(&mut NodeHost::new(env), input)).map(Into::into)
+    or_throw(env, breaker::detect_input(&mut NodeHost::new(env), input)).map(Into::into)
 }
 
 /// Rotate the session (with a handoff note) or resume it.
@@ -313,7 +313,7 @@ pub fn evaluate_session_compaction<'env>(
     env: &'env Env,
     input: Unknown<'env>,
 ) -> napi::Result<SessionCompactionDecision<'env>> {
-    answer(env, evaluation::evaluate(&mut NodeHost::new(env), input)).map(Into::into)
+    or_throw(env, evaluation::evaluate(&mut NodeHost::new(env), input)).map(Into::into)
 }
 
 /// The decision `evaluateSessionCompaction` answers, the policy it used, and each rule's
@@ -323,7 +323,7 @@ pub fn explain_session_compaction<'env>(
     env: &'env Env,
     input: Unknown<'env>,
 ) -> napi::Result<SessionCompactionExplanation<'env>> {
-    answer(env, explanation::explain(&mut NodeHost::new(env), input)).map(Into::into)
+    or_throw(env, explanation::explain(&mut NodeHost::new(env), input)).map(Into::into)
 }
 
 /// The agent's session-compaction policy: the adapter's default, overridden field by field.
@@ -337,7 +337,7 @@ pub fn resolve_session_compaction_policy<'env>(
     runtime_config: Unknown<'env>,
 ) -> napi::Result<ResolvedSessionCompactionPolicy> {
     let resolution = policy::resolve(&mut NodeHost::new(env), adapter_type, runtime_config, "");
-    answer(env, resolution).map(|r| (&r).into())
+    or_throw(env, resolution).map(|r| (&r).into())
 }
 
 /// The resolved policy of an agent row.
@@ -347,7 +347,7 @@ pub fn parse_session_compaction_policy<'env>(
     agent: Unknown<'env>,
 ) -> napi::Result<SessionCompactionPolicy> {
     let p = policy::agent_policy(&mut NodeHost::new(env), agent, "agent");
-    answer(env, p).map(|p| (&p).into())
+    or_throw(env, p).map(|p| (&p).into())
 }
 
 /// Whether any of the policy's three limits is above zero.
@@ -357,12 +357,12 @@ pub fn parse_session_compaction_policy<'env>(
 )]
 pub fn has_session_compaction_thresholds<'env>(env: &'env Env, policy: Unknown<'env>) -> napi::Result<bool> {
     let limits = policy::read_given_limits(&mut NodeHost::new(env), policy, "policy");
-    Ok(answer(env, limits)?.has_thresholds())
+    Ok(or_throw(env, limits)?.has_thresholds())
 }
 
 /// What to read from the database before `evaluateSessionCompaction`.
 #[napi(catch_unwind, ts_args_type = "agent: SessionCompactionAgent")]
 pub fn plan_session_compaction<'env>(env: &'env Env, agent: Unknown<'env>) -> napi::Result<SessionCompactionPlan> {
-    let p = answer(env, policy::agent_policy(&mut NodeHost::new(env), agent, "agent"))?;
+    let p = or_throw(env, policy::agent_policy(&mut NodeHost::new(env), agent, "agent"))?;
     Ok(policy::plan(&p).into())
 }

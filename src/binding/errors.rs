@@ -7,15 +7,19 @@ use napi::{Env, Status};
 use crate::core::host::{Failure, Outcome};
 
 /// The core's outcome as napi-rs's: a broken contract throws a `TypeError` with the core's
-/// message; an exception a getter threw is still pending and propagates unchanged.
-pub fn answer<T>(env: &Env, outcome: Outcome<T>) -> napi::Result<T> {
+/// message; an internal fault a plain `Error`; an exception a getter threw is still pending and
+/// propagates unchanged.
+pub fn or_throw<T>(env: &Env, outcome: Outcome<T>) -> napi::Result<T> {
     outcome.map_err(|failure| {
-        if let Failure::Type(message) = failure {
-            if let Err(e) = env.throw_type_error(&message.replace('\0', "\\0"), None) {
-                return e;
-            }
+        let thrown = match failure {
+            Failure::Type(message) => env.throw_type_error(&message.replace('\0', "\\0"), None),
+            Failure::Internal(message) => env.throw_error(&message.replace('\0', "\\0"), None),
+            Failure::Thrown => Ok(()),
+        };
+        match thrown {
+            Ok(()) => napi::Error::from_status(Status::PendingException),
+            Err(error) => error,
         }
-        napi::Error::from_status(Status::PendingException)
     })
 }
 
@@ -26,7 +30,7 @@ impl From<napi::Error> for Failure {
         if error.status == Status::PendingException {
             Failure::Thrown
         } else {
-            Failure::Type(format!("paperclip-session-compaction: {}", error.reason))
+            Failure::Internal(format!("paperclip-session-compaction: {}", error.reason))
         }
     }
 }

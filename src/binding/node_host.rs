@@ -13,7 +13,7 @@ use crate::core::host::{Failure, Host, Key, Kind, Outcome};
 pub struct NodeHost<'env> {
     env: &'env Env,
     /// The environment's kept values, once this call has needed one.
-    kept: Option<Kept<'env>>,
+    kept: Option<EnvValues<'env>>,
     /// The keys this call has used so far.
     keys: Vec<(Key, JsString<'env>)>,
     /// The handle last read from, known not to be `null` or `undefined`.
@@ -27,13 +27,13 @@ pub struct NodeHost<'env> {
 ///   key into a pointer to its internalized twin on first use. An object holds them, since
 ///   Node-API before version 10 keeps no reference to a string.
 /// - `object_keys`: the engine's `Object.keys` as it was when the environment first needed it.
-struct KeptRefs {
+struct EnvRefs {
     keys: ObjectRef<false>,
     object_keys: ObjectRef<false>,
 }
 
 #[derive(Clone, Copy)]
-struct Kept<'env> {
+struct EnvValues<'env> {
     keys: Object<'env>,
     object_keys: Function<'env, Unknown<'env>, Unknown<'env>>,
 }
@@ -67,30 +67,30 @@ impl<'env> NodeHost<'env> {
         Ok(made)
     }
 
-    fn kept(&mut self) -> Outcome<Kept<'env>> {
+    fn kept(&mut self) -> Outcome<EnvValues<'env>> {
         if let Some(kept) = self.kept {
             return Ok(kept);
         }
-        let refs = match self.env.get_instance_data::<KeptRefs>()? {
+        let refs = match self.env.get_instance_data::<EnvRefs>()? {
             Some(refs) => refs,
             None => {
                 let object: Object<'env> = self.env.get_global()?.get_named_property_unchecked("Object")?;
                 let object_keys: Object<'env> = object.get_named_property_unchecked("keys")?;
-                let refs = KeptRefs {
+                let refs = EnvRefs {
                     keys: key_table(object)?.create_ref()?,
                     object_keys: object_keys.create_ref()?,
                 };
                 self.env.set_instance_data(refs, (), |_| {})?;
                 self.env
-                    .get_instance_data::<KeptRefs>()?
-                    .ok_or_else(|| Failure::Type("paperclip-session-compaction: no instance data".to_owned()))?
+                    .get_instance_data::<EnvRefs>()?
+                    .ok_or_else(|| Failure::Internal("paperclip-session-compaction: no instance data".to_owned()))?
             }
         };
         let object_keys = refs.object_keys.get_value(self.env)?.to_unknown();
-        let kept = Kept {
+        let kept = EnvValues {
             keys: refs.keys.get_value(self.env)?,
             object_keys: checked(object_keys, object_keys.get_type()?, ValueType::Function)?.ok_or_else(|| {
-                Failure::Type("paperclip-session-compaction: Object.keys is not a function".to_owned())
+                Failure::Internal("paperclip-session-compaction: Object.keys is not a function".to_owned())
             })?,
         };
         self.kept = Some(kept);
@@ -128,7 +128,7 @@ fn key_table<'env>(object: Object<'env>) -> Outcome<Object<'env>> {
     let create: Function<'env, FnArgs<(Null,)>, Unknown<'env>> = object.get_named_property_unchecked("create")?;
     let table = create.call((Null,).into())?;
     let bare = checked::<Object<'env>>(table, table.get_type()?, ValueType::Object)?;
-    bare.ok_or_else(|| Failure::Type("paperclip-session-compaction: Object.create(null) gave no object".to_owned()))
+    bare.ok_or_else(|| Failure::Internal("paperclip-session-compaction: Object.create(null) gave no object".to_owned()))
 }
 
 /// `value` converted to `T` after its `typeof` was checked to be `T`'s.
@@ -249,7 +249,7 @@ impl<'env> Host for NodeHost<'env> {
         let made = date.new_instance(units.to_vec().into())?;
         match self.kind(made)? {
             Kind::Date(time) => Ok(time),
-            _ => Err(Failure::Type(
+            _ => Err(Failure::Internal(
                 "paperclip-session-compaction: Date did not construct a Date".to_owned(),
             )),
         }

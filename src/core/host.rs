@@ -126,6 +126,9 @@ pub enum Failure {
     /// The host raised an exception while reading (a getter or proxy trap threw); it is
     /// still pending on the host side and must propagate unchanged.
     Thrown,
+    /// The host itself failed (a Node-API call refused for a reason of the engine's, not of
+    /// the input): an `Error` with this message, never a `TypeError` the caller did not earn.
+    Internal(String),
 }
 
 pub type Outcome<T> = Result<T, Failure>;

@@ -9,7 +9,9 @@ use hashbrown::HashMap;
 use super::line::format::{parse_lines, read_line, too_long, Format, Line};
 use super::line::row::{Row, RowRule, RunKind};
 use super::line::skip::{Skip, SkipReason};
-use super::summary::{summarize, AuditReport, RowError, SessionKey, SessionKeyRef, SessionRuns, Tables, FIRST_ERRORS};
+use super::summary::{
+    summarize, AuditReport, HistoryTables, RowError, SessionKey, SessionKeyRef, SessionRuns, FIRST_ERRORS,
+};
 use crate::core::breaker::DeadRunRule;
 
 /// The longest line read by default: 64 MiB.
@@ -69,7 +71,7 @@ pub struct Auditor {
     /// the part is joined to the one before ([`Auditor::absorb`]).
     undecided: Vec<Undecided>,
     report: AuditReport,
-    tables: Tables,
+    tables: HistoryTables,
     started: Instant,
 }
 
@@ -85,7 +87,7 @@ impl Auditor {
             format_known: true,
             undecided: Vec::new(),
             report: AuditReport::default(),
-            tables: Tables::new(),
+            tables: HistoryTables::new(),
             started: Instant::now(),
         }
     }
@@ -127,7 +129,15 @@ impl Auditor {
         }
         for (key, runs) in later.sessions {
             // After this part's runs: equal times keep the input's order.
-            self.sessions.entry(key).or_default().runs.extend(runs.runs);
+            if let (Some(mine), SessionRuns::Kept(theirs)) = (
+                self.sessions
+                    .entry(key)
+                    .or_insert_with(|| SessionRuns::new(false))
+                    .kept_mut(),
+                runs,
+            ) {
+                mine.extend(theirs);
+            }
         }
         self.tables.absorb(later.tables);
         self.report.add_counts(later.report, offset);
@@ -190,7 +200,7 @@ impl Auditor {
     pub fn finish(mut self) -> AuditReport {
         self.end_pending_line();
         let mut report = std::mem::take(&mut self.report);
-        summarize(&mut self.sessions, self.tables, &mut report);
+        summarize(std::mem::take(&mut self.sessions), self.tables, &mut report);
         report.dead_run_rule = (&self.options.rule).into();
         report.elapsed_ms = self.started.elapsed().as_secs_f64() * 1000.0;
         report
@@ -275,7 +285,7 @@ impl Auditor {
         if read.assumed_copy_text && self.format != Format::CopyText {
             read = read_line(read.raw, self.format, &self.rule);
         }
-        if let Some(format) = read.shows {
+        if let Some(format) = read.shown_format {
             self.format = format;
             self.format_known = true;
         }
@@ -319,7 +329,10 @@ impl Auditor {
             agent_id: &row.agent_id,
             session_id,
         };
-        self.sessions.get(&key).map_or(0, |runs| runs.runs.len())
+        match self.sessions.get(&key) {
+            Some(SessionRuns::Kept(runs)) => runs.len(),
+            _ => 0,
+        }
     }
 
     /// Files this part's undecided rows, read in `format`, each at the place in its session's
@@ -337,9 +350,15 @@ impl Auditor {
             }
         }
         for (key, insertions) in placed {
-            let session = self.sessions.entry(key).or_default();
-            let filed = std::mem::take(&mut session.runs);
-            session.runs = interleave(filed, insertions);
+            if let Some(kept) = self
+                .sessions
+                .entry(key)
+                .or_insert_with(|| SessionRuns::new(false))
+                .kept_mut()
+            {
+                let filed = std::mem::take(kept);
+                *kept = interleave(filed, insertions);
+            }
         }
     }
 
@@ -347,7 +366,14 @@ impl Auditor {
     fn file(&mut self, line: u64, row: Row) {
         if let Some(run) = self.admit(line, row) {
             // One lookup; the ids are copied only for a session seen for the first time.
-            self.sessions.entry_ref(&run.key()).or_default().runs.push(run.packed);
+            // Only an unordered audit keeps runs (an ordered one has folded them).
+            let session = self
+                .sessions
+                .entry_ref(&run.key())
+                .or_insert_with(|| SessionRuns::new(false));
+            if let Some(kept) = session.kept_mut() {
+                kept.push(run.packed);
+            }
         }
     }
 
@@ -378,12 +404,19 @@ impl Auditor {
             packed: kind.pack(at),
         };
         let kept = if self.options.ordered {
-            let session = self.sessions.entry_ref(&run.key()).or_default();
-            if session.fold.last.is_some_and(|last| at < last) {
+            let session = self
+                .sessions
+                .entry_ref(&run.key())
+                .or_insert_with(|| SessionRuns::new(true));
+            // An ordered audit folds every session.
+            let SessionRuns::Folded(fold) = session else {
+                return None;
+            };
+            if fold.last.is_some_and(|last| at < last) {
                 self.skip(line, Skip::new(SkipReason::OutOfOrder, format!("{at} ms")));
                 return None;
             }
-            session.fold.push(at, kind, &mut self.tables);
+            fold.push(at, kind, &mut self.tables);
             None
         } else {
             Some(run)

@@ -16,6 +16,8 @@ mod auditor;
 mod input;
 mod line;
 mod summary;
+#[cfg(test)]
+mod test_support;
 
 #[cfg(feature = "model")]
 pub use line::scanner::check_against_serde;

@@ -225,7 +225,7 @@ impl AuditReport {
 
 /// What the history adds up to across sessions: the two what-if tables, the streak lengths,
 /// the days.
-pub(super) struct Tables {
+pub(super) struct HistoryTables {
     what_if: Vec<WhatIf>,
     what_if_wider: Vec<WhatIf>,
     streak_lengths: BTreeMap<u64, u64>,
@@ -233,8 +233,8 @@ pub(super) struct Tables {
     days: BTreeMap<i64, DayCount>,
 }
 
-impl Tables {
-    pub(super) fn new() -> Tables {
+impl HistoryTables {
+    pub(super) fn new() -> HistoryTables {
         let table = || {
             (1..=WHAT_IF_THRESHOLDS as u64)
                 .map(|threshold| WhatIf {
@@ -243,7 +243,7 @@ impl Tables {
                 })
                 .collect()
         };
-        Tables {
+        HistoryTables {
             what_if: table(),
             what_if_wider: table(),
             streak_lengths: BTreeMap::new(),
@@ -253,7 +253,7 @@ impl Tables {
 
     /// Adds the counts of a later part of the same input, read into tables of its own. Only the
     /// days are counted while rows are read unordered; the rest is filled by [`summarize`].
-    pub(super) fn absorb(&mut self, later: Tables) {
+    pub(super) fn absorb(&mut self, later: HistoryTables) {
         for (day, count) in later.days {
             let mine = self.days.entry(day).or_default();
             mine.runs += count.runs;
@@ -310,12 +310,48 @@ impl Equivalent<SessionKey> for SessionKeyRef<'_> {
     }
 }
 
-/// One session's runs, either kept packed ([`RunKind::pack`]) in arrival order to be sorted at
-/// the end, or (ordered input) already folded.
-#[derive(Default)]
-pub(super) struct SessionRuns {
-    pub(super) runs: Vec<i64>,
-    pub(super) fold: Fold,
+/// One session's runs, in the audit's mode.
+pub(super) enum SessionRuns {
+    /// Unordered input: each run packed ([`RunKind::pack`]) in arrival order, sorted at the end.
+    Kept(Vec<i64>),
+    /// Ordered input: each run folded into the streaks as it comes.
+    Folded(Fold),
+}
+
+impl SessionRuns {
+    /// A session's runs for an audit that is `ordered` or not.
+    pub(super) fn new(ordered: bool) -> SessionRuns {
+        if ordered {
+            SessionRuns::Folded(Fold::default())
+        } else {
+            SessionRuns::Kept(Vec::new())
+        }
+    }
+
+    /// The kept runs; none for a folded session, which keeps none.
+    pub(super) fn kept_mut(&mut self) -> Option<&mut Vec<i64>> {
+        match self {
+            SessionRuns::Kept(runs) => Some(runs),
+            SessionRuns::Folded(_) => None,
+        }
+    }
+
+    /// The runs as one fold, the kept ones sorted by time first (stable: equal times keep the
+    /// input's order).
+    fn into_fold(self, tables: &mut HistoryTables) -> Fold {
+        match self {
+            SessionRuns::Folded(fold) => fold,
+            SessionRuns::Kept(mut runs) => {
+                runs.sort_by_key(|packed| packed >> 2);
+                let mut fold = Fold::default();
+                for packed in runs {
+                    let (at, kind) = RunKind::unpack(packed);
+                    fold.push(at, kind, tables);
+                }
+                fold
+            }
+        }
+    }
 }
 
 /// A session's streaks, folded run by run in time order.
@@ -333,7 +369,7 @@ pub(super) struct Fold {
 }
 
 impl Fold {
-    pub(super) fn push(&mut self, at: i64, kind: RunKind, tables: &mut Tables) {
+    pub(super) fn push(&mut self, at: i64, kind: RunKind, tables: &mut HistoryTables) {
         self.runs += 1;
         self.first.get_or_insert(at);
         self.last = Some(at);
@@ -361,7 +397,7 @@ impl Fold {
     }
 
     /// The session's history ends: its last streaks close with it.
-    fn end(&mut self, tables: &mut Tables) {
+    fn end(&mut self, tables: &mut HistoryTables) {
         close_streak(
             self.current,
             Ended::WithTheHistory,
@@ -407,17 +443,14 @@ fn iso(ms: Option<i64>) -> String {
 }
 
 /// Orders each session's runs by time and computes streaks, totals and the tables.
-pub(super) fn summarize(sessions: &mut HashMap<SessionKey, SessionRuns>, mut tables: Tables, report: &mut AuditReport) {
-    let mut agents: BTreeMap<(JsOrdered, JsOrdered), Totals> = BTreeMap::new();
+pub(super) fn summarize(
+    sessions: HashMap<SessionKey, SessionRuns>,
+    mut tables: HistoryTables,
+    report: &mut AuditReport,
+) {
     let mut session_reports = Vec::with_capacity(sessions.len());
-    for (key, s) in sessions.iter_mut() {
-        // Kept runs (unordered input): stable by time, so equal times keep the input's order.
-        s.runs.sort_by_key(|packed| packed >> 2);
-        let mut fold = std::mem::take(&mut s.fold);
-        for &packed in &s.runs {
-            let (at, kind) = RunKind::unpack(packed);
-            fold.push(at, kind, &mut tables);
-        }
+    for (key, runs) in sessions {
+        let mut fold = runs.into_fold(&mut tables);
         fold.end(&mut tables);
         let r = SessionReport {
             company_id: key.company_id.to_string(),
@@ -434,14 +467,17 @@ pub(super) fn summarize(sessions: &mut HashMap<SessionKey, SessionRuns>, mut tab
             first_run_at_ms: fold.first.map_or(f64::NAN, |t| t as f64),
             last_run_at_ms: fold.last.map_or(f64::NAN, |t| t as f64),
         };
-        let totals = agents
-            .entry((JsOrdered(&key.company_id), JsOrdered(&key.agent_id)))
-            .or_default();
-        add(totals, &r);
         add(&mut report.totals, &r);
         session_reports.push(r);
     }
     session_reports.sort_by(|a, b| session_ids(a).cmp(&session_ids(b)));
+    let mut agents: BTreeMap<(JsOrdered, JsOrdered), Totals> = BTreeMap::new();
+    for r in &session_reports {
+        let totals = agents
+            .entry((JsOrdered(&r.company_id), JsOrdered(&r.agent_id)))
+            .or_default();
+        add(totals, r);
+    }
     let mut companies: BTreeMap<JsOrdered, CompanyReport> = BTreeMap::new();
     for ((company, _), totals) in &agents {
         let c = companies.entry(*company).or_insert_with(|| CompanyReport {

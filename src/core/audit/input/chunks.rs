@@ -14,8 +14,12 @@ use crate::core::audit::{AuditReport, Auditor};
 /// How much is read before the auditor sees it: large enough that parsing threads pay off.
 const CHUNK: usize = 16 << 20;
 
-/// Audits a history held in memory, a chunk at a time so that a cancel is seen.
-pub fn audit_watched_bytes(bytes: &[u8], mut auditor: Auditor, cancel: &AtomicBool) -> Result<AuditReport, ReadError> {
+/// Audits a history held in memory a chunk at a time, so that a cancel is seen.
+pub(crate) fn audit_memory_in_chunks(
+    bytes: &[u8],
+    mut auditor: Auditor,
+    cancel: &AtomicBool,
+) -> Result<AuditReport, ReadError> {
     for chunk in bytes.chunks(CHUNK) {
         if cancel.load(Ordering::Relaxed) {
             return Err(ReadError::Cancelled);

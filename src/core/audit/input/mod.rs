@@ -14,7 +14,6 @@ pub(crate) mod poll;
 pub(crate) mod source;
 pub(crate) mod watch;
 
-pub use chunks::audit_watched_bytes;
 pub use errors::ReadError;
-pub use source::{audit_source, Source};
+pub use source::{audit_source, audit_watched_bytes, Source};
 pub use watch::{Progress, Watch};

@@ -19,7 +19,7 @@ use crate::core::audit::{AuditReport, Auditor};
 
 /// How a history is cut.
 #[derive(Clone, Copy)]
-struct Sizes {
+struct PartSizing {
     /// How much a part reads at a time.
     block: usize,
     /// The least a part is given.
@@ -28,7 +28,7 @@ struct Sizes {
 
 /// Small enough blocks that what the system copies in is still in the core's cache when it is
 /// parsed; parts big enough that below them one reader is as fast.
-const SIZES: Sizes = Sizes {
+const PART_SIZING: PartSizing = PartSizing {
     block: 512 << 10,
     min_part: 4 << 20,
 };
@@ -66,7 +66,7 @@ impl Positional for [u8] {
 /// enough bytes for each, and runs sorted at the end (an ordered audit folds each run at once,
 /// in the input's order).
 pub(crate) fn worth_parts(auditor: &Auditor, size: u64) -> bool {
-    cfg!(any(unix, windows)) && !auditor.ordered() && auditor.parse_threads() > 1 && size >= 2 * SIZES.min_part
+    cfg!(any(unix, windows)) && !auditor.ordered() && auditor.parse_threads() > 1 && size >= 2 * PART_SIZING.min_part
 }
 
 /// Whether the file starts as gzip does.
@@ -85,7 +85,7 @@ pub(crate) fn starts_as_gzip(file: &File, path: &str) -> Result<bool, ReadError>
 }
 
 /// What every part's thread shares.
-struct Shared<'s, S: ?Sized> {
+struct PartsRead<'s, S: ?Sized> {
     source: &'s S,
     path: &'s str,
     block: usize,
@@ -111,18 +111,18 @@ pub(crate) fn audit_in_parts<S: Positional + ?Sized>(
     watch: Watch,
     path: &str,
 ) -> Result<AuditReport, ReadError> {
-    audit_in_parts_by(source, size, SIZES, auditor, watch, path)
+    audit_in_parts_by(source, size, PART_SIZING, auditor, watch, path)
 }
 
 fn audit_in_parts_by<S: Positional + ?Sized>(
     source: &S,
     size: u64,
-    sizes: Sizes,
+    sizes: PartSizing,
     first: Auditor,
     watch: Watch,
     path: &str,
 ) -> Result<AuditReport, ReadError> {
-    let shared = Shared {
+    let shared = PartsRead {
         source,
         path,
         block: sizes.block.max(1),
@@ -210,7 +210,7 @@ fn split(size: u64, count: usize) -> Vec<Range<u64>> {
 
 /// Reads and audits the lines that start in `part`; `on_block` is called after each read.
 fn audit_part<S: Positional + ?Sized>(
-    shared: &Shared<S>,
+    shared: &PartsRead<S>,
     part: Range<u64>,
     mut auditor: Auditor,
     on_block: &mut dyn FnMut(),
@@ -223,7 +223,7 @@ fn audit_part<S: Positional + ?Sized>(
 }
 
 fn read_part<S: Positional + ?Sized>(
-    shared: &Shared<S>,
+    shared: &PartsRead<S>,
     part: Range<u64>,
     auditor: &mut Auditor,
     on_block: &mut dyn FnMut(),
@@ -276,14 +276,14 @@ fn read_part<S: Positional + ?Sized>(
     }
 }
 
-/// A part's turn to hold a long unfinished line ([`Shared::long_line`]).
+/// A part's turn to hold a long unfinished line ([`PartsRead::long_line`]).
 struct LongLine<'s, S: ?Sized> {
-    shared: &'s Shared<'s, S>,
+    shared: &'s PartsRead<'s, S>,
     turn: Option<MutexGuard<'s, ()>>,
 }
 
 impl<'s, S: ?Sized> LongLine<'s, S> {
-    fn none(shared: &'s Shared<'s, S>) -> Self {
+    fn none(shared: &'s PartsRead<'s, S>) -> Self {
         LongLine { shared, turn: None }
     }
 
@@ -319,7 +319,7 @@ impl<S: ?Sized> Drop for LongLine<'_, S> {
 
 /// The offset of the first `\n` in `range`, if there is one.
 fn find_line_break<S: Positional + ?Sized>(
-    shared: &Shared<S>,
+    shared: &PartsRead<S>,
     range: Range<u64>,
     buffer: &mut [u8],
 ) -> Result<Option<u64>, ReadError> {
@@ -340,7 +340,7 @@ fn find_line_break<S: Positional + ?Sized>(
 
 /// One read at `offset`: what it gave (empty at the end), after a look at the cancel flag.
 fn read_block<'b, S: Positional + ?Sized>(
-    shared: &Shared<S>,
+    shared: &PartsRead<S>,
     offset: u64,
     buffer: &'b mut [u8],
 ) -> Result<&'b [u8], ReadError> {
@@ -360,27 +360,15 @@ fn read_block<'b, S: Positional + ?Sized>(
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use crate::core::audit::test_support::{row, XorShift};
     use crate::core::audit::{audit_bytes, AuditOptions};
-
-    fn row(company: usize, session: usize, minute: usize, extra: &str) -> String {
-        format!(
-            r#"{{"company_id":"c{company}","agent_id":"a","session_id_before":"s{session}","session_id_after":"s{session}","created_at":"2026-06-0{}T00:{:02}:00Z","liveness_state":"failed","usage_json":{{"sessionReused":true,"inputTokens":0}}{extra}}}"#,
-            1 + minute % 3,
-            minute % 60
-        )
-    }
 
     /// A history with every kind of line a part's edges could mistreat: rows, blank lines,
     /// CRLF, malformed and overlong lines, lines valid both ways (plain JSON and COPY text) and
     /// lines that show the format, so that a part may begin in either format.
     fn history(seed: u64) -> Vec<u8> {
-        let mut state = seed.max(1);
-        let mut next = move |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n) as usize
-        };
+        let mut random = XorShift::new(seed);
+        let mut next = move |n: u64| random.below(n);
         let mut text = String::new();
         for i in 0..next(120) + 1 {
             let line = match next(12) {
@@ -413,7 +401,7 @@ mod tests {
     }
 
     fn in_parts(bytes: &[u8], parts: usize, block: usize, cancel: &AtomicBool) -> Result<AuditReport, ReadError> {
-        let sizes = Sizes {
+        let sizes = PartSizing {
             block,
             min_part: (bytes.len() as u64 / parts as u64).max(1),
         };
@@ -499,7 +487,7 @@ mod tests {
         let bytes = history(5);
         let cancel = AtomicBool::new(false);
         let failing = Failing(&bytes, bytes.len() as u64 / 2);
-        let sizes = Sizes {
+        let sizes = PartSizing {
             block: 16,
             min_part: bytes.len() as u64 / 4,
         };
@@ -550,7 +538,7 @@ mod tests {
         let bytes = text.into_bytes();
         let counting = Counting(&bytes, AtomicU64::new(0));
         let cancel = AtomicBool::new(false);
-        let sizes = Sizes {
+        let sizes = PartSizing {
             block: 4 << 10,
             min_part: bytes.len() as u64 / 32,
         };
@@ -589,7 +577,7 @@ mod tests {
         let text: String = (0..64).map(|n| long(n) + "\n").collect();
         let bytes = text.into_bytes();
         let cancel = AtomicBool::new(false);
-        let shared = Shared {
+        let shared = PartsRead {
             source: &bytes[..],
             path: "h",
             block: 1 << 10,

@@ -4,9 +4,9 @@
 use std::fs::{File, Metadata};
 use std::io::{self, BufReader};
 use std::path::Path;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::chunks::audit_maybe_gzip;
+use super::chunks::{audit_maybe_gzip, audit_memory_in_chunks};
 use super::errors::ReadError;
 use super::parts;
 use super::poll;
@@ -109,6 +109,21 @@ pub fn audit_source(source: &Source, auditor: Auditor, watch: Watch) -> Result<A
             audit_maybe_gzip(BufReader::with_capacity(1 << 20, input), total, auditor, watch, path)
         }
     }
+}
+
+/// Audits a history held in memory: in parts on several threads when it is worth it (as a
+/// plain file is), else a chunk at a time; a cancel is seen either way.
+pub fn audit_watched_bytes(bytes: &[u8], auditor: Auditor, cancel: &AtomicBool) -> Result<AuditReport, ReadError> {
+    let size = bytes.len() as u64;
+    if parts::worth_parts(&auditor, size) {
+        let mut unwatched = |_| {};
+        let watch = Watch {
+            progress: &mut unwatched,
+            cancel,
+        };
+        return parts::audit_in_parts(bytes, size, auditor, watch, "(bytes)");
+    }
+    audit_memory_in_chunks(bytes, auditor, cancel)
 }
 
 /// Whether standard input is a regular file (`< runs.ndjson`), which never makes a read wait.

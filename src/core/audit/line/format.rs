@@ -28,7 +28,7 @@ pub(crate) struct Line<'a> {
     /// A second reading, when the line is valid both ways and the rows differ: COPY text's.
     pub(crate) as_copy_text: Option<Row<'static>>,
     /// The format the line shows the input is in, when it reads one way only.
-    pub(crate) shows: Option<Format>,
+    pub(crate) shown_format: Option<Format>,
     /// Read as COPY text only, because the input was in COPY text when its chunk was parsed:
     /// were the format to change before the line is applied, it is read again, both ways.
     pub(crate) assumed_copy_text: bool,
@@ -42,7 +42,7 @@ impl<'a> Line<'a> {
         Line {
             parsed: Err(reason),
             as_copy_text: None,
-            shows: None,
+            shown_format: None,
             assumed_copy_text: false,
             raw: &[],
         }
@@ -98,14 +98,14 @@ pub(crate) fn read_line<'a>(line: &'a [u8], format: Format, rule: &RowRule) -> L
     let plain = |parsed| Line {
         parsed,
         as_copy_text: None,
-        shows: None,
+        shown_format: None,
         assumed_copy_text: false,
         raw,
     };
     match copy_text::escapes(line) {
         Escapes::None => plain(parse_line(line, rule)),
         Escapes::NotCopy => Line {
-            shows: Some(Format::Json),
+            shown_format: Some(Format::Json),
             ..plain(parse_line(line, rule))
         },
         Escapes::CopyLike => {
@@ -128,22 +128,22 @@ pub(crate) fn read_line<'a>(line: &'a [u8], format: Format, rule: &RowRule) -> L
                     ..plain(Ok(None))
                 },
                 (Ok(row), Err(_)) => Line {
-                    shows: Some(Format::Json),
+                    shown_format: Some(Format::Json),
                     ..plain(Ok(row))
                 },
                 (Err(_), Ok(copy_row)) => Line {
-                    shows: Some(Format::CopyText),
+                    shown_format: Some(Format::CopyText),
                     ..plain(Ok(copy_row))
                 },
                 // Neither reading is a row. When only one is JSON at all, the line shows the
                 // format, and that reading says why it is skipped.
                 (Err(plain_error), Err(copy_error)) => match (plain_error.is_malformed(), copy_error.is_malformed()) {
                     (true, false) => Line {
-                        shows: Some(Format::CopyText),
+                        shown_format: Some(Format::CopyText),
                         ..plain(Err(copy_error))
                     },
                     (false, true) => Line {
-                        shows: Some(Format::Json),
+                        shown_format: Some(Format::Json),
                         ..plain(Err(plain_error))
                     },
                     _ if format == Format::CopyText => plain(Err(copy_error)),
@@ -182,7 +182,7 @@ mod tests {
         let line = br#"{"copy":"\\"","company_id":"c","agent_id":"a","created_at":null}"#;
         for format in [Format::Json, Format::CopyText] {
             let read = read_line(line, format, &RowRule::default());
-            assert_eq!(read.shows, Some(Format::CopyText));
+            assert_eq!(read.shown_format, Some(Format::CopyText));
             assert_eq!(
                 read.parsed.map(|_| ()).unwrap_err().reason,
                 SkipReason::CreatedAtMissing
@@ -191,7 +191,7 @@ mod tests {
         // Plain JSON without a time whose COPY reading is not JSON: the plain reason.
         let plain = br#"{"note":"a\"b","company_id":"c","agent_id":"a"}"#;
         let read = read_line(plain, Format::CopyText, &RowRule::default());
-        assert_eq!(read.shows, Some(Format::Json));
+        assert_eq!(read.shown_format, Some(Format::Json));
         assert_eq!(
             read.parsed.map(|_| ()).unwrap_err().reason,
             SkipReason::CreatedAtMissing
