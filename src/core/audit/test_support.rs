@@ -43,10 +43,6 @@ impl Lines {
         Lines(XorShift::new(seed))
     }
 
-    fn next(&mut self) -> u64 {
-        self.0.next()
-    }
-
     fn below(&mut self, n: u64) -> usize {
         self.0.below(n)
     }
