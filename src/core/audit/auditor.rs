@@ -12,6 +12,7 @@ use super::line::skip::{Skip, SkipReason};
 use super::summary::{
     summarize, AuditReport, HistoryTables, RowError, SessionKey, SessionKeyRef, SessionRuns, FIRST_ERRORS,
 };
+use super::threads::on_threads;
 use crate::core::breaker::DeadRunRule;
 
 /// The longest line read by default: 64 MiB.
@@ -479,33 +480,14 @@ pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Parses each part on a thread of its own, the first on the calling thread. A thread the
-/// system will not give (a pids limit, say) leaves its part to the calling thread, after the
-/// others: fewer threads, the same lines.
+/// Parses each part, the parts spread over threads ([`on_threads`]).
 fn parse_parts<'t>(parts: &[&'t [u8]], max_bytes: usize, format: Format, rule: &RowRule) -> Vec<Vec<Line<'t>>> {
-    let Some((first, rest)) = parts.split_first() else {
-        return Vec::new();
-    };
-    std::thread::scope(|scope| {
-        let spawned: Vec<_> = rest
-            .iter()
-            .map(|&part| {
-                std::thread::Builder::new()
-                    .name("session-audit".to_owned())
-                    .spawn_scoped(scope, move || parse_lines(part, max_bytes, format, rule))
-                    .ok()
-            })
-            .collect();
-        let mut parsed = vec![parse_lines(first, max_bytes, format, rule)];
-        for (&part, handle) in rest.iter().zip(spawned) {
-            // A thread that could not start, or (never expected) one that panicked, is redone here.
-            parsed.push(match handle.map(|h| h.join()) {
-                Some(Ok(lines)) => lines,
-                _ => parse_lines(part, max_bytes, format, rule),
-            });
-        }
-        parsed
-    })
+    on_threads(
+        "session-audit",
+        parts,
+        &|&part, _| parse_lines(part, max_bytes, format, rule),
+        &mut || {},
+    )
 }
 
 /// Splits `text` (whole lines) into about `parts` pieces, each ending at a newline.

@@ -18,6 +18,7 @@ mod line;
 mod summary;
 #[cfg(test)]
 mod test_support;
+mod threads;
 
 #[cfg(feature = "model")]
 pub use line::scanner::check_against_serde;

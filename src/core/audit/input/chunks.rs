@@ -6,7 +6,8 @@ use std::io::{self, BufRead, Read};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
-use super::errors::{is_cancel, read_failure, ReadError};
+use super::errors::{read_failure, ReadError};
+use super::feed::Feed;
 use super::gzip::{GzipMembers, GZIP_MAGIC};
 use super::watch::{Progress, Watch};
 use crate::core::audit::{AuditReport, Auditor};
@@ -66,29 +67,20 @@ impl Chunk {
 }
 
 /// Fills `buffer` from `input` (pipes and gzip hand out small reads).
-fn fill_chunk(
-    input: &mut impl Read,
-    mut buffer: Vec<u8>,
-    gzip: bool,
-    path: &str,
-    cancel: &AtomicBool,
-) -> Result<Chunk, ReadError> {
-    if cancel.load(Ordering::Relaxed) {
-        return Err(ReadError::Cancelled);
-    }
+fn fill_chunk(input: &mut impl Read, mut buffer: Vec<u8>, gzip: bool, feed: &Feed) -> Result<Chunk, ReadError> {
+    feed.check()?;
     buffer.resize(CHUNK, 0);
     let mut filled = 0;
     let mut ended_early = None;
     while let Some(window) = buffer.get_mut(filled..).filter(|w| !w.is_empty()) {
-        match input.read(window) {
+        // A gzip stream that breaks off is the input's end, not a failed read.
+        match feed.read_keeping(|| input.read(window), |error| gzip && is_decoder_error(error))? {
             Ok(0) => break,
             Ok(n) => filled += n,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted && !is_cancel(&error) => {}
-            Err(error) if gzip && is_decoder_error(&error) => {
-                ended_early = Some(error.to_string());
+            Err(broken) => {
+                ended_early = Some(broken.to_string());
                 break;
             }
-            Err(error) => return Err(read_failure(error, path)),
         }
     }
     Ok(Chunk {
@@ -101,31 +93,22 @@ fn fill_chunk(
 /// Hands chunks to the auditor and reports progress.
 struct Feeder<'w> {
     auditor: Auditor,
-    bytes: u64,
-    total: Option<u64>,
+    feed: &'w Feed<'w>,
     progress: &'w mut dyn FnMut(Progress),
 }
 
 impl Feeder<'_> {
     fn feed(&mut self, chunk: &Chunk) {
         self.auditor.push(chunk.buffer.get(..chunk.filled).unwrap_or_default());
-        self.bytes += chunk.filled as u64;
-        (self.progress)(Progress {
-            bytes: self.bytes,
-            total: self.total,
-            done: false,
-        });
+        self.feed.count(chunk.filled);
+        (self.progress)(self.feed.progress(false));
         if let Some(detail) = &chunk.ended_early {
             self.auditor.ended_early(format!("gzip: {detail}"));
         }
     }
 
     fn finish(self) -> AuditReport {
-        (self.progress)(Progress {
-            bytes: self.bytes,
-            total: self.total,
-            done: true,
-        });
+        (self.progress)(self.feed.progress(true));
         self.auditor.finish()
     }
 }
@@ -142,15 +125,15 @@ fn read_chunks<R: Read + Send>(
     watch: Watch,
     path: &str,
 ) -> Result<AuditReport, ReadError> {
-    let cancel = watch.cancel;
+    let feed = Feed::new(watch.cancel, total, path);
     // Reading beside the parsing pays only with a core to spare for it.
     let overlap = auditor.parse_threads() < crate::core::audit::auditor::cores();
     let mut feeder = Feeder {
         auditor,
-        bytes: 0,
-        total,
+        feed: &feed,
         progress: watch.progress,
     };
+    let feed = &feed;
     std::thread::scope(|scope| -> Result<(), ReadError> {
         let (input_tx, input_rx) = mpsc::channel::<R>();
         let (filled_tx, filled_rx) = mpsc::sync_channel::<Result<Chunk, ReadError>>(1);
@@ -167,7 +150,7 @@ fn read_chunks<R: Read + Send>(
                 let Ok(mut input) = input_rx.recv() else { return };
                 let mut buffer = Vec::new();
                 loop {
-                    let chunk = fill_chunk(&mut input, buffer, gzip, path, cancel);
+                    let chunk = fill_chunk(&mut input, buffer, gzip, feed);
                     let last = chunk.as_ref().map_or(true, Chunk::last);
                     if filled_tx.send(chunk).is_err() || last {
                         return;
@@ -201,7 +184,7 @@ fn read_chunks<R: Read + Send>(
         // No thread to be had: read and parse in turn, on this one.
         let mut buffer = Vec::new();
         loop {
-            let chunk = fill_chunk(&mut input, buffer, gzip, path, cancel)?;
+            let chunk = fill_chunk(&mut input, buffer, gzip, feed)?;
             feeder.feed(&chunk);
             if chunk.last() {
                 return Ok(());

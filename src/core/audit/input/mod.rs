@@ -8,6 +8,7 @@
 
 pub(crate) mod chunks;
 pub(crate) mod errors;
+pub(crate) mod feed;
 pub(crate) mod gzip;
 pub(crate) mod parts;
 pub(crate) mod poll;

@@ -9,12 +9,14 @@
 use std::fs::File;
 use std::io;
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use super::errors::{read_failure, ReadError};
+use super::feed::Feed;
 use super::gzip::GZIP_MAGIC;
-use super::watch::{Progress, Watch};
+use super::watch::Watch;
+use crate::core::audit::threads::on_threads;
 use crate::core::audit::{AuditReport, Auditor};
 
 /// How a history is cut.
@@ -87,13 +89,9 @@ pub(crate) fn starts_as_gzip(file: &File, path: &str) -> Result<bool, ReadError>
 /// What every part's thread shares.
 struct PartsRead<'s, S: ?Sized> {
     source: &'s S,
-    path: &'s str,
     block: usize,
-    cancel: &'s AtomicBool,
-    /// Set when a part fails, so that the others stop soon.
-    stop: AtomicBool,
-    /// Bytes handed to the parts' auditors so far.
-    read: AtomicU64,
+    /// The cancel, the stop when a part fails, the bytes handed over.
+    feed: Feed<'s>,
     /// Held by the one part whose unfinished line has grown past a block: a line that long is
     /// held whole by one part at a time, the others wait with at most a block of theirs, so
     /// memory is one reader's longest line, not one per thread.
@@ -124,11 +122,8 @@ fn audit_in_parts_by<S: Positional + ?Sized>(
 ) -> Result<AuditReport, ReadError> {
     let shared = PartsRead {
         source,
-        path,
         block: sizes.block.max(1),
-        cancel: watch.cancel,
-        stop: AtomicBool::new(false),
-        read: AtomicU64::new(0),
+        feed: Feed::new(watch.cancel, Some(size), path),
         long_line: Mutex::new(()),
         long_line_holders: AtomicUsize::new(0),
         peak_long_line_holders: AtomicUsize::new(0),
@@ -139,38 +134,14 @@ fn audit_in_parts_by<S: Positional + ?Sized>(
         .max(1);
     let parts = split(size, count);
     let progress = watch.progress;
-    let mut report_progress = |done| {
-        progress(Progress {
-            bytes: shared.read.load(Ordering::Relaxed),
-            total: Some(size),
-            done,
-        })
-    };
-    let joined = std::thread::scope(|scope| -> Result<Auditor, ReadError> {
+    let joined = {
         let shared = &shared;
-        let spawned: Vec<_> = parts
-            .iter()
-            .skip(1)
-            .map(|part| {
-                let auditor = first.for_part();
-                let part = part.clone();
-                std::thread::Builder::new()
-                    .name("session-audit-part".to_owned())
-                    .spawn_scoped(scope, move || audit_part(shared, part, auditor, &mut || {}))
-                    .ok()
-            })
-            .collect();
-        let first_part = parts.first().cloned().unwrap_or(0..u64::MAX);
-        let mut audited = vec![audit_part(shared, first_part, first.for_part(), &mut || {
-            report_progress(false)
-        })];
-        for (part, handle) in parts.iter().skip(1).zip(spawned) {
-            // A thread that could not start, or (never expected) one that panicked, is redone here.
-            audited.push(match handle.map(|h| h.join()) {
-                Some(Ok(result)) => result,
-                _ => audit_part(shared, part.clone(), first.for_part(), &mut || report_progress(false)),
-            });
-        }
+        let audited = on_threads(
+            "session-audit-part",
+            &parts,
+            &|part, on_block| audit_part(shared, part.clone(), first.for_part(), on_block),
+            &mut || progress(shared.feed.progress(false)),
+        );
         // A part that failed stops the others, which then say they were cancelled: the
         // failure is the error.
         let mut read = Vec::with_capacity(audited.len());
@@ -189,9 +160,9 @@ fn audit_in_parts_by<S: Positional + ?Sized>(
         for part in read {
             joined.absorb(part);
         }
-        Ok(joined)
-    })?;
-    report_progress(true);
+        joined
+    };
+    progress(shared.feed.progress(true));
     Ok(joined.finish())
 }
 
@@ -217,7 +188,7 @@ fn audit_part<S: Positional + ?Sized>(
 ) -> Result<Auditor, ReadError> {
     let result = read_part(shared, part, &mut auditor, on_block);
     if result.is_err() {
-        shared.stop.store(true, Ordering::Relaxed);
+        shared.feed.stop();
     }
     result.map(|()| auditor)
 }
@@ -267,7 +238,7 @@ fn read_part<S: Positional + ?Sized>(
         if auditor.unfinished_line_bytes() <= shared.block {
             long_line.release();
         }
-        shared.read.fetch_add(taken.len() as u64, Ordering::Relaxed);
+        shared.feed.count(taken.len());
         on_block();
         if end.is_some() {
             return Ok(());
@@ -344,16 +315,8 @@ fn read_block<'b, S: Positional + ?Sized>(
     offset: u64,
     buffer: &'b mut [u8],
 ) -> Result<&'b [u8], ReadError> {
-    loop {
-        if shared.cancel.load(Ordering::Relaxed) || shared.stop.load(Ordering::Relaxed) {
-            return Err(ReadError::Cancelled);
-        }
-        match shared.source.read_at(buffer, offset) {
-            Ok(n) => return Ok(buffer.get(..n).unwrap_or_default()),
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(read_failure(error, shared.path)),
-        }
-    }
+    let n = shared.feed.read(|| shared.source.read_at(buffer, offset))?;
+    Ok(buffer.get(..n).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -362,6 +325,7 @@ mod tests {
     use super::*;
     use crate::core::audit::test_support::{row, XorShift};
     use crate::core::audit::{audit_bytes, AuditOptions};
+    use std::sync::atomic::{AtomicBool, AtomicU64};
 
     /// A history with every kind of line a part's edges could mistreat: rows, blank lines,
     /// CRLF, malformed and overlong lines, lines valid both ways (plain JSON and COPY text) and
@@ -579,11 +543,8 @@ mod tests {
         let cancel = AtomicBool::new(false);
         let shared = PartsRead {
             source: &bytes[..],
-            path: "h",
             block: 1 << 10,
-            cancel: &cancel,
-            stop: AtomicBool::new(false),
-            read: AtomicU64::new(0),
+            feed: Feed::new(&cancel, None, "h"),
             long_line: Mutex::new(()),
             long_line_holders: AtomicUsize::new(0),
             peak_long_line_holders: AtomicUsize::new(0),
