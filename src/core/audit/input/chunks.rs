@@ -33,14 +33,20 @@ pub(crate) fn audit_memory_in_chunks(
     Ok(auditor.finish())
 }
 
+/// Reads `input` in chunks, through gzip when it is gzip: `known` when the caller has looked,
+/// else told by its first bytes.
 pub(crate) fn audit_maybe_gzip(
     mut input: impl BufRead + Send,
     total: Option<u64>,
+    known: Option<bool>,
     auditor: Auditor,
     watch: Watch,
     path: &str,
 ) -> Result<AuditReport, ReadError> {
-    let gzip = fill(&mut input, path)?.starts_with(&GZIP_MAGIC);
+    let gzip = match known {
+        Some(gzip) => gzip,
+        None => fill(&mut input, path)?.starts_with(&GZIP_MAGIC),
+    };
     if gzip {
         read_chunks(GzipMembers::new(input), None, true, auditor, watch, path)
     } else {

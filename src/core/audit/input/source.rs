@@ -86,7 +86,14 @@ pub fn audit_source(source: &Source, auditor: Auditor, watch: Watch) -> Result<A
         Source::Stdin => {
             let stdin = io::stdin();
             let input = poll::Waiting::new(&stdin, stdin_is_regular(), watch.cancel);
-            audit_maybe_gzip(BufReader::with_capacity(1 << 20, input), None, auditor, watch, "-")
+            audit_maybe_gzip(
+                BufReader::with_capacity(1 << 20, input),
+                None,
+                None,
+                auditor,
+                watch,
+                "-",
+            )
         }
         Source::File(OpenedFile { path, file, kind }) => {
             if *kind == FileKind::Directory {
@@ -100,13 +107,24 @@ pub fn audit_source(source: &Source, auditor: Auditor, watch: Watch) -> Result<A
                 FileKind::Regular(size) => Some(*size),
                 _ => None,
             };
+            // Whether it is gzip is looked at once: here for a file worth parts, else by the
+            // chunked read as it begins.
+            let mut gzip = None;
             if let Some(size) = total.filter(|&size| parts::worth_parts(&auditor, size)) {
                 if !parts::starts_as_gzip(file, path)? {
                     return parts::audit_in_parts(file, size, auditor, watch, path);
                 }
+                gzip = Some(true);
             }
             let input = poll::Waiting::new(file, total.is_some(), watch.cancel);
-            audit_maybe_gzip(BufReader::with_capacity(1 << 20, input), total, auditor, watch, path)
+            audit_maybe_gzip(
+                BufReader::with_capacity(1 << 20, input),
+                total,
+                gzip,
+                auditor,
+                watch,
+                path,
+            )
         }
     }
 }
