@@ -340,14 +340,17 @@ impl Auditor {
     /// runs it had in the input: after the runs filed before it, before those filed after it.
     /// Equal times keep the input's order, so the report does not depend on where parts begin.
     fn place_undecided(&mut self, format: Format) {
-        let mut placed: HashMap<SessionKey, Vec<(usize, i64)>> = HashMap::new();
+        let mut placed: HashMap<SessionKey, Vec<Placement>> = HashMap::new();
         for Undecided { line, plain, copy_text } in std::mem::take(&mut self.undecided) {
             let Placed { row, position } = match format {
                 Format::Json => plain,
                 Format::CopyText => copy_text,
             };
             if let Some(run) = self.admit(line, row) {
-                placed.entry_ref(&run.key()).or_default().push((position, run.packed));
+                placed.entry_ref(&run.key()).or_default().push(Placement {
+                    position,
+                    packed: run.packed,
+                });
             }
         }
         for (key, insertions) in placed {
@@ -448,17 +451,24 @@ impl AdmittedRun<'_> {
 
 /// `filed` with each of `insertions` (position among `filed`, packed run; positions in order)
 /// put in its place, in one pass.
-fn interleave(filed: Vec<i64>, insertions: Vec<(usize, i64)>) -> Vec<i64> {
+fn interleave(filed: Vec<i64>, insertions: Vec<Placement>) -> Vec<i64> {
     let mut runs = Vec::with_capacity(filed.len() + insertions.len());
     let mut insertions = insertions.into_iter().peekable();
     for (index, run) in filed.into_iter().enumerate() {
-        while let Some((_, packed)) = insertions.next_if(|&(position, _)| position <= index) {
-            runs.push(packed);
+        while let Some(placed) = insertions.next_if(|placed| placed.position <= index) {
+            runs.push(placed.packed);
         }
         runs.push(run);
     }
-    runs.extend(insertions.map(|(_, packed)| packed));
+    runs.extend(insertions.map(|placed| placed.packed));
     runs
+}
+
+/// A packed run to put among a session's filed runs, after the first `position` of them.
+#[derive(Debug, Clone, Copy)]
+struct Placement {
+    position: usize,
+    packed: i64,
 }
 
 /// A row of a later part that reads validly both ways, read before the part showed its format.
@@ -688,11 +698,12 @@ mod tests {
 
     #[test]
     fn interleave_puts_each_run_after_the_runs_filed_before_it() {
+        let at = |position, packed| Placement { position, packed };
         assert_eq!(
-            interleave(vec![10, 20, 30], vec![(0, 1), (2, 2), (2, 3), (3, 4)]),
+            interleave(vec![10, 20, 30], vec![at(0, 1), at(2, 2), at(2, 3), at(3, 4)]),
             vec![1, 10, 20, 2, 3, 30, 4]
         );
-        assert_eq!(interleave(vec![], vec![(0, 1), (0, 2)]), vec![1, 2]);
+        assert_eq!(interleave(vec![], vec![at(0, 1), at(0, 2)]), vec![1, 2]);
         assert_eq!(interleave(vec![5], vec![]), vec![5]);
     }
 }

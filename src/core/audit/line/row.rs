@@ -259,6 +259,7 @@ impl RunKind {
         (at << 2) | (i64::from(self.unseen_failed) << 1) | i64::from(self.dead)
     }
 
+    /// The time (epoch milliseconds) and the kind of a packed run.
     pub(crate) fn unpack(packed: i64) -> (i64, RunKind) {
         let kind = RunKind {
             dead: packed & 1 == 1,
