@@ -132,7 +132,9 @@ impl RowRule {
             .ok()
             .flatten()
             .is_some();
+        // Only a run without a usage record can be an unrecorded resume.
         let unseen_failed = !dead
+            && !usage.given
             && !self.rule.count_unrecorded_resumes
             && matches!(
                 breaker::is_dead(&mut row, Field::Run, Field::Session, &self.wider),
@@ -208,7 +210,14 @@ impl<'r, 'a> Host for ParsedRun<'r, 'a> {
     fn string_equals(&mut self, value: Self::Value, units: &[u16]) -> Outcome<bool> {
         // The row's strings are marked (a lone surrogate read as its mark): compared as the
         // JavaScript strings they stand for.
-        Ok(matches!(value, Field::Scalar(Scalar::Str(s)) if surrogates::unmarked_units(s).eq(units.iter().copied())))
+        let Field::Scalar(Scalar::Str(s)) = value else {
+            return Ok(false);
+        };
+        // Every row's liveness is asked: ASCII (nearly always) compares byte for unit.
+        if s.is_ascii() {
+            return Ok(s.len() == units.len() && s.bytes().zip(units).all(|(byte, &unit)| u16::from(byte) == unit));
+        }
+        Ok(surrogates::unmarked_units(s).eq(units.iter().copied()))
     }
 
     fn array_length(&mut self, _value: Self::Value) -> Outcome<Option<u32>> {

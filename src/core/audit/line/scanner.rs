@@ -197,7 +197,11 @@ impl<'a> Scanner<'a> {
     /// holding a byte that may begin a `MARK` of its own to the marking path (`surrogates`).
     fn plain_string(&mut self) -> Option<&'a str> {
         let bytes = self.plain_bytes()?;
-        if memchr::memchr(super::surrogates::MARK_UTF8[0], bytes).is_some() {
+        if bytes.is_ascii() {
+            // ASCII (nearly every id) is UTF-8 and holds no `MARK`.
+            return std::str::from_utf8(bytes).ok();
+        }
+        if bytes.contains(&super::surrogates::MARK_UTF8[0]) {
             return None;
         }
         std::str::from_utf8(bytes).ok()
