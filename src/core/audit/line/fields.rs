@@ -1,4 +1,5 @@
-//! The fields of a row the audit reads, as either parser gives them: the shapes of a value the
+//! The fields of a row the audit reads, as either parser gives them: the one table of their
+//! keys ([`RowField`], [`UsageField`]) both parsers match on, the shapes of a value the
 //! contract distinguishes, the usage record's fields, and the slots of its token counts.
 
 use std::borrow::Cow;
@@ -63,4 +64,79 @@ pub(crate) struct RowFields<'a> {
     pub(crate) created_at: Scalar<'a>,
     pub(crate) liveness_state: Scalar<'a>,
     pub(crate) usage: Usage<'a>,
+}
+
+/// A row's field the audit reads, by either spelling of its key: the snake_case columns of
+/// `row_to_json`, or the camelCase of the service's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RowField {
+    CompanyId,
+    AgentId,
+    SessionIdAfter,
+    SessionIdBefore,
+    CreatedAt,
+    LivenessState,
+    UsageJson,
+}
+
+impl RowField {
+    /// The field a key names, if the audit reads it.
+    pub(crate) fn of_key(key: &[u8]) -> Option<RowField> {
+        Some(match key {
+            b"company_id" | b"companyId" => RowField::CompanyId,
+            b"agent_id" | b"agentId" => RowField::AgentId,
+            b"session_id_after" | b"sessionIdAfter" => RowField::SessionIdAfter,
+            b"session_id_before" | b"sessionIdBefore" => RowField::SessionIdBefore,
+            b"created_at" | b"createdAt" => RowField::CreatedAt,
+            b"liveness_state" | b"livenessState" => RowField::LivenessState,
+            b"usage_json" | b"usageJson" => RowField::UsageJson,
+            _ => return None,
+        })
+    }
+}
+
+/// A usage record's field the breaker reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UsageField {
+    SessionReused,
+    PersistedSessionId,
+    /// A token count's key, by its slot in [`Usage::tokens`].
+    Tokens(usize),
+}
+
+impl UsageField {
+    /// The field a usage record's key names, if the breaker reads it.
+    pub(crate) fn of_key(key: &[u8]) -> Option<UsageField> {
+        match key {
+            b"sessionReused" => Some(UsageField::SessionReused),
+            b"persistedSessionId" => Some(UsageField::PersistedSessionId),
+            other => token_slot(other).map(UsageField::Tokens),
+        }
+    }
+}
+
+impl<'a> RowFields<'a> {
+    /// Where a scalar field's value goes (the usage record is no scalar: `None`).
+    pub(crate) fn scalar_mut(&mut self, field: RowField) -> Option<&mut Scalar<'a>> {
+        Some(match field {
+            RowField::CompanyId => &mut self.company_id,
+            RowField::AgentId => &mut self.agent_id,
+            RowField::SessionIdAfter => &mut self.session_id,
+            RowField::SessionIdBefore => &mut self.session_id_before,
+            RowField::CreatedAt => &mut self.created_at,
+            RowField::LivenessState => &mut self.liveness_state,
+            RowField::UsageJson => return None,
+        })
+    }
+}
+
+impl<'a> Usage<'a> {
+    /// Where a field's value goes.
+    pub(crate) fn scalar_mut(&mut self, field: UsageField) -> Option<&mut Scalar<'a>> {
+        match field {
+            UsageField::SessionReused => Some(&mut self.session_reused),
+            UsageField::PersistedSessionId => Some(&mut self.persisted_session_id),
+            UsageField::Tokens(slot) => self.tokens.get_mut(slot),
+        }
+    }
 }

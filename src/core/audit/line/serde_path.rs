@@ -9,7 +9,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::Deserializer;
 use serde_json::value::RawValue;
 
-use super::fields::{token_slot, RowFields, Scalar, Usage};
+use super::fields::{RowField, RowFields, Scalar, Usage, UsageField};
 use super::skip::{Skip, SkipReason};
 
 /// The line's fields as serde_json reads them: the path every line the scanner is not sure of
@@ -171,15 +171,11 @@ impl<'de> Visitor<'de> for UsageVisitor {
         };
         // Later duplicates win, as in JSON.parse.
         while let Some(FieldName(key)) = map.next_key()? {
-            match &*key {
-                "sessionReused" => usage.session_reused = map.next_value_seed(scalar)?,
-                "persistedSessionId" => usage.persisted_session_id = map.next_value_seed(scalar)?,
-                other => match token_slot(other.as_bytes()).and_then(|i| usage.tokens.get_mut(i)) {
-                    Some(slot) => *slot = map.next_value_seed(scalar)?,
-                    None => {
-                        map.next_value::<IgnoredAny>()?;
-                    }
-                },
+            match UsageField::of_key(key.as_bytes()).and_then(|field| usage.scalar_mut(field)) {
+                Some(slot) => *slot = map.next_value_seed(scalar)?,
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
             }
         }
         Ok(usage)
@@ -234,16 +230,15 @@ impl<'de> Visitor<'de> for RowVisitor {
             ..RowFields::default()
         };
         while let Some(FieldName(key)) = map.next_key()? {
-            // The snake_case columns of row_to_json, or the camelCase of the service's rows.
-            match &*key {
-                "company_id" | "companyId" => row.company_id = map.next_value_seed(scalar)?,
-                "agent_id" | "agentId" => row.agent_id = map.next_value_seed(scalar)?,
-                "session_id_after" | "sessionIdAfter" => row.session_id = map.next_value_seed(scalar)?,
-                "session_id_before" | "sessionIdBefore" => row.session_id_before = map.next_value_seed(scalar)?,
-                "created_at" | "createdAt" => row.created_at = map.next_value_seed(scalar)?,
-                "liveness_state" | "livenessState" => row.liveness_state = map.next_value_seed(scalar)?,
-                "usage_json" | "usageJson" => row.usage = map.next_value_seed(UsageSeed(self.0))?,
-                _ => {
+            match RowField::of_key(key.as_bytes()) {
+                Some(RowField::UsageJson) => row.usage = map.next_value_seed(UsageSeed(self.0))?,
+                Some(field) => match row.scalar_mut(field) {
+                    Some(slot) => *slot = map.next_value_seed(scalar)?,
+                    None => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                },
+                None => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
