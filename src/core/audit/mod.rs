@@ -21,7 +21,7 @@ mod test_support;
 mod threads;
 
 #[cfg(feature = "model")]
-pub use line::scanner::check_against_serde;
+pub use line::cross_check::check_against_serde;
 pub use line::surrogates;
 
 pub use auditor::{AuditOptions, Auditor, DEFAULT_MAX_LINE_BYTES};

@@ -3,6 +3,8 @@
 //! `format`.
 
 pub(crate) mod copy_text;
+#[cfg(any(test, feature = "model"))]
+pub(crate) mod cross_check;
 pub(crate) mod fields;
 pub(crate) mod format;
 pub(crate) mod row;

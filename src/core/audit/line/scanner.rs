@@ -316,32 +316,11 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// For the fuzz target: `Err` when the scanner answers for `line`, or for the line COPY text's
-/// escapes make of it, and serde_json's answer differs (its fields, or a verdict where the
-/// scanner gave fields).
-#[cfg(any(test, feature = "model"))]
-pub fn check_against_serde(line: &[u8]) -> Result<(), String> {
-    let check = |line: &[u8]| match scan(line) {
-        None => Ok(()),
-        Some(fields) => match super::serde_path::serde_fields(line) {
-            Ok(theirs) if theirs == fields => Ok(()),
-            other => Err(format!(
-                "line {:?}\nscanner {fields:?}\nserde {other:?}",
-                String::from_utf8_lossy(line)
-            )),
-        },
-    };
-    check(line)?;
-    if super::copy_text::escapes(line) == super::copy_text::Escapes::CopyLike {
-        check(&super::copy_text::unescape(line))?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 pub(crate) mod tests {
     use super::super::copy_text;
+    use super::super::cross_check::check_against_serde;
     use super::super::serde_path::serde_fields;
     use super::*;
     use crate::core::audit::test_support::{Lines, XorShift};
