@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { reportOpenMetrics } from "./openmetrics.mjs";
-import { reportHtml } from "./report-html.mjs";
+import { isForkRule, reportHtml } from "./report-html.mjs";
 import { visible, width } from "./visible.mjs";
 
 const require = createRequire(import.meta.url);
@@ -342,8 +342,7 @@ function printReport(report) {
       `${plural(t.sessionsWithDeadStreak, "session")} had a dead streak of 3+, ${n(t.sessionsDeadNow)} ${t.sessionsDeadNow === 1 ? "is" : "are"} dead now`,
   );
   const rule = report.deadRunRule;
-  const widened = rule.countUnrecordedResumes || rule.deadLivenessStates.join(",") !== "failed";
-  if (widened) {
+  if (!isForkRule(rule)) {
     const states = rule.deadLivenessStates.map((state) => visible(state, ID_WIDTH)).join(", ") || "none";
     console.log(`dead runs counted by a widened rule: liveness ${states}; resumes with no usage record ${rule.countUnrecordedResumes ? "counted" : "not counted"}`);
   }

@@ -4,10 +4,14 @@
 // page, and SVG draws the same in every browser without running anything.
 import { visible } from "./visible.mjs";
 
+/** Whether a report's `deadRunRule` is the breaker's own: `failed` runs only, no unrecorded resumes. */
+export function isForkRule(rule) {
+  return !rule.countUnrecordedResumes && rule.deadLivenessStates.length === 1 && rule.deadLivenessStates[0] === "failed";
+}
+
 /** What the report counted as dead: the breaker's own rule, or the widened one it was given. */
 function ruleNote(rule) {
-  const fork = !rule.countUnrecordedResumes && rule.deadLivenessStates.length === 1 && rule.deadLivenessStates[0] === "failed";
-  if (fork) {
+  if (isForkRule(rule)) {
     return "A dead run failed on a resumed session without producing a token (the breaker's own rule); the breaker rotates after 3 in a row. An unseen failed run also failed on a resumed session but left no usage record, so the breaker cannot see it.";
   }
   const states = rule.deadLivenessStates.map((state) => text(state, 40)).join(", ") || "none";

@@ -3,7 +3,7 @@
 //! that breaks off kept up to the break.
 
 use std::io::{self, BufRead, Read};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc;
 
 use super::errors::{read_failure, ReadError};
@@ -21,15 +21,12 @@ pub(crate) fn audit_memory_in_chunks(
     mut auditor: Auditor,
     cancel: &AtomicBool,
 ) -> Result<AuditReport, ReadError> {
+    let feed = Feed::new(cancel, None, "(bytes)");
     for chunk in bytes.chunks(CHUNK) {
-        if cancel.load(Ordering::Relaxed) {
-            return Err(ReadError::Cancelled);
-        }
+        feed.check()?;
         auditor.push(chunk);
     }
-    if cancel.load(Ordering::Relaxed) {
-        return Err(ReadError::Cancelled);
-    }
+    feed.check()?;
     Ok(auditor.finish())
 }
 

@@ -12,7 +12,7 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use super::errors::{read_failure, ReadError};
+use super::errors::ReadError;
 use super::feed::Feed;
 use super::gzip::GZIP_MAGIC;
 use super::watch::Watch;
@@ -72,15 +72,14 @@ pub(crate) fn worth_parts(auditor: &Auditor, size: u64) -> bool {
 }
 
 /// Whether the file starts as gzip does.
-pub(crate) fn starts_as_gzip(file: &File, path: &str) -> Result<bool, ReadError> {
+pub(crate) fn starts_as_gzip(file: &File, feed: &Feed) -> Result<bool, ReadError> {
     let mut magic = [0u8; GZIP_MAGIC.len()];
     let mut filled = 0;
     while filled < magic.len() {
-        match file.read_at(magic.get_mut(filled..).unwrap_or_default(), filled as u64) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(read_failure(error, path)),
+        let window = magic.get_mut(filled..).unwrap_or_default();
+        match feed.read(|| file.read_at(window, filled as u64))? {
+            0 => break,
+            n => filled += n,
         }
     }
     Ok(magic == GZIP_MAGIC)

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::chunks::{audit_maybe_gzip, audit_memory_in_chunks};
 use super::errors::ReadError;
+use super::feed::Feed;
 use super::parts;
 use super::poll;
 use super::watch::Watch;
@@ -111,7 +112,7 @@ pub fn audit_source(source: &Source, auditor: Auditor, watch: Watch) -> Result<A
             // chunked read as it begins.
             let mut gzip = None;
             if let Some(size) = total.filter(|&size| parts::worth_parts(&auditor, size)) {
-                if !parts::starts_as_gzip(file, path)? {
+                if !parts::starts_as_gzip(file, &Feed::new(watch.cancel, None, path))? {
                     return parts::audit_in_parts(file, size, auditor, watch, path);
                 }
                 gzip = Some(true);

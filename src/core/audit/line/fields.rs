@@ -70,28 +70,36 @@ pub(crate) struct RowFields<'a> {
 /// `row_to_json`, or the camelCase of the service's rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RowField {
+    /// A field read as one value.
+    Scalar(ScalarField),
+    /// The usage record, read field by field.
+    UsageJson,
+}
+
+/// A row's field read as one value ([`Scalar`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ScalarField {
     CompanyId,
     AgentId,
     SessionIdAfter,
     SessionIdBefore,
     CreatedAt,
     LivenessState,
-    UsageJson,
 }
 
 impl RowField {
     /// The field a key names, if the audit reads it.
     pub(crate) fn of_key(key: &[u8]) -> Option<RowField> {
-        Some(match key {
-            b"company_id" | b"companyId" => RowField::CompanyId,
-            b"agent_id" | b"agentId" => RowField::AgentId,
-            b"session_id_after" | b"sessionIdAfter" => RowField::SessionIdAfter,
-            b"session_id_before" | b"sessionIdBefore" => RowField::SessionIdBefore,
-            b"created_at" | b"createdAt" => RowField::CreatedAt,
-            b"liveness_state" | b"livenessState" => RowField::LivenessState,
-            b"usage_json" | b"usageJson" => RowField::UsageJson,
+        Some(RowField::Scalar(match key {
+            b"company_id" | b"companyId" => ScalarField::CompanyId,
+            b"agent_id" | b"agentId" => ScalarField::AgentId,
+            b"session_id_after" | b"sessionIdAfter" => ScalarField::SessionIdAfter,
+            b"session_id_before" | b"sessionIdBefore" => ScalarField::SessionIdBefore,
+            b"created_at" | b"createdAt" => ScalarField::CreatedAt,
+            b"liveness_state" | b"livenessState" => ScalarField::LivenessState,
+            b"usage_json" | b"usageJson" => return Some(RowField::UsageJson),
             _ => return None,
-        })
+        }))
     }
 }
 
@@ -116,17 +124,16 @@ impl UsageField {
 }
 
 impl<'a> RowFields<'a> {
-    /// Where a scalar field's value goes (the usage record is no scalar: `None`).
-    pub(crate) fn scalar_mut(&mut self, field: RowField) -> Option<&mut Scalar<'a>> {
-        Some(match field {
-            RowField::CompanyId => &mut self.company_id,
-            RowField::AgentId => &mut self.agent_id,
-            RowField::SessionIdAfter => &mut self.session_id,
-            RowField::SessionIdBefore => &mut self.session_id_before,
-            RowField::CreatedAt => &mut self.created_at,
-            RowField::LivenessState => &mut self.liveness_state,
-            RowField::UsageJson => return None,
-        })
+    /// Where a scalar field's value goes.
+    pub(crate) fn scalar_mut(&mut self, field: ScalarField) -> &mut Scalar<'a> {
+        match field {
+            ScalarField::CompanyId => &mut self.company_id,
+            ScalarField::AgentId => &mut self.agent_id,
+            ScalarField::SessionIdAfter => &mut self.session_id,
+            ScalarField::SessionIdBefore => &mut self.session_id_before,
+            ScalarField::CreatedAt => &mut self.created_at,
+            ScalarField::LivenessState => &mut self.liveness_state,
+        }
     }
 }
 

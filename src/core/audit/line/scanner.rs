@@ -69,10 +69,7 @@ impl<'a> Scanner<'a> {
         self.members(Keys::Read, |s, key| {
             match RowField::of_key(key) {
                 Some(RowField::UsageJson) => row.usage = s.usage()?,
-                Some(field) => match row.scalar_mut(field) {
-                    Some(slot) => *slot = s.scalar()?,
-                    None => s.skip(0)?,
-                },
+                Some(RowField::Scalar(field)) => *row.scalar_mut(field) = s.scalar()?,
                 None => s.skip(0)?,
             }
             Some(())

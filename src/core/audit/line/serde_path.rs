@@ -232,12 +232,7 @@ impl<'de> Visitor<'de> for RowVisitor {
         while let Some(FieldName(key)) = map.next_key()? {
             match RowField::of_key(key.as_bytes()) {
                 Some(RowField::UsageJson) => row.usage = map.next_value_seed(UsageSeed(self.0))?,
-                Some(field) => match row.scalar_mut(field) {
-                    Some(slot) => *slot = map.next_value_seed(scalar)?,
-                    None => {
-                        map.next_value::<IgnoredAny>()?;
-                    }
-                },
+                Some(RowField::Scalar(field)) => *row.scalar_mut(field) = map.next_value_seed(scalar)?,
                 None => {
                     map.next_value::<IgnoredAny>()?;
                 }
