@@ -1,14 +1,15 @@
-// The swap for a server installed from npm: the edits that move the released
-// `@paperclipai/server`'s session-compaction decision into this package, release by release.
+// The releases of `@paperclipai/server` the swap knows, and for each the edits that move its
+// session-compaction decision into this package.
 //
-// A release is known by its version and by the SHA-256 of its compiled heartbeat service, so an
-// edit is only ever applied to the exact bytes it was written against. Each edit finds its place
-// from a short anchor (searching from the end of the `within` anchor when one is given, which
-// must itself occur once) instead of carrying the released code it replaces.
+// A release is known by its version and by the SHA-256 of every compiled file the swap edits
+// (today one, `dist/services/heartbeat.js`; upstream's source has since moved the decision into
+// `heartbeat/run-state.ts`, so a later release will list `dist/services/heartbeat/run-state.js`
+// beside it), so an edit is only ever applied to the exact bytes it was written against. Each
+// edit finds its place from a short anchor (searching from the end of the `within` anchor when
+// one is given, which must itself occur once) instead of carrying the released code it replaces.
 import { createHash } from "node:crypto";
 
 export const HEARTBEAT_FILE = "dist/services/heartbeat.js";
-export const BACKUP_SUFFIX = ".before-session-compaction-swap";
 export const SWAP_MARK = "// paperclip-session-compaction swap";
 
 /**
@@ -23,7 +24,7 @@ function deadSessionBreakerOptions(agent) { ${SWAP_MARK}: the agent's wider brea
     const breaker = agent?.runtimeConfig?.heartbeat?.deadSessionBreaker;
     if (breaker === null || breaker === undefined) return {};
     if (typeof breaker !== "object" || Array.isArray(breaker)) {
-        console.warn(\`[paperclip-session-compaction] agent \${agent.id}: runtimeConfig.heartbeat.deadSessionBreaker set aside (it must be an object); the fork's breaker applies\`);
+        warnBreakerSetAside(agent, breaker, "it must be an object");
         return {};
     }
     const options = { deadLivenessStates: breaker.deadLivenessStates, countUnrecordedResumes: breaker.countUnrecordedResumes };
@@ -31,9 +32,18 @@ function deadSessionBreakerOptions(agent) { ${SWAP_MARK}: the agent's wider brea
         checkDeadSessionBreaker({ sessionId: null, runs: [], ...options });
         return options;
     } catch (error) {
-        console.warn(\`[paperclip-session-compaction] agent \${agent.id}: runtimeConfig.heartbeat.deadSessionBreaker set aside (\${error?.message}); the fork's breaker applies\`);
+        warnBreakerSetAside(agent, breaker, String(error?.message));
         return {};
     }
+}
+const breakerConfigsWarned = new Set(); ${SWAP_MARK}: each mistyped config is logged once, not on every heartbeat.
+function warnBreakerSetAside(agent, breaker, why) {
+    let key;
+    try { key = \`\${agent.id}\\u0000\${JSON.stringify(breaker)}\`; } catch { key = String(agent.id); }
+    if (breakerConfigsWarned.has(key)) return;
+    if (breakerConfigsWarned.size >= 10000) breakerConfigsWarned.clear();
+    breakerConfigsWarned.add(key);
+    logger.warn({ agentId: agent.id, reason: why }, "runtimeConfig.heartbeat.deadSessionBreaker set aside; the fork's dead-session breaker applies");
 }
 `;
 
@@ -62,6 +72,9 @@ const DROP_FALLBACK = `                ${SWAP_MARK}: a rotated session is no lon
                         .where(and(eq(agentRuntimeState.companyId, agent.companyId), eq(agentRuntimeState.agentId, agent.id), eq(agentRuntimeState.sessionId, rotatedSessionId)));
                 }
 `;
+
+/** Where the released file names its source map, which maps the released lines, not the swapped ones. */
+const SOURCE_MAP_LINE = "//# sourceMappingURL=heartbeat.js.map";
 
 const EVALUATE = "    async function evaluateSessionCompaction(input) {\n";
 const OLDEST = "    async function getOldestRunForSession(agentId, sessionId) {\n";
@@ -123,15 +136,28 @@ const EDITS_2026_916_1 = [
     find: "            if (sessionCompaction.rotate) {\n",
     replace: (found) => found + DROP_FALLBACK,
   },
+  {
+    why: "no source map: the released map describes the released lines",
+    find: SOURCE_MAP_LINE,
+    replace: () => `${SWAP_MARK}: the released source map (heartbeat.js.map) describes the released lines, so it is not named here.`,
+  },
 ];
 
-/** The releases the swap knows: the heartbeat service's SHA-256 as published, and the edits. */
-export const KNOWN_RELEASES = {
-  "2026.916.1": {
-    sha256: "4606c12bd4de2e1e69daec8e820fea3460e686ba5b06d4fedc5159e261770d33",
-    edits: EDITS_2026_916_1,
-  },
-};
+/**
+ * The releases the swap knows, by version: each file it edits (its path in the package), that
+ * file's SHA-256 as published, and the edits. A Map, so that no version string ("constructor",
+ * "__proto__") can find anything but a release.
+ */
+export const KNOWN_RELEASES = new Map([
+  [
+    "2026.916.1",
+    {
+      files: [{ path: HEARTBEAT_FILE, sha256: "4606c12bd4de2e1e69daec8e820fea3460e686ba5b06d4fedc5159e261770d33", edits: EDITS_2026_916_1 }],
+    },
+  ],
+]);
+
+export const knownVersions = () => [...KNOWN_RELEASES.keys()];
 
 export const sha256 = (text) => createHash("sha256").update(text).digest("hex");
 
@@ -169,10 +195,15 @@ function applyEdit(text, edit) {
   return text.slice(0, start) + edit.replace(text.slice(start, end)) + text.slice(end);
 }
 
-/** The swapped heartbeat service for a known release's exact file. */
-export function swappedHeartbeat(version, original) {
-  const release = KNOWN_RELEASES[version];
-  if (!release) throw new SwapError(`@paperclipai/server ${version} is not a release this swap knows (it knows ${Object.keys(KNOWN_RELEASES).join(", ")})`);
-  if (sha256(original) !== release.sha256) throw new SwapError(`${HEARTBEAT_FILE} is not the file @paperclipai/server ${version} was published with`);
-  return release.edits.reduce(applyEdit, original);
+/** A known release's entry, or a SwapError naming the releases the swap knows. */
+export function knownRelease(version) {
+  const release = KNOWN_RELEASES.get(version);
+  if (!release) throw new SwapError(`@paperclipai/server ${version} is not a release this swap knows (it knows ${knownVersions().join(", ")})`);
+  return release;
+}
+
+/** The swapped text of one of a release's files, from its exact published bytes. */
+export function swappedFile(version, file, original) {
+  if (sha256(original) !== file.sha256) throw new SwapError(`${file.path} is not the file @paperclipai/server ${version} was published with`);
+  return file.edits.reduce(applyEdit, original);
 }
