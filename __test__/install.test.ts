@@ -1,11 +1,16 @@
 // Installs the package as a user would: `npm pack`, then a fresh project with no Rust and no
 // source tree gets the tarball plus this machine's platform package, and uses it.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { GLIBC_FLOOR, glibcVersionsNeeded, localPlatform, packLocal, releaseDryRun, root } from "../scripts/packaging.mjs";
+// @ts-expect-error: plain JavaScript without declarations
+import { nodeBinary } from "../scripts/node-binary.mjs";
+// @ts-expect-error: plain JavaScript without declarations
+import { SERVER_VERSION } from "../scripts/released-server.mjs";
 
 // Packing builds the portable binary with the cross toolchain: minutes on a busy 2-core machine.
 const TIMEOUT = 900_000;
@@ -68,6 +73,37 @@ describe("installed from the packed tarballs", () => {
     const out = sh("npx", ["--no-install", "paperclip-session-swap", "--help"], installed);
     expect(out).toContain("Known releases: 2026.916.1");
   });
+
+  it("swaps the server the paperclipai CLI nests, both installed globally (npm install -g), with --global", () => {
+    // The route most operators take: npm install -g paperclipai, then paperclipai run. With
+    // our tarballs installed globally too, the nested server finds this package in npm's
+    // global node_modules, and our own command (from the global bin) finds the server.
+    const prefix = path.join(work, "global");
+    try {
+      swapGlobal(prefix);
+    } finally {
+      // 1.5 GB: not left behind.
+      rmSync(prefix, { recursive: true, force: true });
+    }
+  });
+
+  function swapGlobal(prefix: string) {
+    sh("npm", ["install", "-g", "--prefix", prefix, "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", `paperclipai@${SERVER_VERSION}`, packed.main.tarball, packed.platform.tarball], work);
+    const globalEnv = { ...env, npm_config_prefix: prefix };
+    const nested = path.join(prefix, "lib", "node_modules", "paperclipai", "node_modules", "@paperclipai", "server");
+    const swapBin = path.join(prefix, "bin", "paperclip-session-swap");
+    const swapped = execFileSync(swapBin, ["--global"], { cwd: work, env: globalEnv, encoding: "utf8" });
+    expect(swapped).toContain(`@paperclipai/server ${SERVER_VERSION}: swapped`);
+    expect(swapped).toContain("Restart the server now");
+    expect(execFileSync(swapBin, ["--global", "--check"], { cwd: work, env: globalEnv, encoding: "utf8" })).toContain("swapped");
+    // The swapped service loads under Node 24 (the CLI's engine) from the global folder, with
+    // the native decision resolved from there.
+    const heartbeat = path.join(nested, "dist", "services", "heartbeat.js");
+    const node24 = nodeBinary("24");
+    const script = `const m = await import(${JSON.stringify(pathToFileURL(heartbeat).href)}); const r = (await import("node:module")).createRequire(${JSON.stringify(heartbeat)}).resolve("paperclip-session-compaction"); console.log(typeof m.heartbeatService + "|" + r);`;
+    const loaded = execFileSync(node24, ["--input-type=module", "-e", script], { cwd: work, env: { ...env, PAPERCLIP_HOME: path.join(work, "paperclip-home") }, encoding: "utf8" }).trim();
+    expect(loaded).toBe(`function|${path.join(prefix, "lib", "node_modules", "paperclip-session-compaction", "index.js")}`);
+  }
 
   it("runs the audit CLI through npx, from the installed package", () => {
     writeFileSync(path.join(installed, "runs.ndjson"), '{"company_id":"c","agent_id":"a","session_id_after":"s","created_at":"2026-06-06T12:00:00+00:00","liveness_state":"failed","usage_json":{"persistedSessionId":"s","sessionReused":true}}\n');
