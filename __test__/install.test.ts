@@ -50,7 +50,7 @@ beforeAll(() => {
 
 describe("installed from the packed tarballs", () => {
   it("ships napi-rs's generated loader and types, the entry, the database subpath, and no binary or source", () => {
-    expect(packed.main.files.sort()).toEqual(["LICENSE", "README.md", "bin/openmetrics.mjs", "bin/paperclip-session-audit.mjs", "bin/paperclip-session-swap.mjs", "bin/report-html.mjs", "bin/visible.mjs", "binding.d.ts", "binding.js", "database.d.ts", "database.js", "index.d.ts", "index.js", "monitoring/crontab", "monitoring/paperclip-session-audit.rules.yml", "monitoring/paperclip-session-audit.service", "monitoring/paperclip-session-audit.timer", "package.json", "swap/files.mjs", "swap/locate.mjs", "swap/record.mjs", "swap/releases.mjs"]);
+    expect(packed.main.files.sort()).toEqual(["LICENSE", "README.md", "bin/openmetrics.mjs", "bin/paperclip-session-audit.mjs", "bin/paperclip-session-swap.mjs", "bin/report-html.mjs", "bin/visible.mjs", "binding.d.ts", "binding.js", "database.d.ts", "database.js", "index.d.ts", "index.js", "monitoring/crontab", "monitoring/paperclip-session-audit.rules.yml", "monitoring/paperclip-session-audit.service", "monitoring/paperclip-session-audit.timer", "package.json", "swap/files.mjs", "swap/locate.mjs", "swap/operations.mjs", "swap/record.mjs", "swap/releases.mjs"]);
     expect(packed.platform.files.sort()).toEqual([`session-compaction.${packed.platformName}.node`, "package.json"].sort());
   });
 

@@ -11,6 +11,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: plain JavaScript without declarations
 import { RELEASED_SERVER, installReleasedServer } from "../scripts/released-server.mjs";
+// @ts-expect-error: plain JavaScript without declarations
+import { check, inspectServer, revert, swap as swapServer } from "../swap/operations.mjs";
 
 const root = path.join(__dirname, "..");
 const swapCli = path.join(root, "bin", "paperclip-session-swap.mjs");
@@ -372,5 +374,54 @@ describe("--global: the server the paperclipai CLI nests", () => {
     expect(cached.status).toBe(1);
     oneLine(cached);
     expect(cached.stderr).toContain("npx's cache");
+  });
+});
+
+describe("a release whose decision spans two compiled files", () => {
+  // Upstream's source moved the decision to heartbeat/run-state.ts: a release built from it
+  // ships dist/services/heartbeat/run-state.js beside heartbeat.js, and the swap's table lists
+  // both files for it, each with its own SHA-256 and edits.
+  const hash = (text: string) => createHash("sha256").update(text).digest("hex");
+  const heartbeatText = 'export function heartbeatService() { return "released"; }\n';
+  const runStateText = "export function evaluateSessionCompaction() { return { rotate: false }; }\n";
+  const release = {
+    files: [
+      { path: HEARTBEAT, sha256: hash(heartbeatText), edits: [{ why: "mark", find: '"released"', replace: () => '"swapped" // paperclip-session-compaction swap' }] },
+      { path: "dist/services/heartbeat/run-state.js", sha256: hash(runStateText), edits: [{ why: "decide", find: "{ rotate: false }", replace: () => "decideNatively() // paperclip-session-compaction swap" }] },
+    ],
+  };
+  const releases = new Map([["2027.101.0", release]]);
+  const quiet = { say: () => {}, warn: () => {} };
+
+  it("swaps both, records both, sees an edit of either, and reverts both", () => {
+    const p = project("two-files", { version: "2027.101.0" });
+    const runState = path.join(p.server, "dist", "services", "heartbeat", "run-state.js");
+    mkdirSync(path.dirname(runState), { recursive: true });
+    writeFileSync(p.heartbeat, heartbeatText);
+    writeFileSync(runState, runStateText);
+    const server = () => inspectServer(p.server, releases);
+    expect(check(server(), quiet)).toBe(1);
+    expect(swapServer(server(), { swappedBy: "test" }, quiet)).toBe(0);
+    expect(readFileSync(p.heartbeat, "utf8")).toContain('"swapped"');
+    expect(readFileSync(runState, "utf8")).toContain("decideNatively()");
+    const record = JSON.parse(readFileSync(path.join(p.server, RECORD), "utf8"));
+    expect(record.files.map((f: { path: string }) => f.path)).toEqual([HEARTBEAT, "dist/services/heartbeat/run-state.js"]);
+    expect(check(server(), quiet)).toBe(0);
+    writeFileSync(runState, `${readFileSync(runState, "utf8")}// edited\n`);
+    expect(check(server(), quiet)).toBe(1);
+    expect(() => revert(server(), {}, quiet)).toThrow(/--force/);
+    expect(revert(server(), { force: true }, quiet)).toBe(0);
+    expect([readFileSync(p.heartbeat, "utf8"), readFileSync(runState, "utf8")]).toEqual([heartbeatText, runStateText]);
+  });
+
+  it("refuses when either file is not the published one, and writes neither", () => {
+    const p = project("two-files-changed", { version: "2027.101.0" });
+    const runState = path.join(p.server, "dist", "services", "heartbeat", "run-state.js");
+    mkdirSync(path.dirname(runState), { recursive: true });
+    writeFileSync(p.heartbeat, heartbeatText);
+    writeFileSync(runState, runStateText.replace("false", "true"));
+    expect(() => swapServer(inspectServer(p.server, releases), { swappedBy: "test" }, quiet)).toThrow(/run-state\.js is not the file/);
+    expect(readFileSync(p.heartbeat, "utf8")).toBe(heartbeatText);
+    expect(existsSync(path.join(p.server, RECORD))).toBe(false);
   });
 });
