@@ -79,7 +79,6 @@ function usageExpression(type) {
  * applies both exactly, so the query's filter only has to keep every row they keep.
  */
 function narrowQuery(columns) {
-  const kind = timeKind(columns);
   // A field the audit does not read, holding a quote: in COPY text its escape is doubled, which
   // no plain JSON line can hold, so every line shows the audit it is COPY text. (A line that
   // reads both ways, an id with a backslash say, would otherwise be taken as plain JSON.)
@@ -88,12 +87,16 @@ function narrowQuery(columns) {
   fields.push(`',"created_at":' || ${jsonText("floor(extract(epoch from r.created_at) * 1000)")}`);
   const usage = usageExpression(columns.get("usage_json"));
   if (usage) fields.push(`',"usage_json":' || ${usage}`);
-  const since = kind === "timestamp" ? "(to_timestamp(($2::float8 - 1) / 1000) at time zone 'UTC')" : "to_timestamp(($2::float8 - 1) / 1000)";
-  const company = columns.has("company_id") ? "($1::text is null or r.company_id::text = $1::text)" : "true";
   return `select ${fields.join(" || ")} || '}' as line
             from heartbeat_runs r
-           where ${company}
-             and ($2::float8 is null or r.created_at is null or r.created_at >= ${since})`;
+           where ${narrowFilter(columns)}`;
+}
+
+/** The rows the narrow query keeps: `$1` the company, `$2` the since time in milliseconds. */
+function narrowFilter(columns) {
+  const since = timeKind(columns) === "timestamp" ? "(to_timestamp(($2::float8 - 1) / 1000) at time zone 'UTC')" : "to_timestamp(($2::float8 - 1) / 1000)";
+  const company = columns.has("company_id") ? "($1::text is null or r.company_id::text = $1::text)" : "true";
+  return `${company} and ($2::float8 is null or r.created_at is null or r.created_at >= ${since})`;
 }
 
 /**
@@ -223,24 +226,40 @@ async function readByCopy(client, statement, auditor, onRows) {
 }
 
 /**
- * Runs `work` on a node-postgres client that an abort disconnects: the server stops at once,
- * whatever it is doing or waiting for (a lock, say), and the lost connection rejects `work`,
- * which the abort's reason then explains.
+ * Runs `work` on a node-postgres client, guarded. A lost connection (the backend terminated, the
+ * network gone, a server timeout) rejects `work` instead of becoming an `'error'` event nobody
+ * listens to, which would end the host process. With a signal, an abort disconnects the client:
+ * the server stops at once, whatever it is doing or waiting for (a lock, say), and the lost
+ * connection rejects `work`, which the abort's reason then explains.
  */
-async function abortable(client, signal, work) {
-  if (!signal || !isPgClient(client)) return work();
+async function guarded(client, signal, work) {
+  if (!isPgClient(client)) return work();
   const stop = () => client.connection.stream.destroy();
   const lost = () => {};
-  signal.addEventListener("abort", stop, { once: true });
+  signal?.addEventListener("abort", stop, { once: true });
   client.on("error", lost);
   try {
     return await work();
   } catch (error) {
-    throw signal.aborted ? abortError(signal) : error;
+    throw signal?.aborted ? abortError(signal) : error;
   } finally {
-    signal.removeEventListener("abort", stop);
+    signal?.removeEventListener("abort", stop);
     client.off("error", lost);
   }
+}
+
+/**
+ * What the server said when it ended the audit's connection, in words that name the cause: an
+ * idle-in-transaction timeout (PostgreSQL's 25P03) is named with its setting.
+ */
+function explained(error, settings) {
+  const timeout = settings?.idleTimeout;
+  const lost = error?.code === "25P03" || /connection (error|terminated)|Connection terminated/i.test(String(error?.message));
+  if (!lost || !timeout || timeout === "0") return error;
+  const named = new Error(`the server ended the audit's connection (idle_in_transaction_session_timeout is ${timeout} for this role): ${error.message}`);
+  named.code = error.code;
+  named.cause = error;
+  return named;
 }
 
 /** PGlite: the whole COPY (to `'/dev/blob'`) as one blob (PGlite runs in this process, its data in memory). */
@@ -284,35 +303,80 @@ async function auditDeadSessionsFromDatabase(db, options = {}) {
   const since = sinceMs(auditOptions.since);
   const pool = isPool(db) ? db : null;
   const client = pool ? await pool.connect() : db;
-  let broken = false;
+  const read = { pool, client, companyId, since, auditor, onPage, signal, pageSize, check, settings: null, route: "cursor", streams: 1, excluded: 0, broken: false };
   try {
-    let route = "cursor";
-    let streams = 1;
-    const taken = await abortable(client, signal, () => inSnapshot(client, async () => {
-      const columns = await auditedColumns(client);
-      check();
-      if (isPgClient(client)) {
-        route = "copy";
-        const read = pool ? readInHalves(pool, client, columns, companyId, since, auditor, onPage, signal) : readByCopy(client, copyStatement(columns, companyId, since), auditor, onPage).then(() => 1);
-        streams = await read.catch((error) => {
-          broken = true;
-          throw error;
-        });
-      } else if (isPGlite(client)) {
-        route = "copy";
-        await readByBlob(client, copyStatement(columns, companyId, since, { to: "'/dev/blob'" }), auditor, onPage);
-      } else {
-        await readByCursor(client, columns, [companyId, since], pageSize, auditor, onPage, check);
-      }
-      check();
-    })).catch((error) => {
-      broken ||= Boolean(signal?.aborted);
+    const taken = await guarded(client, signal, async () => {
+      // Read before the transaction: an error in it then names a server timeout it met.
+      read.settings = isPGlite(client) ? null : await serverSettings(client);
+      return inSnapshot(client, () => readTable(read));
+    }).catch((error) => {
+      read.broken ||= Boolean(signal?.aborted);
+      throw explained(error, read.settings);
+    });
+    const report = auditor.finish();
+    // Rows the query left out by the filters are rows the audit filtered, as a file's would be.
+    report.rowsFiltered += read.excluded;
+    return Object.assign(report, { database: { ...taken, route: read.route, streams: read.streams } });
+  } finally {
+    if (client !== db) client.release(read.broken);
+  }
+}
+
+/** The table's rows into the auditor, inside the snapshot, by the route the connection allows. */
+async function readTable(read) {
+  const { pool, client, companyId, since, auditor, onPage, signal, check } = read;
+  const columns = await auditedColumns(client);
+  check();
+  read.excluded = await rowsExcluded(client, columns, companyId, since);
+  // A company id holding U+0000 is no text PostgreSQL can store or compare: no row is its.
+  if (typeof companyId === "string" && companyId.includes("\u0000")) return;
+  if (isPgClient(client)) {
+    read.route = "copy";
+    const copying = pool ? readInHalves(pool, client, columns, companyId, since, auditor, onPage, signal, read.settings) : readByCopy(client, copyStatement(columns, companyId, since), auditor, onPage).then(() => 1);
+    read.streams = await copying.catch((error) => {
+      read.broken = true;
       throw error;
     });
-    return Object.assign(auditor.finish(), { database: { ...taken, route, streams } });
-  } finally {
-    if (client !== db) client.release(broken);
+  } else if (isPGlite(client)) {
+    read.route = "copy";
+    await readByBlob(client, copyStatement(columns, companyId, since, { to: "'/dev/blob'" }), auditor, onPage);
+  } else {
+    await readByCursor(client, columns, [companyId, since], read.pageSize, auditor, onPage, check);
   }
+  check();
+}
+
+/**
+ * How many rows the filters leave out of the query (0 without a filter): counted in the same
+ * snapshot, so that a filter matching nothing reads as "no run matched", as it does from a file,
+ * and not as an empty table.
+ */
+async function rowsExcluded(db, columns, companyId, since) {
+  if (companyId === null && since === null) return 0;
+  const nul = typeof companyId === "string" && companyId.includes("\u0000");
+  const kept = nul ? "false" : narrowFilter(columns).replace(/\$([12])\b/g, (_, n) => (n === "1" ? literal(companyId) : literal(since)));
+  const { rows } = await db.query(`select (count(*) filter (where not coalesce(${kept}, false)))::int8::text as n from heartbeat_runs r`);
+  return Number(rows[0].n);
+}
+
+/**
+ * The server settings that decide how a pool's read may go: the table's size in pages, whether
+ * this role may export a snapshot (a read-only auditor role often may not), and the
+ * idle-in-transaction timeout (under which a connection that waits for its twin is ended).
+ */
+async function serverSettings(client) {
+  const { rows } = await client.query(
+    `select (pg_relation_size('heartbeat_runs') / current_setting('block_size')::int)::int8::text as pages,
+            has_function_privilege('pg_catalog.pg_export_snapshot()', 'execute') as can_export,
+            current_setting('idle_in_transaction_session_timeout') as idle_timeout`,
+  );
+  return { pages: Number(rows[0].pages), canExport: rows[0].can_export === true, idleTimeout: rows[0].idle_timeout };
+}
+
+/** Whether the pool can lend a second connection now, without waiting for one to come back. */
+function canLend(pool) {
+  const max = pool.options?.max ?? 10;
+  return max > 1 && (pool.idleCount > 0 || pool.totalCount < max);
 }
 
 /** Below this many pages a table is read by one COPY: a second connection would cost more. */
@@ -322,20 +386,23 @@ const HALVES_FROM_PAGES = 4096;
  * A pool's table read by two COPYs at once, on two connections sharing one snapshot (the first
  * exports it, the second adopts it), each over half of the table's pages (by ctid: the second
  * half has no upper end, so no page is missed), so the server reads and writes on two cores.
- * Each COPY hands the auditor whole rows, so their lines never mix within a push.
+ * Each COPY hands the auditor whole rows, so their lines never mix within a push. Answers the
+ * number of COPY streams it read by.
  */
-async function readInHalves(pool, client, columns, companyId, since, auditor, onRows, signal) {
-  const { rows } = await client.query(
-    `select pg_export_snapshot() as snapshot, (pg_relation_size('heartbeat_runs') / current_setting('block_size')::int)::int8::text as pages`,
-  );
-  const pages = Number(rows[0].pages);
-  if (pages < HALVES_FROM_PAGES) return readByCopy(client, copyStatement(columns, companyId, since), auditor, onRows).then(() => 1);
+async function readInHalves(pool, client, columns, companyId, since, auditor, onRows, signal, settings) {
+  const { pages } = settings;
+  // One COPY when a second would cost more, could not share the snapshot, could not be had
+  // without waiting (a pool of one), or would leave the first connection idle in its
+  // transaction under a server that ends such connections.
+  const oneCopy = pages < HALVES_FROM_PAGES || !settings.canExport || settings.idleTimeout !== "0" || !canLend(pool);
+  if (oneCopy) return readByCopy(client, copyStatement(columns, companyId, since), auditor, onRows).then(() => 1);
+  const { rows } = await client.query("select pg_export_snapshot() as snapshot");
   const half = Math.floor(pages / 2);
   const part = (where) => copyStatement(columns, companyId, since, { where });
   const second = await pool.connect();
   let secondBroken = false;
   try {
-    await abortable(second, signal, async () => {
+    await guarded(second, signal, async () => {
       await second.query("begin isolation level repeatable read read only");
       await second.query(`set transaction snapshot ${literal(rows[0].snapshot)}`);
       // Both run to their end (or their error) before either connection is handed back.
