@@ -1,7 +1,7 @@
 // The CLI as a person meets it: whatever the ids hold, the terminal sees escapes, not control
 // sequences, and every cell is capped; errors are one line, never a stack trace.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -317,5 +317,41 @@ describe("--dead-states, --count-unrecorded-resumes and --openmetrics", () => {
     const missingDir = run([file, "--openmetrics", path.join(dir, "no", "such", "dir.prom")]);
     expect(missingDir.status).toBe(1);
     expect(missingDir.stderr).toMatch(/^paperclip-session-audit: --openmetrics: ENOENT/);
+  });
+
+  it("never writes over the file standard input is read from, even with --force", () => {
+    for (const flag of ["--openmetrics", "--html"]) {
+      const history = path.join(dir, `stdin-${flag.slice(2)}.ndjson`);
+      writeFileSync(history, lines.join("\n") + "\n");
+      const r = spawnSync(process.execPath, [cli, "-", flag, history, "--force"], { encoding: "utf8", stdio: [openSync(history, "r"), "pipe", "pipe"] });
+      expect(r.status, flag).toBe(2);
+      expect(r.stderr).toContain("that is the input");
+      expect(readFileSync(history, "utf8")).toBe(lines.join("\n") + "\n");
+    }
+  });
+
+  it("keeps companies whose ids differ only in lone surrogates apart, one series each", () => {
+    const ids = ["co\ud800", "co\udbff", "co\udc00"];
+    // JSON's escapes carry the lone surrogates into the file as text.
+    const history = path.join(dir, "surrogates.ndjson");
+    writeFileSync(history, ids.map((id, i) => row(id, `s${i}`, i, "dead").replace(/"company_id":"[^"]*"/, `"company_id":"co\\u${id.charCodeAt(2).toString(16)}"`)).join("\n") + "\n");
+    const out = path.join(dir, "surrogates.prom");
+    expect(run([history, "--openmetrics", out]).status).toBe(0);
+    const text = readFileSync(out, "utf8");
+    expect(promtool(text).status).toBe(0);
+    const series = text.split("\n").filter((line) => line.startsWith("paperclip_dead_runs{"));
+    expect(series).toEqual([
+      'paperclip_dead_runs{company_id="co\ufffd",company_id_utf16="0063006fd800"} 1',
+      'paperclip_dead_runs{company_id="co\ufffd",company_id_utf16="0063006fdbff"} 1',
+      'paperclip_dead_runs{company_id="co\ufffd",company_id_utf16="0063006fdc00"} 1',
+    ]);
+  });
+
+  it("refuses an empty output name (an unset variable in a cron line) as a usage error", () => {
+    for (const flag of ["--openmetrics", "--html"]) {
+      const r = run([file, flag, ""]);
+      expect(r.status, flag).toBe(2);
+      expect(r.stderr).toContain(`${flag}: an empty file name`);
+    }
   });
 });

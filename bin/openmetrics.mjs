@@ -8,6 +8,18 @@ export function labelValue(text) {
   return String(text).replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
 
+/**
+ * A company's labels. The formats hold UTF-8, where a lone surrogate (which a JSON string may
+ * carry) has no place: such an id is written well-formed (U+FFFD for each lone unit) with its
+ * UTF-16 code units in hex beside it as `company_id_utf16`, so that ids differing only there
+ * stay apart as series.
+ */
+export function companyLabels(companyId) {
+  if (companyId.isWellFormed()) return { company_id: companyId };
+  const units = Array.from({ length: companyId.length }, (_, i) => companyId.charCodeAt(i).toString(16).padStart(4, "0")).join("");
+  return { company_id: companyId.toWellFormed(), company_id_utf16: units };
+}
+
 /** A number as the formats write it. */
 function sampleValue(n) {
   if (Number.isNaN(n)) return "NaN";
@@ -31,7 +43,7 @@ function gauge(name, help, samples) {
  * report is complete (the CLI's exit status 0).
  */
 export function reportOpenMetrics(report, { auditedAtMs, complete }) {
-  const companies = report.companies.map((c) => [{ company_id: c.companyId }, c.totals]);
+  const companies = report.companies.map((c) => [companyLabels(c.companyId), c.totals]);
   const perCompany = (name, help, pick) => gauge(name, help, companies.map(([labels, totals]) => [labels, pick(totals)]));
   const rule = report.deadRunRule;
   const newest = report.sessions.reduce((latest, s) => Math.max(latest, s.lastRunAtMs), -Infinity);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // paperclip-session-audit: dead sessions in a heartbeat_runs history, and what each breaker
 // threshold would have saved. `--help` prints the usage and the exit statuses.
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, fstatSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -142,29 +142,36 @@ if (!fromFile && !values.database && !values.pglite && !process.env.DATABASE_URL
 if (values.create && !values.pglite) usageError("--create goes with --pglite");
 if (values.force && !values.html && !values.openmetrics) usageError("--force goes with --html or --openmetrics");
 const inputPath = fromFile && positionals[0] !== "-" ? positionals[0] : null;
-if (values.html !== undefined) checkOutputTarget("--html", values.html, inputPath);
-if (values.openmetrics !== undefined) checkOutputTarget("--openmetrics", values.openmetrics, inputPath);
+const inputIdentity = fromFile ? identityOf(() => (inputPath === null ? fstatSync(0) : statSync(inputPath))) : null;
+if (values.html !== undefined) checkOutputTarget("--html", values.html, inputIdentity);
+if (values.openmetrics !== undefined) checkOutputTarget("--openmetrics", values.openmetrics, inputIdentity);
 if (values.html !== undefined && values.openmetrics !== undefined && path.resolve(values.html) === path.resolve(values.openmetrics)) usageError("--html and --openmetrics name the same file");
+
+/** The device and inode of the input (a file named, or the file standard input is), or null. */
+function identityOf(stat) {
+  try {
+    const { dev, ino } = stat();
+    return { dev, ino };
+  } catch {
+    // the input's own error comes when it is read
+    return null;
+  }
+}
 
 /**
  * An output never replaces the history it reports on (the same file by any name: a link, a
- * relative path), nor, without --force, any other file that is there.
+ * relative path, or standard input redirected from it), nor, without --force, any other file
+ * that is there; and an empty name (an unset variable in a cron line) is no file at all.
  */
 function checkOutputTarget(flag, target, input) {
+  if (target.trim() === "") usageError(`${flag}: an empty file name (an unset variable?)`);
   let existing;
   try {
     existing = statSync(target);
   } catch {
     return;
   }
-  if (input !== null) {
-    try {
-      const read = statSync(input);
-      if (read.dev === existing.dev && read.ino === existing.ino) usageError(`${flag} ${target}: that is the input; the output would replace the history`);
-    } catch {
-      // the input's own error comes when it is read
-    }
-  }
+  if (input !== null && input.dev === existing.dev && input.ino === existing.ino) usageError(`${flag} ${target}: that is the input; the output would replace the history`);
   if (!values.force) usageError(`${flag} ${target}: the file exists (add --force to replace it)`);
 }
 if (values.top !== undefined && values.all) usageError("give --top or --all, not both");
