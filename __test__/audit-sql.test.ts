@@ -91,6 +91,20 @@ function scenarios(name: string, open: () => Promise<{ db: Db; exportText: Expor
       expect(report.whatIf.some((w) => w.recovered > 0)).toBe(true);
     });
 
+    it("reads token counts as JSON.parse reads numbers, not as exact numerics", async () => {
+      // Near 1, past the largest double, below the smallest, at both rounding bounds, exact ints.
+      const texts = ["0.99999999999999999", "1e400", "-1e400", "1e-400", "-0", "0", "2.4703282292062328e-324", "2.4703282292062327e-324", "1.7976931348623158e308", "1.79769313486231581e308",
+        "9007199254740993", "123456789012345678901234567890", "3.7", "-2.5", "0.5e1", "4.9406564584124654e-324", "1e308", "99999999999999999999e-20"];
+      for (let i = 0; i < 200; i++) texts.push(`${(i * 0.37 - 20).toPrecision(18)}e${(i % 9) - 4}`);
+      const { rows } = await handle.db.query(`select t, dead_session_json_number(t::jsonb) as n from unnest($1::text[]) t`, [texts]);
+      // (-0 reads as 0: SQL has no negative zero, and a count never tells them apart.)
+      const asJs = (t: string) => {
+        const v = JSON.parse(t);
+        return Number.isFinite(v) ? v + 0 : null;
+      };
+      expect(rows.map((r) => [r.t, r.n === null ? null : Number(r.n)])).toEqual(texts.map((t) => [t, asJs(t)]));
+    });
+
     it("reads the table once: every view reads the refreshed per-run step, not heartbeat_runs", async () => {
       const { rows } = await handle.db.query(
         `select distinct v.relname::text as view from pg_depend d join pg_rewrite w on w.oid = d.objid join pg_class v on v.oid = w.ev_class

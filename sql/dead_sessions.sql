@@ -6,7 +6,8 @@
 -- A run is dead exactly as the heartbeat's circuit breaker defines it: liveness_state is
 -- 'failed'; usage_json is an object whose sessionReused is true and whose persistedSessionId
 -- is the run's session (session_id_after); and its three token counts (raw value when it is a
--- number, else the normalized one, else 0; floored; at least 0) are all 0.
+-- finite number as JSON.parse reads it, else the normalized one, else 0; floored; at least 0)
+-- are all 0.
 -- An unseen failed run is one the breaker cannot see: liveness_state 'failed', resuming its
 -- session (session_id_before = session_id_after), and no usage record (usage_json null).
 --
@@ -58,6 +59,22 @@ begin
 end $$;
 drop materialized view if exists dead_session_runs cascade;
 
+-- A JSON number as JSON.parse reads it (the nearest double, rounding half to even), and NULL
+-- when it is no number or not finite (the breaker then reads the next key, or 0): 1e400 is
+-- Infinity there, so not a count; 0.99999999999999999 is 1, so not 0 tokens. Exact numerics
+-- would call the first a huge count and the second 0. The bounds are exact: from
+-- 2^1024 - 2^970 up a number rounds to Infinity, and up to 2^-1075 it rounds to 0 (where
+-- PostgreSQL's own conversion would raise an out-of-range error instead).
+create or replace function dead_session_json_number(v jsonb) returns double precision
+language sql immutable parallel safe as $$
+  select case when jsonb_typeof(v) is distinct from 'number' then null
+              when abs(n) >= 179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792 then null
+              when abs(n) * 2::numeric ^ 1075 <= 1 then 0
+              else n::double precision end
+    from (select case when jsonb_typeof(v) = 'number' then (v #>> '{}')::numeric end as n) q
+$$;
+
+
 create materialized view dead_session_runs as
 with scope as (select company_id, since, dead_liveness_states, count_unrecorded_resumes from dead_session_scope limit 1),
 rule as (select coalesce((select dead_liveness_states from scope), array['failed']) as states,
@@ -88,12 +105,11 @@ select company_id, agent_id, session_id, created_at, id,
          and "sessionReused" = 'true'::jsonb
          and jsonb_typeof("persistedSessionId") = 'string'
          and "persistedSessionId" #>> '{}' = session_id
-         and greatest(0, floor(case when jsonb_typeof("rawInputTokens") = 'number' then ("rawInputTokens" #>> '{}')::numeric
-                                    when jsonb_typeof("inputTokens") = 'number' then ("inputTokens" #>> '{}')::numeric else 0 end)) = 0
-         and greatest(0, floor(case when jsonb_typeof("rawCachedInputTokens") = 'number' then ("rawCachedInputTokens" #>> '{}')::numeric
-                                    when jsonb_typeof("cachedInputTokens") = 'number' then ("cachedInputTokens" #>> '{}')::numeric else 0 end)) = 0
-         and greatest(0, floor(case when jsonb_typeof("rawOutputTokens") = 'number' then ("rawOutputTokens" #>> '{}')::numeric
-                                    when jsonb_typeof("outputTokens") = 'number' then ("outputTokens" #>> '{}')::numeric else 0 end)) = 0,
+         -- each count: the raw key's finite number, else the normalized key's, else 0; floored, at
+         -- least 0 (no function calls another: a refresh runs with a search path of its own)
+         and greatest(0, floor(coalesce(dead_session_json_number("rawInputTokens"), dead_session_json_number("inputTokens"), 0))) = 0
+         and greatest(0, floor(coalesce(dead_session_json_number("rawCachedInputTokens"), dead_session_json_number("cachedInputTokens"), 0))) = 0
+         and greatest(0, floor(coalesce(dead_session_json_number("rawOutputTokens"), dead_session_json_number("outputTokens"), 0))) = 0,
          false) as zero_token_reuse
   from scoped cross join rule
 )
