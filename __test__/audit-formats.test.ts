@@ -119,6 +119,39 @@ describe("COPY text and plain JSON lines", () => {
     expect(comparable(JSON.parse(out))).toEqual(expected);
   });
 
+  it("gzip is read wherever bytes come in: a path, a Buffer (small, and in parts), the streaming auditor in any pieces", async () => {
+    const expected = comparable(native.auditDeadSessionsSync(Buffer.from(plainText)));
+    const compressed = gzipSync(copyText);
+    const file = path.join(dir, "every-route.txt.gz");
+    writeFileSync(file, compressed);
+    expect(comparable(native.auditDeadSessionsSync(file))).toEqual(expected);
+    expect(comparable(native.auditDeadSessionsSync(compressed))).toEqual(expected);
+    expect(comparable(await native.auditDeadSessions(compressed))).toEqual(expected);
+    // Two members, as `cat a.gz b.gz` makes.
+    const half = Math.floor(copyText.length / 2);
+    const cut = copyText.lastIndexOf("\n", half) + 1;
+    const members = Buffer.concat([gzipSync(copyText.slice(0, cut)), gzipSync(copyText.slice(cut))]);
+    expect(comparable(native.auditDeadSessionsSync(members))).toEqual(expected);
+    for (const piece of [1, 2, 3, 1000, 1 << 20]) {
+      const auditor = new native.DeadSessionAuditor();
+      for (let i = 0; i < members.length; i += piece) auditor.push(members.subarray(i, i + piece));
+      expect(comparable(auditor.finish()), `pieces of ${piece}`).toEqual(expected);
+    }
+  });
+
+  it("a gzip Buffer cut short reads what it held and says it ended early, as the same file does", () => {
+    const compressed = gzipSync(copyText);
+    const cut = compressed.subarray(0, compressed.length - 100);
+    const file = path.join(dir, "cut.txt.gz");
+    writeFileSync(file, cut);
+    const fromFile = native.auditDeadSessionsSync(file);
+    expect(fromFile.skippedByReason.map((s) => s.code)).toContain("ended_early");
+    expect(comparable(native.auditDeadSessionsSync(cut))).toEqual(comparable(fromFile));
+    const auditor = new native.DeadSessionAuditor();
+    auditor.push(cut);
+    expect(auditor.finish().skippedByReason.map((s) => s.code)).toContain("ended_early");
+  });
+
   it("a history that mixes the two formats (two exports concatenated) is read whole", () => {
     const mixed = plainText + copyText;
     const report = native.auditDeadSessionsSync(Buffer.from(mixed));

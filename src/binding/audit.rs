@@ -25,7 +25,7 @@ use napi_derive::napi;
 use super::errors::or_throw;
 use super::node_host::NodeHost;
 use crate::core::audit::surrogates::{self, is_marked, unmarked_units};
-use crate::core::audit::{self, AuditOptions, AuditReport, Auditor, ReadError, Source, Watch};
+use crate::core::audit::{self, AuditOptions, AuditReport, Auditor, PushedInput, ReadError, Source, Watch};
 use crate::core::breaker::read_dead_run_rule;
 use crate::core::contract_reads::time_value;
 use crate::core::host::{type_error, Host, Kind, Outcome};
@@ -499,7 +499,7 @@ pub fn audit_dead_sessions_sync<'env>(
 /// rows (`pushRow`, as a database hands them out).
 #[napi(js_name = "DeadSessionAuditor")]
 pub struct DeadSessionAuditor {
-    auditor: Option<Auditor>,
+    input: Option<PushedInput>,
     /// A high surrogate that ended the last string pushed: its pair may open the next one.
     pending_high: Option<u16>,
 }
@@ -522,7 +522,7 @@ impl DeadSessionAuditor {
         }
         let options = or_throw(env, read_options(&mut NodeHost::new(env), options))?;
         Ok(DeadSessionAuditor {
-            auditor: Some(Auditor::new(options.audit)),
+            input: Some(PushedInput::new(Auditor::new(options.audit))),
             pending_high: None,
         })
     }
@@ -533,10 +533,10 @@ impl DeadSessionAuditor {
         let mut host = NodeHost::new(env);
         if let Some(units) = or_throw(env, host.string_units(chunk))? {
             let text = self.joined_text(units);
-            self.auditor(env)?.push(text.as_bytes());
+            self.input(env)?.push(text.as_bytes());
         } else if let Some(bytes) = or_throw(env, host.bytes(chunk))? {
             self.flush_high(env)?;
-            self.auditor(env)?.push(&bytes);
+            self.input(env)?.push(&bytes);
         } else {
             return or_throw(env, type_error("chunk must be a Buffer (Uint8Array) or a string"));
         }
@@ -562,17 +562,25 @@ impl DeadSessionAuditor {
     #[napi(ts_return_type = "DeadSessionAuditReport")]
     pub fn finish<'env>(&mut self, env: &'env Env) -> napi::Result<Unknown<'env>> {
         self.flush_high(env)?;
-        let auditor = self
-            .auditor
+        let report = self
+            .input
             .take()
+            .and_then(PushedInput::finish)
             .ok_or_else(|| napi::Error::from_reason("DeadSessionAuditor: finish called twice"))?;
-        report_value(env, &auditor.finish())
+        report_value(env, &report)
     }
 }
 
 impl DeadSessionAuditor {
+    fn input(&mut self, env: &Env) -> napi::Result<&mut PushedInput> {
+        match self.input.as_mut() {
+            Some(input) => Ok(input),
+            None => or_throw(env, type_error("DeadSessionAuditor: used after finish")),
+        }
+    }
+
     fn auditor(&mut self, env: &Env) -> napi::Result<&mut Auditor> {
-        match self.auditor.as_mut() {
+        match self.input.as_mut().and_then(PushedInput::auditor) {
             Some(auditor) => Ok(auditor),
             None => or_throw(env, type_error("DeadSessionAuditor: used after finish")),
         }
@@ -594,7 +602,7 @@ impl DeadSessionAuditor {
     /// A held high surrogate that no low one followed: U+FFFD, as JavaScript encodes it.
     fn flush_high(&mut self, env: &Env) -> napi::Result<()> {
         if self.pending_high.take().is_some() {
-            self.auditor(env)?.push("\u{FFFD}".as_bytes());
+            self.input(env)?.push("\u{FFFD}".as_bytes());
         }
         Ok(())
     }

@@ -25,7 +25,7 @@ pub use line::cross_check::check_against_serde;
 pub use line::surrogates;
 
 pub use auditor::{AuditOptions, Auditor, DEFAULT_MAX_LINE_BYTES};
-pub use input::{audit_source, audit_watched_bytes, Progress, ReadError, Source, Watch};
+pub use input::{audit_source, audit_watched_bytes, Progress, PushedInput, ReadError, Source, Watch};
 pub use line::skip::SkipReason;
 pub use summary::{
     AgentReport, AuditReport, CompanyReport, DayReport, RowError, RuleReport, SessionReport, StreakLength, Totals,

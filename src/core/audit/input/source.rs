@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::chunks::{audit_maybe_gzip, audit_memory_in_chunks};
 use super::errors::ReadError;
 use super::feed::Feed;
+use super::gzip::GZIP_MAGIC;
 use super::parts;
 use super::poll;
 use super::watch::Watch;
@@ -130,9 +131,18 @@ pub fn audit_source(source: &Source, auditor: Auditor, watch: Watch) -> Result<A
     }
 }
 
-/// Audits a history held in memory: in parts on several threads when it is worth it (as a
-/// plain file is), else a chunk at a time; a cancel is seen either way.
+/// Audits a history held in memory: gzip decompressed as a file's would be; else in parts on
+/// several threads when it is worth it (as a plain file is), or a chunk at a time; a cancel is
+/// seen either way.
 pub fn audit_watched_bytes(bytes: &[u8], auditor: Auditor, cancel: &AtomicBool) -> Result<AuditReport, ReadError> {
+    if bytes.starts_with(&GZIP_MAGIC) {
+        let mut unwatched = |_| {};
+        let watch = Watch {
+            progress: &mut unwatched,
+            cancel,
+        };
+        return audit_maybe_gzip(bytes, None, Some(true), auditor, watch, "(bytes)");
+    }
     let size = bytes.len() as u64;
     if parts::worth_parts(&auditor, size) {
         let mut unwatched = |_| {};
