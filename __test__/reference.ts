@@ -120,9 +120,11 @@ function isDead(run: unknown, sessionId: string, rule: DeadRunRule): DeadRun | n
 
 type BreakerResult = { rotate: boolean; reason: string | null; hasDead: boolean; deadId: unknown; streak: number };
 
-/** The fork's sentence when every run counted was a failed zero-token reuse; otherwise the
- * kinds of run counted, in the rule's order of states, before the session id. */
-function breakerReason(threshold: number, sessionId: string, counted: DeadRun[], rule: DeadRunRule): string {
+/** The fork's sentence when every run of the `threshold` newest of the streak was a failed
+ * zero-token reuse; otherwise the kinds of those runs, in the rule's order of states, before
+ * the session id: the tally describes the runs the number names. */
+function breakerReason(threshold: number, sessionId: string, streak: DeadRun[], rule: DeadRunRule): string {
+  const counted = streak.slice(0, threshold);
   const states = rule.deadLivenessStates;
   if (counted.every((d) => d.recorded && states[d.state] === "failed")) {
     return `${threshold} consecutive failed zero-token reused runs on persisted session ${sessionId}`;

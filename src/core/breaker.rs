@@ -156,7 +156,7 @@ pub fn detect<H: Host>(
         if streak.runs == 0 {
             newest_dead_id = Some(host.get(run, Key::Id, &|| "runs[0]".to_owned())?);
         }
-        streak.count(dead);
+        streak.count(dead, threshold);
     }
     if f64::from(streak.runs) >= threshold {
         return Ok(BreakerDecision {
@@ -169,9 +169,12 @@ pub fn detect<H: Host>(
     Ok(BreakerDecision::keep(newest_dead_id, Some(streak.runs)))
 }
 
-/// The dead runs of a streak, by why each counted.
+/// The dead runs of a streak, and, for the `threshold` newest of them (the runs the reason's
+/// number names), why each counted.
 struct StreakTally {
     runs: u32,
+    /// How many runs the kinds below count: the newest `threshold` of the streak at most.
+    tallied: u32,
     /// Per liveness state of the rule: zero-token reuses, then unrecorded resumes.
     zero_token: Vec<u32>,
     unrecorded: Vec<u32>,
@@ -182,13 +185,18 @@ impl StreakTally {
         let states = rule.liveness_states.len();
         StreakTally {
             runs: 0,
+            tallied: 0,
             zero_token: vec![0; states],
             unrecorded: vec![0; states],
         }
     }
 
-    fn count(&mut self, dead: DeadRun) {
+    fn count(&mut self, dead: DeadRun, threshold: f64) {
         self.runs += 1;
+        if f64::from(self.runs) > threshold {
+            return;
+        }
+        self.tallied += 1;
         let slot = match dead {
             DeadRun::ZeroTokenReuse { state } => self.zero_token.get_mut(state),
             DeadRun::UnrecordedResume { state } => self.unrecorded.get_mut(state),
@@ -198,7 +206,7 @@ impl StreakTally {
         }
     }
 
-    /// Every run counted was a `failed` run with a usage record: the fork's own case.
+    /// Every run tallied was a `failed` run with a usage record: the fork's own case.
     fn all_failed_zero_token(&self, rule: &DeadRunRule) -> bool {
         let failed_zero_token: u32 = rule
             .liveness_states
@@ -207,11 +215,12 @@ impl StreakTally {
             .filter(|(state, _)| units_eq_ascii(state, FAILED))
             .map(|(_, count)| count)
             .sum();
-        failed_zero_token == self.runs
+        failed_zero_token == self.tallied
     }
 
-    /// The fork's sentence when every run counted was one the fork counts; otherwise the same
-    /// sentence naming each kind of run counted, the session id still last.
+    /// The fork's sentence when every run tallied was one the fork counts; otherwise the same
+    /// sentence naming each kind of run tallied, the session id still last. The tally covers
+    /// the `threshold` runs the sentence's number names, so it never contradicts it.
     fn reason(&self, threshold: f64, session: &[u16], rule: &DeadRunRule) -> Vec<u16> {
         let mut reason: Vec<u16> = Vec::with_capacity(96 + session.len());
         push_utf16(&mut reason, &number_to_string(threshold));
@@ -489,12 +498,47 @@ mod tests {
         assert!(d.rotate);
         assert_eq!(d.dead_streak, Some(4));
         assert_eq!(d.previous_run_id.as_deref(), Some("r4"));
+        // The tally names the three runs the number does (the streak's newest), not the fourth.
         assert_eq!(
             text(&d.reason).as_deref(),
             Some(
                 "3 consecutive dead reused runs (1 failed zero-token, 1 empty_response zero-token, \
-                 1 failed with no usage record, 1 empty_response with no usage record) on persisted session sess"
+                 1 failed with no usage record) on persisted session sess"
             )
+        );
+    }
+
+    #[test]
+    fn the_tally_describes_the_threshold_newest_runs_of_a_longer_streak() {
+        // Three failed zero-token runs, newest first, after older dead runs of other kinds: the
+        // fork's sentence stands, whatever the older runs were.
+        let runs = vec![
+            dead_run("r6", "sess"),
+            dead_run("r5", "sess"),
+            dead_run("r4", "sess"),
+            with_state(dead_run("r3", "sess"), "empty_response"),
+            unrecorded_resume("r2", "failed", "sess"),
+            dead_run("r1", "sess"),
+        ];
+        let d = breaker_on(&widened(runs, &["failed", "empty_response"], true)).unwrap();
+        assert_eq!(d.dead_streak, Some(6));
+        assert_eq!(
+            text(&d.reason).as_deref(),
+            Some("3 consecutive failed zero-token reused runs on persisted session sess")
+        );
+        // Five failed and one empty response older than three: never "(5 failed …, 1 …)".
+        let runs = vec![
+            with_state(dead_run("r6", "sess"), "empty_response"),
+            dead_run("r5", "sess"),
+            dead_run("r4", "sess"),
+            dead_run("r3", "sess"),
+            dead_run("r2", "sess"),
+            dead_run("r1", "sess"),
+        ];
+        let d = breaker_on(&widened(runs, &["failed", "empty_response"], false)).unwrap();
+        assert_eq!(
+            text(&d.reason).as_deref(),
+            Some("3 consecutive dead reused runs (2 failed zero-token, 1 empty_response zero-token) on persisted session sess")
         );
     }
 
