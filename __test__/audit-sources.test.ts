@@ -3,7 +3,7 @@
 // give means fewer threads (never an abort), a gzip that breaks off keeps what it gave, and a
 // string push may split a surrogate pair.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -12,6 +12,7 @@ import { describe, expect, it } from "vitest";
 import { native } from "./native";
 
 const dir = mkdtempSync(path.join(tmpdir(), "pcsc-sources-"));
+const root = path.join(__dirname, "..");
 chmodSync(dir, 0o755);
 const row = (i: number, extra: Record<string, unknown> = {}) =>
   JSON.stringify({
@@ -164,29 +165,49 @@ describe.runIf(linux)("threads the system will not give", () => {
   // As an unprivileged user under a process limit (a container's pids limit does the same):
   // six audits at once, then one asking for 1,024 threads. Before, the process aborted.
   it("means fewer threads and the same report, never an abort", { timeout: 120_000 }, () => {
-    const file = path.join(dir, "limited.ndjson");
-    writeFileSync(file, history(200_000));
-    chmodSync(file, 0o644);
-    const script = path.join(dir, "limited.mjs");
-    writeFileSync(
-      script,
-      `import { createRequire } from "node:module";
-const m = createRequire(${JSON.stringify(path.join(__dirname, "..", "index.js"))})(${JSON.stringify(path.join(__dirname, "..", "index.js"))});
+    // Everything the child needs, in a folder of its own that any user may enter: the checkout
+    // may sit where another user cannot (a clone under a 0700 folder, as mktemp -d makes).
+    const own = mkdtempSync(path.join(tmpdir(), "pcsc-threads-"));
+    chmodSync(own, 0o755);
+    try {
+      const addon = readdirSync(root).filter((name) => name.endsWith(".node"));
+      for (const name of ["index.js", "binding.js", "package.json", ...addon]) {
+        copyFileSync(path.join(root, name), path.join(own, name));
+        chmodSync(path.join(own, name), 0o644);
+      }
+      const file = path.join(own, "limited.ndjson");
+      writeFileSync(file, history(200_000));
+      chmodSync(file, 0o644);
+      const script = path.join(own, "limited.mjs");
+      writeFileSync(
+        script,
+        `import { createRequire } from "node:module";
+const m = createRequire(import.meta.url)("./index.js");
 const reports = await Promise.all([1, 2, 3, 4, 5, 6].map(() => m.auditDeadSessions(${JSON.stringify(file)}, { threads: 64 })));
 const one = m.auditDeadSessionsSync(${JSON.stringify(file)}, { threads: 1024 });
 console.log(JSON.stringify([...reports, one].map((r) => [r.rowsUsed, r.totals.deadRuns, r.whatIf[2].rotations])));`,
-    );
-    chmodSync(script, 0o644);
-    // As root: as `nobody`, with 16 threads in all. Otherwise as ourselves, with 16 more than
-    // this user already runs (the limit counts every thread of the user).
-    const root = process.getuid?.() === 0;
-    const asUser = root ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] : [];
-    const running = root ? 0 : Number(spawnSync("sh", ["-c", "ps -L -u \"$(id -u)\" --no-headers | wc -l"], { encoding: "utf8" }).stdout.trim());
-    const r = spawnSync("prlimit", [`--nproc=${16 + running}`, ...asUser, process.execPath, script], { encoding: "utf8", timeout: 110_000 });
-    expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status: 0, signal: null, stderr: "" });
-    const expected = native.auditDeadSessionsSync(readFileSync(file));
-    const one = [expected.rowsUsed, expected.totals.deadRuns, expected.whatIf[2].rotations];
-    expect(JSON.parse(r.stdout)).toEqual(Array(7).fill(one));
+      );
+      chmodSync(script, 0o644);
+      // As root: as a user of its own, made for this run (the limit counts every thread of the
+      // user, so no other process may share it: not another npm test, not `nobody`'s daemons),
+      // with 16 threads in all. Otherwise as ourselves, with 16 more than we already run.
+      const asRoot = process.getuid?.() === 0;
+      const user = `pcsc-t${process.pid}`;
+      if (asRoot) execFileSync("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", user]);
+      try {
+        const asUser = asRoot ? ["setpriv", `--reuid=${user}`, `--regid=${user}`, "--clear-groups"] : [];
+        const running = asRoot ? 0 : Number(spawnSync("sh", ["-c", 'ps -L -u "$(id -u)" --no-headers | wc -l'], { encoding: "utf8" }).stdout.trim());
+        const r = spawnSync("prlimit", [`--nproc=${16 + running}`, ...asUser, process.execPath, script], { encoding: "utf8", timeout: 110_000, cwd: own });
+        expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status: 0, signal: null, stderr: "" });
+        const expected = native.auditDeadSessionsSync(readFileSync(file));
+        const one = [expected.rowsUsed, expected.totals.deadRuns, expected.whatIf[2].rotations];
+        expect(JSON.parse(r.stdout)).toEqual(Array(7).fill(one));
+      } finally {
+        if (asRoot) spawnSync("userdel", [user]);
+      }
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 });
 
