@@ -39,23 +39,74 @@ function comparable(r: Report) {
 
 const fromFile = (options: Record<string, unknown> = {}) => native.auditDeadSessionsSync(Buffer.from(`${lines.join("\n")}\n`), options) as Report;
 
+/** One session's runs at one time on both sides of the table's page split: three dead runs, then at T a live one (written first, so on the first pages) and a dead one (written last). */
+const TIED = "session-tied";
+const tiedRun = (at: number, dead: boolean) => ({
+  id: `tied-${at}-${dead}`,
+  company_id: "company-0",
+  agent_id: "agent-tied",
+  session_id_after: TIED,
+  created_at: Date.UTC(2026, 4, 1) + at,
+  liveness_state: "failed",
+  usage_json: dead ? { sessionReused: true, persistedSessionId: TIED, inputTokens: 0 } : { inputTokens: 5 },
+});
+
 beforeAll(async () => {
   server = await startPostgres();
-  const rows = Array.from({ length: ROWS }, (_, i) => row(i));
-  lines = rows.map((r) => JSON.stringify(r));
+  const bulk = Array.from({ length: ROWS }, (_, i) => row(i));
+  const first = [tiedRun(1, true), tiedRun(2, true), tiedRun(3, true), tiedRun(9, false)];
+  const last = [tiedRun(9, true)];
+  const rows = [...first, ...bulk, ...last];
+  // The file holds the same rows in another order: the report must not tell.
+  lines = [...rows].reverse().map((r) => JSON.stringify(r));
   // A kilobyte of padding a row: over 4,096 pages, where a pool reads by two COPYs.
-  await server.pool.query(`create table heartbeat_runs (id text primary key, company_id text, agent_id text, session_id_after text, created_at timestamptz, liveness_state text, usage_json jsonb, pad text)`);
-  await server.pool.query(
-    `insert into heartbeat_runs select r->>'id', r->>'company_id', r->>'agent_id', r->>'session_id_after', to_timestamp((r->>'created_at')::float8 / 1000), r->>'liveness_state', r->'usage_json', repeat(md5(r->>'id'), 32) from json_array_elements($1::json) r`,
-    [JSON.stringify(rows)],
-  );
+  await server.pool.query(`create table heartbeat_runs (id text primary key, company_id text, agent_id text, session_id_before text, session_id_after text, created_at timestamptz, liveness_state text, usage_json jsonb, pad text)`);
+  const insert = (list: unknown[]) =>
+    server.pool.query(
+      `insert into heartbeat_runs select r->>'id', r->>'company_id', r->>'agent_id', null, r->>'session_id_after', to_timestamp((r->>'created_at')::float8 / 1000), r->>'liveness_state', r->'usage_json', repeat(md5(r->>'id'), 32) from json_array_elements($1::json) r`,
+      [JSON.stringify(list)],
+    );
   await server.pool.query(`alter table heartbeat_runs alter column pad set storage plain`);
-  const { rows: size } = await server.pool.query(`select pg_relation_size('heartbeat_runs') / 8192 as pages`);
-  expect(Number(size[0].pages)).toBeGreaterThanOrEqual(4096);
+  for (const list of [first, bulk, last]) await insert(list);
+  const { rows: size } = await server.pool.query(`select pg_relation_size('heartbeat_runs') / 8192 as pages, (select (ctid::text::point)[0] from heartbeat_runs where id = $1) as live_page, (select (ctid::text::point)[0] from heartbeat_runs where id = $2) as dead_page`, [tiedRun(9, false).id, tiedRun(9, true).id]);
+  const pages = Number(size[0].pages);
+  expect(pages).toBeGreaterThanOrEqual(4096);
+  // The two runs at T sit on either side of the split.
+  expect([Number(size[0].live_page) < pages / 2 - 1, Number(size[0].dead_page) >= pages / 2]).toEqual([true, true]);
 }, 300_000);
 
 afterAll(async () => {
   await server?.stop();
+});
+
+describe("runs at one time, one on each side of the page split", () => {
+  it("give one report by one COPY, two COPYs, a file in another order, and the SQL: live first, then dead", async () => {
+    const tied = (r: Report) => r.sessions.find((s) => s.sessionId === TIED);
+    const twoCopies = (await auditDeadSessionsFromDatabase(server.pool, {})) as Report;
+    expect(twoCopies.database?.streams).toBe(2);
+    const client = await server.connect();
+    let oneCopy: Report;
+    try {
+      oneCopy = (await auditDeadSessionsFromDatabase(client, {})) as Report;
+    } finally {
+      await client.end();
+    }
+    expect(oneCopy.database?.streams).toBe(1);
+    // Three dead, then at T the live run and the dead one: live first, so the session ends on a
+    // streak of 1.
+    expect(tied(oneCopy)).toMatchObject({ runs: 5, deadRuns: 4, longestDeadStreak: 3, currentDeadStreak: 1, deadNow: false });
+    expect(comparable(twoCopies)).toEqual(comparable(oneCopy));
+    expect(comparable(fromFile())).toEqual(comparable(oneCopy));
+    // The same rows, pushed in yet another order.
+    const auditor = new native.DeadSessionAuditor();
+    for (const line of [...lines].sort()) auditor.pushRow(line);
+    expect(comparable(auditor.finish() as Report)).toEqual(comparable(oneCopy));
+    // And the SQL.
+    const sql = readFileSync(path.join(__dirname, "..", "sql", "dead_sessions.sql"), "utf8");
+    await server.pool.query(sql);
+    const { rows } = await server.pool.query(`select runs::int, dead_runs::int, longest_dead_streak::int, current_dead_streak::int, dead_now from dead_sessions where session_id = $1`, [TIED]);
+    expect(rows).toEqual([{ runs: 5, dead_runs: 4, longest_dead_streak: 3, current_dead_streak: 1, dead_now: false }]);
+  });
 });
 
 describe("the database reader under production guards", () => {

@@ -52,10 +52,11 @@ function auditSql(file) {
   ),
   numbered as (
     select *, row_number() over w as position, count(*) over (partition by company_id, agent_id, session_id) as session_runs,
-           row_number() over w - row_number() over (partition by company_id, agent_id, session_id, dead order by run_at) as island,
-           row_number() over w - row_number() over (partition by company_id, agent_id, session_id, dead or unseen order by run_at) as wide_island
+           row_number() over w - row_number() over (partition by company_id, agent_id, session_id, dead order by run_at, dead, unseen) as island,
+           row_number() over w - row_number() over (partition by company_id, agent_id, session_id, dead or unseen order by run_at, dead, unseen) as wide_island
       from runs
-    window w as (partition by company_id, agent_id, session_id order by run_at)
+    -- At one time a live run first, then a failed unseen one, then a dead one: the audit's order for ties.
+    window w as (partition by company_id, agent_id, session_id order by run_at, dead, unseen)
   ),
   streaks as (
     select company_id, agent_id, session_id, count(*) as length, max(position) as last_position,

@@ -119,7 +119,10 @@ export class JsAuditor {
     const agents = new Map();
     const sessions = [];
     for (const s of this.sessions.values()) {
-      s.runs.sort((a, b) => a[0] - b[0]); // stable: equal times keep their input order
+      // By time; at one time a live run first, then a failed unseen one, then a dead one (the
+      // audit's order for ties, whatever order the rows came in).
+      const rank = ([, isDeadRun, isUnseen]) => (isDeadRun ? 2 : isUnseen ? 1 : 0);
+      s.runs.sort((a, b) => a[0] - b[0] || rank(a) - rank(b));
       let dead = 0, unseen = 0, longest = 0, current = 0, wider = 0;
       const endStreak = (length, recovered) => {
         if (length === 0) return;

@@ -112,13 +112,20 @@ select company_id, agent_id, session_id, created_at, id,
          and greatest(0, floor(coalesce(dead_session_json_number("rawOutputTokens"), dead_session_json_number("outputTokens"), 0))) = 0,
          false) as zero_token_reuse
   from scoped cross join rule
-)
+),
+classified as (
 select company_id, agent_id, session_id, created_at, id,
        listed_state and (zero_token_reuse or (unrecorded_resume and count_unrecorded)) as dead,
-       listed_state and not zero_token_reuse and unrecorded_resume and not count_unrecorded as unseen_failed,
-       row_number() over (partition by company_id, agent_id, session_id order by created_at, id) as position,
+       listed_state and not zero_token_reuse and unrecorded_resume and not count_unrecorded as unseen_failed
+  from judged
+)
+-- Runs at one time (to the millisecond, as the audit reads times) go live first, then failed
+-- unseen, then dead: the audit's order for ties, which no order of the rows changes. The id
+-- only settles runs alike in everything.
+select *,
+       row_number() over (partition by company_id, agent_id, session_id order by date_trunc('milliseconds', created_at), dead, unseen_failed, id) as position,
        count(*) over (partition by company_id, agent_id, session_id) as session_runs
-  from judged;
+  from classified;
 
 -- The rule dead_session_scope sets (as the audit report's deadRunRule); dead_session_runs counts by
 -- it from its next refresh.
@@ -132,7 +139,7 @@ create or replace view dead_session_streaks as
 select company_id, agent_id, session_id, count(*) as length, max(position) as last_position,
        max(position) < max(session_runs) as recovered
   from (
-    select *, position - row_number() over (partition by company_id, agent_id, session_id order by created_at, id) as island
+    select *, position - row_number() over (partition by company_id, agent_id, session_id order by date_trunc('milliseconds', created_at), dead, unseen_failed, id) as island
       from dead_session_runs
      where dead
   ) d
@@ -142,7 +149,7 @@ select company_id, agent_id, session_id, count(*) as length, max(position) as la
 create or replace view dead_session_wider_streaks as
 select company_id, agent_id, session_id, count(*) as length, max(position) < max(session_runs) as recovered
   from (
-    select *, position - row_number() over (partition by company_id, agent_id, session_id order by created_at, id) as island
+    select *, position - row_number() over (partition by company_id, agent_id, session_id order by date_trunc('milliseconds', created_at), dead, unseen_failed, id) as island
       from dead_session_runs
      where dead or unseen_failed
   ) d

@@ -129,7 +129,6 @@ impl Auditor {
             self.format = later.format;
         }
         for (key, runs) in later.sessions {
-            // After this part's runs: equal times keep the input's order.
             if let (Some(mine), SessionRuns::Kept(theirs)) = (
                 self.sessions
                     .entry(key)
@@ -298,18 +297,10 @@ impl Auditor {
                 ..
             } = read
             {
-                let plain_position = self.runs_filed(&plain);
-                let copy_text_position = self.runs_filed(&copy_text);
                 return self.undecided.push(Undecided {
                     line,
-                    plain: Placed {
-                        row: plain.into_owned(),
-                        position: plain_position,
-                    },
-                    copy_text: Placed {
-                        row: copy_text,
-                        position: copy_text_position,
-                    },
+                    plain: plain.into_owned(),
+                    copy_text,
                 });
             }
         }
@@ -320,49 +311,15 @@ impl Auditor {
         }
     }
 
-    /// How many runs the row's session holds so far: where a run read now would be filed.
-    fn runs_filed(&self, row: &Row) -> usize {
-        let Some(session_id) = row.session_id.as_deref() else {
-            return 0;
-        };
-        let key = SessionKeyRef {
-            company_id: &row.company_id,
-            agent_id: &row.agent_id,
-            session_id,
-        };
-        match self.sessions.get(&key) {
-            Some(SessionRuns::Kept(runs)) => runs.len(),
-            _ => 0,
-        }
-    }
-
-    /// Files this part's undecided rows, read in `format`, each at the place in its session's
-    /// runs it had in the input: after the runs filed before it, before those filed after it.
-    /// Equal times keep the input's order, so the report does not depend on where parts begin.
+    /// Files this part's undecided rows, read in `format`. Where each goes among its session's
+    /// runs is decided at the end, by time and tie rank ([`RunKind::tie_rank`]), as for any run.
     fn place_undecided(&mut self, format: Format) {
-        let mut placed: HashMap<SessionKey, Vec<Placement>> = HashMap::new();
         for Undecided { line, plain, copy_text } in std::mem::take(&mut self.undecided) {
-            let Placed { row, position } = match format {
+            let row = match format {
                 Format::Json => plain,
                 Format::CopyText => copy_text,
             };
-            if let Some(run) = self.admit(line, row) {
-                placed.entry_ref(&run.key()).or_default().push(Placement {
-                    position,
-                    packed: run.packed,
-                });
-            }
-        }
-        for (key, insertions) in placed {
-            if let Some(kept) = self
-                .sessions
-                .entry(key)
-                .or_insert_with(|| SessionRuns::new(false))
-                .kept_mut()
-            {
-                let filed = std::mem::take(kept);
-                *kept = interleave(filed, insertions);
-            }
+            self.file(line, row);
         }
     }
 
@@ -449,40 +406,12 @@ impl AdmittedRun<'_> {
     }
 }
 
-/// `filed` with each of `insertions` (position among `filed`, packed run; positions in order)
-/// put in its place, in one pass.
-fn interleave(filed: Vec<i64>, insertions: Vec<Placement>) -> Vec<i64> {
-    let mut runs = Vec::with_capacity(filed.len() + insertions.len());
-    let mut insertions = insertions.into_iter().peekable();
-    for (index, run) in filed.into_iter().enumerate() {
-        while let Some(placed) = insertions.next_if(|placed| placed.position <= index) {
-            runs.push(placed.packed);
-        }
-        runs.push(run);
-    }
-    runs.extend(insertions.map(|placed| placed.packed));
-    runs
-}
-
-/// A packed run to put among a session's filed runs, after the first `position` of them.
-#[derive(Debug, Clone, Copy)]
-struct Placement {
-    position: usize,
-    packed: i64,
-}
-
-/// A row of a later part that reads validly both ways, read before the part showed its format.
+/// A row of a later part that reads validly both ways, read before the part showed its format:
+/// both readings.
 struct Undecided {
     line: u64,
-    plain: Placed,
-    copy_text: Placed,
-}
-
-/// One reading of an undecided row, and how many runs its session held in the part when it
-/// was read.
-struct Placed {
-    row: Row<'static>,
-    position: usize,
+    plain: Row<'static>,
+    copy_text: Row<'static>,
 }
 
 /// The cores this process may use.
@@ -657,10 +586,12 @@ mod tests {
     }
 
     #[test]
-    fn an_undecided_row_keeps_its_place_among_its_parts_runs_at_the_join() {
+    fn an_undecided_row_is_read_as_its_input_and_ordered_as_any_run_at_the_join() {
         // Four dead runs, the last at `T`, then at the very same `T` a line valid both ways:
         // plain JSON reads its liveness as `fail\u0065d` (alive), COPY text as `failed`. The input
-        // is plain JSON, so the session ends on a live run, whichever part holds which line.
+        // is plain JSON, so one run at `T` is alive; at one time a live run goes before a dead
+        // one, so the session ends on a streak of 1, whichever part holds which line (read as
+        // COPY text, all five would be dead).
         let row = |at: i64, liveness: &str| {
             format!(
                 r#"{{"company_id":"c","agent_id":"a","session_id_after":"s","created_at":{at},"liveness_state":"{liveness}","usage_json":{{"sessionReused":true,"persistedSessionId":"s","inputTokens":0}}}}"#
@@ -691,19 +622,63 @@ mod tests {
                 .map(|s| (s.runs, s.dead_runs, s.longest_dead_streak, s.current_dead_streak))
                 .collect::<Vec<_>>()
         };
-        assert_eq!(streaks(&one_reader), vec![(5, 4, 4, 0)]);
+        assert_eq!(streaks(&one_reader), vec![(5, 4, 3, 1)]);
         assert_eq!(streaks(&joined), streaks(&one_reader));
         assert_eq!(joined.what_if, one_reader.what_if);
     }
 
     #[test]
-    fn interleave_puts_each_run_after_the_runs_filed_before_it() {
-        let at = |position, packed| Placement { position, packed };
-        assert_eq!(
-            interleave(vec![10, 20, 30], vec![at(0, 1), at(2, 2), at(2, 3), at(3, 4)]),
-            vec![1, 10, 20, 2, 3, 30, 4]
+    fn runs_at_one_time_give_one_report_in_any_order_ordered_or_not() {
+        // A live run, an unrecorded resume (dead only under the wider rule) and two dead runs,
+        // all at T after three dead runs: every order of arrival, one report.
+        let row = |at: i64, kind: &str| {
+            let (before, usage) = match kind {
+                "dead" => (
+                    "s",
+                    r#"{"sessionReused":true,"persistedSessionId":"s","inputTokens":0}"#,
+                ),
+                "unrecorded" => ("s", "null"),
+                _ => ("s", r#"{"inputTokens":5}"#),
+            };
+            format!(
+                r#"{{"company_id":"c","agent_id":"a","session_id_before":"{before}","session_id_after":"s","created_at":{at},"liveness_state":"failed","usage_json":{usage}}}"#
+            )
+        };
+        let head: Vec<String> = (1..=3).map(|at| row(at, "dead")).collect();
+        let tied = [row(9, "live"), row(9, "unrecorded"), row(9, "dead"), row(9, "dead")];
+        let orders = [[0, 1, 2, 3], [3, 2, 1, 0], [2, 0, 3, 1], [1, 3, 0, 2]];
+        let mut reports = Vec::new();
+        for ordered in [false, true] {
+            for order in orders {
+                let lines: Vec<&str> = head
+                    .iter()
+                    .map(String::as_str)
+                    .chain(order.iter().filter_map(|&i| tied.get(i).map(String::as_str)))
+                    .collect();
+                let report = audit_bytes(
+                    format!("{}\n", lines.join("\n")).as_bytes(),
+                    AuditOptions {
+                        ordered,
+                        ..AuditOptions::default()
+                    },
+                );
+                let s = report
+                    .sessions
+                    .first()
+                    .map(|s| (s.runs, s.dead_runs, s.longest_dead_streak, s.current_dead_streak));
+                reports.push((
+                    s,
+                    report.what_if.clone(),
+                    report.what_if_wider.clone(),
+                    report.dead_streaks.clone(),
+                ));
+            }
+        }
+        // Live, then unrecorded, then the two dead: the session ends on a streak of 2.
+        assert_eq!(reports.first().map(|r| r.0), Some(Some((7, 5, 3, 2))));
+        assert!(
+            reports.windows(2).all(|pair| pair.first() == pair.last()),
+            "{reports:?}"
         );
-        assert_eq!(interleave(vec![], vec![at(0, 1), at(0, 2)]), vec![1, 2]);
-        assert_eq!(interleave(vec![5], vec![]), vec![5]);
     }
 }

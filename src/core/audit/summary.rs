@@ -336,13 +336,13 @@ impl SessionRuns {
         }
     }
 
-    /// The runs as one fold, the kept ones sorted by time first (stable: equal times keep the
-    /// input's order).
+    /// The runs as one fold, the kept ones sorted by time, then tie rank
+    /// ([`RunKind::tie_rank`]): whatever order they came in, the same fold.
     fn into_fold(self, tables: &mut HistoryTables) -> Fold {
         match self {
             SessionRuns::Folded(fold) => fold,
             SessionRuns::Kept(mut runs) => {
-                runs.sort_by_key(|packed| packed >> 2);
+                runs.sort_unstable();
                 let mut fold = Fold::default();
                 for packed in runs {
                     let (at, kind) = RunKind::unpack(packed);
@@ -354,9 +354,12 @@ impl SessionRuns {
     }
 }
 
-/// A session's streaks, folded run by run in time order.
+/// A session's streaks, folded run by run in time order; runs at one time are folded by tie
+/// rank ([`RunKind::tie_rank`]), in whatever order they came.
 #[derive(Default)]
 pub(super) struct Fold {
+    /// How many runs of each tie rank came at the time of the last run, not yet folded.
+    tied: [u64; 3],
     runs: u64,
     dead_runs: u64,
     unseen_failed_runs: u64,
@@ -369,10 +372,30 @@ pub(super) struct Fold {
 }
 
 impl Fold {
+    /// A run of the session, at `at` (never before the last run pushed).
     pub(super) fn push(&mut self, at: i64, kind: RunKind, tables: &mut HistoryTables) {
-        self.runs += 1;
+        if self.last != Some(at) {
+            self.fold_tied(tables);
+        }
         self.first.get_or_insert(at);
         self.last = Some(at);
+        if let Some(count) = self.tied.get_mut(kind.tie_rank()) {
+            *count += 1;
+        }
+    }
+
+    /// Folds the runs held at the last time, live ones first, dead ones last.
+    fn fold_tied(&mut self, tables: &mut HistoryTables) {
+        let tied = std::mem::take(&mut self.tied);
+        for (rank, &count) in tied.iter().enumerate() {
+            for _ in 0..count {
+                self.fold(RunKind::of_tie_rank(rank), tables);
+            }
+        }
+    }
+
+    fn fold(&mut self, kind: RunKind, tables: &mut HistoryTables) {
+        self.runs += 1;
         if kind.dead {
             self.dead_runs += 1;
             self.current += 1;
@@ -398,6 +421,7 @@ impl Fold {
 
     /// The session's history ends: its last streaks close with it.
     fn end(&mut self, tables: &mut HistoryTables) {
+        self.fold_tied(tables);
         close_streak(
             self.current,
             Ended::WithTheHistory,

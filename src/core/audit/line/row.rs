@@ -263,17 +263,34 @@ impl RunKind {
         self.dead || self.unseen_failed
     }
 
-    /// The run packed with its time: `at << 2 | unseen << 1 | dead` (times are within ±2^53).
+    /// Where the run goes among runs of its session at the same time: a live run first, then
+    /// one dead only under the wider rule (failed unseen), then a dead one. Rows come in any
+    /// order (a file's, two COPYs' interleaved), so equal times need an order of their own for
+    /// every route to give one report; this one needs nothing but the run.
+    pub(crate) fn tie_rank(self) -> usize {
+        if self.dead {
+            2
+        } else {
+            usize::from(self.unseen_failed)
+        }
+    }
+
+    /// The kind that has a tie rank.
+    pub(crate) fn of_tie_rank(rank: usize) -> RunKind {
+        RunKind {
+            dead: rank == 2,
+            unseen_failed: rank == 1,
+        }
+    }
+
+    /// The run packed with its time, so that packed runs sort by time, then tie rank:
+    /// `at << 2 | tie rank` (times are within ±2^53).
     pub(crate) fn pack(self, at: i64) -> i64 {
-        (at << 2) | (i64::from(self.unseen_failed) << 1) | i64::from(self.dead)
+        (at << 2) | self.tie_rank() as i64
     }
 
     /// The time (epoch milliseconds) and the kind of a packed run.
     pub(crate) fn unpack(packed: i64) -> (i64, RunKind) {
-        let kind = RunKind {
-            dead: packed & 1 == 1,
-            unseen_failed: packed & 2 == 2,
-        };
-        (packed >> 2, kind)
+        (packed >> 2, RunKind::of_tie_rank((packed & 3) as usize))
     }
 }
