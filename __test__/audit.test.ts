@@ -126,7 +126,10 @@ describe("auditDeadSessions", () => {
       run(at(2, 1), "dead"), run(at(2, 2), "dead"), run(at(2, 3), "dead"),
     ];
     const r = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")));
-    expect(r.days).toEqual([{ day: "2026-06-01", runs: 5, deadRuns: 2 }, { day: "2026-06-02", runs: 3, deadRuns: 3 }]);
+    const none = { forkBreaker: 0, widerBreaker: 0, runLimit: 0, rawInput: 0, sessionAge: 0, other: 0 };
+    expect(r.days).toEqual([{ day: "2026-06-01", runs: 5, deadRuns: 2, rotations: none }, { day: "2026-06-02", runs: 3, deadRuns: 3, rotations: none }]);
+    // A history that records no rotation: dead now by the last runs alone.
+    expect(r.deadNowAuthority).toBe("none");
     expect(r.deadStreaks).toEqual([{ length: 2, streaks: 1 }, { length: 3, streaks: 1 }]);
     expect(r.totals.unseenFailedRuns).toBe(2);
     expect(r.whatIf.slice(0, 3)).toEqual([

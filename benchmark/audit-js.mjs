@@ -42,6 +42,20 @@ function isDead(rule, liveness, usage, session, before) {
   );
 }
 
+/** What rotated a session, by the decision's sentence. */
+function rotationKind(reason) {
+  if (typeof reason !== "string") return "other";
+  if (/^[\d.e+]+ consecutive failed zero-token reused runs on persisted session /.test(reason)) return "fork_breaker";
+  if (/^[\d.e+]+ consecutive dead reused runs \(/.test(reason)) return "wider_breaker";
+  if (reason.startsWith("session exceeded ") && reason.endsWith(" runs")) return "run_limit";
+  if (reason.startsWith("session raw input reached ")) return "raw_input";
+  if (reason.startsWith("session age reached ")) return "session_age";
+  return "other";
+}
+const KIND_KEYS = { fork_breaker: "forkBreaker", wider_breaker: "widerBreaker", run_limit: "runLimit", raw_input: "rawInput", session_age: "sessionAge", other: "other" };
+const KIND_ORDER = Object.keys(KIND_KEYS);
+const noRotations = () => ({ forkBreaker: 0, widerBreaker: 0, runLimit: 0, rawInput: 0, sessionAge: 0, other: 0 });
+
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/i;
 
 function timeOf(v) {
@@ -53,7 +67,7 @@ function timeOf(v) {
 export class JsAuditor {
   constructor({ companyId, sinceMs, deadLivenessStates = ["failed"], countUnrecordedResumes = false } = {}) {
     const rule = { deadLivenessStates: [...deadLivenessStates], countUnrecordedResumes };
-    Object.assign(this, { companyId, sinceMs, rule, sessions: new Map(), lines: 0, used: 0, filtered: 0, noSession: 0, skipped: 0, reasons: new Map(), firstErrors: [] });
+    Object.assign(this, { companyId, sinceMs, rule, sessions: new Map(), rotations: [], lines: 0, used: 0, filtered: 0, noSession: 0, skipped: 0, reasons: new Map(), firstErrors: [] });
   }
 
   skip(reason, detail) {
@@ -81,6 +95,10 @@ export class JsAuditor {
     const sessionValue = field(row, "session_id_after", "sessionIdAfter");
     if (sessionValue !== undefined && sessionValue !== null && typeof sessionValue !== "string") return this.skip("session_id_after not a string", "");
     if ((this.companyId !== undefined && this.companyId !== company) || (this.sinceMs !== undefined && at < this.sinceMs)) return void this.filtered++;
+    // The rotation the run records (the session rotated before it), with or without a session.
+    const context = field(row, "context_snapshot", "contextSnapshot");
+    const previous = isRecord(context) ? context.paperclipPreviousSessionId : undefined;
+    if (typeof previous === "string" && previous.trim() !== "") this.rotations.push({ companyId: company, agentId: agent, sessionId: previous, at, kind: rotationKind(context.paperclipSessionRotationReason) });
     const session = typeof sessionValue === "string" && sessionValue.trim() !== "" ? sessionValue : null;
     if (session === null) return void this.noSession++;
     this.used++;
@@ -106,7 +124,7 @@ export class JsAuditor {
     const closeStreak = (tableOf, length, recovered) => {
       for (const w of tableOf) if (length >= w.threshold) (w.rotations++, (w.deadRunsSaved += length - w.threshold), (w.recovered += recovered ? 1 : 0));
     };
-    const empty = () => ({ sessions: 0, runs: 0, deadRuns: 0, unseenFailedRuns: 0, sessionsWithDeadStreak: 0, sessionsDeadNow: 0 });
+    const empty = () => ({ sessions: 0, runs: 0, deadRuns: 0, unseenFailedRuns: 0, sessionsWithDeadStreak: 0, sessionsDeadNow: 0, sessionsRotatedDead: 0, rotations: noRotations(), deadRunsBeforeBreakerRotations: 0 });
     const add = (t, s) => {
       t.sessions++;
       t.runs += s.runs;
@@ -114,7 +132,18 @@ export class JsAuditor {
       t.unseenFailedRuns += s.unseenFailedRuns;
       t.sessionsWithDeadStreak += s.longestDeadStreak >= DEAD_NOW ? 1 : 0;
       t.sessionsDeadNow += s.deadNow ? 1 : 0;
+      if (s.rotation) {
+        t.sessionsRotatedDead += s.currentDeadStreak >= DEAD_NOW ? 1 : 0;
+        if (s.rotation.kind === "fork_breaker" || s.rotation.kind === "wider_breaker") t.deadRunsBeforeBreakerRotations += s.currentDeadStreak;
+      }
     };
+    // Each session's latest rotation (at one time, the kind listed last wins).
+    const latest = new Map();
+    for (const r of this.rotations) {
+      const key = JSON.stringify([r.companyId, r.agentId, r.sessionId]);
+      const found = latest.get(key);
+      if (!found || r.at > found.at || (r.at === found.at && KIND_ORDER.indexOf(r.kind) > KIND_ORDER.indexOf(found.kind))) latest.set(key, r);
+    }
     const totals = empty();
     const agents = new Map();
     const sessions = [];
@@ -131,7 +160,7 @@ export class JsAuditor {
       };
       for (const [at, isDeadRun, isUnseen] of s.runs) {
         const day = new Date(at).toISOString().slice(0, 10);
-        const d = days.get(day) ?? { day, runs: 0, deadRuns: 0 };
+        const d = days.get(day) ?? { day, runs: 0, deadRuns: 0, rotations: noRotations() };
         d.runs++;
         d.deadRuns += isDeadRun ? 1 : 0;
         days.set(day, d);
@@ -154,12 +183,26 @@ export class JsAuditor {
       closeStreak(whatIfWider, wider, false);
       const first = s.runs[0][0];
       const last = s.runs.at(-1)[0];
-      const report = { companyId: s.companyId, agentId: s.agentId, sessionId: s.sessionId, runs: s.runs.length, deadRuns: dead, unseenFailedRuns: unseen, longestDeadStreak: longest, currentDeadStreak: current, deadNow: current >= DEAD_NOW, firstRunAt: new Date(first).toISOString(), lastRunAt: new Date(last).toISOString(), firstRunAtMs: first, lastRunAtMs: last };
+      const rotated = latest.get(JSON.stringify([s.companyId, s.agentId, s.sessionId]));
+      const rotation = rotated && rotated.at >= last ? { at: new Date(rotated.at).toISOString(), atMs: rotated.at, kind: rotated.kind } : null;
+      const report = { companyId: s.companyId, agentId: s.agentId, sessionId: s.sessionId, runs: s.runs.length, deadRuns: dead, unseenFailedRuns: unseen, longestDeadStreak: longest, currentDeadStreak: current, deadNow: current >= DEAD_NOW && rotation === null, rotation, firstRunAt: new Date(first).toISOString(), lastRunAt: new Date(last).toISOString(), firstRunAtMs: first, lastRunAtMs: last };
       sessions.push(report);
       add(totals, report);
       const agentKey = JSON.stringify([s.companyId, s.agentId]);
       if (!agents.has(agentKey)) agents.set(agentKey, { companyId: s.companyId, agentId: s.agentId, totals: empty() });
       add(agents.get(agentKey).totals, report);
+    }
+    // Every rotation counts for its run's agent, company and day.
+    for (const r of this.rotations) {
+      const k = KIND_KEYS[r.kind];
+      totals.rotations[k]++;
+      const agentKey = JSON.stringify([r.companyId, r.agentId]);
+      if (!agents.has(agentKey)) agents.set(agentKey, { companyId: r.companyId, agentId: r.agentId, totals: empty() });
+      agents.get(agentKey).totals.rotations[k]++;
+      const day = new Date(r.at).toISOString().slice(0, 10);
+      const d = days.get(day) ?? { day, runs: 0, deadRuns: 0, rotations: noRotations() };
+      d.rotations[k]++;
+      days.set(day, d);
     }
     const byKey = (...keys) => (a, b) => {
       for (const k of keys) if (a[k] !== b[k]) return a[k] < b[k] ? -1 : 1;
@@ -172,7 +215,10 @@ export class JsAuditor {
       if (!companies.has(a.companyId)) companies.set(a.companyId, { companyId: a.companyId, agents: 0, totals: empty() });
       const c = companies.get(a.companyId);
       c.agents++;
-      for (const k of Object.keys(c.totals)) c.totals[k] += a.totals[k];
+      for (const k of Object.keys(c.totals)) {
+        if (k === "rotations") for (const kind of Object.keys(c.totals.rotations)) c.totals.rotations[kind] += a.totals.rotations[kind];
+        else c.totals[k] += a.totals[k];
+      }
     }
     return {
       deadRunRule: this.rule,
@@ -191,6 +237,7 @@ export class JsAuditor {
       whatIfWider,
       deadStreaks: [...streakLengths].sort(([a], [b]) => a - b).map(([length, streaks]) => ({ length, streaks })),
       days: [...days.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0)),
+      deadNowAuthority: this.rotations.length > 0 ? "rotation_records" : "none",
     };
   }
 }

@@ -348,6 +348,16 @@ impl Auditor {
             self.report.rows_filtered += 1;
             return None;
         }
+        // A rotation the run records counts whether or not the run has a session of its own.
+        if let Some(rotation) = &row.rotation {
+            self.tables.record_rotation(
+                &row.company_id,
+                &row.agent_id,
+                &rotation.previous_session_id,
+                row.created_at as i64,
+                rotation.kind,
+            );
+        }
         let Some(session_id) = row.session_id else {
             self.report.rows_without_session += 1;
             return None;

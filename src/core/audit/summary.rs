@@ -8,12 +8,90 @@ use serde::{Serialize, Serializer};
 
 use hashbrown::{Equivalent, HashMap};
 
+use super::line::rotation::RotationKind;
 use super::line::row::RunKind;
 use super::line::skip::SkipReason;
 use super::line::surrogates::unmarked_units;
 use crate::core::breaker::DeadRunRule;
 use crate::core::js_semantics::dates::MS_PER_DAY;
 use crate::core::js_semantics::{iso_date, iso_date_time};
+
+/// Rotations, by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RotationCounts {
+    #[serde(serialize_with = "as_number")]
+    pub fork_breaker: u64,
+    #[serde(serialize_with = "as_number")]
+    pub wider_breaker: u64,
+    #[serde(serialize_with = "as_number")]
+    pub run_limit: u64,
+    #[serde(serialize_with = "as_number")]
+    pub raw_input: u64,
+    #[serde(serialize_with = "as_number")]
+    pub session_age: u64,
+    #[serde(serialize_with = "as_number")]
+    pub other: u64,
+}
+
+impl RotationCounts {
+    pub fn count(&mut self, kind: RotationKind) {
+        let slot = match kind {
+            RotationKind::ForkBreaker => &mut self.fork_breaker,
+            RotationKind::WiderBreaker => &mut self.wider_breaker,
+            RotationKind::RunLimit => &mut self.run_limit,
+            RotationKind::RawInput => &mut self.raw_input,
+            RotationKind::SessionAge => &mut self.session_age,
+            RotationKind::Other => &mut self.other,
+        };
+        *slot += 1;
+    }
+
+    pub fn add(&mut self, other: &RotationCounts) {
+        self.fork_breaker += other.fork_breaker;
+        self.wider_breaker += other.wider_breaker;
+        self.run_limit += other.run_limit;
+        self.raw_input += other.raw_input;
+        self.session_age += other.session_age;
+        self.other += other.other;
+    }
+
+    pub fn total(&self) -> u64 {
+        self.fork_breaker + self.wider_breaker + self.run_limit + self.raw_input + self.session_age + self.other
+    }
+}
+
+/// A rotation a run recorded: the session it rotated (within the run's company and agent), when
+/// (the run's time), and why.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RotationRecord {
+    pub(crate) company_id: Box<str>,
+    pub(crate) agent_id: Box<str>,
+    pub(crate) session_id: Box<str>,
+    pub(crate) at: i64,
+    pub(crate) kind: RotationKind,
+}
+
+/// The latest rotation of a session, as its report shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionRotation {
+    /// ISO 8601 (`toISOString`), and epoch milliseconds: the time of the run it started.
+    pub at: String,
+    pub at_ms: f64,
+    pub kind: RotationKind,
+}
+
+/// What `deadNow` was decided by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadNowAuthority {
+    /// The history records no rotation: a session is dead now by its last runs alone.
+    #[default]
+    None,
+    /// The history records rotations: a session rotated after its last run is not dead now.
+    RotationRecords,
+}
 
 /// The breaker thresholds the what-if table covers.
 pub const WHAT_IF_THRESHOLDS: usize = 10;
@@ -39,7 +117,11 @@ pub struct SessionReport {
     pub longest_dead_streak: u64,
     #[serde(serialize_with = "as_number")]
     pub current_dead_streak: u64,
+    /// Its latest runs are a dead streak of at least 3, and no rotation after its last run says
+    /// it will not be resumed: the breaker would rotate it now.
     pub dead_now: bool,
+    /// The latest rotation of the session recorded at or after its last run, or null.
+    pub rotation: Option<SessionRotation>,
     /// ISO 8601 (`toISOString`).
     pub first_run_at: String,
     pub last_run_at: String,
@@ -63,9 +145,18 @@ pub struct Totals {
     /// Sessions that ever had a dead streak of at least 3.
     #[serde(serialize_with = "as_number")]
     pub sessions_with_dead_streak: u64,
-    /// Sessions whose latest runs are a dead streak of at least 3.
+    /// Sessions whose latest runs are a dead streak of at least 3, not rotated since.
     #[serde(serialize_with = "as_number")]
     pub sessions_dead_now: u64,
+    /// Sessions whose latest runs are a dead streak of at least 3 that were rotated after it.
+    #[serde(serialize_with = "as_number")]
+    pub sessions_rotated_dead: u64,
+    /// The rotations the history records, by kind.
+    pub rotations: RotationCounts,
+    /// The dead runs each session the breaker rotated burned before it (its last streak),
+    /// summed: what the threshold cost, measured.
+    #[serde(serialize_with = "as_number")]
+    pub dead_runs_before_breaker_rotations: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -113,6 +204,8 @@ pub struct DayReport {
     pub runs: u64,
     #[serde(serialize_with = "as_number")]
     pub dead_runs: u64,
+    /// The rotations recorded by runs of this day, by kind.
+    pub rotations: RotationCounts,
 }
 
 /// How many maximal dead streaks had this length.
@@ -196,6 +289,9 @@ pub struct AuditReport {
     pub dead_streaks: Vec<StreakLength>,
     /// Each UTC day with runs, ascending.
     pub days: Vec<DayReport>,
+    /// What decided `deadNow`: the rotations the history records, or none (a history that
+    /// records none: the dead streak alone).
+    pub dead_now_authority: DeadNowAuthority,
     /// How long the audit took, from its start to its report.
     pub elapsed_ms: f64,
 }
@@ -231,6 +327,8 @@ pub(super) struct HistoryTables {
     streak_lengths: BTreeMap<u64, u64>,
     /// Runs per UTC day, by the day's number since the epoch.
     days: BTreeMap<i64, DayCount>,
+    /// Every rotation a run recorded, in the order read.
+    rotations: Vec<RotationRecord>,
 }
 
 impl HistoryTables {
@@ -248,6 +346,7 @@ impl HistoryTables {
             what_if_wider: table(),
             streak_lengths: BTreeMap::new(),
             days: BTreeMap::new(),
+            rotations: Vec::new(),
         }
     }
 
@@ -259,6 +358,25 @@ impl HistoryTables {
             mine.runs += count.runs;
             mine.dead_runs += count.dead_runs;
         }
+        self.rotations.extend(later.rotations);
+    }
+
+    /// A rotation a run recorded: `session_id` of the run's company and agent, rotated at `at`.
+    pub(super) fn record_rotation(
+        &mut self,
+        company_id: &str,
+        agent_id: &str,
+        session_id: &str,
+        at: i64,
+        kind: RotationKind,
+    ) {
+        self.rotations.push(RotationRecord {
+            company_id: company_id.into(),
+            agent_id: agent_id.into(),
+            session_id: session_id.into(),
+            at,
+            kind,
+        });
     }
 
     /// Counts a run on its UTC day.
@@ -269,11 +387,12 @@ impl HistoryTables {
     }
 }
 
-/// One UTC day's runs, and the dead ones among them.
+/// One UTC day's runs, the dead ones among them, and the rotations recorded on it.
 #[derive(Debug, Clone, Copy, Default)]
 struct DayCount {
     runs: u64,
     dead_runs: u64,
+    rotations: RotationCounts,
 }
 
 /// A session: the three ids as they are, so no id can run into the next (`("a\u{1f}b", "c")` and
@@ -472,10 +591,21 @@ pub(super) fn summarize(
     mut tables: HistoryTables,
     report: &mut AuditReport,
 ) {
+    let rotations = std::mem::take(&mut tables.rotations);
+    let latest = latest_rotations(&rotations);
     let mut session_reports = Vec::with_capacity(sessions.len());
     for (key, runs) in sessions {
         let mut fold = runs.into_fold(&mut tables);
         fold.end(&mut tables);
+        // Rotated at or after its last run: the server will not resume it.
+        let rotation = latest
+            .get(&key)
+            .filter(|(at, _)| fold.last.is_some_and(|last| *at >= last))
+            .map(|&(at, kind)| SessionRotation {
+                at: iso(Some(at)),
+                at_ms: at as f64,
+                kind,
+            });
         let r = SessionReport {
             company_id: key.company_id.to_string(),
             agent_id: key.agent_id.to_string(),
@@ -485,7 +615,8 @@ pub(super) fn summarize(
             unseen_failed_runs: fold.unseen_failed_runs,
             longest_dead_streak: fold.longest,
             current_dead_streak: fold.current,
-            dead_now: fold.current >= DEAD_NOW_STREAK,
+            dead_now: fold.current >= DEAD_NOW_STREAK && rotation.is_none(),
+            rotation,
             first_run_at: iso(fold.first),
             last_run_at: iso(fold.last),
             first_run_at_ms: fold.first.map_or(f64::NAN, |t| t as f64),
@@ -502,6 +633,27 @@ pub(super) fn summarize(
             .or_default();
         add(totals, r);
     }
+    // Every rotation counts for its run's agent and company and day, whether or not the
+    // rotated session's runs are in this report.
+    for rotation in &rotations {
+        report.totals.rotations.count(rotation.kind);
+        agents
+            .entry((JsOrdered(&rotation.company_id), JsOrdered(&rotation.agent_id)))
+            .or_default()
+            .rotations
+            .count(rotation.kind);
+        tables
+            .days
+            .entry(rotation.at.div_euclid(MS_PER_DAY))
+            .or_default()
+            .rotations
+            .count(rotation.kind);
+    }
+    report.dead_now_authority = if rotations.is_empty() {
+        DeadNowAuthority::None
+    } else {
+        DeadNowAuthority::RotationRecords
+    };
     let mut companies: BTreeMap<JsOrdered, CompanyReport> = BTreeMap::new();
     for ((company, _), totals) in &agents {
         let c = companies.entry(*company).or_insert_with(|| CompanyReport {
@@ -532,12 +684,40 @@ pub(super) fn summarize(
     report.days = tables
         .days
         .into_iter()
-        .map(|(day, DayCount { runs, dead_runs })| DayReport {
-            day: iso_date((day * MS_PER_DAY) as f64).unwrap_or_default(),
-            runs,
-            dead_runs,
-        })
+        .map(
+            |(
+                day,
+                DayCount {
+                    runs,
+                    dead_runs,
+                    rotations,
+                },
+            )| DayReport {
+                day: iso_date((day * MS_PER_DAY) as f64).unwrap_or_default(),
+                runs,
+                dead_runs,
+                rotations,
+            },
+        )
         .collect();
+}
+
+/// Each rotated session's latest rotation: its time and kind (at one time, the kind listed
+/// last in [`RotationKind`]'s order wins, whatever order the rows came in).
+fn latest_rotations(rotations: &[RotationRecord]) -> HashMap<SessionKey, (i64, RotationKind)> {
+    let mut latest: HashMap<SessionKey, (i64, RotationKind)> = HashMap::new();
+    for rotation in rotations {
+        let key = SessionKeyRef {
+            company_id: &rotation.company_id,
+            agent_id: &rotation.agent_id,
+            session_id: &rotation.session_id,
+        };
+        let found = latest.entry_ref(&key).or_insert((rotation.at, rotation.kind));
+        if (rotation.at, rotation.kind as u8) > (found.0, found.1 as u8) {
+            *found = (rotation.at, rotation.kind);
+        }
+    }
+    latest
 }
 
 /// A session's three ids, in JavaScript's order.
@@ -577,6 +757,9 @@ impl std::ops::AddAssign<&Totals> for Totals {
         self.unseen_failed_runs += other.unseen_failed_runs;
         self.sessions_with_dead_streak += other.sessions_with_dead_streak;
         self.sessions_dead_now += other.sessions_dead_now;
+        self.sessions_rotated_dead += other.sessions_rotated_dead;
+        self.rotations.add(&other.rotations);
+        self.dead_runs_before_breaker_rotations += other.dead_runs_before_breaker_rotations;
     }
 }
 
@@ -587,6 +770,12 @@ fn add(totals: &mut Totals, s: &SessionReport) {
     totals.unseen_failed_runs += s.unseen_failed_runs;
     totals.sessions_with_dead_streak += u64::from(s.longest_dead_streak >= DEAD_NOW_STREAK);
     totals.sessions_dead_now += u64::from(s.dead_now);
+    if let Some(rotation) = &s.rotation {
+        totals.sessions_rotated_dead += u64::from(s.current_dead_streak >= DEAD_NOW_STREAK);
+        if rotation.kind.by_breaker() {
+            totals.dead_runs_before_breaker_rotations += s.current_dead_streak;
+        }
+    }
 }
 
 /// Counts go to JavaScript as numbers (a `u64` past 2^32 would become a BigInt).

@@ -54,6 +54,42 @@ pub(crate) fn token_slot(key: &[u8]) -> Option<usize> {
         .position(|name| name.as_bytes() == key)
 }
 
+/// What a run's `context_snapshot` says of a rotation that started it: the two keys the
+/// released server writes there when it rotates a session before the run.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Context<'a> {
+    pub(crate) previous_session_id: Scalar<'a>,
+    pub(crate) rotation_reason: Scalar<'a>,
+}
+
+/// A `context_snapshot` key the audit reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ContextField {
+    PreviousSessionId,
+    RotationReason,
+}
+
+impl ContextField {
+    /// The field a context key names, if the audit reads it.
+    pub(crate) fn of_key(key: &[u8]) -> Option<ContextField> {
+        match key {
+            b"paperclipPreviousSessionId" => Some(ContextField::PreviousSessionId),
+            b"paperclipSessionRotationReason" => Some(ContextField::RotationReason),
+            _ => None,
+        }
+    }
+}
+
+impl<'a> Context<'a> {
+    /// Where a field's value goes.
+    pub(crate) fn scalar_mut(&mut self, field: ContextField) -> &mut Scalar<'a> {
+        match field {
+            ContextField::PreviousSessionId => &mut self.previous_session_id,
+            ContextField::RotationReason => &mut self.rotation_reason,
+        }
+    }
+}
+
 #[derive(Debug, Default, PartialEq)]
 pub(crate) struct RowFields<'a> {
     pub(crate) object: bool,
@@ -64,6 +100,7 @@ pub(crate) struct RowFields<'a> {
     pub(crate) created_at: Scalar<'a>,
     pub(crate) liveness_state: Scalar<'a>,
     pub(crate) usage: Usage<'a>,
+    pub(crate) context: Context<'a>,
 }
 
 /// A row's field the audit reads, by either spelling of its key: the snake_case columns of
@@ -74,6 +111,8 @@ pub(crate) enum RowField {
     Scalar(ScalarField),
     /// The usage record, read field by field.
     UsageJson,
+    /// The run's context snapshot, of which only the rotation keys are read.
+    ContextSnapshot,
 }
 
 /// A row's field read as one value ([`Scalar`]).
@@ -98,6 +137,7 @@ impl RowField {
             b"created_at" | b"createdAt" => ScalarField::CreatedAt,
             b"liveness_state" | b"livenessState" => ScalarField::LivenessState,
             b"usage_json" | b"usageJson" => return Some(RowField::UsageJson),
+            b"context_snapshot" | b"contextSnapshot" => return Some(RowField::ContextSnapshot),
             _ => return None,
         }))
     }

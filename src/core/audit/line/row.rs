@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use super::fields::{token_slot, RowFields, Scalar, Usage};
+use super::rotation::RotationKind;
 use super::skip::{Skip, SkipReason};
 use super::surrogates;
 use crate::core::breaker::{self, DeadRun, DeadRunRule};
@@ -22,6 +23,16 @@ pub(crate) struct Row<'a> {
     /// Failed after resuming its session, with no usage record: dead to the eye, but invisible
     /// to the breaker, which reads the usage record.
     pub(crate) unseen_failed: bool,
+    /// The rotation that started this run, when its context snapshot records one.
+    pub(crate) rotation: Option<RowRotation<'a>>,
+}
+
+/// A rotation a run records: the session rotated before it (the same company's and agent's),
+/// and what rotated it.
+#[derive(Debug, PartialEq)]
+pub(crate) struct RowRotation<'a> {
+    pub(crate) previous_session_id: Cow<'a, str>,
+    pub(crate) kind: RotationKind,
 }
 
 impl Row<'_> {
@@ -33,6 +44,10 @@ impl Row<'_> {
             created_at: self.created_at,
             dead: self.dead,
             unseen_failed: self.unseen_failed,
+            rotation: self.rotation.map(|r| RowRotation {
+                previous_session_id: Cow::Owned(r.previous_session_id.into_owned()),
+                kind: r.kind,
+            }),
         }
     }
 }
@@ -69,6 +84,16 @@ impl<'a> RowFields<'a> {
             Some(session) => rule.judge(&self.liveness_state, &self.usage, &self.session_id_before, session),
             None => RunKind::default(),
         };
+        let rotation = match self.context.previous_session_id {
+            Scalar::Str(previous) if is_non_blank(&previous) => Some(RowRotation {
+                previous_session_id: previous,
+                kind: RotationKind::of_reason(match &self.context.rotation_reason {
+                    Scalar::Str(reason) => Some(reason),
+                    _ => None,
+                }),
+            }),
+            _ => None,
+        };
         Ok(Row {
             company_id,
             agent_id,
@@ -76,6 +101,7 @@ impl<'a> RowFields<'a> {
             created_at,
             dead: kind.dead,
             unseen_failed: kind.unseen_failed,
+            rotation,
         })
     }
 }

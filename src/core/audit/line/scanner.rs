@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use super::fields::{RowField, RowFields, Scalar, Usage, UsageField};
+use super::fields::{Context, ContextField, RowField, RowFields, Scalar, Usage, UsageField};
 use super::search::{next_special, string_end};
 
 /// Nesting past this is left to serde_json (its own limit is 128).
@@ -69,6 +69,7 @@ impl<'a> Scanner<'a> {
         self.members(Keys::Read, |s, key| {
             match RowField::of_key(key) {
                 Some(RowField::UsageJson) => row.usage = s.usage()?,
+                Some(RowField::ContextSnapshot) => row.context = s.context()?,
                 Some(RowField::Scalar(field)) => *row.scalar_mut(field) = s.scalar()?,
                 None => s.skip(0)?,
             }
@@ -150,6 +151,23 @@ impl<'a> Scanner<'a> {
                 })
             }
         }
+    }
+
+    /// A context snapshot: an object's rotation keys, or nothing from any other value.
+    fn context(&mut self) -> Option<Context<'a>> {
+        let mut context = Context::default();
+        if self.peek()? != b'{' {
+            self.skip(0)?;
+            return Some(context);
+        }
+        self.members(Keys::Read, |s, key| {
+            match ContextField::of_key(key) {
+                Some(field) => *context.scalar_mut(field) = s.scalar()?,
+                None => s.skip(1)?,
+            }
+            Some(())
+        })?;
+        Some(context)
     }
 
     /// A value where the audit reads one.

@@ -9,7 +9,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::Deserializer;
 use serde_json::value::RawValue;
 
-use super::fields::{RowField, RowFields, Scalar, Usage, UsageField};
+use super::fields::{Context, ContextField, RowField, RowFields, Scalar, Usage, UsageField};
 use super::skip::{Skip, SkipReason};
 
 /// The line's fields as serde_json reads them: the path every line the scanner is not sure of
@@ -216,6 +216,55 @@ impl<'de> DeserializeSeed<'de> for UsageSeed {
     }
 }
 
+struct ContextVisitor(Numbers);
+
+impl<'de> Visitor<'de> for ContextVisitor {
+    type Value = Context<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Context<'de>, A::Error> {
+        let scalar = ScalarSeed(self.0);
+        let mut context = Context::default();
+        // Later duplicates win, as in JSON.parse.
+        while let Some(FieldName(key)) = map.next_key()? {
+            match ContextField::of_key(key.as_bytes()) {
+                Some(field) => *context.scalar_mut(field) = map.next_value_seed(scalar)?,
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(context)
+    }
+    fn visit_unit<E>(self) -> Result<Context<'de>, E> {
+        Ok(Context::default())
+    }
+    not_an_object!(Context<'de>, Context::default());
+}
+
+struct ContextSeed(Numbers);
+
+impl<'de> DeserializeSeed<'de> for ContextSeed {
+    type Value = Context<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Context<'de>, D::Error> {
+        match self.0 {
+            Numbers::Serde => d.deserialize_any(ContextVisitor(self.0)),
+            // A number that is the whole value is read as text first (it may be past f64's range).
+            Numbers::JavaScript => {
+                let raw = <&'de RawValue as de::Deserialize>::deserialize(d)?;
+                match raw.get().as_bytes().first() {
+                    Some(b'-' | b'0'..=b'9') => Ok(Context::default()),
+                    _ => {
+                        let mut inner = serde_json::Deserializer::from_str(raw.get());
+                        inner.deserialize_any(ContextVisitor(self.0)).map_err(de::Error::custom)
+                    }
+                }
+            }
+        }
+    }
+}
+
 struct RowVisitor(Numbers);
 
 impl<'de> Visitor<'de> for RowVisitor {
@@ -232,6 +281,7 @@ impl<'de> Visitor<'de> for RowVisitor {
         while let Some(FieldName(key)) = map.next_key()? {
             match RowField::of_key(key.as_bytes()) {
                 Some(RowField::UsageJson) => row.usage = map.next_value_seed(UsageSeed(self.0))?,
+                Some(RowField::ContextSnapshot) => row.context = map.next_value_seed(ContextSeed(self.0))?,
                 Some(RowField::Scalar(field)) => *row.scalar_mut(field) = map.next_value_seed(scalar)?,
                 None => {
                     map.next_value::<IgnoredAny>()?;
