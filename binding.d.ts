@@ -137,8 +137,32 @@ export interface DeadSessionAuditTotals {
   unseenFailedRuns: number
   /** Sessions that ever had DEAD_REUSED_SESSION_FAILURE_THRESHOLD dead runs in a row. */
   sessionsWithDeadStreak: number
-  /** Sessions whose latest runs are such a streak: the breaker would rotate them now. */
+  /**
+   * Sessions whose latest runs are such a streak and that the server will still resume: no
+   * rotation recorded after their last run (from a database with Paperclip's session tables,
+   * and still pointed at by `agent_runtime_state` or `agent_task_sessions`). See
+   * {@link DeadSessionAuditReport.deadNowAuthority}.
+   */
   sessionsDeadNow: number
+  /** Sessions whose latest runs are such a streak but that were rotated after them. */
+  sessionsRotatedDead: number
+  /** The rotations the history records, by kind. */
+  rotations: DeadSessionAuditRotations
+  /** The dead runs each session the breaker rotated burned before it, summed: the threshold's cost, measured. */
+  deadRunsBeforeBreakerRotations: number
+}
+
+/** What rotated a session, told by the decision's reason. */
+export type DeadSessionRotationKind = "fork_breaker" | "wider_breaker" | "run_limit" | "raw_input" | "session_age" | "other"
+
+/** Rotations, by kind. */
+export interface DeadSessionAuditRotations {
+  forkBreaker: number
+  widerBreaker: number
+  runLimit: number
+  rawInput: number
+  sessionAge: number
+  other: number
 }
 
 export interface DeadSessionAuditSession {
@@ -152,7 +176,10 @@ export interface DeadSessionAuditSession {
   longestDeadStreak: number
   /** The dead streak at the session's end (its latest runs). */
   currentDeadStreak: number
+  /** A dead streak of at least 3 at its end, and not rotated since (see {@link DeadSessionAuditTotals.sessionsDeadNow}). */
   deadNow: boolean
+  /** The session's latest rotation at or after its last run (the time of the run it started), or null. */
+  rotation: { at: string; atMs: number; kind: DeadSessionRotationKind } | null
   /** ISO 8601, as `toISOString` writes it. */
   firstRunAt: string
   lastRunAt: string
@@ -214,8 +241,14 @@ export interface DeadSessionAuditReport {
   whatIfWider: DeadSessionAuditWhatIf[]
   /** Every maximal dead streak counted once, by length, ascending. */
   deadStreaks: Array<{ length: number; streaks: number }>
-  /** One entry per UTC day with runs, ascending. */
-  days: Array<{ day: string; runs: number; deadRuns: number }>
+  /** One entry per UTC day with runs or rotations, ascending. */
+  days: Array<{ day: string; runs: number; deadRuns: number; rotations: DeadSessionAuditRotations }>
+  /**
+   * What decided `deadNow`: `"rotation_records"` (the history records rotations), `"none"` (it
+   * records none: the last runs alone), or, from a database with Paperclip's session tables,
+   * `"live_pointers"` (a session is resumable only while one points at it).
+   */
+  deadNowAuthority: "none" | "rotation_records" | "live_pointers"
   elapsedMs: number
 }
 

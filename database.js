@@ -29,7 +29,7 @@ async function auditedColumns(db) {
        from pg_attribute a
       where a.attrelid = 'heartbeat_runs'::regclass and a.attnum > 0 and not a.attisdropped
         and a.attname::text = any($1::text[])`,
-    [[...TEXT_COLUMNS, "created_at", "usage_json"]],
+    [[...TEXT_COLUMNS, "created_at", "usage_json", "context_snapshot"]],
   );
   return new Map(rows.map((r) => [r.name, r.type]));
 }
@@ -46,28 +46,32 @@ function timeKind(columns) {
 /** A JSON value's text for the line, `null` for SQL NULL. */
 const jsonText = (expression) => `coalesce(${expression}::text, 'null')`;
 
+/** The usage record's keys the breaker reads. */
+const USAGE_KEYS = ["sessionReused", "persistedSessionId", "rawInputTokens", "inputTokens", "rawCachedInputTokens", "cachedInputTokens", "rawOutputTokens", "outputTokens"];
+/** The context snapshot's keys that record a rotation. */
+const CONTEXT_KEYS = ["paperclipPreviousSessionId", "paperclipSessionRotationReason"];
+
 /**
- * The usage record cut to the keys the audit reads. A record keeps only those keys (the last of
- * duplicate keys in a `json` column, as `->` and JSON.parse both take it); JSON null stays null;
- * any other value becomes `true`, which the audit reads as "a usage value that is not a record",
- * as it would the value itself.
+ * A JSON column cut to `keys`. A record keeps only those keys (the last of duplicate keys in a
+ * `json` column, as `->` and JSON.parse both take it); JSON null stays null; any other value
+ * becomes `other` (for the usage record `true`, which the audit reads as "a usage value that is
+ * not a record", as it would the value itself).
  */
-function usageExpression(type) {
+function recordExpression(column, type, keys, other) {
   if (type === undefined) return null;
   // jsonb is read as it is; json too (its `_to_record` keeps the last of duplicate keys, as
   // JSON.parse does); anything else as JSON.
   const binary = type === "jsonb";
-  const value = binary || type === "json" ? "r.usage_json" : "to_json(r.usage_json)";
+  const value = binary || type === "json" ? `r.${column}` : `to_json(r.${column})`;
   const [typeOf, toRecord, valueType] = binary ? ["jsonb_typeof", "jsonb_to_record", "jsonb"] : ["json_typeof", "json_to_record", "json"];
-  const keys = ["sessionReused", "persistedSessionId", "rawInputTokens", "inputTokens", "rawCachedInputTokens", "cachedInputTokens", "rawOutputTokens", "outputTokens"];
   // One `_to_record` takes every key at once: a record stored compressed is then decompressed
   // once a row, not once a key.
   const record = `(select '{' || ${keys.map((k, i) => `'${i === 0 ? "" : ","}"${k}":' || ${jsonText(`u."${k}"`)}`).join(" || ")} || '}'
                      from ${toRecord}(${value}) as u(${keys.map((k) => `"${k}" ${valueType}`).join(", ")}))`;
-  return `case when r.usage_json is null then 'null'
+  return `case when r.${column} is null then 'null'
                when ${typeOf}(${value}) = 'object' then ${record}
                when ${typeOf}(${value}) = 'null' then 'null'
-               else 'true' end`;
+               else '${other}' end`;
 }
 
 /**
@@ -85,8 +89,11 @@ function narrowQuery(columns) {
   const fields = [`E'{"copy":"\\\\""'`];
   for (const name of TEXT_COLUMNS) if (columns.has(name)) fields.push(`',"${name}":' || ${jsonText(`to_json(r.${name})`)}`);
   fields.push(`',"created_at":' || ${jsonText("floor(extract(epoch from r.created_at) * 1000)")}`);
-  const usage = usageExpression(columns.get("usage_json"));
+  const usage = recordExpression("usage_json", columns.get("usage_json"), USAGE_KEYS, "true");
   if (usage) fields.push(`',"usage_json":' || ${usage}`);
+  // Only the two keys that record a rotation: the rest of the snapshot never leaves the server.
+  const context = recordExpression("context_snapshot", columns.get("context_snapshot"), CONTEXT_KEYS, "null");
+  if (context) fields.push(`',"context_snapshot":' || ${context}`);
   return `select ${fields.join(" || ")} || '}' as line
             from heartbeat_runs r
            where ${narrowFilter(columns)}`;
@@ -436,6 +443,7 @@ const PAPERCLIP_COLUMNS = new Map([
   ["liveness_state", "text"],
   ["created_at", "timestamp with time zone"],
   ["usage_json", "jsonb"],
+  ["context_snapshot", "jsonb"],
 ]);
 
 /**

@@ -60,10 +60,10 @@ beforeAll(async () => {
   // The file holds the same rows in another order: the report must not tell.
   lines = [...rows].reverse().map((r) => JSON.stringify(r));
   // A kilobyte of padding a row: over 4,096 pages, where a pool reads by two COPYs.
-  await server.pool.query(`create table heartbeat_runs (id text primary key, company_id text, agent_id text, session_id_before text, session_id_after text, created_at timestamptz, liveness_state text, usage_json jsonb, pad text)`);
+  await server.pool.query(`create table heartbeat_runs (id text primary key, company_id text, agent_id text, session_id_before text, session_id_after text, created_at timestamptz, liveness_state text, usage_json jsonb, context_snapshot jsonb, pad text)`);
   const insert = (list: unknown[]) =>
     server.pool.query(
-      `insert into heartbeat_runs select r->>'id', r->>'company_id', r->>'agent_id', null, r->>'session_id_after', to_timestamp((r->>'created_at')::float8 / 1000), r->>'liveness_state', r->'usage_json', repeat(md5(r->>'id'), 32) from json_array_elements($1::json) r`,
+      `insert into heartbeat_runs select r->>'id', r->>'company_id', r->>'agent_id', null, r->>'session_id_after', to_timestamp((r->>'created_at')::float8 / 1000), r->>'liveness_state', r->'usage_json', null, repeat(md5(r->>'id'), 32) from json_array_elements($1::json) r`,
       [JSON.stringify(list)],
     );
   await server.pool.query(`alter table heartbeat_runs alter column pad set storage plain`);
@@ -104,7 +104,7 @@ describe("runs at one time, one on each side of the page split", () => {
     // And the SQL.
     const sql = readFileSync(path.join(__dirname, "..", "sql", "dead_sessions.sql"), "utf8");
     await server.pool.query(sql);
-    const { rows } = await server.pool.query(`select runs::int, dead_runs::int, longest_dead_streak::int, current_dead_streak::int, dead_now from dead_sessions where session_id = $1`, [TIED]);
+    const { rows } = await server.pool.query(`select runs::int, dead_runs::int, longest_dead_streak::int, current_dead_streak::int, dead_now from paperclip_session_audit.dead_sessions where session_id = $1`, [TIED]);
     expect(rows).toEqual([{ runs: 5, dead_runs: 4, longest_dead_streak: 3, current_dead_streak: 1, dead_now: false }]);
   });
 });

@@ -10,16 +10,53 @@ import { historyLines } from "../benchmark/history.mjs";
 import { native } from "./native";
 import { spawnSync } from "node:child_process";
 import { auditDeadSessionsFromDatabase, auditExportStatement } from "../database.js";
+import pg from "pg";
 import { startPostgres, type Server } from "./postgres";
 
 type Db = { query(sql: string, params?: unknown[]): Promise<{ rows: any[] }>; exec?(sql: string): Promise<unknown> };
 // Empty responses in the history: the fork's rule ignores them, a widened rule counts them.
-const lines: string[] = [...historyLines({ seed: 31, clean: true, runsPerSession: 50, emptyResponses: true })];
+// And rotations: the first run of each agent's next session records the one before it, rotated
+// by each kind of rule in turn (a few with a reason no rule writes, and one on a run that has no
+// session of its own).
+const REASONS = [
+  (s: string) => `3 consecutive failed zero-token reused runs on persisted session ${s}`,
+  (s: string) => `3 consecutive dead reused runs (2 empty_response zero-token, 1 failed zero-token) on persisted session ${s}`,
+  () => "session exceeded 200 runs",
+  () => "session raw input reached 2,000,000 tokens (threshold 2,000,000)",
+  () => "session age reached 72 hours",
+  () => "the operator asked",
+];
+function withRotations(generated: string[]): string[] {
+  const rows = generated.map((l) => JSON.parse(l));
+  const byAgent = new Map<string, any[]>();
+  for (const r of rows) byAgent.set(`${r.company_id}/${r.agent_id}`, [...(byAgent.get(`${r.company_id}/${r.agent_id}`) ?? []), r]);
+  let n = 0;
+  const extra: any[] = [];
+  for (const runs of byAgent.values()) {
+    runs.sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
+    const sessions = [...new Set(runs.map((r) => r.session_id_after).filter(Boolean))];
+    // Every other session is rotated after its last run: by the agent's next run, or, after the
+    // agent's last run, by a run with no session of its own.
+    for (const [index, session] of sessions.entries()) {
+      if (index % 2 === 1) continue;
+      const last = runs.findLastIndex((r) => r.session_id_after === session);
+      const context = { paperclipPreviousSessionId: session, paperclipSessionRotationReason: REASONS[n++ % REASONS.length](session), paperclipWake: { reason: "x" } };
+      const next = runs[last + 1];
+      if (next && next.context_snapshot === undefined) next.context_snapshot = context;
+      else {
+        extra.push({ ...runs[last], id: `ffffffff-ffff-4fff-bfff-${String(n).padStart(12, "0")}`, session_id_before: null, session_id_after: null, liveness_state: "failed", usage_json: null,
+          created_at: new Date(Date.parse(runs.at(-1).created_at) + 60_000 * n).toISOString(), context_snapshot: context });
+      }
+    }
+  }
+  return [...rows, ...extra].map((r) => JSON.stringify(r));
+}
+const lines: string[] = withRotations([...historyLines({ seed: 31, clean: true, runsPerSession: 50, emptyResponses: true })]);
 const report = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")));
 
 async function load(db: Db) {
   await db.query(`create table heartbeat_runs (id uuid primary key, company_id text not null, agent_id text not null, session_id_before text,
-    session_id_after text, created_at timestamptz not null, liveness_state text, usage_json jsonb, result_json jsonb, error text)`);
+    session_id_after text, created_at timestamptz not null, liveness_state text, usage_json jsonb, result_json jsonb, error text, context_snapshot jsonb)`);
   // Several statements: PGlite runs them with exec, node-postgres with a simple query.
   const views = readFileSync(path.join(__dirname, "..", "sql", "dead_sessions.sql"), "utf8");
   await (db.exec ? db.exec(views) : db.query(views));
@@ -35,17 +72,46 @@ async function load(db: Db) {
         created_at: r.created_at ?? r.createdAt,
         liveness_state: r.liveness_state ?? r.livenessState ?? null,
         usage_json: r.usage_json ?? r.usageJson ?? null,
+        context_snapshot: r.context_snapshot ?? null,
       };
     });
     await db.query(
-      `insert into heartbeat_runs (id, company_id, agent_id, session_id_before, session_id_after, created_at, liveness_state, usage_json)
-      select id, company_id, agent_id, session_id_before, session_id_after, created_at, liveness_state, usage_json from jsonb_to_recordset($1::jsonb)
-        as x(id uuid, company_id text, agent_id text, session_id_before text, session_id_after text, created_at timestamptz, liveness_state text, usage_json jsonb)`,
+      `insert into heartbeat_runs (id, company_id, agent_id, session_id_before, session_id_after, created_at, liveness_state, usage_json, context_snapshot)
+      select id, company_id, agent_id, session_id_before, session_id_after, created_at, liveness_state, usage_json, context_snapshot from jsonb_to_recordset($1::jsonb)
+        as x(id uuid, company_id text, agent_id text, session_id_before text, session_id_after text, created_at timestamptz, liveness_state text, usage_json jsonb, context_snapshot jsonb)`,
       [JSON.stringify(rows)],
     );
   }
   // The views were made on an empty table: the one pass over it is this refresh.
-  await db.query(`refresh materialized view dead_session_runs`);
+  await db.query(`refresh materialized view paperclip_session_audit.dead_session_runs`);
+  // PGlite is one connection: name the views' schema first on it.
+  if (db.exec) await db.query(`set search_path to paperclip_session_audit, public`);
+}
+
+const KINDS = ["fork_breaker", "wider_breaker", "run_limit", "raw_input", "session_age", "other"] as const;
+const KEYS = ["forkBreaker", "widerBreaker", "runLimit", "rawInput", "sessionAge", "other"] as const;
+const rotationsOf = (row: any) => Object.fromEntries(KINDS.map((kind, i) => [KEYS[i], Number(row[`rotations_${kind}`])]));
+
+/** The SQL's totals in the report's shape. */
+async function sqlTotals(db: Db) {
+  const [t] = (await db.query(`select * from dead_session_totals`)).rows;
+  return {
+    sessions: Number(t.sessions),
+    runs: Number(t.runs),
+    deadRuns: Number(t.dead_runs),
+    unseenFailedRuns: Number(t.unseen_failed_runs),
+    sessionsWithDeadStreak: Number(t.sessions_with_dead_streak),
+    sessionsDeadNow: Number(t.sessions_dead_now),
+    sessionsRotatedDead: Number(t.sessions_rotated_dead),
+    rotations: rotationsOf(t),
+    deadRunsBeforeBreakerRotations: Number(t.dead_runs_before_breaker_rotations),
+  };
+}
+
+/** The SQL's days in the report's shape. */
+async function sqlDays(db: Db) {
+  const { rows } = await db.query(`select * from dead_session_days order by day`);
+  return rows.map((d) => ({ day: d.day, runs: Number(d.runs), deadRuns: Number(d.dead_runs), rotations: rotationsOf(d) }));
 }
 
 const whatIfRows = (rows: any[]) => rows.map((r) => ({ threshold: r.threshold, rotations: r.rotations, deadRunsSaved: r.dead_runs_saved, recovered: r.recovered }));
@@ -67,18 +133,22 @@ function scenarios(name: string, open: () => Promise<{ db: Db; exportText: Expor
     it("finds the same sessions, streaks, unseen failed runs, dead-now verdicts and times", async () => {
       const { rows } = await handle.db.query(
         `select company_id, agent_id, session_id, runs::int, dead_runs::int, unseen_failed_runs::int, longest_dead_streak::int, current_dead_streak::int, dead_now,
-                (extract(epoch from first_run_at) * 1000)::float8 as first_ms, (extract(epoch from last_run_at) * 1000)::float8 as last_ms
+                (extract(epoch from first_run_at) * 1000)::float8 as first_ms, (extract(epoch from last_run_at) * 1000)::float8 as last_ms,
+                rotation_kind, (extract(epoch from rotated_at) * 1000)::float8 as rotated_ms
            from dead_sessions order by company_id collate "C", agent_id collate "C", session_id collate "C"`,
       );
-      const fromSql = rows.map((r) => [r.company_id, r.agent_id, r.session_id, r.runs, r.dead_runs, r.unseen_failed_runs, r.longest_dead_streak, r.current_dead_streak, r.dead_now, Math.floor(r.first_ms), Math.floor(r.last_ms)]);
-      const fromNative = report.sessions.map((s) => [s.companyId, s.agentId, s.sessionId, s.runs, s.deadRuns, s.unseenFailedRuns, s.longestDeadStreak, s.currentDeadStreak, s.deadNow, s.firstRunAtMs, s.lastRunAtMs]);
+      const fromSql = rows.map((r) => [r.company_id, r.agent_id, r.session_id, r.runs, r.dead_runs, r.unseen_failed_runs, r.longest_dead_streak, r.current_dead_streak, r.dead_now, Math.floor(r.first_ms), Math.floor(r.last_ms), r.rotation_kind, r.rotated_ms === null ? null : Math.floor(r.rotated_ms)]);
+      const fromNative = report.sessions.map((s) => [s.companyId, s.agentId, s.sessionId, s.runs, s.deadRuns, s.unseenFailedRuns, s.longestDeadStreak, s.currentDeadStreak, s.deadNow, s.firstRunAtMs, s.lastRunAtMs, s.rotation?.kind ?? null, s.rotation?.atMs ?? null]);
       expect(fromSql).toEqual(fromNative);
       expect(report.totals.sessionsDeadNow).toBeGreaterThan(0);
+      // Every kind of rotation is in the history, some of them of dead sessions.
+      expect(Object.values(report.totals.rotations).every((n) => n > 0)).toBe(true);
+      expect(report.totals.sessionsRotatedDead).toBeGreaterThan(0);
       expect(report.totals.unseenFailedRuns).toBeGreaterThan(0);
     });
 
     it("gives the same totals, what-if tables (with recovered), streak lengths and days", async () => {
-      const totals = (await handle.db.query(`select sessions::int, runs::int, dead_runs::int as "deadRuns", unseen_failed_runs::int as "unseenFailedRuns", sessions_with_dead_streak::int as "sessionsWithDeadStreak", sessions_dead_now::int as "sessionsDeadNow" from dead_session_totals`)).rows[0];
+      const totals = await sqlTotals(handle.db);
       expect(totals).toEqual(report.totals);
       const whatIf = await handle.db.query(`select threshold, rotations::int, dead_runs_saved::int, recovered::int from dead_session_what_if order by threshold`);
       expect(whatIfRows(whatIf.rows)).toEqual(report.whatIf);
@@ -86,7 +156,7 @@ function scenarios(name: string, open: () => Promise<{ db: Db; exportText: Expor
       expect(whatIfRows(wider.rows)).toEqual(report.whatIfWider);
       const lengths = await handle.db.query(`select length::int, streaks::int from dead_session_streak_lengths order by length`);
       expect(lengths.rows).toEqual(report.deadStreaks);
-      const days = await handle.db.query(`select day, runs::int, dead_runs::int as "deadRuns" from dead_session_days order by day`);
+      const days = { rows: await sqlDays(handle.db) };
       expect(days.rows).toEqual(report.days);
       expect(report.whatIf.some((w) => w.recovered > 0)).toBe(true);
     });
@@ -121,7 +191,7 @@ function scenarios(name: string, open: () => Promise<{ db: Db; exportText: Expor
       await handle.db.query(`insert into dead_session_scope values ('company-1', $1)`, [since]);
       await handle.db.query(`refresh materialized view dead_session_runs`);
       try {
-        const totals = (await handle.db.query(`select sessions::int, runs::int, dead_runs::int as "deadRuns", unseen_failed_runs::int as "unseenFailedRuns", sessions_with_dead_streak::int as "sessionsWithDeadStreak", sessions_dead_now::int as "sessionsDeadNow" from dead_session_totals`)).rows[0];
+        const totals = await sqlTotals(handle.db);
         expect(totals).toEqual(scoped.totals);
         expect(scoped.totals.runs).toBeGreaterThan(0);
         expect(scoped.totals.runs).toBeLessThan(report.totals.runs);
@@ -146,14 +216,14 @@ function scenarios(name: string, open: () => Promise<{ db: Db; exportText: Expor
         try {
           const rule = (await handle.db.query(`select dead_liveness_states as "deadLivenessStates", count_unrecorded_resumes as "countUnrecordedResumes" from dead_session_rule`)).rows[0];
           expect(rule).toEqual(widened.deadRunRule);
-          const totals = (await handle.db.query(`select sessions::int, runs::int, dead_runs::int as "deadRuns", unseen_failed_runs::int as "unseenFailedRuns", sessions_with_dead_streak::int as "sessionsWithDeadStreak", sessions_dead_now::int as "sessionsDeadNow" from dead_session_totals`)).rows[0];
+          const totals = await sqlTotals(handle.db);
           expect(totals).toEqual(widened.totals);
           expect(widened.totals.deadRuns).toBeGreaterThan(report.totals.deadRuns);
           const whatIf = await handle.db.query(`select threshold, rotations::int, dead_runs_saved::int, recovered::int from dead_session_what_if order by threshold`);
           expect(whatIfRows(whatIf.rows)).toEqual(widened.whatIf);
           const wider = await handle.db.query(`select threshold, rotations::int, dead_runs_saved::int, recovered::int from dead_session_what_if_wider order by threshold`);
           expect(whatIfRows(wider.rows)).toEqual(widened.whatIfWider);
-          const days = await handle.db.query(`select day, runs::int, dead_runs::int as "deadRuns" from dead_session_days order by day`);
+          const days = { rows: await sqlDays(handle.db) };
           expect(days.rows).toEqual(widened.days);
           // And the database reader under the same options.
           const fromDb = await auditDeadSessionsFromDatabase(handle.db, options);
@@ -201,7 +271,9 @@ scenarios("a PostgreSQL server", async () => {
     if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
     return r.stdout;
   };
-  return { db: server.pool, exportText, close: () => server.stop() };
+  // The views are in a schema of their own: the tests name it first on every connection.
+  const db = new pg.Pool({ host: "127.0.0.1", port: server.port, user: "postgres", database: "postgres", max: 4, options: "-c search_path=paperclip_session_audit,public" });
+  return { db, exportText, close: async () => (await db.end(), await server.stop()) };
 });
 
 scenarios("PGlite", async () => {
@@ -233,10 +305,14 @@ describe("the benchmark's DuckDB audit (read_ndjson + window functions)", () => 
     const nativeReport = native.auditDeadSessionsSync(file);
     const duck = await auditFileDuckDb(file, { threads: 2 });
     expect(nativeReport.rowsSkipped).toBeGreaterThan(0);
-    expect(duck.totals).toEqual(nativeReport.totals);
+    // The DuckDB audit is the dead-streak audit a user would write instead: this history records
+    // no rotation, and it computes none (the native figures for rotations are all 0 here).
+    const { sessionsRotatedDead, rotations, deadRunsBeforeBreakerRotations, ...streakTotals } = nativeReport.totals;
+    expect([sessionsRotatedDead, deadRunsBeforeBreakerRotations, Object.values(rotations).every((n) => n === 0)]).toEqual([0, 0, true]);
+    expect(duck.totals).toEqual(streakTotals);
     expect(duck.whatIf).toEqual(nativeReport.whatIf);
     expect(duck.whatIfWider).toEqual(nativeReport.whatIfWider);
     expect(duck.deadStreaks).toEqual(nativeReport.deadStreaks);
-    expect(duck.days).toEqual(nativeReport.days);
+    expect(duck.days).toEqual(nativeReport.days.map(({ rotations: _r, ...day }) => day));
   });
 });

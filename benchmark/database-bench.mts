@@ -114,7 +114,7 @@ const psql = (args: string[], out?: string) => {
   return r.stdout;
 };
 const cli = path.join(root, "bin", "paperclip-session-audit.mjs");
-const sqlReport = `refresh materialized view dead_session_runs;
+const sqlReport = `set search_path to paperclip_session_audit, public; refresh materialized view dead_session_runs;
 select * from dead_session_totals; select * from dead_session_what_if; select * from dead_session_what_if_wider;
 select * from dead_session_streak_lengths; select * from dead_session_days;`;
 type Row = { rows: number; tableMb: number; plain: number; plainMb: number; narrow: number; narrowMb: number; database: number; sql: number; same: string };
@@ -142,8 +142,9 @@ try {
     const fromNarrow = core.auditDeadSessionsSync(narrowFile);
     const fromDb = JSON.parse(database.value);
     const figures = (r: { totals: unknown; whatIf: unknown; whatIfWider: unknown; deadStreaks: unknown; days: unknown }) => JSON.stringify([r.totals, r.whatIf, r.whatIfWider, r.deadStreaks, r.days]);
-    const totals = (await server.pool.query(`select sessions::int, runs::int, dead_runs::int as "deadRuns", unseen_failed_runs::int as "unseenFailedRuns", sessions_with_dead_streak::int as "sessionsWithDeadStreak", sessions_dead_now::int as "sessionsDeadNow" from dead_session_totals`)).rows[0];
-    const agree = figures(fromFile) === figures(fromDb) && figures(fromNarrow) === figures(fromDb) && JSON.stringify(totals) === JSON.stringify(fromDb.totals);
+    const totals = (await server.pool.query(`select sessions::int, runs::int, dead_runs::int as "deadRuns", unseen_failed_runs::int as "unseenFailedRuns", sessions_with_dead_streak::int as "sessionsWithDeadStreak", sessions_dead_now::int as "sessionsDeadNow" from paperclip_session_audit.dead_session_totals`)).rows[0];
+    const { sessions, runs: totalRuns, deadRuns, unseenFailedRuns, sessionsWithDeadStreak, sessionsDeadNow } = fromDb.totals;
+    const agree = figures(fromFile) === figures(fromDb) && figures(fromNarrow) === figures(fromDb) && JSON.stringify(totals) === JSON.stringify({ sessions, runs: totalRuns, deadRuns, unseenFailedRuns, sessionsWithDeadStreak, sessionsDeadNow });
     results.push({
       rows,
       tableMb,

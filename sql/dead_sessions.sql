@@ -18,15 +18,28 @@
 -- unseen runs are then those in any listed state; with count_unrecorded_resumes none are left.
 -- dead_session_rule shows the rule the views were refreshed under.
 --
+-- Rotations: the run that follows a rotation records, in its context_snapshot, the session
+-- rotated (paperclipPreviousSessionId) and why (paperclipSessionRotationReason). A session
+-- rotated after its last run will not be resumed: it is not dead now (dead_sessions says when
+-- and by what kind of rule: fork_breaker, wider_breaker, run_limit, raw_input, session_age,
+-- other). dead_session_rotations lists them; totals and days count them by kind.
+--
+-- Everything lives in a schema of its own, paperclip_session_audit, beside the tables Paperclip's
+-- migrations manage (it reads heartbeat_runs as the search path finds it when it is installed):
+--
+--   drop schema paperclip_session_audit cascade;                 -- removes all of it
+--
 -- One pass: heartbeat_runs is read once, when the materialized view dead_session_runs is
 -- refreshed (it keeps a few narrow columns a run, classified); every other view reads that.
 --
 --   \i sql/dead_sessions.sql                                     -- creates the views, reads the table
+--   set search_path to paperclip_session_audit, public;          -- or name the schema in each query
 --   refresh materialized view dead_session_runs;                 -- later: read the table again
 --   select * from dead_sessions where dead_now;                  -- sessions the breaker would rotate now
---   select * from dead_session_what_if order by threshold;       -- what thresholds 1..10 would have done
+--   select * from dead_session_rotations order by rotated_at;    -- the rotations the history records
+--   select * from dead_session_what_if order by threshold;       -- what thresholds 1..10 would have done (hypothetical)
 --   select * from dead_session_what_if_wider order by threshold; -- the same, counting unseen failed runs
---   select * from dead_session_days order by day;                -- runs and dead runs per UTC day
+--   select * from dead_session_days order by day;                -- runs, dead runs and rotations per UTC day
 --
 -- One company, or runs since a time (as the audit's --company and --since): set the scope, then
 -- refresh. With an index that starts with company_id (Paperclip's own
@@ -44,19 +57,34 @@
 --     values (array['failed', 'empty_response'], true);
 --   refresh materialized view dead_session_runs;
 
+begin;
+create schema if not exists paperclip_session_audit;
+-- For this transaction only: what it creates goes into the schema, and heartbeat_runs is found
+-- where it was before (the caller's search path follows).
+select set_config('search_path', 'paperclip_session_audit, ' || current_setting('search_path'), true);
+
+-- An earlier version of this file put its objects into the caller's schema (public, for most):
+-- they go, when they are this file's (the scope table too: set it again in the new schema).
+do $$
+declare
+  old text;
+begin
+  for old in select n.nspname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+              where c.relname = 'dead_session_runs' and n.nspname <> 'paperclip_session_audit' loop
+    execute format('drop view if exists %I.dead_session_totals, %I.dead_session_what_if_by_rule, %I.dead_session_streak_lengths, %I.dead_session_days, %I.dead_session_rule cascade', old, old, old, old, old);
+    execute format('drop materialized view if exists %I.dead_session_runs cascade', old);
+    execute format('drop view if exists %I.dead_session_runs cascade', old);
+    execute format('drop table if exists %I.dead_session_scope', old);
+    execute format('drop function if exists %I.dead_session_json_number(jsonb)', old);
+  end loop;
+end $$;
+
 -- What the report covers, and the rule it counts by: no row (or NULLs) for the whole table under
 -- the breaker's own rule; otherwise the first row's company, since and rule.
 create table if not exists dead_session_scope (company_id text, since timestamptz);
 alter table dead_session_scope add column if not exists dead_liveness_states text[],
                                add column if not exists count_unrecorded_resumes boolean;
 
--- An earlier version of this file made dead_session_runs a plain view.
-do $$
-begin
-  if exists (select 1 from pg_class where relname = 'dead_session_runs' and relkind = 'v' and pg_table_is_visible(oid)) then
-    execute 'drop view dead_session_runs cascade';
-  end if;
-end $$;
 drop materialized view if exists dead_session_runs cascade;
 
 -- A JSON number as JSON.parse reads it (the nearest double, rounding half to even), and NULL
@@ -80,23 +108,40 @@ with scope as (select company_id, since, dead_liveness_states, count_unrecorded_
 rule as (select coalesce((select dead_liveness_states from scope), array['failed']) as states,
                 coalesce((select count_unrecorded_resumes from scope), false) as unrecorded),
 scoped as (
-  select h.company_id, h.agent_id, h.session_id_after as session_id, h.session_id_before, h.created_at, h.id, h.liveness_state,
-         h.usage_json as u, k.*
+  select h.company_id, h.agent_id, n.session_id, h.session_id_before, h.created_at, h.id, h.liveness_state,
+         h.usage_json as u, k.*, n.rotated_session_id, n.rotation_reason
     from heartbeat_runs h
     -- every key the breaker reads, taken at once: a usage record stored compressed is then
     -- decompressed once a run, not once a key
     left join lateral jsonb_to_record(case when jsonb_typeof(h.usage_json) = 'object' then h.usage_json end)
            as k("sessionReused" jsonb, "persistedSessionId" jsonb, "rawInputTokens" jsonb, "inputTokens" jsonb,
                 "rawCachedInputTokens" jsonb, "cachedInputTokens" jsonb, "rawOutputTokens" jsonb, "outputTokens" jsonb) on true
-   -- a persisted session: not null, and not blank as JavaScript's trim() sees it
-   where h.session_id_after is not null
-     and h.created_at is not null
+    -- the two context keys that record a rotation, taken at once too
+    left join lateral jsonb_to_record(case when jsonb_typeof(h.context_snapshot) = 'object' then h.context_snapshot end)
+           as c("paperclipPreviousSessionId" jsonb, "paperclipSessionRotationReason" jsonb) on true
+    -- a persisted session, and a rotated one: not null, and not blank as JavaScript's trim() sees it
+    cross join lateral (
+      select case when btrim(h.session_id_after, E' \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff') <> '' then h.session_id_after end as session_id,
+             case when jsonb_typeof(c."paperclipPreviousSessionId") = 'string'
+                   and btrim(c."paperclipPreviousSessionId" #>> '{}', E' \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff') <> ''
+                  then c."paperclipPreviousSessionId" #>> '{}' end as rotated_session_id,
+             case when jsonb_typeof(c."paperclipSessionRotationReason") = 'string' then c."paperclipSessionRotationReason" #>> '{}' end as rotation_reason
+    ) n
+   where h.created_at is not null
      and ((select company_id from scope) is null or h.company_id::text = (select company_id from scope))
      and ((select since from scope) is null or h.created_at >= (select since from scope))
-     and btrim(h.session_id_after, E' \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff') <> ''
+     and (n.session_id is not null or n.rotated_session_id is not null)
 ),
 judged as (
-select company_id, agent_id, session_id, created_at, id,
+select company_id, agent_id, session_id, created_at, id, rotated_session_id,
+       -- what rotated it, told by the decision's sentence
+       case when rotated_session_id is null then null
+            when rotation_reason ~ '^[0-9.e+]+ consecutive failed zero-token reused runs on persisted session ' then 'fork_breaker'
+            when rotation_reason ~ '^[0-9.e+]+ consecutive dead reused runs \(' then 'wider_breaker'
+            when left(rotation_reason, 17) = 'session exceeded ' and right(rotation_reason, 5) = ' runs' then 'run_limit'
+            when left(rotation_reason, 26) = 'session raw input reached ' then 'raw_input'
+            when left(rotation_reason, 20) = 'session age reached ' then 'session_age'
+            else 'other' end as rotation_kind,
        coalesce(liveness_state = any(rule.states), false) as listed_state, rule.unrecorded as count_unrecorded,
        -- a resume of the session that left no usage record (SQL NULL or JSON null)
        coalesce(session_id_before = session_id and (u is null or jsonb_typeof(u) = 'null'), false) as unrecorded_resume,
@@ -114,7 +159,7 @@ select company_id, agent_id, session_id, created_at, id,
   from scoped cross join rule
 ),
 classified as (
-select company_id, agent_id, session_id, created_at, id,
+select company_id, agent_id, session_id, created_at, id, rotated_session_id, rotation_kind,
        listed_state and (zero_token_reuse or (unrecorded_resume and count_unrecorded)) as dead,
        listed_state and not zero_token_reuse and unrecorded_resume and not count_unrecorded as unseen_failed
   from judged
@@ -155,28 +200,65 @@ select company_id, agent_id, session_id, count(*) as length, max(position) < max
   ) d
  group by company_id, agent_id, session_id, island;
 
-create or replace view dead_sessions as
-select s.company_id, s.agent_id, s.session_id, s.runs, s.dead_runs, s.unseen_failed_runs,
-       coalesce(max(st.length), 0) as longest_dead_streak,
-       coalesce(max(st.length) filter (where st.last_position = s.runs), 0) as current_dead_streak,
-       coalesce(max(st.length) filter (where st.last_position = s.runs), 0) >= 3 as dead_now,
-       s.first_run_at, s.last_run_at
-  from (
-    select company_id, agent_id, session_id, count(*) as runs, count(*) filter (where dead) as dead_runs,
-           count(*) filter (where unseen_failed) as unseen_failed_runs,
-           min(created_at) as first_run_at, max(created_at) as last_run_at
-      from dead_session_runs
-     group by company_id, agent_id, session_id
-  ) s
-  left join dead_session_streaks st using (company_id, agent_id, session_id)
- group by s.company_id, s.agent_id, s.session_id, s.runs, s.dead_runs, s.unseen_failed_runs, s.first_run_at, s.last_run_at;
+-- The rotations the history records: each run that follows a rotation names the session rotated
+-- (of its own company and agent), when (the run's time), and the kind of rule.
+create or replace view dead_session_rotations as
+select company_id, agent_id, rotated_session_id as session_id, created_at as rotated_at, rotation_kind
+  from dead_session_runs
+ where rotated_session_id is not null;
 
--- The report's totals.
+-- Each session: its streaks, and its latest rotation at or after its last run (to the
+-- millisecond, as the audit reads times; at one time the kind listed last wins). Dead now: a
+-- dead streak of at least 3 at its end, and not rotated since.
+create or replace view dead_sessions as
+with sessions as (
+  select company_id, agent_id, session_id, count(*) as runs, count(*) filter (where dead) as dead_runs,
+         count(*) filter (where unseen_failed) as unseen_failed_runs,
+         min(created_at) as first_run_at, max(created_at) as last_run_at
+    from dead_session_runs
+   where session_id is not null
+   group by company_id, agent_id, session_id
+),
+streaks as (
+  select s.company_id, s.agent_id, s.session_id,
+         coalesce(max(st.length), 0) as longest_dead_streak,
+         coalesce(max(st.length) filter (where st.last_position = s.runs), 0) as current_dead_streak
+    from sessions s
+    left join dead_session_streaks st using (company_id, agent_id, session_id)
+   group by s.company_id, s.agent_id, s.session_id
+)
+select s.company_id, s.agent_id, s.session_id, s.runs, s.dead_runs, s.unseen_failed_runs,
+       st.longest_dead_streak, st.current_dead_streak,
+       st.current_dead_streak >= 3 and r.rotated_at is null as dead_now,
+       r.rotated_at, r.rotation_kind,
+       s.first_run_at, s.last_run_at
+  from sessions s
+  join streaks st using (company_id, agent_id, session_id)
+  left join lateral (
+    select rot.rotated_at, rot.rotation_kind
+      from dead_session_rotations rot
+     where rot.company_id = s.company_id and rot.agent_id = s.agent_id and rot.session_id = s.session_id
+       and date_trunc('milliseconds', rot.rotated_at) >= date_trunc('milliseconds', s.last_run_at)
+     order by date_trunc('milliseconds', rot.rotated_at) desc,
+              array_position(array['fork_breaker', 'wider_breaker', 'run_limit', 'raw_input', 'session_age', 'other'], rot.rotation_kind) desc
+     limit 1
+  ) r on true;
+
+-- The report's totals: sessions and runs, dead now (not rotated since), the rotations by kind,
+-- and the dead runs each session the breaker rotated burned before it.
 create or replace view dead_session_totals as
 select count(*) as sessions, coalesce(sum(runs), 0) as runs, coalesce(sum(dead_runs), 0) as dead_runs,
        coalesce(sum(unseen_failed_runs), 0) as unseen_failed_runs,
        count(*) filter (where longest_dead_streak >= 3) as sessions_with_dead_streak,
-       count(*) filter (where dead_now) as sessions_dead_now
+       count(*) filter (where dead_now) as sessions_dead_now,
+       count(*) filter (where current_dead_streak >= 3 and rotated_at is not null) as sessions_rotated_dead,
+       coalesce(sum(current_dead_streak) filter (where rotation_kind in ('fork_breaker', 'wider_breaker')), 0) as dead_runs_before_breaker_rotations,
+       (select count(*) from dead_session_rotations where rotation_kind = 'fork_breaker') as rotations_fork_breaker,
+       (select count(*) from dead_session_rotations where rotation_kind = 'wider_breaker') as rotations_wider_breaker,
+       (select count(*) from dead_session_rotations where rotation_kind = 'run_limit') as rotations_run_limit,
+       (select count(*) from dead_session_rotations where rotation_kind = 'raw_input') as rotations_raw_input,
+       (select count(*) from dead_session_rotations where rotation_kind = 'session_age') as rotations_session_age,
+       (select count(*) from dead_session_rotations where rotation_kind = 'other') as rotations_other
   from dead_sessions;
 
 -- What a breaker threshold of 1 to 10 would have done, by rule ('breaker': dead runs as the
@@ -208,9 +290,21 @@ select length, count(*) as streaks
   from dead_session_streaks
  group by length;
 
--- Runs and dead runs per UTC day (days with runs only).
+-- Runs, dead runs and rotations by kind per UTC day (days with runs or rotations).
 create or replace view dead_session_days as
-select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD') as day, count(*) as runs,
-       count(*) filter (where dead) as dead_runs
-  from dead_session_runs
- group by 1;
+select coalesce(r.day, t.day) as day, coalesce(r.runs, 0) as runs, coalesce(r.dead_runs, 0) as dead_runs,
+       coalesce(t.fork_breaker, 0) as rotations_fork_breaker, coalesce(t.wider_breaker, 0) as rotations_wider_breaker,
+       coalesce(t.run_limit, 0) as rotations_run_limit, coalesce(t.raw_input, 0) as rotations_raw_input,
+       coalesce(t.session_age, 0) as rotations_session_age, coalesce(t.other, 0) as rotations_other
+  from (select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD') as day, count(*) as runs, count(*) filter (where dead) as dead_runs
+          from dead_session_runs where session_id is not null group by 1) r
+  full join (select to_char(rotated_at at time zone 'UTC', 'YYYY-MM-DD') as day,
+                    count(*) filter (where rotation_kind = 'fork_breaker') as fork_breaker,
+                    count(*) filter (where rotation_kind = 'wider_breaker') as wider_breaker,
+                    count(*) filter (where rotation_kind = 'run_limit') as run_limit,
+                    count(*) filter (where rotation_kind = 'raw_input') as raw_input,
+                    count(*) filter (where rotation_kind = 'session_age') as session_age,
+                    count(*) filter (where rotation_kind = 'other') as other
+               from dead_session_rotations group by 1) t using (day);
+
+commit;
