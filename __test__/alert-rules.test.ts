@@ -117,6 +117,28 @@ describe("the shipped alerting rules, on series written by paperclip-session-aud
     expect(wrong.status).not.toBe(0);
   });
 
+  it("quiet on a fleet whose breaker rotated every dead session, firing on the same fleet unswapped", () => {
+    // The swapped server rotated acme's dead session: the run after it records the rotation.
+    const rotation = JSON.stringify({
+      company_id: "acme",
+      agent_id: "agent-s1",
+      session_id_after: "s9",
+      created_at: at(4),
+      liveness_state: "succeeded",
+      usage_json: { inputTokens: 5 },
+      context_snapshot: { paperclipPreviousSessionId: "s1", paperclipSessionRotationReason: "3 consecutive failed zero-token reused runs on persisted session s1" },
+    });
+    const swapped = audited("swapped-fleet", [...fleet, rotation]);
+    expect(swapped.text).toContain('paperclip_dead_sessions_now{company_id="acme"} 0\n');
+    expect(swapped.text).toContain('paperclip_session_rotations{company_id="acme",kind="fork_breaker"} 1\n');
+    expect(promtoolTest("swapped-fleet", inputSeries(swapped.text, 60), 45, { PaperclipDeadSessionsNow: [] }).status).toBe(0);
+    // Released (no breaker): no rotation, the same dead session, the alert fires.
+    const released = audited("released-fleet", fleet);
+    const firing = promtoolTest("released-fleet", inputSeries(released.text, 60), 45, { PaperclipDeadSessionsNow: [] });
+    expect(firing.status).not.toBe(0);
+    expect(firing.output).toContain('company_id="acme"');
+  });
+
   it("an audit whose timer stopped fires PaperclipSessionAuditStale", () => {
     const { text } = audited("stale", fleet);
     // Refreshed for 10 minutes, then never again: stale past 30 minutes, firing 5 minutes later.

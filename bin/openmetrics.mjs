@@ -20,6 +20,16 @@ export function companyLabels(companyId) {
   return { company_id: companyId.toWellFormed(), company_id_utf16: units };
 }
 
+/** The report's rotation counts, by key, and the kind each is labelled with. */
+const ROTATION_KINDS = [
+  ["forkBreaker", "fork_breaker"],
+  ["widerBreaker", "wider_breaker"],
+  ["runLimit", "run_limit"],
+  ["rawInput", "raw_input"],
+  ["sessionAge", "session_age"],
+  ["other", "other"],
+];
+
 /** A number as the formats write it. */
 function sampleValue(n) {
   if (Number.isNaN(n)) return "NaN";
@@ -60,7 +70,19 @@ export function reportOpenMetrics(report, { auditedAtMs, complete }) {
       Number.isFinite(newest) ? [[{}, newest / 1000]] : [],
     ),
     perCompany("paperclip_session_audit_runs", "Runs with a persisted session audited, per company.", (t) => t.runs),
-    perCompany("paperclip_dead_sessions_now", "Sessions whose latest runs are a dead streak of at least 3, the breaker's threshold: the breaker would rotate them now.", (t) => t.sessionsDeadNow),
+    perCompany(
+      "paperclip_dead_sessions_now",
+      "Sessions whose latest runs are a dead streak of at least 3 (the breaker's threshold) and that the server would still resume: no rotation recorded after them (and, from a database with the session tables, still pointed at).",
+      (t) => t.sessionsDeadNow,
+    ),
+    perCompany("paperclip_sessions_rotated_dead", "Sessions whose latest runs are a dead streak of at least 3 that a rotation after them took out of use.", (t) => t.sessionsRotatedDead),
+    gauge(
+      "paperclip_session_rotations",
+      "Rotations the audited history records (the run after each names the session rotated and why), per company and kind of rule.",
+      report.companies.flatMap((c) => ROTATION_KINDS.map(([key, kind]) => [{ ...companyLabels(c.companyId), kind }, c.totals.rotations[key]])),
+    ),
+    perCompany("paperclip_dead_runs_before_breaker_rotations", "The dead runs each session the breaker rotated burned before it, summed, per company.", (t) => t.deadRunsBeforeBreakerRotations),
+    gauge("paperclip_session_audit_dead_now_authority_info", "What decided dead now: rotation_records, live_pointers, or none (a history that records no rotation).", [[{ authority: report.deadNowAuthority }, 1]]),
     perCompany("paperclip_dead_runs", "Dead runs under the audit's rule, per company.", (t) => t.deadRuns),
     perCompany("paperclip_unseen_failed_runs", "Runs in a dead liveness state that resumed their session and left no usage record, which the audit's rule does not count, per company.", (t) => t.unseenFailedRuns),
     perCompany("paperclip_sessions_with_dead_streak", "Sessions that ever had a dead streak of at least 3, per company.", (t) => t.sessionsWithDeadStreak),

@@ -348,6 +348,18 @@ function printReport(report) {
     `${plural(t.sessions, "session")}, ${plural(t.runs, "run")}, ${plural(t.deadRuns, "dead run")}; ` +
       `${plural(t.sessionsWithDeadStreak, "session")} had a dead streak of 3+, ${n(t.sessionsDeadNow)} ${t.sessionsDeadNow === 1 ? "is" : "are"} dead now`,
   );
+  const rotated = t.rotations;
+  const rotations = Object.values(rotated).reduce((a, b) => a + b, 0);
+  if (rotations) {
+    const kinds = [["forkBreaker", "the breaker"], ["widerBreaker", "the wider breaker"], ["runLimit", "run limit"], ["rawInput", "raw input"], ["sessionAge", "age"], ["other", "other"]]
+      .filter(([key]) => rotated[key])
+      .map(([key, words]) => `${n(rotated[key])} ${words}`);
+    console.log(`${plural(rotations, "rotation")} recorded (${kinds.join(", ")}); ${plural(t.sessionsRotatedDead, "session")} rotated after a dead streak of 3+ ${t.sessionsRotatedDead === 1 ? "is" : "are"} not dead now`);
+    if (t.deadRunsBeforeBreakerRotations) console.log(`the breaker's rotations came after ${plural(t.deadRunsBeforeBreakerRotations, "dead run")} in all (what the threshold cost)`);
+  } else if (report.deadNowAuthority === "none") {
+    console.log("the history records no rotation: dead now is read from the last runs alone");
+  }
+  if (report.deadNowAuthority === "live_pointers") console.log("dead now: sessions the server still points at (agent_runtime_state, agent_task_sessions)");
   const rule = report.deadRunRule;
   if (!isForkRule(rule)) {
     const states = rule.deadLivenessStates.map((state) => visible(state, ID_WIDTH)).join(", ") || "none";
@@ -370,7 +382,7 @@ function printReport(report) {
 
   const whatIf = (rows) =>
     table(["threshold", "rotations", "dead runs saved", "recovered"], rows.map((w) => [`${w.threshold}${w.threshold === 3 ? " (current)" : ""}`, n(w.rotations), n(w.deadRunsSaved), n(w.recovered)]), ["", "r", "r", "r"]);
-  console.log("\nWhat each breaker threshold would have done (recovered: rotations on a streak the session ended on its own)\n" + whatIf(report.whatIf));
+  console.log("\nWhat each breaker threshold would have done, hypothetically, over every dead streak as if nothing had rotated it (recovered: rotations on a streak the session ended on its own)\n" + whatIf(report.whatIf));
   if (t.unseenFailedRuns) console.log("\nThe same, counting unseen failed runs as dead\n" + whatIf(report.whatIfWider));
 
   if (report.rowsSkipped) {

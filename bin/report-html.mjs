@@ -24,7 +24,10 @@ function text(value, max = 80) {
 }
 
 const n = (x) => Number(x).toLocaleString("en-US");
-const COLORS = { runs: "#7aa6d8", dead: "#c8553d", recovered: "#e0a458", wider: "#6b4e71" };
+const COLORS = { runs: "#7aa6d8", dead: "#c8553d", recovered: "#e0a458", wider: "#6b4e71", breaker: "#2e7d4f", policy: "#9aa0a6" };
+/** Rotations per day by the breaker (either rule), and by anything else. */
+const breakerRotations = (r) => r.forkBreaker + r.widerBreaker;
+const otherRotations = (r) => r.runLimit + r.rawInput + r.sessionAge + r.other;
 
 /**
  * A bar chart: `groups` along the x axis, each with one bar per series.
@@ -113,6 +116,18 @@ export function reportHtml(report, { top = 20, title = "Dead sessions in the hea
       xTitle: "day",
       yTitle: "runs",
     }),
+    // On the same days: the day the breaker went in shows as its first rotations.
+    barChart({
+      title: "Rotations per day (UTC), as the history records them: by the breaker, and by the policy's limits or other reasons",
+      id: "rotations",
+      labels: report.days.map((d) => d.day),
+      series: [
+        { name: "by the breaker", color: COLORS.breaker, values: report.days.map((d) => breakerRotations(d.rotations)) },
+        { name: "by limits and other reasons", color: COLORS.policy, values: report.days.map((d) => otherRotations(d.rotations)) },
+      ],
+      xTitle: "day",
+      yTitle: "rotations",
+    }),
     barChart({
       title: "Dead streaks by length (the threshold decides which ones rotate)",
       id: "streaks",
@@ -121,8 +136,8 @@ export function reportHtml(report, { top = 20, title = "Dead sessions in the hea
       xTitle: "dead runs in a row",
       yTitle: "streaks",
     }),
-    whatIfChart("What each breaker threshold would have done", "what-if", report.whatIf, COLORS.dead),
-    whatIfChart("The same, for a breaker that also counted unseen failed runs (no usage record) as dead", "what-if-wider", report.whatIfWider, COLORS.wider),
+    whatIfChart("What each breaker threshold would have done (hypothetical: every dead streak, as if nothing had rotated it)", "what-if", report.whatIf, COLORS.dead),
+    whatIfChart("The same, for a breaker that also counted unseen failed runs (no usage record) as dead (hypothetical)", "what-if-wider", report.whatIfWider, COLORS.wider),
   ];
   const totalsRow = [
     ["sessions", t.sessions],
@@ -130,7 +145,11 @@ export function reportHtml(report, { top = 20, title = "Dead sessions in the hea
     ["dead runs", t.deadRuns],
     ["unseen failed runs", t.unseenFailedRuns],
     ["sessions with a dead streak of 3+", t.sessionsWithDeadStreak],
-    ["sessions dead now", t.sessionsDeadNow],
+    ["sessions dead now (not rotated since)", t.sessionsDeadNow],
+    ["sessions rotated after a dead streak of 3+", t.sessionsRotatedDead],
+    ["rotations by the breaker", t.rotations.forkBreaker + t.rotations.widerBreaker],
+    ["rotations by limits and other reasons", otherRotations(t.rotations)],
+    ["dead runs before the breaker's rotations", t.deadRunsBeforeBreakerRotations],
   ];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
