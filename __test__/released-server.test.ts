@@ -13,6 +13,7 @@ import { FIXTURE, RELEASED_SERVER, SERVER_VERSION, installReleasedServer, server
 // @ts-expect-error: plain JavaScript without declarations
 import { SESSIONS } from "./released-server/histories.mjs";
 import { checkServer, compareDecisions, driveHistories } from "../scripts/upstream-server.mts";
+import { native } from "./native";
 import { type Server, startPostgres } from "./postgres";
 
 const root = path.join(__dirname, "..");
@@ -212,5 +213,103 @@ describe("check:upstream's server half", () => {
     expect(r.stdout).toContain(`@paperclipai/server@${SERVER_VERSION}`);
     expect(r.stdout.match(/no change/g)).toHaveLength(2);
     expect(r.stdout).toContain("it has no dead-session breaker");
+  });
+});
+
+describe("the audit, on the databases the released server wrote", () => {
+  // What the server did, run by run: each heartbeat it started after a rotation was handed the
+  // rotated session and the decision's reason, which the server also wrote into the run's
+  // context_snapshot. The audit must find exactly those rotations, of those kinds.
+  const kindOf = (reason: string) =>
+    /^\d+ consecutive failed zero-token reused runs on persisted session /.test(reason)
+      ? "forkBreaker"
+      : /^\d+ consecutive dead reused runs \(/.test(reason)
+        ? "widerBreaker"
+        : /^session exceeded \d+ runs$/.test(reason)
+          ? "runLimit"
+          : reason.startsWith("session raw input reached ")
+            ? "rawInput"
+            : reason.startsWith("session age reached ")
+              ? "sessionAge"
+              : "other";
+  function rotationsBy(report: Report) {
+    const counts = { forkBreaker: 0, widerBreaker: 0, runLimit: 0, rawInput: 0, sessionAge: 0, other: 0 } as Record<string, number>;
+    for (const h of Object.values(report).flatMap(heartbeats)) if (h.handed.rotationReason) counts[kindOf(h.handed.rotationReason)]++;
+    return counts;
+  }
+  const pools: Record<string, import("pg").Pool> = {};
+  const pool = async (database: string) => {
+    const { default: pg } = await import("pg");
+    pools[database] ??= new pg.Pool({ host: "127.0.0.1", port: postgres.port, user: "postgres", database, max: 4 });
+    return pools[database];
+  };
+  const psqlCopy = (database: string, statement: string) => {
+    const r = spawnSync("psql", ["-X", "-q", "-h", "127.0.0.1", "-p", String(postgres.port), "-U", "postgres", "-d", database, "-c", statement], { maxBuffer: 1 << 28 });
+    expect(r.status, String(r.stderr)).toBe(0);
+    return r.stdout;
+  };
+  afterAll(async () => {
+    for (const p of Object.values(pools)) await p.end();
+  });
+
+  it("swapped: every rotation the server made, by kind, from the database; no session dead now, by the live pointers", async () => {
+    const { auditDeadSessionsFromDatabase } = await import("../database.js");
+    const expected = rotationsBy(swapped);
+    expect(expected.forkBreaker + expected.widerBreaker).toBeGreaterThan(0);
+    const report = await auditDeadSessionsFromDatabase(await pool("swapped"), {});
+    expect(report.totals.rotations).toEqual(expected);
+    expect(report.deadNowAuthority).toBe("live_pointers");
+    expect(report.totals.sessionsDeadNow).toBe(0);
+    // Each of the fork's rotations came after three dead runs of the session it rotated (the
+    // audit's rule is the fork's: the wider breaker's empty responses are no dead runs to it).
+    expect(report.totals.sessionsRotatedDead).toBe(expected.forkBreaker);
+    expect(report.totals.deadRunsBeforeBreakerRotations).toBe(3 * expected.forkBreaker);
+    const byFork = report.sessions.filter((x) => x.rotation?.kind === "fork_breaker");
+    expect(byFork).toHaveLength(expected.forkBreaker);
+    for (const s of byFork) expect({ deadNow: s.deadNow, currentDeadStreak: s.currentDeadStreak }).toEqual({ deadNow: false, currentDeadStreak: 3 });
+  });
+
+  it("swapped: the same rotations from the row_to_json export, the narrow export and the SQL views; dead now by the records alone", async () => {
+    const { auditExportStatement } = await import("../database.js");
+    const expected = rotationsBy(swapped);
+    const full = native.auditDeadSessionsSync(psqlCopy("swapped", "copy (select row_to_json(r) from heartbeat_runs r) to stdout"));
+    const narrow = native.auditDeadSessionsSync(psqlCopy("swapped", auditExportStatement()));
+    for (const r of [full, narrow]) {
+      expect(r.rowsSkipped).toBe(0);
+      expect(r.totals.rotations).toEqual(expected);
+      expect(r.deadNowAuthority).toBe("rotation_records");
+    }
+    expect(narrow.sessions).toEqual(full.sessions);
+    // Without the live pointers, the only session dead now is the one planted as another
+    // company's (no run of that company ever rotated it; no pointer names it either).
+    expect(full.sessions.filter((s) => s.deadNow).map((s) => s.sessionId)).toEqual([S1]);
+    const db = await pool("swapped");
+    await db.query(readFileSync(path.join(root, "sql", "dead_sessions.sql"), "utf8"));
+    await db.query("refresh materialized view paperclip_session_audit.dead_session_runs");
+    const [t] = (await db.query("select * from paperclip_session_audit.dead_session_totals")).rows;
+    expect({ forkBreaker: Number(t.rotations_fork_breaker), widerBreaker: Number(t.rotations_wider_breaker), runLimit: Number(t.rotations_run_limit), rawInput: Number(t.rotations_raw_input), sessionAge: Number(t.rotations_session_age), other: Number(t.rotations_other) }).toEqual(expected);
+    expect(Number(t.sessions_dead_now)).toBe(full.totals.sessionsDeadNow);
+  });
+
+  it("released (no breaker): only the policy's rotations, and the dead sessions it resumes are dead now", async () => {
+    const { auditDeadSessionsFromDatabase } = await import("../database.js");
+    const expected = rotationsBy(released);
+    expect(expected.forkBreaker + expected.widerBreaker).toBe(0);
+    const report = await auditDeadSessionsFromDatabase(await pool("released"), {});
+    expect(report.totals.rotations).toEqual(expected);
+    // The released server rotated none of the sessions it resumed into dead streaks: each one
+    // ends on three dead runs and no rotation; it is dead now exactly while the server still
+    // points at it (asked of the database here, apart from the audit).
+    const endedDead = report.sessions.filter((x) => x.currentDeadStreak >= 3);
+    expect(endedDead.length).toBeGreaterThanOrEqual(3);
+    expect(endedDead.every((x) => x.rotation === null)).toBe(true);
+    const db = await pool("released");
+    const { rows } = await db.query(
+      `select company_id::text as c, agent_id::text as a, session_id as s from agent_runtime_state where session_id is not null
+       union select company_id::text, agent_id::text, session_params_json ->> 'sessionId' from agent_task_sessions where session_params_json ->> 'sessionId' is not null`,
+    );
+    const pointed = new Set(rows.map((r) => `${r.c}/${r.a}/${r.s}`));
+    expect(report.sessions.filter((x) => x.deadNow).map((x) => x.sessionId)).toEqual(endedDead.filter((x) => pointed.has(`${x.companyId}/${x.agentId}/${x.sessionId}`)).map((x) => x.sessionId));
+    expect(report.totals.sessionsRotatedDead).toBe(0);
   });
 });
