@@ -249,6 +249,7 @@ export interface DeadSessionAuditReport {
    * `"live_pointers"` (a session is resumable only while one points at it).
    */
   deadNowAuthority: "none" | "rotation_records" | "live_pointers"
+  /** The whole call as its caller sees it, in milliseconds: from the call (or, for `DeadSessionAuditor`, its construction) to the report in hand. */
   elapsedMs: number
 }
 

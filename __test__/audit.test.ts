@@ -29,6 +29,34 @@ function comparable(r: Report) {
 }
 
 describe("auditDeadSessions", () => {
+  it("elapsedMs is the call as its caller sees it: within the time around the call, for each way to audit", async () => {
+    const text = Buffer.from([...historyLines({ seed: 3, runsPerSession: 2, sessionsPerAgent: 200 })].join("\n"));
+    const around = async (audit: () => Promise<{ elapsedMs: number }> | { elapsedMs: number }) => {
+      const start = performance.now();
+      const report = await audit();
+      return { elapsed: report.elapsedMs, wall: performance.now() - start };
+    };
+    const auditor = () => {
+      const a = new native.DeadSessionAuditor();
+      a.push(text);
+      return a.finish();
+    };
+    for (const audit of [() => native.auditDeadSessionsSync(text), () => native.auditDeadSessions(text), auditor]) {
+      const { elapsed, wall } = await around(audit);
+      expect(elapsed).toBeGreaterThan(0);
+      expect(elapsed).toBeLessThanOrEqual(wall);
+    }
+    // With libuv's threads all busy, the audit waits for one: the wait is part of the call.
+    const { pbkdf2 } = await import("node:crypto");
+    const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+    let firstFree = Infinity;
+    const busy = Array.from({ length: threads }, () => new Promise<void>((resolve) => pbkdf2("p", "s", 400_000, 32, "sha256", () => ((firstFree = Math.min(firstFree, performance.now())), resolve()))));
+    const called = performance.now();
+    const report = await native.auditDeadSessions(text);
+    await Promise.all(busy);
+    expect(report.elapsedMs).toBeGreaterThanOrEqual(firstFree - called);
+  });
+
   for (const seed of [1, 2, 3, 4, 5]) {
     it(`matches the JavaScript audit on generated history #${seed}`, () => {
       const lines: string[] = [...historyLines({ seed, runsPerSession: 30 + seed * 7 })];
