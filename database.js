@@ -310,7 +310,7 @@ async function auditDeadSessionsFromDatabase(db, options = {}) {
   const since = sinceMs(auditOptions.since);
   const pool = isPool(db) ? db : null;
   const client = pool ? await pool.connect() : db;
-  const read = { pool, client, companyId, since, auditor, onPage, signal, pageSize, check, settings: null, route: "cursor", streams: 1, excluded: 0, pointers: null, broken: false };
+  const read = { pool, client, companyId, since, auditor, onPage, signal, pageSize, check, settings: null, route: "cursor", streams: 1, excluded: 0, broken: false };
   try {
     const taken = await guarded(client, signal, async () => {
       // Read before the transaction: an error in it then names a server timeout it met.
@@ -323,7 +323,6 @@ async function auditDeadSessionsFromDatabase(db, options = {}) {
     const report = auditor.finish();
     // Rows the query left out by the filters are rows the audit filtered, as a file's would be.
     report.rowsFiltered += read.excluded;
-    if (read.pointers) deadNowByLivePointers(report, read.pointers);
     return Object.assign(report, { database: { ...taken, route: read.route, streams: read.streams } });
   } finally {
     if (client !== db) client.release(read.broken);
@@ -336,7 +335,8 @@ async function readTable(read) {
   const columns = await auditedColumns(client);
   check();
   read.excluded = await rowsExcluded(client, columns, companyId, since);
-  read.pointers = await livePointers(client);
+  const pointers = await livePointers(client);
+  if (pointers) auditor.liveSessions(pointers);
   // A company id holding U+0000 is no text PostgreSQL can store or compare: no row is its.
   if (typeof companyId === "string" && companyId.includes("\u0000")) return;
   if (isPgClient(client)) {
@@ -372,25 +372,7 @@ async function livePointers(db) {
     parts.push(`select company_id::text, agent_id::text, session_display_id from agent_task_sessions where session_display_id is not null`);
   }
   const { rows } = await db.query(parts.join(" union "));
-  return new Set(rows.map((r) => JSON.stringify([r.c, r.a, r.s])));
-}
-
-/**
- * Dead now by the live pointers: a session whose latest runs are a dead streak of 3 or more is
- * dead now only while the server still points at it; the totals follow.
- */
-function deadNowByLivePointers(report, pointers) {
-  const key = (s) => JSON.stringify([s.companyId, s.agentId, s.sessionId]);
-  const deadNow = new Map();
-  for (const s of report.sessions) {
-    s.deadNow = s.currentDeadStreak >= 3 && pointers.has(key(s));
-    if (!s.deadNow) continue;
-    for (const k of ["", `c${JSON.stringify(s.companyId)}`, `a${JSON.stringify([s.companyId, s.agentId])}`]) deadNow.set(k, (deadNow.get(k) ?? 0) + 1);
-  }
-  report.totals.sessionsDeadNow = deadNow.get("") ?? 0;
-  for (const c of report.companies) c.totals.sessionsDeadNow = deadNow.get(`c${JSON.stringify(c.companyId)}`) ?? 0;
-  for (const a of report.agents) a.totals.sessionsDeadNow = deadNow.get(`a${JSON.stringify([a.companyId, a.agentId])}`) ?? 0;
-  report.deadNowAuthority = "live_pointers";
+  return rows.map((r) => ({ companyId: r.c, agentId: r.a, sessionId: r.s }));
 }
 
 /**

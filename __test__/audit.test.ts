@@ -29,6 +29,29 @@ function comparable(r: Report) {
 }
 
 describe("auditDeadSessions", () => {
+  it("topSessions writes out only the sessions a report for people shows; every figure still counts every session", () => {
+    const text = Buffer.from([...historyLines({ seed: 9, runsPerSession: 6, sessionsPerAgent: 60 })].join("\n"));
+    const all = native.auditDeadSessionsSync(text);
+    const top = 3;
+    const some = native.auditDeadSessionsSync(text, { topSessions: top });
+    const ids = (s: { companyId: string; agentId: string; sessionId: string }) => `${s.companyId}/${s.agentId}/${s.sessionId}`;
+    const rank = (key: "currentDeadStreak" | "longestDeadStreak", only: (s: (typeof all.sessions)[number]) => boolean) =>
+      all.sessions.filter((s) => only(s) && s[key] > 0).sort((a, b) => b[key] - a[key] || (ids(a) < ids(b) ? -1 : 1)).slice(0, top).map(ids);
+    const expected = new Set([...rank("currentDeadStreak", (s) => s.deadNow), ...rank("longestDeadStreak", () => true)]);
+    expect(all.totals.sessionsDeadNow).toBeGreaterThan(top);
+    expect(new Set(some.sessions.map(ids))).toEqual(expected);
+    // In id order, each as the full report has it.
+    expect(some.sessions).toEqual(all.sessions.filter((s) => expected.has(ids(s))));
+    expect(some.sessionsOmitted).toBe(all.sessions.length - some.sessions.length);
+    expect(all.sessionsOmitted).toBe(0);
+    const { sessions: _a, sessionsOmitted: _b, elapsedMs: _c, ...restAll } = all;
+    const { sessions: _d, sessionsOmitted: _e, elapsedMs: _f, ...restSome } = some;
+    expect(restSome).toEqual(restAll);
+    expect(all.newestRunAtMs).toBe(Math.max(...all.sessions.map((s) => s.lastRunAtMs)));
+    expect(native.auditDeadSessionsSync(text, { topSessions: 0 }).sessions).toEqual([]);
+    for (const bad of [-1, 1.5, "3", Number.NaN]) expect(() => native.auditDeadSessionsSync(text, { topSessions: bad as number })).toThrow(TypeError);
+  });
+
   it("elapsedMs is the call as its caller sees it: within the time around the call, for each way to audit", async () => {
     const text = Buffer.from([...historyLines({ seed: 3, runsPerSession: 2, sessionsPerAgent: 200 })].join("\n"));
     const around = async (audit: () => Promise<{ elapsedMs: number }> | { elapsedMs: number }) => {

@@ -233,6 +233,8 @@ export class JsAuditor {
       companies: [...companies.values()],
       agents: agentList,
       sessions,
+      sessionsOmitted: 0,
+      newestRunAtMs: sessions.reduce((newest, x) => (newest === null || x.lastRunAtMs > newest ? x.lastRunAtMs : newest), null),
       whatIf,
       whatIfWider,
       deadStreaks: [...streakLengths].sort(([a], [b]) => a - b).map(([length, streaks]) => ({ length, streaks })),

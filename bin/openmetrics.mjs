@@ -56,7 +56,7 @@ export function reportOpenMetrics(report, { auditedAtMs, complete }) {
   const companies = report.companies.map((c) => [companyLabels(c.companyId), c.totals]);
   const perCompany = (name, help, pick) => gauge(name, help, companies.map(([labels, totals]) => [labels, pick(totals)]));
   const rule = report.deadRunRule;
-  const newest = report.sessions.reduce((latest, s) => Math.max(latest, s.lastRunAtMs), -Infinity);
+  const newest = report.newestRunAtMs ?? -Infinity;
   const families = [
     gauge("paperclip_session_audit_rule_info", "The dead-run rule the audit counted by: the liveness states that can make a run dead, and whether resumes with no usage record count.", [
       [{ dead_liveness_states: rule.deadLivenessStates.join(","), count_unrecorded_resumes: String(rule.countUnrecordedResumes) }, 1],

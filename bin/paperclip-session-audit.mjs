@@ -202,6 +202,9 @@ const options = {
   companyId: values.company,
   since: values.since,
   progress: !values.json && !values["no-progress"] && process.stderr.isTTY === true,
+  // The text and HTML reports show at most --top sessions of each table: only those cross over
+  // from the native audit (every one with --json or --all).
+  topSessions: values.json || !Number.isFinite(top) ? undefined : top,
   ordered: values.ordered,
   maxLineBytes: values["max-line-bytes"] === undefined ? undefined : parseBytes(values["max-line-bytes"]),
   deadLivenessStates: values["dead-states"] === undefined ? undefined : parseStates(values["dead-states"]),
@@ -331,7 +334,7 @@ function printReport(report) {
     const line = (r) => r.map((v, c) => pad(v, widths[c], align[c] === "r")).join("  ").trimEnd();
     return [line(cells[0]), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(line)].join("\n");
   }
-  const capped = (list) => ({ shown: list.slice(0, top), note: list.length > top ? ` (top ${n(top)} of ${n(list.length)}; --all for every one)` : "" });
+  const capped = (list, total = list.length) => ({ shown: list.slice(0, top), note: total > top ? ` (top ${n(top)} of ${n(total)}; --all for every one)` : "" });
   const byDead = (a, b) => b.totals.deadRuns - a.totals.deadRuns || b.totals.runs - a.totals.runs;
 
   const t = report.totals;
@@ -375,7 +378,7 @@ function printReport(report) {
   const agents = capped([...report.agents].sort(byDead));
   console.log(`\nAgents by dead runs${agents.note}\n` + table(["company", "agent", "sessions", "runs", "dead runs", "dead now"], agents.shown.map((a) => [a.companyId, a.agentId, n(a.totals.sessions), n(a.totals.runs), n(a.totals.deadRuns), n(a.totals.sessionsDeadNow)]), ["", "", "r", "r", "r", "r"]));
 
-  const deadNow = capped(report.sessions.filter((s) => s.deadNow).sort((a, b) => b.currentDeadStreak - a.currentDeadStreak));
+  const deadNow = capped(report.sessions.filter((s) => s.deadNow).sort((a, b) => b.currentDeadStreak - a.currentDeadStreak), t.sessionsDeadNow);
   if (deadNow.shown.length) {
     console.log(`\nSessions dead now${deadNow.note}\n` + table(["company", "agent", "session", "dead streak", "runs", "last run"], deadNow.shown.map((s) => [s.companyId, s.agentId, s.sessionId, n(s.currentDeadStreak), n(s.runs), time(s.lastRunAt)]), ["", "", "", "r", "r", ""]));
   }

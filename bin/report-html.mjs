@@ -103,7 +103,8 @@ export function reportHtml(report, { top = 20, title = "Dead sessions in the hea
   const agents = [...report.agents].sort(byDead);
   const deadNow = report.sessions.filter((s) => s.deadNow).sort((a, b) => b.currentDeadStreak - a.currentDeadStreak);
   const longest = [...report.sessions].filter((s) => s.longestDeadStreak > 0).sort((a, b) => b.longestDeadStreak - a.longestDeadStreak);
-  const capped = (list) => (list.length > top ? ` (top ${top} of ${n(list.length)})` : "");
+  // `total`: how many there are; `partial`: the report holds only the top ones (topSessions).
+  const capped = (list, total = list.length, partial = false) => (total > top ? ` (top ${top} of ${n(total)})` : partial ? ` (top ${top})` : "");
   const charts = [
     barChart({
       title: "Runs and dead runs per day (UTC)",
@@ -172,9 +173,9 @@ figure { margin: 16px 0; } figcaption { font-weight: 600; margin-bottom: 4px; }
 <ul class="totals" id="totals">${totalsRow.map(([k, v]) => `<li><b>${n(v)}</b>${text(k)}</li>`).join("")}</ul>
 <p class="note" id="rule">${ruleNote(report.deadRunRule)}</p>
 ${charts.join("\n")}
-<h2>Sessions dead now${capped(deadNow)}</h2>
+<h2>Sessions dead now${capped(deadNow, t.sessionsDeadNow)}</h2>
 ${deadNow.length ? table(["company", "agent", "session", "dead streak", "runs", "last run"], deadNow.slice(0, top).map((s) => [s.companyId, s.agentId, s.sessionId, n(s.currentDeadStreak), n(s.runs), s.lastRunAt])) : "<p>None.</p>"}
-<h2>Longest dead streaks${capped(longest)}</h2>
+<h2>Longest dead streaks${capped(longest, longest.length, report.sessionsOmitted > 0)}</h2>
 ${longest.length ? table(["company", "agent", "session", "longest streak", "dead runs", "runs"], longest.slice(0, top).map((s) => [s.companyId, s.agentId, s.sessionId, n(s.longestDeadStreak), n(s.deadRuns), n(s.runs)])) : "<p>None.</p>"}
 <h2>Companies by dead runs${capped(companies)}</h2>
 ${table(["company", "agents", "sessions", "runs", "dead runs", "unseen failed", "dead now"], companies.slice(0, top).map((c) => [c.companyId, n(c.agents), n(c.totals.sessions), n(c.totals.runs), n(c.totals.deadRuns), n(c.totals.unseenFailedRuns), n(c.totals.sessionsDeadNow)]))}

@@ -40,6 +40,7 @@ enum AuditOption {
     Threads,
     Ordered,
     MaxLineBytes,
+    TopSessions,
     Signal,
 }
 
@@ -52,6 +53,7 @@ impl AuditOption {
             AuditOption::Threads => "threads",
             AuditOption::Ordered => "ordered",
             AuditOption::MaxLineBytes => "maxLineBytes",
+            AuditOption::TopSessions => "topSessions",
             AuditOption::Signal => "signal",
         }
     }
@@ -116,6 +118,15 @@ fn read_options<'env>(host: &mut NodeHost<'env>, options: Option<Unknown<'env>>)
             _ => return type_error("options.maxLineBytes must be a whole number of bytes, at least 1"),
         }
     }
+    let top_sessions = field(host, AuditOption::TopSessions)?;
+    if !host.is_nullish(top_sessions)? {
+        match host.number(top_sessions)? {
+            Some(n) if n >= 0.0 && n.fract() == 0.0 => {
+                read.audit.top_sessions = Some(n.min(usize::MAX as f64) as usize)
+            }
+            _ => return type_error("options.topSessions must be a whole number of sessions, 0 or more"),
+        }
+    }
     read.audit.rule = read_dead_run_rule(host, options, "options.")?;
     for state in &read.audit.rule.liveness_states {
         well_formed(state, "options.deadLivenessStates")?;
@@ -128,6 +139,29 @@ fn read_options<'env>(host: &mut NodeHost<'env>, options: Option<Unknown<'env>>)
         read.signal = Some(signal);
     }
     Ok(read)
+}
+
+/// `[{ companyId, agentId, sessionId }, …]` as the ids the audit keys sessions by.
+fn read_live_sessions<'env>(host: &mut NodeHost<'env>, sessions: Unknown<'env>) -> Outcome<Vec<[String; 3]>> {
+    let Some(length) = host.array_length(sessions)? else {
+        return type_error("sessions must be an array");
+    };
+    let mut ids = Vec::with_capacity(length as usize);
+    for index in 0..length {
+        let item = host.element(sessions, index)?;
+        if !host.is_record(item)? {
+            return type_error(format!("sessions[{index}] must be an object"));
+        }
+        let mut id = |name: &str| -> Outcome<String> {
+            let value = host.get_named(item, name)?;
+            match host.string_units(value)? {
+                Some(units) => Ok(surrogates::mark_units(&units)),
+                None => type_error(format!("sessions[{index}].{name} must be a string")),
+            }
+        };
+        ids.push([id("companyId")?, id("agentId")?, id("sessionId")?]);
+    }
+    Ok(ids)
 }
 
 /// A boolean option: `true` or `false`, or absent (`undefined`, `null`) for `false`. Anything else
@@ -574,6 +608,26 @@ impl DeadSessionAuditor {
             return or_throw(env, type_error("row must be a Buffer (Uint8Array) or a string"));
         }
         Ok(this)
+    }
+
+    /// The sessions the server would still resume, as a database's live pointers name them
+    /// (`{ companyId, agentId, sessionId }` each): dead now is then decided by them.
+    #[napi(
+        ts_args_type = "sessions: Array<{ companyId: string; agentId: string; sessionId: string }>",
+        ts_return_type = "this"
+    )]
+    pub fn live_sessions<'env>(
+        &mut self,
+        env: &'env Env,
+        this: This<'env>,
+        sessions: Unknown<'env>,
+    ) -> napi::Result<This<'env>> {
+        let ids = or_throw(env, read_live_sessions(&mut NodeHost::new(env), sessions))?;
+        if let Some(auditor) = self.input.as_mut().and_then(PushedInput::auditor) {
+            auditor.live_sessions(ids.iter().map(|[c, a, s]| (c.as_str(), a.as_str(), s.as_str())));
+            return Ok(this);
+        }
+        or_throw(env, type_error("DeadSessionAuditor: used after finish"))
     }
 
     /// Ends the input and answers the report; the auditor cannot be used after.

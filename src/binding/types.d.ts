@@ -118,6 +118,14 @@ export interface DeadSessionAuditOptions extends DeadRunRuleOptions {
    */
   maxLineBytes?: number | undefined
   /**
+   * Write out only this many sessions dead now (the longest current streaks) and this many of
+   * the longest dead streaks in `sessions`, instead of every session: what a report for people
+   * shows, without an object per session of a large fleet. Totals, companies, agents, the
+   * tables and `newestRunAtMs` still count every session; `sessionsOmitted` says how many are
+   * left out. Default: every session.
+   */
+  topSessions?: number | undefined
+  /**
    * Cancels `auditDeadSessions`: the promise rejects with an `AbortError` (code `ABORT_ERR`),
    * at once if the signal is already aborted. napi-rs listens through the signal's `onabort`.
    */
@@ -234,7 +242,12 @@ export interface DeadSessionAuditReport {
   totals: DeadSessionAuditTotals
   companies: Array<{ companyId: string; agents: number; totals: DeadSessionAuditTotals }>
   agents: Array<{ companyId: string; agentId: string; totals: DeadSessionAuditTotals }>
+  /** Every session, in id order; with `topSessions`, only those it asks for. */
   sessions: DeadSessionAuditSession[]
+  /** Sessions left out of `sessions` by `topSessions` (0 without it). */
+  sessionsOmitted: number
+  /** The newest run's `created_at` among the audited sessions, in epoch milliseconds; null when there is none. */
+  newestRunAtMs: number | null
   /** Thresholds 1 to 10. */
   whatIf: DeadSessionAuditWhatIf[]
   /** The same table for the rule widened to count unseen failed runs as dead too. */

@@ -10,7 +10,7 @@ use super::line::format::{parse_lines, read_line, too_long, Format, Line};
 use super::line::row::{Row, RowRule, RunKind};
 use super::line::skip::{Skip, SkipReason};
 use super::summary::{
-    summarize, AuditReport, HistoryTables, RowError, SessionKey, SessionKeyRef, SessionRuns, FIRST_ERRORS,
+    summarize, AuditReport, HistoryTables, LiveSessions, RowError, SessionKey, SessionKeyRef, SessionRuns, FIRST_ERRORS,
 };
 use super::threads::on_threads;
 use crate::core::breaker::DeadRunRule;
@@ -37,6 +37,9 @@ pub struct AuditOptions {
     pub max_line_bytes: usize,
     /// Which runs count as dead: the breaker's default rule unless widened.
     pub rule: DeadRunRule,
+    /// Write out only this many sessions dead now and this many of the longest dead streaks
+    /// (every total still counts every session); `None`: every session.
+    pub top_sessions: Option<usize>,
 }
 
 impl Default for AuditOptions {
@@ -48,6 +51,7 @@ impl Default for AuditOptions {
             ordered: false,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             rule: DeadRunRule::default(),
+            top_sessions: None,
         }
     }
 }
@@ -74,6 +78,8 @@ pub struct Auditor {
     report: AuditReport,
     tables: HistoryTables,
     started: Instant,
+    /// The sessions a database's live pointers name, when it has them ([`Auditor::live_sessions`]).
+    live_sessions: Option<LiveSessions>,
 }
 
 impl Auditor {
@@ -90,6 +96,20 @@ impl Auditor {
             report: AuditReport::default(),
             tables: HistoryTables::new(),
             started: Instant::now(),
+            live_sessions: None,
+        }
+    }
+
+    /// The sessions the server would resume, by their ids (company, agent, session), from a
+    /// database's live pointers: dead now is then decided by them, not by rotation records.
+    pub fn live_sessions<'s>(&mut self, ids: impl IntoIterator<Item = (&'s str, &'s str, &'s str)>) {
+        let live = self.live_sessions.get_or_insert_with(LiveSessions::new);
+        for (company_id, agent_id, session_id) in ids {
+            live.insert(SessionKey {
+                company_id: company_id.into(),
+                agent_id: agent_id.into(),
+                session_id: session_id.into(),
+            });
         }
     }
 
@@ -200,7 +220,13 @@ impl Auditor {
     pub fn finish(mut self) -> AuditReport {
         self.end_pending_line();
         let mut report = std::mem::take(&mut self.report);
-        summarize(std::mem::take(&mut self.sessions), self.tables, &mut report);
+        summarize(
+            std::mem::take(&mut self.sessions),
+            self.tables,
+            &mut report,
+            self.options.top_sessions,
+            self.live_sessions.as_ref(),
+        );
         report.dead_run_rule = (&self.options.rule).into();
         report.elapsed_ms = self.started.elapsed().as_secs_f64() * 1000.0;
         report

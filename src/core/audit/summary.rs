@@ -91,7 +91,13 @@ pub enum DeadNowAuthority {
     None,
     /// The history records rotations: a session rotated after its last run is not dead now.
     RotationRecords,
+    /// The database's live pointers: a session is dead now only while the server points at it.
+    LivePointers,
 }
+
+/// The sessions a server would resume: those its live pointers (`agent_runtime_state`,
+/// `agent_task_sessions`) name.
+pub type LiveSessions = hashbrown::HashSet<SessionKey>;
 
 /// The breaker thresholds the what-if table covers.
 pub const WHAT_IF_THRESHOLDS: usize = 10;
@@ -282,6 +288,11 @@ pub struct AuditReport {
     pub companies: Vec<CompanyReport>,
     pub agents: Vec<AgentReport>,
     pub sessions: Vec<SessionReport>,
+    /// Sessions the report leaves out (`topSessions`): 0 when it holds every session.
+    #[serde(serialize_with = "as_number")]
+    pub sessions_omitted: u64,
+    /// The newest run's time among the audited sessions (epoch milliseconds), or null.
+    pub newest_run_at_ms: Option<f64>,
     pub what_if: Vec<WhatIf>,
     /// The what-if table for a wider rule that also counts unseen failed runs as dead.
     pub what_if_wider: Vec<WhatIf>,
@@ -585,53 +596,105 @@ fn iso(ms: Option<i64>) -> String {
     ms.and_then(|t| iso_date_time(t as f64)).unwrap_or_default()
 }
 
-/// Orders each session's runs by time and computes streaks, totals and the tables.
+/// A session's figures, before (and unless) its report is written out: its key, its fold's
+/// numbers and its latest rotation since its last run.
+struct SessionFigures {
+    key: SessionKey,
+    runs: u64,
+    dead_runs: u64,
+    unseen_failed_runs: u64,
+    longest: u64,
+    current: u64,
+    first: Option<i64>,
+    last: Option<i64>,
+    rotation: Option<(i64, RotationKind)>,
+    /// From a database's live pointers: whether the server still points at the session.
+    pointed: Option<bool>,
+}
+
+impl SessionFigures {
+    /// A dead streak at its end, and the server would still resume it: by the live pointers
+    /// when there are any, else by no rotation since.
+    fn dead_now(&self) -> bool {
+        self.current >= DEAD_NOW_STREAK && self.pointed.unwrap_or(self.rotation.is_none())
+    }
+
+    fn ids(&self) -> (JsOrdered<'_>, JsOrdered<'_>, JsOrdered<'_>) {
+        (
+            JsOrdered(&self.key.company_id),
+            JsOrdered(&self.key.agent_id),
+            JsOrdered(&self.key.session_id),
+        )
+    }
+
+    /// The session's report: its ids and times written out.
+    fn report(&self) -> SessionReport {
+        SessionReport {
+            company_id: self.key.company_id.to_string(),
+            agent_id: self.key.agent_id.to_string(),
+            session_id: self.key.session_id.to_string(),
+            runs: self.runs,
+            dead_runs: self.dead_runs,
+            unseen_failed_runs: self.unseen_failed_runs,
+            longest_dead_streak: self.longest,
+            current_dead_streak: self.current,
+            dead_now: self.dead_now(),
+            rotation: self.rotation.map(|(at, kind)| SessionRotation {
+                at: iso(Some(at)),
+                at_ms: at as f64,
+                kind,
+            }),
+            first_run_at: iso(self.first),
+            last_run_at: iso(self.last),
+            first_run_at_ms: self.first.map_or(f64::NAN, |t| t as f64),
+            last_run_at_ms: self.last.map_or(f64::NAN, |t| t as f64),
+        }
+    }
+}
+
+/// Orders each session's runs by time and computes streaks, totals and the tables. The report
+/// holds every session, or with `top_sessions` at most that many of the sessions dead now (the
+/// longest current streaks) and that many of the longest streaks: only those are written out.
 pub(super) fn summarize(
     sessions: HashMap<SessionKey, SessionRuns>,
     mut tables: HistoryTables,
     report: &mut AuditReport,
+    top_sessions: Option<usize>,
+    live_sessions: Option<&LiveSessions>,
 ) {
     let rotations = std::mem::take(&mut tables.rotations);
     let latest = latest_rotations(&rotations);
-    let mut session_reports = Vec::with_capacity(sessions.len());
+    let mut figures = Vec::with_capacity(sessions.len());
     for (key, runs) in sessions {
         let mut fold = runs.into_fold(&mut tables);
         fold.end(&mut tables);
         // Rotated at or after its last run: the server will not resume it.
         let rotation = latest
             .get(&key)
-            .filter(|(at, _)| fold.last.is_some_and(|last| *at >= last))
-            .map(|&(at, kind)| SessionRotation {
-                at: iso(Some(at)),
-                at_ms: at as f64,
-                kind,
-            });
-        let r = SessionReport {
-            company_id: key.company_id.to_string(),
-            agent_id: key.agent_id.to_string(),
-            session_id: key.session_id.to_string(),
+            .copied()
+            .filter(|(at, _)| fold.last.is_some_and(|last| *at >= last));
+        let f = SessionFigures {
             runs: fold.runs,
             dead_runs: fold.dead_runs,
             unseen_failed_runs: fold.unseen_failed_runs,
-            longest_dead_streak: fold.longest,
-            current_dead_streak: fold.current,
-            dead_now: fold.current >= DEAD_NOW_STREAK && rotation.is_none(),
+            longest: fold.longest,
+            current: fold.current,
+            first: fold.first,
+            last: fold.last,
             rotation,
-            first_run_at: iso(fold.first),
-            last_run_at: iso(fold.last),
-            first_run_at_ms: fold.first.map_or(f64::NAN, |t| t as f64),
-            last_run_at_ms: fold.last.map_or(f64::NAN, |t| t as f64),
+            pointed: live_sessions.map(|live| live.contains(&key)),
+            key,
         };
-        add(&mut report.totals, &r);
-        session_reports.push(r);
+        add(&mut report.totals, &f);
+        figures.push(f);
     }
-    session_reports.sort_by(|a, b| session_ids(a).cmp(&session_ids(b)));
+    report.newest_run_at_ms = figures.iter().filter_map(|f| f.last).max().map(|t| t as f64);
     let mut agents: BTreeMap<(JsOrdered, JsOrdered), Totals> = BTreeMap::new();
-    for r in &session_reports {
+    for f in &figures {
         let totals = agents
-            .entry((JsOrdered(&r.company_id), JsOrdered(&r.agent_id)))
+            .entry((JsOrdered(&f.key.company_id), JsOrdered(&f.key.agent_id)))
             .or_default();
-        add(totals, r);
+        add(totals, f);
     }
     // Every rotation counts for its run's agent and company and day, whether or not the
     // rotated session's runs are in this report.
@@ -649,7 +712,9 @@ pub(super) fn summarize(
             .rotations
             .count(rotation.kind);
     }
-    report.dead_now_authority = if rotations.is_empty() {
+    report.dead_now_authority = if live_sessions.is_some() {
+        DeadNowAuthority::LivePointers
+    } else if rotations.is_empty() {
         DeadNowAuthority::None
     } else {
         DeadNowAuthority::RotationRecords
@@ -673,7 +738,13 @@ pub(super) fn summarize(
             totals,
         })
         .collect();
-    report.sessions = session_reports;
+    let mut shown = match top_sessions {
+        Some(top) => top_of(&figures, top),
+        None => figures.iter().collect(),
+    };
+    report.sessions_omitted = (figures.len() - shown.len()) as u64;
+    shown.sort_by(|a, b| a.ids().cmp(&b.ids()));
+    report.sessions = shown.into_iter().map(SessionFigures::report).collect();
     report.what_if = tables.what_if;
     report.what_if_wider = tables.what_if_wider;
     report.dead_streaks = tables
@@ -702,6 +773,28 @@ pub(super) fn summarize(
         .collect();
 }
 
+/// At most `top` of the sessions dead now, the longest current streaks first, and at most `top`
+/// of the sessions with the longest dead streaks (ties by ids, in JavaScript's order): what a
+/// report for people shows. Each session at most once.
+fn top_of(figures: &[SessionFigures], top: usize) -> Vec<&SessionFigures> {
+    let ranked = |key: fn(&SessionFigures) -> u64, only: fn(&SessionFigures) -> bool| {
+        let mut list: Vec<&SessionFigures> = figures.iter().filter(|f| only(f) && key(f) > 0).collect();
+        let by = |a: &&SessionFigures, b: &&SessionFigures| key(b).cmp(&key(a)).then_with(|| a.ids().cmp(&b.ids()));
+        if list.len() > top {
+            list.select_nth_unstable_by(top, by);
+            list.truncate(top);
+        }
+        list
+    };
+    let mut chosen = ranked(|f| f.current, SessionFigures::dead_now);
+    for f in ranked(|f| f.longest, |_| true) {
+        if !chosen.iter().any(|c| std::ptr::eq(*c, f)) {
+            chosen.push(f);
+        }
+    }
+    chosen
+}
+
 /// Each rotated session's latest rotation: its time and kind (at one time, the kind listed
 /// last in [`RotationKind`]'s order wins, whatever order the rows came in).
 fn latest_rotations(rotations: &[RotationRecord]) -> HashMap<SessionKey, (i64, RotationKind)> {
@@ -718,15 +811,6 @@ fn latest_rotations(rotations: &[RotationRecord]) -> HashMap<SessionKey, (i64, R
         }
     }
     latest
-}
-
-/// A session's three ids, in JavaScript's order.
-fn session_ids(s: &SessionReport) -> (JsOrdered<'_>, JsOrdered<'_>, JsOrdered<'_>) {
-    (
-        JsOrdered(&s.company_id),
-        JsOrdered(&s.agent_id),
-        JsOrdered(&s.session_id),
-    )
 }
 
 /// An id ordered as JavaScript orders strings (by UTF-16 code units, lone surrogates included),
@@ -763,17 +847,17 @@ impl std::ops::AddAssign<&Totals> for Totals {
     }
 }
 
-fn add(totals: &mut Totals, s: &SessionReport) {
+fn add(totals: &mut Totals, s: &SessionFigures) {
     totals.sessions += 1;
     totals.runs += s.runs;
     totals.dead_runs += s.dead_runs;
     totals.unseen_failed_runs += s.unseen_failed_runs;
-    totals.sessions_with_dead_streak += u64::from(s.longest_dead_streak >= DEAD_NOW_STREAK);
-    totals.sessions_dead_now += u64::from(s.dead_now);
-    if let Some(rotation) = &s.rotation {
-        totals.sessions_rotated_dead += u64::from(s.current_dead_streak >= DEAD_NOW_STREAK);
-        if rotation.kind.by_breaker() {
-            totals.dead_runs_before_breaker_rotations += s.current_dead_streak;
+    totals.sessions_with_dead_streak += u64::from(s.longest >= DEAD_NOW_STREAK);
+    totals.sessions_dead_now += u64::from(s.dead_now());
+    if let Some((_, kind)) = s.rotation {
+        totals.sessions_rotated_dead += u64::from(s.current >= DEAD_NOW_STREAK);
+        if kind.by_breaker() {
+            totals.dead_runs_before_breaker_rotations += s.current;
         }
     }
 }
