@@ -78,8 +78,11 @@ describe.runIf(process.platform !== "win32")("Ctrl-C", () => {
     const child = spawn(process.execPath, [cli, "-"], { stdio: ["pipe", "pipe", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
-    child.stdin.write(dead("c", "a", "s", 1) + "\n"); // then nothing more, and no end
-    await new Promise((r) => setTimeout(r, 500));
+    // More than a pipe holds: 'drain' comes only once the audit is reading (its Ctrl-C handler
+    // is in place before it starts), so the signal never races the CLI's start.
+    const rows = Array.from({ length: 4000 }, (_, i) => dead("c", "a", "s", i)).join("\n") + "\n";
+    expect(child.stdin.write(rows)).toBe(false);
+    await new Promise((r) => child.stdin.once("drain", r)); // then nothing more, and no end
     child.kill("SIGINT");
     const code = await new Promise((r) => child.on("close", r));
     expect(code).toBe(130);

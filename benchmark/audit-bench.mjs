@@ -10,8 +10,14 @@ import { fileURLToPath } from "node:url";
 import { auditFileDuckDb, scanFileDuckDb } from "./audit-duckdb.mjs";
 import { auditFileJs } from "./audit-js.mjs";
 import { historyLines } from "./history.mjs";
+import { sessionsAxis } from "./sessions-axis.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+// `--sessions`: only the sessions axis (long sessions against a fleet's short ones).
+if (process.argv.includes("--sessions")) {
+  await sessionsAxis({ runs: Number(process.argv.find((a) => a.startsWith("--sessions-runs="))?.slice(16) ?? 300_000) });
+  process.exit(0);
+}
 const core = createRequire(import.meta.url)("../index.js");
 // At least 3 GB by default: below that, start-up costs (DuckDB's especially) flatter the ratios.
 const targetMb = Number(process.argv.find((a) => a.startsWith("--size-mb="))?.slice(10) ?? 3072);

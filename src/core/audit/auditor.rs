@@ -105,11 +105,7 @@ impl Auditor {
     pub fn live_sessions<'s>(&mut self, ids: impl IntoIterator<Item = (&'s str, &'s str, &'s str)>) {
         let live = self.live_sessions.get_or_insert_with(LiveSessions::new);
         for (company_id, agent_id, session_id) in ids {
-            live.insert(SessionKey {
-                company_id: company_id.into(),
-                agent_id: agent_id.into(),
-                session_id: session_id.into(),
-            });
+            live.insert(SessionKey::new(company_id, agent_id, session_id));
         }
     }
 

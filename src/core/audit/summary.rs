@@ -408,11 +408,48 @@ struct DayCount {
 
 /// A session: the three ids as they are, so no id can run into the next (`("a\u{1f}b", "c")` and
 /// `("a", "b\u{1f}c")` are two keys).
-#[derive(Debug, PartialEq, Eq, Hash)]
+#[derive(Debug, PartialEq, Eq)]
 pub(super) struct SessionKey {
-    pub(super) company_id: Box<str>,
-    pub(super) agent_id: Box<str>,
-    pub(super) session_id: Box<str>,
+    /// The three ids one after another, in one allocation (a fleet may hold a session for every
+    /// few runs): company `..company_end`, agent `company_end..agent_end`, session the rest.
+    ids: Box<str>,
+    company_end: usize,
+    agent_end: usize,
+}
+
+impl SessionKey {
+    pub(super) fn new(company_id: &str, agent_id: &str, session_id: &str) -> SessionKey {
+        let mut ids = String::with_capacity(company_id.len() + agent_id.len() + session_id.len());
+        ids.push_str(company_id);
+        ids.push_str(agent_id);
+        ids.push_str(session_id);
+        SessionKey {
+            ids: ids.into_boxed_str(),
+            company_end: company_id.len(),
+            agent_end: company_id.len() + agent_id.len(),
+        }
+    }
+
+    pub(super) fn company_id(&self) -> &str {
+        self.ids.get(..self.company_end).unwrap_or_default()
+    }
+
+    pub(super) fn agent_id(&self) -> &str {
+        self.ids.get(self.company_end..self.agent_end).unwrap_or_default()
+    }
+
+    pub(super) fn session_id(&self) -> &str {
+        self.ids.get(self.agent_end..).unwrap_or_default()
+    }
+}
+
+// Hashes the three ids as `SessionKeyRef`'s derived `Hash` does, so they hash alike.
+impl std::hash::Hash for SessionKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.company_id().hash(state);
+        self.agent_id().hash(state);
+        self.session_id().hash(state);
+    }
 }
 
 /// A [`SessionKey`] borrowed from a row, to look one up without copying the ids.
@@ -425,25 +462,25 @@ pub(super) struct SessionKeyRef<'r> {
 
 impl From<&SessionKeyRef<'_>> for SessionKey {
     fn from(key: &SessionKeyRef<'_>) -> SessionKey {
-        SessionKey {
-            company_id: key.company_id.into(),
-            agent_id: key.agent_id.into(),
-            session_id: key.session_id.into(),
-        }
+        SessionKey::new(key.company_id, key.agent_id, key.session_id)
     }
 }
 
 // Both derive `Hash` over the same three `str`s in the same order, so they hash alike.
 impl Equivalent<SessionKey> for SessionKeyRef<'_> {
     fn equivalent(&self, key: &SessionKey) -> bool {
-        (self.company_id, self.agent_id, self.session_id) == (&*key.company_id, &*key.agent_id, &*key.session_id)
+        (self.company_id, self.agent_id, self.session_id) == (key.company_id(), key.agent_id(), key.session_id())
     }
 }
+
+/// The runs kept for one session: inline up to a handful (no allocation for a short session:
+/// a fleet keeps a session per task), on the heap past that.
+pub(super) type KeptRuns = smallvec::SmallVec<[i64; 8]>;
 
 /// One session's runs, in the audit's mode.
 pub(super) enum SessionRuns {
     /// Unordered input: each run packed ([`RunKind::pack`]) in arrival order, sorted at the end.
-    Kept(Vec<i64>),
+    Kept(KeptRuns),
     /// Ordered input: each run folded into the streaks as it comes.
     Folded(Fold),
 }
@@ -454,12 +491,12 @@ impl SessionRuns {
         if ordered {
             SessionRuns::Folded(Fold::default())
         } else {
-            SessionRuns::Kept(Vec::new())
+            SessionRuns::Kept(KeptRuns::new())
         }
     }
 
     /// The kept runs; none for a folded session, which keeps none.
-    pub(super) fn kept_mut(&mut self) -> Option<&mut Vec<i64>> {
+    pub(super) fn kept_mut(&mut self) -> Option<&mut KeptRuns> {
         match self {
             SessionRuns::Kept(runs) => Some(runs),
             SessionRuns::Folded(_) => None,
@@ -621,18 +658,18 @@ impl SessionFigures {
 
     fn ids(&self) -> (JsOrdered<'_>, JsOrdered<'_>, JsOrdered<'_>) {
         (
-            JsOrdered(&self.key.company_id),
-            JsOrdered(&self.key.agent_id),
-            JsOrdered(&self.key.session_id),
+            JsOrdered(self.key.company_id()),
+            JsOrdered(self.key.agent_id()),
+            JsOrdered(self.key.session_id()),
         )
     }
 
     /// The session's report: its ids and times written out.
     fn report(&self) -> SessionReport {
         SessionReport {
-            company_id: self.key.company_id.to_string(),
-            agent_id: self.key.agent_id.to_string(),
-            session_id: self.key.session_id.to_string(),
+            company_id: self.key.company_id().to_string(),
+            agent_id: self.key.agent_id().to_string(),
+            session_id: self.key.session_id().to_string(),
             runs: self.runs,
             dead_runs: self.dead_runs,
             unseen_failed_runs: self.unseen_failed_runs,
@@ -692,7 +729,7 @@ pub(super) fn summarize(
     let mut agents: BTreeMap<(JsOrdered, JsOrdered), Totals> = BTreeMap::new();
     for f in &figures {
         let totals = agents
-            .entry((JsOrdered(&f.key.company_id), JsOrdered(&f.key.agent_id)))
+            .entry((JsOrdered(f.key.company_id()), JsOrdered(f.key.agent_id())))
             .or_default();
         add(totals, f);
     }
