@@ -6,7 +6,7 @@
 /** A deep copy of `value` that appends `path.key` / `path[i]` to `log` on every read. */
 export function instrumented<T>(value: T, log: string[], path = "input"): T {
   if (Array.isArray(value)) {
-    const out: unknown[] = new Array(value.length);
+    const out: unknown[] = Array.from({ length: value.length });
     value.forEach((item, i) => defineLogged(out, String(i), instrumented(item, log, `${path}[${i}]`), log, `${path}[${i}]`));
     return out as T;
   }

@@ -62,7 +62,7 @@ function freePort(): Promise<number> {
 const api = (p: string) => `http://127.0.0.1:${port}/api${p}`;
 
 async function call<T>(method: "GET" | "POST", p: string, body?: unknown): Promise<T> {
-  const response = await fetch(api(p), { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await fetch(api(p), body === undefined ? { method } : { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${p}: ${response.status} ${text.slice(0, 300)}`);
   return JSON.parse(text) as T;

@@ -122,7 +122,12 @@ export class JsAuditor {
     const streakLengths = new Map();
     const days = new Map();
     const closeStreak = (tableOf, length, recovered) => {
-      for (const w of tableOf) if (length >= w.threshold) (w.rotations++, (w.deadRunsSaved += length - w.threshold), (w.recovered += recovered ? 1 : 0));
+      for (const w of tableOf) {
+        if (length < w.threshold) continue;
+        w.rotations++;
+        w.deadRunsSaved += length - w.threshold;
+        w.recovered += recovered ? 1 : 0;
+      }
     };
     const empty = () => ({ sessions: 0, runs: 0, deadRuns: 0, unseenFailedRuns: 0, sessionsWithDeadStreak: 0, sessionsDeadNow: 0, sessionsRotatedDead: 0, rotations: noRotations(), deadRunsBeforeBreakerRotations: 0 });
     const add = (t, s) => {

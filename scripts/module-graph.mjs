@@ -33,7 +33,7 @@ function modules() {
 /** The text without comments and without the test modules at its end. */
 function code(text) {
   const lines = text.split("\n").map((line) => line.replace(/\/\/.*$/, ""));
-  const tests = lines.findIndex((line, i) => /^#\[cfg\((all\()?test\b/.test(line) && /^mod \w+/.test(lines[i + 1] ?? "") || /^#\[cfg\((all\()?test\b/.test(line) && /^#\[allow/.test(lines[i + 1] ?? "") && /^mod \w+/.test(lines[i + 2] ?? ""));
+  const tests = lines.findIndex((line, i) => /^#\[cfg\((all\()?test\b/.test(line) && /^mod \w+/.test(lines[i + 1] ?? "") || /^#\[cfg\((all\()?test\b/.test(line) && (lines[i + 1] ?? "").startsWith("#[allow") && /^mod \w+/.test(lines[i + 2] ?? ""));
   return (tests === -1 ? lines : lines.slice(0, tests)).join("\n");
 }
 

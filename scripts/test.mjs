@@ -64,6 +64,12 @@ counted(step("the module graph has no circle", process.execPath, ["scripts/modul
 counted(step("type-check a TypeScript consumer", "npx", ["tsc", "-p", "__test__/consumer/tsconfig.json"]).ok, "tsc --noEmit (consumer)");
 counted(step("type-check it under exactOptionalPropertyTypes", "npx", ["tsc", "-p", "__test__/consumer/tsconfig.exact.json"]).ok, "tsc --noEmit (consumer, exactOptionalPropertyTypes)");
 counted(step("type-check the heartbeat example and the demo", "npx", ["tsc", "-p", "tsconfig.json"]).ok, "tsc --noEmit (examples)");
+// The JavaScript and TypeScript held to a linter too (oxlint's correctness rules, .oxlintrc.json).
+counted(step("lint the JavaScript and TypeScript", "npx", ["oxlint", "--deny-warnings"]).ok, "oxlint");
+// The package as npm would publish it: its manifest (publint) and its types from every
+// resolution mode (Are the Types Wrong?).
+counted(step("lint the package's manifest", "npx", ["publint", "--strict"]).ok, "publint");
+counted(step("check the package's types in every resolution mode", "npx", ["attw", "--pack", "."]).ok, "attw");
 
 /**
  * The vitest suite under one Node.js binary, its counts added to the total. One report per run:
