@@ -127,10 +127,7 @@ function copyStatement(columns, companyId, since, { where = null, to = "stdout" 
 
 function abortError(signal) {
   if (signal?.reason !== undefined) return signal.reason;
-  const error = new Error("The operation was aborted");
-  error.name = "AbortError";
-  error.code = "ABORT_ERR";
-  return error;
+  return Object.assign(new Error("The operation was aborted"), { name: "AbortError", code: "ABORT_ERR" });
 }
 
 /** The number of line breaks in a chunk: one per row in COPY text, which escapes the rest. */
@@ -263,10 +260,8 @@ function explained(error, settings) {
   const timeout = settings?.idleTimeout;
   const lost = error?.code === "25P03" || /connection (error|terminated)|Connection terminated/i.test(String(error?.message));
   if (!lost || !timeout || timeout === "0") return error;
-  const named = new Error(`the server ended the audit's connection (idle_in_transaction_session_timeout is ${timeout} for this role): ${error.message}`);
-  named.code = error.code;
-  named.cause = error;
-  return named;
+  const message = `the server ended the audit's connection (idle_in_transaction_session_timeout is ${timeout} for this role): ${error.message}`;
+  return Object.assign(new Error(message, { cause: error }), { code: error.code });
 }
 
 /** PGlite: the whole COPY (to `'/dev/blob'`) as one blob (PGlite runs in this process, its data in memory). */
@@ -295,6 +290,8 @@ async function readByCursor(db, columns, params, pageSize, auditor, onRows, chec
  * Audits the heartbeat_runs table of a database: a node-postgres Pool or Client, PGlite, or
  * anything else with `query(sql, params) -> { rows }` on one connection. The report says which
  * snapshot it read (`database`).
+ * @param {import("./database").AuditQueryable} db
+ * @param {import("./database").DatabaseAuditOptions} [options]
  */
 async function auditDeadSessionsFromDatabase(db, options = {}) {
   const { pageSize = 10_000, onPage, signal, ...auditOptions } = options ?? {};
@@ -308,7 +305,8 @@ async function auditDeadSessionsFromDatabase(db, options = {}) {
   const auditor = new DeadSessionAuditor({ ...auditOptions, ordered: false });
   const companyId = auditOptions.companyId ?? null;
   const since = sinceMs(auditOptions.since);
-  const pool = isPool(db) ? db : null;
+  // A pg.Pool, which the declared queryable type does not describe.
+  const pool = isPool(db) ? /** @type {any} */ (db) : null;
   const client = pool ? await pool.connect() : db;
   const read = { pool, client, companyId, since, auditor, onPage, signal, pageSize, check, settings: null, route: "cursor", streams: 1, excluded: 0, broken: false };
   try {

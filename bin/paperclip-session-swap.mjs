@@ -45,7 +45,7 @@ const say = (line) => process.stdout.write(`${line}\n`);
 const warn = (line) => process.stderr.write(`${NAME}: warning: ${line}\n`);
 
 function parseCommandLine(argv) {
-  const options = { check: { type: "boolean" }, revert: { type: "boolean" }, global: { type: "boolean" }, force: { type: "boolean" }, "allow-unresolved": { type: "boolean" }, help: { type: "boolean" } };
+  const options = /** @type {const} */ ({ check: { type: "boolean" }, revert: { type: "boolean" }, global: { type: "boolean" }, force: { type: "boolean" }, "allow-unresolved": { type: "boolean" }, help: { type: "boolean" } });
   let parsed;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options });

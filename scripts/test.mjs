@@ -64,6 +64,8 @@ counted(step("the module graph has no circle", process.execPath, ["scripts/modul
 counted(step("type-check a TypeScript consumer", "npx", ["tsc", "-p", "__test__/consumer/tsconfig.json"]).ok, "tsc --noEmit (consumer)");
 counted(step("type-check it under exactOptionalPropertyTypes", "npx", ["tsc", "-p", "__test__/consumer/tsconfig.exact.json"]).ok, "tsc --noEmit (consumer, exactOptionalPropertyTypes)");
 counted(step("type-check the heartbeat example and the demo", "npx", ["tsc", "-p", "tsconfig.json"]).ok, "tsc --noEmit (examples)");
+// The CLIs, the swap and the database reader are plain JavaScript: type-checked all the same.
+counted(step("type-check the CLIs, the swap and the database reader (checkJs)", "npx", ["tsc", "-p", "tsconfig.checkjs.json"]).ok, "tsc --noEmit (checkJs)");
 // The JavaScript and TypeScript held to a linter too (oxlint's correctness rules, .oxlintrc.json).
 counted(step("lint the JavaScript and TypeScript", "npx", ["oxlint", "--deny-warnings"]).ok, "oxlint");
 // The package as npm would publish it: its manifest (publint) and its types from every
