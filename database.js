@@ -47,7 +47,16 @@ function timeKind(columns) {
 const jsonText = (expression) => `coalesce(${expression}::text, 'null')`;
 
 /** The usage record's keys the breaker reads. */
-const USAGE_KEYS = ["sessionReused", "persistedSessionId", "rawInputTokens", "inputTokens", "rawCachedInputTokens", "cachedInputTokens", "rawOutputTokens", "outputTokens"];
+const USAGE_KEYS = [
+  "sessionReused",
+  "persistedSessionId",
+  "rawInputTokens",
+  "inputTokens",
+  "rawCachedInputTokens",
+  "cachedInputTokens",
+  "rawOutputTokens",
+  "outputTokens",
+];
 /** The context snapshot's keys that record a rotation. */
 const CONTEXT_KEYS = ["paperclipPreviousSessionId", "paperclipSessionRotationReason"];
 
@@ -63,7 +72,9 @@ function recordExpression(column, type, keys, other) {
   // JSON.parse does); anything else as JSON.
   const binary = type === "jsonb";
   const value = binary || type === "json" ? `r.${column}` : `to_json(r.${column})`;
-  const [typeOf, toRecord, valueType] = binary ? ["jsonb_typeof", "jsonb_to_record", "jsonb"] : ["json_typeof", "json_to_record", "json"];
+  const [typeOf, toRecord, valueType] = binary
+    ? ["jsonb_typeof", "jsonb_to_record", "jsonb"]
+    : ["json_typeof", "json_to_record", "json"];
   // One `_to_record` takes every key at once: a record stored compressed is then decompressed
   // once a row, not once a key.
   const record = `(select '{' || ${keys.map((k, i) => `'${i === 0 ? "" : ","}"${k}":' || ${jsonText(`u."${k}"`)}`).join(" || ")} || '}'
@@ -87,7 +98,8 @@ function narrowQuery(columns) {
   // no plain JSON line can hold, so every line shows the audit it is COPY text. (A line that
   // reads both ways, an id with a backslash say, would otherwise be taken as plain JSON.)
   const fields = [`E'{"copy":"\\\\""'`];
-  for (const name of TEXT_COLUMNS) if (columns.has(name)) fields.push(`',"${name}":' || ${jsonText(`to_json(r.${name})`)}`);
+  for (const name of TEXT_COLUMNS)
+    if (columns.has(name)) fields.push(`',"${name}":' || ${jsonText(`to_json(r.${name})`)}`);
   fields.push(`',"created_at":' || ${jsonText("floor(extract(epoch from r.created_at) * 1000)")}`);
   const usage = recordExpression("usage_json", columns.get("usage_json"), USAGE_KEYS, "true");
   if (usage) fields.push(`',"usage_json":' || ${usage}`);
@@ -101,7 +113,10 @@ function narrowQuery(columns) {
 
 /** The rows the narrow query keeps: `$1` the company, `$2` the since time in milliseconds. */
 function narrowFilter(columns) {
-  const since = timeKind(columns) === "timestamp" ? "(to_timestamp(($2::float8 - 1) / 1000) at time zone 'UTC')" : "to_timestamp(($2::float8 - 1) / 1000)";
+  const since =
+    timeKind(columns) === "timestamp"
+      ? "(to_timestamp(($2::float8 - 1) / 1000) at time zone 'UTC')"
+      : "to_timestamp(($2::float8 - 1) / 1000)";
   const company = columns.has("company_id") ? "($1::text is null or r.company_id::text = $1::text)" : "true";
   return `${company} and ($2::float8 is null or r.created_at is null or r.created_at >= ${since})`;
 }
@@ -121,7 +136,9 @@ function literal(value) {
  * narrows the rows further (a range of pages), `to` is where COPY writes.
  */
 function copyStatement(columns, companyId, since, { where = null, to = "stdout" } = {}) {
-  const query = narrowQuery(columns).replace(/\$([12])\b/g, (_, n) => (n === "1" ? literal(companyId) : literal(since)));
+  const query = narrowQuery(columns).replace(/\$([12])\b/g, (_, n) =>
+    n === "1" ? literal(companyId) : literal(since),
+  );
   return `copy (${query}${where ? ` and ${where}` : ""}) to ${to}`;
 }
 
@@ -178,12 +195,16 @@ class CopyOut {
 }
 
 const isPool = (db) => typeof db.connect === "function" && typeof db.totalCount === "number";
-const isPgClient = (db) => typeof db.query === "function" && typeof db.connection?.query === "function" && typeof db.processID !== "undefined";
-const isPGlite = (db) => typeof db.query === "function" && typeof db.exec === "function" && typeof db.waitReady !== "undefined";
+const isPgClient = (db) =>
+  typeof db.query === "function" && typeof db.connection?.query === "function" && typeof db.processID !== "undefined";
+const isPGlite = (db) =>
+  typeof db.query === "function" && typeof db.exec === "function" && typeof db.waitReady !== "undefined";
 
 /** The snapshot the transaction reads: PostgreSQL's own text for it, and when it was taken. */
 async function snapshot(db) {
-  const { rows } = await db.query(`select pg_current_snapshot()::text as snapshot, to_json(transaction_timestamp()) #>> '{}' as at`);
+  const { rows } = await db.query(
+    `select pg_current_snapshot()::text as snapshot, to_json(transaction_timestamp()) #>> '{}' as at`,
+  );
   return { snapshot: rows[0].snapshot, takenAt: new Date(rows[0].at).toISOString() };
 }
 
@@ -258,7 +279,8 @@ async function guarded(client, signal, work) {
  */
 function explained(error, settings) {
   const timeout = settings?.idleTimeout;
-  const lost = error?.code === "25P03" || /connection (error|terminated)|Connection terminated/i.test(String(error?.message));
+  const lost =
+    error?.code === "25P03" || /connection (error|terminated)|Connection terminated/i.test(String(error?.message));
   if (!lost || !timeout || timeout === "0") return error;
   const message = `the server ended the audit's connection (idle_in_transaction_session_timeout is ${timeout} for this role): ${error.message}`;
   return Object.assign(new Error(message, { cause: error }), { code: error.code });
@@ -295,7 +317,8 @@ async function readByCursor(db, columns, params, pageSize, auditor, onRows, chec
  */
 async function auditDeadSessionsFromDatabase(db, options = {}) {
   const { pageSize = 10_000, onPage, signal, ...auditOptions } = options ?? {};
-  if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new TypeError("options.pageSize must be a whole number of rows, at least 1");
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1)
+    throw new TypeError("options.pageSize must be a whole number of rows, at least 1");
   if (onPage !== undefined && typeof onPage !== "function") throw new TypeError("options.onPage must be a function");
   const check = () => {
     if (signal?.aborted) throw abortError(signal);
@@ -308,7 +331,22 @@ async function auditDeadSessionsFromDatabase(db, options = {}) {
   // A pg.Pool, which the declared queryable type does not describe.
   const pool = isPool(db) ? /** @type {any} */ (db) : null;
   const client = pool ? await pool.connect() : db;
-  const read = { pool, client, companyId, since, auditor, onPage, signal, pageSize, check, settings: null, route: "cursor", streams: 1, excluded: 0, broken: false };
+  const read = {
+    pool,
+    client,
+    companyId,
+    since,
+    auditor,
+    onPage,
+    signal,
+    pageSize,
+    check,
+    settings: null,
+    route: "cursor",
+    streams: 1,
+    excluded: 0,
+    broken: false,
+  };
   try {
     const taken = await guarded(client, signal, async () => {
       // Read before the transaction: an error in it then names a server timeout it met.
@@ -339,7 +377,9 @@ async function readTable(read) {
   if (typeof companyId === "string" && companyId.includes("\u0000")) return;
   if (isPgClient(client)) {
     read.route = "copy";
-    const copying = pool ? readInHalves(pool, client, columns, companyId, since, auditor, onPage, signal, read.settings) : readByCopy(client, copyStatement(columns, companyId, since), auditor, onPage).then(() => 1);
+    const copying = pool
+      ? readInHalves(pool, client, columns, companyId, since, auditor, onPage, signal, read.settings)
+      : readByCopy(client, copyStatement(columns, companyId, since), auditor, onPage).then(() => 1);
     read.streams = await copying.catch((error) => {
       read.broken = true;
       throw error;
@@ -360,14 +400,23 @@ async function readTable(read) {
  * alone then decides. Read in the audit's snapshot.
  */
 async function livePointers(db) {
-  const { rows: tables } = await db.query(`select to_regclass('agent_runtime_state') is not null as runtime, to_regclass('agent_task_sessions') is not null as tasks`);
+  const { rows: tables } = await db.query(
+    `select to_regclass('agent_runtime_state') is not null as runtime, to_regclass('agent_task_sessions') is not null as tasks`,
+  );
   const { runtime, tasks } = tables[0];
   if (!runtime && !tasks) return null;
   const parts = [];
-  if (runtime) parts.push(`select company_id::text as c, agent_id::text as a, session_id::text as s from agent_runtime_state where session_id is not null`);
+  if (runtime)
+    parts.push(
+      `select company_id::text as c, agent_id::text as a, session_id::text as s from agent_runtime_state where session_id is not null`,
+    );
   if (tasks) {
-    parts.push(`select company_id::text, agent_id::text, session_params_json ->> 'sessionId' from agent_task_sessions where session_params_json ->> 'sessionId' is not null`);
-    parts.push(`select company_id::text, agent_id::text, session_display_id from agent_task_sessions where session_display_id is not null`);
+    parts.push(
+      `select company_id::text, agent_id::text, session_params_json ->> 'sessionId' from agent_task_sessions where session_params_json ->> 'sessionId' is not null`,
+    );
+    parts.push(
+      `select company_id::text, agent_id::text, session_display_id from agent_task_sessions where session_display_id is not null`,
+    );
   }
   const { rows } = await db.query(parts.join(" union "));
   return rows.map((r) => ({ companyId: r.c, agentId: r.a, sessionId: r.s }));
@@ -381,8 +430,12 @@ async function livePointers(db) {
 async function rowsExcluded(db, columns, companyId, since) {
   if (companyId === null && since === null) return 0;
   const nul = typeof companyId === "string" && companyId.includes("\u0000");
-  const kept = nul ? "false" : narrowFilter(columns).replace(/\$([12])\b/g, (_, n) => (n === "1" ? literal(companyId) : literal(since)));
-  const { rows } = await db.query(`select (count(*) filter (where not coalesce(${kept}, false)))::int8::text as n from heartbeat_runs r`);
+  const kept = nul
+    ? "false"
+    : narrowFilter(columns).replace(/\$([12])\b/g, (_, n) => (n === "1" ? literal(companyId) : literal(since)));
+  const { rows } = await db.query(
+    `select (count(*) filter (where not coalesce(${kept}, false)))::int8::text as n from heartbeat_runs r`,
+  );
   return Number(rows[0].n);
 }
 

@@ -3,7 +3,14 @@
 // replaced here, once at load, by one that names the platform, the package and what to do.
 "use strict";
 
-const SUPPORTED = ["linux-x64-gnu", "linux-x64-musl", "linux-arm64-gnu", "darwin-x64", "darwin-arm64", "win32-x64-msvc"];
+const SUPPORTED = [
+  "linux-x64-gnu",
+  "linux-x64-musl",
+  "linux-arm64-gnu",
+  "darwin-x64",
+  "darwin-arm64",
+  "win32-x64-msvc",
+];
 
 function isMusl() {
   if (process.platform !== "linux") return false;

@@ -24,7 +24,8 @@ const adapterType = A.adapterType.filter((a) => typeof a !== "string" || !PROTOT
 
 /** Adapter types whose entry differs between `release` and the release the table matches. */
 function changedSince(release: string): Set<string> {
-  const key = (e: { adapterType: string; nativeContextManagement: string; defaultSessionCompaction: string }) => `${e.adapterType}/${e.nativeContextManagement}/${e.defaultSessionCompaction}`;
+  const key = (e: { adapterType: string; nativeContextManagement: string; defaultSessionCompaction: string }) =>
+    `${e.adapterType}/${e.nativeContextManagement}/${e.defaultSessionCompaction}`;
   const then = new Set(adaptersIn(release).map(key));
   const now = new Set(adaptersIn(table.matches).map(key));
   return new Set([...then, ...now].filter((k) => then.has(k) !== now.has(k)).map((k) => k.split("/")[0]));
@@ -37,7 +38,12 @@ it("the table matches the newest release we test against, and the addon says so"
   // The table's entries in force are the published table, name for name.
   for (const { version, published } of releases) {
     const theirs = Object.keys(published.ADAPTER_SESSION_MANAGEMENT).sort();
-    expect({ version, adapters: adaptersIn(version).map((e) => e.adapterType).sort() }).toEqual({ version, adapters: theirs });
+    expect({
+      version,
+      adapters: adaptersIn(version)
+        .map((e) => e.adapterType)
+        .sort(),
+    }).toEqual({ version, adapters: theirs });
   }
 });
 
@@ -57,7 +63,8 @@ for (const { version, published } of releases) {
             differing++;
             return;
           }
-          if (!same(mine, theirs)) throw new Error(`native ${JSON.stringify(mine)}\npublished ${JSON.stringify(theirs)}`);
+          if (!same(mine, theirs))
+            throw new Error(`native ${JSON.stringify(mine)}\npublished ${JSON.stringify(theirs)}`);
         }),
         { numRuns: 10_000 },
       );
@@ -77,7 +84,10 @@ for (const { version, published } of releases) {
 
     it("hasSessionCompactionThresholds, on 10,000 generated policies", () => {
       fc.assert(
-        fc.property(A.limitsOnly, (p) => native.hasSessionCompactionThresholds(p) === published.hasSessionCompactionThresholds(p as never)),
+        fc.property(
+          A.limitsOnly,
+          (p) => native.hasSessionCompactionThresholds(p) === published.hasSessionCompactionThresholds(p as never),
+        ),
         { numRuns: 10_000 },
       );
     });
@@ -85,8 +95,19 @@ for (const { version, published } of releases) {
 }
 
 it("a kimi_local agent whose session has 201 runs rotates, as the service with today's adapter-utils does", () => {
-  const runs = Array.from({ length: 201 }, (_, i) => ({ id: `r${i}`, createdAt: new Date(Date.UTC(2026, 8, 1, 0, i)), livenessState: "advanced", usageJson: { inputTokens: 5 } }));
-  const decision = native.evaluateSessionCompaction({ agent: { adapterType: "kimi_local", runtimeConfig: {} }, sessionId: "s", issueId: null, continuationSummaryBody: null, runs });
+  const runs = Array.from({ length: 201 }, (_, i) => ({
+    id: `r${i}`,
+    createdAt: new Date(Date.UTC(2026, 8, 1, 0, i)),
+    livenessState: "advanced",
+    usageJson: { inputTokens: 5 },
+  }));
+  const decision = native.evaluateSessionCompaction({
+    agent: { adapterType: "kimi_local", runtimeConfig: {} },
+    sessionId: "s",
+    issueId: null,
+    continuationSummaryBody: null,
+    runs,
+  });
   expect(decision.rotate).toBe(true);
   expect(newest.resolveSessionCompactionPolicy("kimi_local", {}).policy.maxSessionRuns).toBe(200);
 });

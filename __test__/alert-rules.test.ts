@@ -51,7 +51,9 @@ function inputSeries(text: string, minutes: number, refreshedUntil = minutes) {
     const cut = line.lastIndexOf(" ");
     const name = line.slice(0, cut);
     if (name === "paperclip_session_audit_timestamp_seconds") {
-      const values = Array.from({ length: minutes + 1 }, (_, m) => String(Math.floor(Math.min(m, refreshedUntil) / 10) * 600));
+      const values = Array.from({ length: minutes + 1 }, (_, m) =>
+        String(Math.floor(Math.min(m, refreshedUntil) / 10) * 600),
+      );
       series.push({ series: name, values: values.join(" ") });
     } else {
       series.push({ series: name, values: `${line.slice(cut + 1)}x${minutes}` });
@@ -62,7 +64,12 @@ function inputSeries(text: string, minutes: number, refreshedUntil = minutes) {
 
 type Alert = { exp_labels: Record<string, string>; exp_annotations: Record<string, string> };
 /** Runs promtool on one test group: `expected` alerts by name at `evalMinutes`. */
-function promtoolTest(name: string, series: { series: string; values: string }[], evalMinutes: number, expected: Record<string, Alert[]>) {
+function promtoolTest(
+  name: string,
+  series: { series: string; values: string }[],
+  evalMinutes: number,
+  expected: Record<string, Alert[]>,
+) {
   const yaml = (value: unknown) => JSON.stringify(value);
   const file = path.join(dir, `${name}.test.yml`);
   const lines = [
@@ -73,7 +80,11 @@ function promtoolTest(name: string, series: { series: string; values: string }[]
     "    input_series:",
     ...series.flatMap((s) => [`      - series: ${yaml(s.series)}`, `        values: ${yaml(s.values)}`]),
     "    alert_rule_test:",
-    ...Object.entries(expected).flatMap(([alertname, alerts]) => [`      - eval_time: ${evalMinutes}m`, `        alertname: ${alertname}`, `        exp_alerts: ${yaml(alerts)}`]),
+    ...Object.entries(expected).flatMap(([alertname, alerts]) => [
+      `      - eval_time: ${evalMinutes}m`,
+      `        alertname: ${alertname}`,
+      `        exp_alerts: ${yaml(alerts)}`,
+    ]),
   ];
   writeFileSync(file, `${lines.join("\n")}\n`);
   const r = spawnSync("promtool", ["test", "rules", file], { encoding: "utf8" });
@@ -84,11 +95,21 @@ function promtoolTest(name: string, series: { series: string; values: string }[]
 describe("the shipped alerting rules, on series written by paperclip-session-audit --openmetrics", () => {
   it("pass promtool check rules", () => {
     const r = spawnSync("promtool", ["check", "rules", rules], { encoding: "utf8" });
-    expect({ status: r.status, output: r.stdout }).toEqual({ status: 0, output: expect.stringContaining("SUCCESS: 4 rules found") });
+    expect({ status: r.status, output: r.stdout }).toEqual({
+      status: 0,
+      output: expect.stringContaining("SUCCESS: 4 rules found"),
+    });
   });
 
   // Company acme: a session whose last three runs are dead. Company globex: live runs only.
-  const fleet = [run("acme", "s1", 0, false), run("acme", "s1", 1, true), run("acme", "s1", 2, true), run("acme", "s1", 3, true), run("globex", "s2", 4, false), run("globex", "s2", 5, false)];
+  const fleet = [
+    run("acme", "s1", 0, false),
+    run("acme", "s1", 1, true),
+    run("acme", "s1", 2, true),
+    run("acme", "s1", 3, true),
+    run("globex", "s2", 4, false),
+    run("globex", "s2", 5, false),
+  ];
 
   it("a dead session fires PaperclipDeadSessionsNow for its company only, once it lasted 30 minutes; a fresh, complete audit is quiet", () => {
     const { status, text } = audited("fleet", fleet);
@@ -96,7 +117,8 @@ describe("the shipped alerting rules, on series written by paperclip-session-aud
     const full = { severity: "warning" };
     const annotations = (company: string) => ({
       summary: `1 dead session(s) now in company ${company}`,
-      description: "Sessions whose latest heartbeats are dead reused runs (the audit's rule). Swap the native breaker in (paperclip-session-swap), or reset the agents' sessions.",
+      description:
+        "Sessions whose latest heartbeats are dead reused runs (the audit's rule). Swap the native breaker in (paperclip-session-swap), or reset the agents' sessions.",
     });
     const firing = promtoolTest("dead-now", inputSeries(text, 60), 45, {
       PaperclipDeadSessionsNow: [{ exp_labels: { ...full, company_id: "acme" }, exp_annotations: annotations("acme") }],
@@ -126,12 +148,17 @@ describe("the shipped alerting rules, on series written by paperclip-session-aud
       created_at: at(4),
       liveness_state: "succeeded",
       usage_json: { inputTokens: 5 },
-      context_snapshot: { paperclipPreviousSessionId: "s1", paperclipSessionRotationReason: "3 consecutive failed zero-token reused runs on persisted session s1" },
+      context_snapshot: {
+        paperclipPreviousSessionId: "s1",
+        paperclipSessionRotationReason: "3 consecutive failed zero-token reused runs on persisted session s1",
+      },
     });
     const swapped = audited("swapped-fleet", [...fleet, rotation]);
     expect(swapped.text).toContain('paperclip_dead_sessions_now{company_id="acme"} 0\n');
     expect(swapped.text).toContain('paperclip_session_rotations{company_id="acme",kind="fork_breaker"} 1\n');
-    expect(promtoolTest("swapped-fleet", inputSeries(swapped.text, 60), 45, { PaperclipDeadSessionsNow: [] }).status).toBe(0);
+    expect(
+      promtoolTest("swapped-fleet", inputSeries(swapped.text, 60), 45, { PaperclipDeadSessionsNow: [] }).status,
+    ).toBe(0);
     // Released (no breaker): no rotation, the same dead session, the alert fires.
     const released = audited("released-fleet", fleet);
     const firing = promtoolTest("released-fleet", inputSeries(released.text, 60), 45, { PaperclipDeadSessionsNow: [] });
@@ -142,25 +169,55 @@ describe("the shipped alerting rules, on series written by paperclip-session-aud
   it("an audit whose timer stopped fires PaperclipSessionAuditStale", () => {
     const { text } = audited("stale", fleet);
     // Refreshed for 10 minutes, then never again: stale past 30 minutes, firing 5 minutes later.
-    expect(promtoolTest("stale", inputSeries(text, 60, 10), 50, {
-      PaperclipSessionAuditStale: [{ exp_labels: { severity: "warning" }, exp_annotations: { summary: "The session audit last ran 40m 0s ago" } }],
-    }).status).toBe(0);
-    expect(promtoolTest("not-yet-stale", inputSeries(text, 60, 10), 30, { PaperclipSessionAuditStale: [] }).status).toBe(0);
+    expect(
+      promtoolTest("stale", inputSeries(text, 60, 10), 50, {
+        PaperclipSessionAuditStale: [
+          {
+            exp_labels: { severity: "warning" },
+            exp_annotations: { summary: "The session audit last ran 40m 0s ago" },
+          },
+        ],
+      }).status,
+    ).toBe(0);
+    expect(
+      promtoolTest("not-yet-stale", inputSeries(text, 60, 10), 30, { PaperclipSessionAuditStale: [] }).status,
+    ).toBe(0);
   });
 
   it("no audit series at all fires PaperclipSessionAuditMissing", () => {
     const other = [{ series: 'up{job="node"}', values: "1x60" }];
-    expect(promtoolTest("missing", other, 45, {
-      PaperclipSessionAuditMissing: [{ exp_labels: { severity: "warning" }, exp_annotations: { summary: "No paperclip-session-audit series: the textfile is missing or not collected" } }],
-    }).status).toBe(0);
+    expect(
+      promtoolTest("missing", other, 45, {
+        PaperclipSessionAuditMissing: [
+          {
+            exp_labels: { severity: "warning" },
+            exp_annotations: { summary: "No paperclip-session-audit series: the textfile is missing or not collected" },
+          },
+        ],
+      }).status,
+    ).toBe(0);
   });
 
   it("an incomplete report (most rows unreadable: the CLI's exit 3) fires PaperclipSessionAuditIncomplete", () => {
-    const { status, text } = audited("incomplete", [...fleet.slice(0, 2), "{ not json", "{ not json", "{ not json", "{ not json", "{ not json"]);
+    const { status, text } = audited("incomplete", [
+      ...fleet.slice(0, 2),
+      "{ not json",
+      "{ not json",
+      "{ not json",
+      "{ not json",
+      "{ not json",
+    ]);
     expect(status).toBe(3);
     expect(text).toContain("paperclip_session_audit_complete 0\n");
-    expect(promtoolTest("incomplete", inputSeries(text, 60), 30, {
-      PaperclipSessionAuditIncomplete: [{ exp_labels: { severity: "warning" }, exp_annotations: { summary: "The session audit's report is incomplete (5 rows skipped)" } }],
-    }).status).toBe(0);
+    expect(
+      promtoolTest("incomplete", inputSeries(text, 60), 30, {
+        PaperclipSessionAuditIncomplete: [
+          {
+            exp_labels: { severity: "warning" },
+            exp_annotations: { summary: "The session audit's report is incomplete (5 rows skipped)" },
+          },
+        ],
+      }).status,
+    ).toBe(0);
   });
 });

@@ -27,17 +27,25 @@ const row = (i: number) => ({
   session_id_after: `session-${i % 97}`,
   created_at: Date.UTC(2026, 5, 1) + i * 60_000,
   liveness_state: "failed",
-  usage_json: i % 4 === 0 ? { inputTokens: 5 } : { sessionReused: true, persistedSessionId: `session-${i % 97}`, inputTokens: 0 },
+  usage_json:
+    i % 4 === 0 ? { inputTokens: 5 } : { sessionReused: true, persistedSessionId: `session-${i % 97}`, inputTokens: 0 },
 });
 
-const connection = (settings: Partial<pg.PoolConfig> = {}) => ({ host: "127.0.0.1", port: server.port, user: "postgres", database: "postgres", ...settings });
+const connection = (settings: Partial<pg.PoolConfig> = {}) => ({
+  host: "127.0.0.1",
+  port: server.port,
+  user: "postgres",
+  database: "postgres",
+  ...settings,
+});
 
 function comparable(r: Report) {
   const { elapsedMs: _e, bytesRead: _b, lines: _l, firstErrors, database: _d, ...rest } = r;
   return { ...rest, firstErrors: firstErrors.map((e) => e.reason) };
 }
 
-const fromFile = (options: Record<string, unknown> = {}) => native.auditDeadSessionsSync(Buffer.from(`${lines.join("\n")}\n`), options) as Report;
+const fromFile = (options: Record<string, unknown> = {}) =>
+  native.auditDeadSessionsSync(Buffer.from(`${lines.join("\n")}\n`), options) as Report;
 
 /** One session's runs at one time on both sides of the table's page split: three dead runs, then at T a live one (written first, so on the first pages) and a dead one (written last). */
 const TIED = "session-tied";
@@ -60,7 +68,9 @@ beforeAll(async () => {
   // The file holds the same rows in another order: the report must not tell.
   lines = [...rows].reverse().map((r) => JSON.stringify(r));
   // A kilobyte of padding a row: over 4,096 pages, where a pool reads by two COPYs.
-  await server.pool.query(`create table heartbeat_runs (id text primary key, company_id text, agent_id text, session_id_before text, session_id_after text, created_at timestamptz, liveness_state text, usage_json jsonb, context_snapshot jsonb, pad text)`);
+  await server.pool.query(
+    `create table heartbeat_runs (id text primary key, company_id text, agent_id text, session_id_before text, session_id_after text, created_at timestamptz, liveness_state text, usage_json jsonb, context_snapshot jsonb, pad text)`,
+  );
   const insert = (list: unknown[]) =>
     server.pool.query(
       `insert into heartbeat_runs select r->>'id', r->>'company_id', r->>'agent_id', null, r->>'session_id_after', to_timestamp((r->>'created_at')::float8 / 1000), r->>'liveness_state', r->'usage_json', null, repeat(md5(r->>'id'), 32) from json_array_elements($1::json) r`,
@@ -68,7 +78,10 @@ beforeAll(async () => {
     );
   await server.pool.query(`alter table heartbeat_runs alter column pad set storage plain`);
   for (const list of [first, bulk, last]) await insert(list);
-  const { rows: size } = await server.pool.query(`select pg_relation_size('heartbeat_runs') / 8192 as pages, (select (ctid::text::point)[0] from heartbeat_runs where id = $1) as live_page, (select (ctid::text::point)[0] from heartbeat_runs where id = $2) as dead_page`, [tiedRun(9, false).id, tiedRun(9, true).id]);
+  const { rows: size } = await server.pool.query(
+    `select pg_relation_size('heartbeat_runs') / 8192 as pages, (select (ctid::text::point)[0] from heartbeat_runs where id = $1) as live_page, (select (ctid::text::point)[0] from heartbeat_runs where id = $2) as dead_page`,
+    [tiedRun(9, false).id, tiedRun(9, true).id],
+  );
   const pages = Number(size[0].pages);
   expect(pages).toBeGreaterThanOrEqual(4096);
   // The two runs at T sit on either side of the split.
@@ -94,7 +107,13 @@ describe("runs at one time, one on each side of the page split", () => {
     expect(oneCopy.database?.streams).toBe(1);
     // Three dead, then at T the live run and the dead one: live first, so the session ends on a
     // streak of 1.
-    expect(tied(oneCopy)).toMatchObject({ runs: 5, deadRuns: 4, longestDeadStreak: 3, currentDeadStreak: 1, deadNow: false });
+    expect(tied(oneCopy)).toMatchObject({
+      runs: 5,
+      deadRuns: 4,
+      longestDeadStreak: 3,
+      currentDeadStreak: 1,
+      deadNow: false,
+    });
     expect(comparable(twoCopies)).toEqual(comparable(oneCopy));
     expect(comparable(fromFile())).toEqual(comparable(oneCopy));
     // The same rows, pushed in yet another order.
@@ -104,7 +123,10 @@ describe("runs at one time, one on each side of the page split", () => {
     // And the SQL.
     const sql = readFileSync(path.join(__dirname, "..", "sql", "dead_sessions.sql"), "utf8");
     await server.pool.query(sql);
-    const { rows } = await server.pool.query(`select runs::int, dead_runs::int, longest_dead_streak::int, current_dead_streak::int, dead_now from paperclip_session_audit.dead_sessions where session_id = $1`, [TIED]);
+    const { rows } = await server.pool.query(
+      `select runs::int, dead_runs::int, longest_dead_streak::int, current_dead_streak::int, dead_now from paperclip_session_audit.dead_sessions where session_id = $1`,
+      [TIED],
+    );
     expect(rows).toEqual([{ runs: 5, dead_runs: 4, longest_dead_streak: 3, current_dead_streak: 1, dead_now: false }]);
   });
 });
@@ -124,7 +146,9 @@ describe("the database reader under production guards", () => {
       let killed: Promise<unknown> | null = null;
       const audit = auditDeadSessionsFromDatabase(pool, {
         onPage: () => {
-          killed ??= killer.query(`select pg_terminate_backend(pid) from pg_stat_activity where query like 'copy (%' and pid <> pg_backend_pid()`);
+          killed ??= killer.query(
+            `select pg_terminate_backend(pid) from pg_stat_activity where query like 'copy (%' and pid <> pg_backend_pid()`,
+          );
         },
       });
       await expect(audit).rejects.toThrow();
@@ -164,9 +188,16 @@ describe("the database reader under production guards", () => {
     // A plain queryable that thinks between its queries longer than the timeout allows.
     const client = await server.connect({ idle_in_transaction_session_timeout: "100ms" });
     client.on("error", () => {});
-    const slow = { query: async (sql: string, params?: unknown[]) => (await new Promise((r) => setTimeout(r, 400)), client.query(sql, params)) };
+    const slow = {
+      query: async (sql: string, params?: unknown[]) => (
+        await new Promise((r) => setTimeout(r, 400)),
+        client.query(sql, params)
+      ),
+    };
     try {
-      await expect(auditDeadSessionsFromDatabase(slow, {})).rejects.toThrow(/idle_in_transaction_session_timeout is 100ms/);
+      await expect(auditDeadSessionsFromDatabase(slow, {})).rejects.toThrow(
+        /idle_in_transaction_session_timeout is 100ms/,
+      );
     } finally {
       await client.end().catch(() => {});
     }
@@ -195,7 +226,11 @@ describe("the database reader under production guards", () => {
   });
 
   it("a filter that matches nothing counts the rows it left out, as from a file", async () => {
-    for (const options of [{ companyId: "no-such-company" }, { since: "2030-01-01T00:00:00Z" }, { companyId: "company-2", since: new Date(Date.UTC(2026, 5, 10)).toISOString() }]) {
+    for (const options of [
+      { companyId: "no-such-company" },
+      { since: "2030-01-01T00:00:00Z" },
+      { companyId: "company-2", since: new Date(Date.UTC(2026, 5, 10)).toISOString() },
+    ]) {
       const report = (await auditDeadSessionsFromDatabase(server.pool, options)) as Report;
       expect(comparable(report), JSON.stringify(options)).toEqual(comparable(fromFile(options)));
     }
@@ -207,7 +242,9 @@ describe("the database reader under production guards", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "pcsc-guards-"));
     try {
       const metrics = path.join(dir, "audit.prom");
-      const r = spawnSync(process.execPath, [cli, "--database", url, "--company", "typo", "--openmetrics", metrics], { encoding: "utf8" });
+      const r = spawnSync(process.execPath, [cli, "--database", url, "--company", "typo", "--openmetrics", metrics], {
+        encoding: "utf8",
+      });
       expect(r.status).toBe(0);
       expect(r.stderr).toContain("no run matched --company typo");
       expect(r.stdout).not.toContain("INCOMPLETE");

@@ -80,14 +80,17 @@ describe("COPY text and plain JSON lines", () => {
     expect(copyText).toContain("\\\\ud800");
     expect(copyText).not.toBe(plainText);
     // Read as plain JSON lines, the COPY export loses rows: the bug this reader fixes.
-    const asPlain = copyText.split("\n").filter((l) => l !== "").filter((l) => {
-      try {
-        JSON.parse(l);
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    const asPlain = copyText
+      .split("\n")
+      .filter((l) => l !== "")
+      .filter((l) => {
+        try {
+          JSON.parse(l);
+          return true;
+        } catch {
+          return false;
+        }
+      });
     expect(asPlain.length).toBeLessThan(source.length / 2);
   });
 
@@ -161,7 +164,8 @@ describe("COPY text and plain JSON lines", () => {
 });
 
 describe("paperclip-session-audit exit statuses", () => {
-  const run = (args: string[], input?: Buffer | string) => spawnSync(process.execPath, [cli, ...args], { input, encoding: "utf8" });
+  const run = (args: string[], input?: Buffer | string) =>
+    spawnSync(process.execPath, [cli, ...args], { input, encoding: "utf8" });
   const good = [...historyLines({ seed: 5, clean: true, camelCaseShare: 0 })].join("\n") + "\n";
 
   it("0 for a complete report", () => {
@@ -173,7 +177,9 @@ describe("paperclip-session-audit exit statuses", () => {
   it("0, with the skipped rows in the first line, when some (at most half) were skipped", () => {
     const r = run(["-"], good + "{broken\n{broken\n");
     expect(r.status).toBe(0);
-    expect(r.stdout.split("\n")[0]).toMatch(/^WARNING: 2 of [\d,]+ rows \(0\.\d%\) were skipped and are not in this report: 2 malformed JSON$/);
+    expect(r.stdout.split("\n")[0]).toMatch(
+      /^WARNING: 2 of [\d,]+ rows \(0\.\d%\) were skipped and are not in this report: 2 malformed JSON$/,
+    );
   });
 
   it("3 when more than half of the rows were skipped, or none could be read; --json still written", () => {
@@ -191,10 +197,19 @@ describe("paperclip-session-audit exit statuses", () => {
   });
 
   it("2 with a short usage line on stderr for unknown flags and bad values, never a stack trace", () => {
-    for (const args of [["--bogus", "x"], ["a", "b"], ["-", "--since", "yesterday-ish"], ["-", "--max-line-bytes", "0"], ["-", "--max-line-bytes", "12Q"], []]) {
+    for (const args of [
+      ["--bogus", "x"],
+      ["a", "b"],
+      ["-", "--since", "yesterday-ish"],
+      ["-", "--max-line-bytes", "0"],
+      ["-", "--max-line-bytes", "12Q"],
+      [],
+    ]) {
       const r = run(args, good);
       expect(r.status, args.join(" ")).toBe(2);
-      expect(r.stderr).toMatch(/^paperclip-session-audit: .+\nusage: paperclip-session-audit <file \| -> \[options\]; paperclip-session-audit --help for the options\n$/);
+      expect(r.stderr).toMatch(
+        /^paperclip-session-audit: .+\nusage: paperclip-session-audit <file \| -> \[options\]; paperclip-session-audit --help for the options\n$/,
+      );
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(r.stdout).toBe("");
     }
@@ -211,7 +226,9 @@ describe("auditDeadSessions (Promise)", () => {
   it("answers the synchronous call's report", async () => {
     const promise = native.auditDeadSessions(Buffer.from(plainText), { companyId: "company-1" });
     expect(promise).toBeInstanceOf(Promise);
-    expect(comparable(await promise)).toEqual(comparable(native.auditDeadSessionsSync(Buffer.from(plainText), { companyId: "company-1" })));
+    expect(comparable(await promise)).toEqual(
+      comparable(native.auditDeadSessionsSync(Buffer.from(plainText), { companyId: "company-1" })),
+    );
   });
 
   it("reads a Buffer as it was at the call, even if JavaScript transfers or overwrites it meanwhile", async () => {
@@ -230,24 +247,28 @@ describe("auditDeadSessions (Promise)", () => {
     expect(() => native.auditDeadSessions(Buffer.alloc(0), { maxLineBytes: 1.5 })).toThrow(/maxLineBytes/);
   });
 
-  it("keeps the event loop turning while ~100 MB are audited; the synchronous call does not", { timeout: 60_000 }, async () => {
-    const chunk = [...historyLines({ seed: 3, runsPerSession: 200 })].join("\n") + "\n";
-    const file = path.join(dir, "big.ndjson");
-    writeFileSync(file, chunk.repeat(Math.ceil(100e6 / chunk.length)));
-    // A callback queued before the call: the synchronous audit returns before it can run; the
-    // promise settles only after it ran (the loop turned while the audit was under way).
-    let turned = false;
-    setImmediate(() => (turned = true));
-    native.auditDeadSessionsSync(file, { threads: 1 });
-    expect(turned).toBe(false);
-    await new Promise((resolve) => setImmediate(resolve));
-    turned = false;
-    const audit = native.auditDeadSessions(file, { threads: 1 });
-    setImmediate(() => (turned = true));
-    const report = await audit;
-    expect(report.bytesRead).toBeGreaterThan(100e6);
-    expect(turned).toBe(true);
-  });
+  it(
+    "keeps the event loop turning while ~100 MB are audited; the synchronous call does not",
+    { timeout: 60_000 },
+    async () => {
+      const chunk = [...historyLines({ seed: 3, runsPerSession: 200 })].join("\n") + "\n";
+      const file = path.join(dir, "big.ndjson");
+      writeFileSync(file, chunk.repeat(Math.ceil(100e6 / chunk.length)));
+      // A callback queued before the call: the synchronous audit returns before it can run; the
+      // promise settles only after it ran (the loop turned while the audit was under way).
+      let turned = false;
+      setImmediate(() => (turned = true));
+      native.auditDeadSessionsSync(file, { threads: 1 });
+      expect(turned).toBe(false);
+      await new Promise((resolve) => setImmediate(resolve));
+      turned = false;
+      const audit = native.auditDeadSessions(file, { threads: 1 });
+      setImmediate(() => (turned = true));
+      const report = await audit;
+      expect(report.bytesRead).toBeGreaterThan(100e6);
+      expect(turned).toBe(true);
+    },
+  );
 });
 
 describe("the line-length cap", () => {
@@ -256,8 +277,12 @@ describe("the line-length cap", () => {
     const text = `${row}\n${"x".repeat(5000)}\n${row}\n`;
     const capped = native.auditDeadSessionsSync(Buffer.from(text), { maxLineBytes: 4096 });
     expect([capped.rowsUsed, capped.rowsSkipped]).toEqual([2, 1]);
-    expect(capped.firstErrors).toEqual([{ line: 2, reason: "line too long", code: "line_too_long", detail: "over 4096 bytes" }]);
-    expect(native.auditDeadSessionsSync(Buffer.from(text), { maxLineBytes: 8192 }).firstErrors[0].reason).toBe("malformed JSON");
+    expect(capped.firstErrors).toEqual([
+      { line: 2, reason: "line too long", code: "line_too_long", detail: "over 4096 bytes" },
+    ]);
+    expect(native.auditDeadSessionsSync(Buffer.from(text), { maxLineBytes: 8192 }).firstErrors[0].reason).toBe(
+      "malformed JSON",
+    );
   });
 
   it("streams past a 1 GiB line in a 16 MB gzip file within a bounded RSS", { timeout: 120_000 }, () => {

@@ -17,37 +17,40 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** The report without what depends on the reading itself (timing, compressed bytes). */
 const comparable = ({ elapsedMs: _e, bytesRead: _b, ...rest }: Report) => rest;
 
-const usage = (session: string, tokens: number) => `{"sessionReused":true,"persistedSessionId":"${session}","inputTokens":${tokens}}`;
+const usage = (session: string, tokens: number) =>
+  `{"sessionReused":true,"persistedSessionId":"${session}","inputTokens":${tokens}}`;
 
 /**
  * One generated line, as its text. `undecided`: valid both ways, and the two readings differ
  * (plain JSON reads the liveness `fail\u0065d`, alive; COPY text reads `failed`, dead).
  * `showsCopy` / `showsJson`: valid one way only, so the line shows the input's format.
  */
-const line = fc.record({
-  session: fc.constantFrom("s1", "s2", "s3"),
-  // A handful of times, so that runs tie.
-  at: fc.integer({ min: 0, max: 6 }),
-  kind: fc.constantFrom("dead", "dead", "alive", "undecided", "undecided", "unseen", "showsCopy", "showsJson"),
-}).map(({ session, at, kind }) => {
-  const base = `"company_id":"c","agent_id":"a","session_id_before":"${session}","session_id_after":"${session}","created_at":${1_780_000_000_000 + at * 60_000}`;
-  switch (kind) {
-    case "dead":
-      return `{${base},"liveness_state":"failed","usage_json":${usage(session, 0)}}`;
-    case "alive":
-      return `{${base},"liveness_state":"completed","usage_json":${usage(session, 7)}}`;
-    case "unseen":
-      return `{${base},"liveness_state":"failed","usage_json":null}`;
-    case "undecided":
-      return `{${base},"liveness_state":"fail\\\\u0065d","usage_json":${usage(session, 0)}}`;
-    case "showsCopy":
-      // `\\"` in COPY text is a quote in the JSON; as plain JSON the line is broken.
-      return `{"copy":"\\\\"",${base},"liveness_state":"failed","usage_json":${usage(session, 0)}}`;
-    default:
-      // `\"` is a JSON escape COPY text never writes: plain JSON only.
-      return `{"note":"say \\"hi\\"",${base},"liveness_state":"failed","usage_json":${usage(session, 0)}}`;
-  }
-});
+const line = fc
+  .record({
+    session: fc.constantFrom("s1", "s2", "s3"),
+    // A handful of times, so that runs tie.
+    at: fc.integer({ min: 0, max: 6 }),
+    kind: fc.constantFrom("dead", "dead", "alive", "undecided", "undecided", "unseen", "showsCopy", "showsJson"),
+  })
+  .map(({ session, at, kind }) => {
+    const base = `"company_id":"c","agent_id":"a","session_id_before":"${session}","session_id_after":"${session}","created_at":${1_780_000_000_000 + at * 60_000}`;
+    switch (kind) {
+      case "dead":
+        return `{${base},"liveness_state":"failed","usage_json":${usage(session, 0)}}`;
+      case "alive":
+        return `{${base},"liveness_state":"completed","usage_json":${usage(session, 7)}}`;
+      case "unseen":
+        return `{${base},"liveness_state":"failed","usage_json":null}`;
+      case "undecided":
+        return `{${base},"liveness_state":"fail\\\\u0065d","usage_json":${usage(session, 0)}}`;
+      case "showsCopy":
+        // `\\"` in COPY text is a quote in the JSON; as plain JSON the line is broken.
+        return `{"copy":"\\\\"",${base},"liveness_state":"failed","usage_json":${usage(session, 0)}}`;
+      default:
+        // `\"` is a JSON escape COPY text never writes: plain JSON only.
+        return `{"note":"say \\"hi\\"",${base},"liveness_state":"failed","usage_json":${usage(session, 0)}}`;
+    }
+  });
 
 const MIB = 1 << 20;
 /** Lines that are rows without a session, `bytes` long in all (each line ends in `\n`). */

@@ -3,7 +3,16 @@
 // give means fewer threads (never an abort), a gzip that breaks off keeps what it gave, and a
 // string push may split a surrogate pair.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -39,37 +48,46 @@ const linux = process.platform === "linux";
 describe.runIf(posix)("FIFOs and devices", () => {
   it("four audits of FIFOs with no writer hold no pool thread; fs still reads; abort stops them", async () => {
     const controller = new AbortController();
-    const waiting = [1, 2, 3, 4].map((i) => native.auditDeadSessions(mkfifo(`idle-${i}`), { signal: controller.signal }).then(() => "resolved", (e: Error) => e.name));
+    const waiting = [1, 2, 3, 4].map((i) =>
+      native.auditDeadSessions(mkfifo(`idle-${i}`), { signal: controller.signal }).then(
+        () => "resolved",
+        (e: Error) => e.name,
+      ),
+    );
     // libuv's pool has four threads: were the audits on it, these reads would never run.
     for (let i = 0; i < 8; i++) expect((await readFile(__filename, "utf8")).length).toBeGreaterThan(0);
     controller.abort();
     expect(await Promise.all(waiting)).toEqual(["AbortError", "AbortError", "AbortError", "AbortError"]);
   });
 
-  it("decides where to run on what the call opened: a path swapped for a FIFO afterwards is still the file", { timeout: 60_000 }, async () => {
-    // The pool's four threads are busy first, so the audits start only after the swap.
-    const big = path.join(dir, "big.bin");
-    writeFileSync(big, Buffer.alloc(64 << 20));
-    const busy = [1, 2, 3, 4].map(() => readFile(big));
-    const fifos = [1, 2, 3, 4].map((i) => mkfifo(`swap-in-${i}`));
-    const controller = new AbortController();
-    const audits = fifos.map((fifo, i) => {
-      const file = path.join(dir, `swapped-${i}.ndjson`);
-      writeFileSync(file, history(50));
-      const audit = native.auditDeadSessions(file, { signal: controller.signal }).then(
-        (r) => r.rowsUsed,
-        (e: Error) => e.name,
-      );
-      renameSync(fifo, file); // the path now names a FIFO no one writes to
-      return audit;
-    });
-    // Were an audit to open the FIFO on the pool, it would wait there until this abort.
-    const timer = setTimeout(() => controller.abort(), 20_000);
-    await Promise.all(busy);
-    expect(await Promise.all(audits)).toEqual([50, 50, 50, 50]);
-    clearTimeout(timer);
-    for (let i = 0; i < 4; i++) expect((await readFile(__filename, "utf8")).length).toBeGreaterThan(0);
-  });
+  it(
+    "decides where to run on what the call opened: a path swapped for a FIFO afterwards is still the file",
+    { timeout: 60_000 },
+    async () => {
+      // The pool's four threads are busy first, so the audits start only after the swap.
+      const big = path.join(dir, "big.bin");
+      writeFileSync(big, Buffer.alloc(64 << 20));
+      const busy = [1, 2, 3, 4].map(() => readFile(big));
+      const fifos = [1, 2, 3, 4].map((i) => mkfifo(`swap-in-${i}`));
+      const controller = new AbortController();
+      const audits = fifos.map((fifo, i) => {
+        const file = path.join(dir, `swapped-${i}.ndjson`);
+        writeFileSync(file, history(50));
+        const audit = native.auditDeadSessions(file, { signal: controller.signal }).then(
+          (r) => r.rowsUsed,
+          (e: Error) => e.name,
+        );
+        renameSync(fifo, file); // the path now names a FIFO no one writes to
+        return audit;
+      });
+      // Were an audit to open the FIFO on the pool, it would wait there until this abort.
+      const timer = setTimeout(() => controller.abort(), 20_000);
+      await Promise.all(busy);
+      expect(await Promise.all(audits)).toEqual([50, 50, 50, 50]);
+      clearTimeout(timer);
+      for (let i = 0; i < 4; i++) expect((await readFile(__filename, "utf8")).length).toBeGreaterThan(0);
+    },
+  );
 
   it("reads a FIFO once a writer comes", async () => {
     const fifo = mkfifo("fed");
@@ -90,11 +108,15 @@ describe.runIf(posix)("FIFOs and devices", () => {
     const signal = AbortSignal.abort();
     const file = path.join(dir, "small.ndjson");
     writeFileSync(file, history(10));
-    await expect(native.auditDeadSessions(Buffer.from(history(10)), { signal })).rejects.toMatchObject({ name: "AbortError" });
+    await expect(native.auditDeadSessions(Buffer.from(history(10)), { signal })).rejects.toMatchObject({
+      name: "AbortError",
+    });
     await expect(native.auditDeadSessions(file, { signal })).rejects.toMatchObject({ name: "AbortError" });
     // A signal that never fires changes nothing.
     expect((await native.auditDeadSessions(file, { signal: new AbortController().signal })).rowsUsed).toBe(10);
-    expect(() => native.auditDeadSessions(file, { signal: 5 as never })).toThrow(/options\.signal must be an AbortSignal/);
+    expect(() => native.auditDeadSessions(file, { signal: 5 as never })).toThrow(
+      /options\.signal must be an AbortSignal/,
+    );
   });
 });
 
@@ -128,12 +150,18 @@ describe("gzip that ends in zero padding", () => {
     const report = await native.auditDeadSessions(padded);
     expect({ used: report.rowsUsed, skipped: report.skippedByReason }).toEqual({ used: 500, skipped: [] });
     const cli = path.join(__dirname, "..", "bin", "paperclip-session-audit.mjs");
-    const r = spawnSync(process.execPath, [cli, "-", "--json"], { input: readFileSync(padded), encoding: "utf8", maxBuffer: 1 << 26 });
+    const r = spawnSync(process.execPath, [cli, "-", "--json"], {
+      input: readFileSync(padded),
+      encoding: "utf8",
+      maxBuffer: 1 << 26,
+    });
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).rowsSkipped).toBe(0);
     // Garbage after the last member is still an early end, as it is for gzip.
     writeFileSync(padded, Buffer.concat([gzipSync(history(300)), Buffer.from([0, 0, 9])]));
-    expect((await native.auditDeadSessions(padded)).skippedByReason).toEqual([{ reason: "input ended early", code: "ended_early", rows: 1 }]);
+    expect((await native.auditDeadSessions(padded)).skippedByReason).toEqual([
+      { reason: "input ended early", code: "ended_early", rows: 1 },
+    ]);
   });
 });
 
@@ -157,7 +185,11 @@ describe("DeadSessionAuditor string pushes", () => {
     auditor.pushRow(JSON.stringify(JSON.parse(row(1)), null, 2));
     auditor.pushRow(Buffer.from(JSON.stringify(JSON.parse(row(2)), null, "\r\n")));
     const report = auditor.finish();
-    expect({ lines: report.lines, used: report.rowsUsed, skipped: report.rowsSkipped }).toEqual({ lines: 2, used: 2, skipped: 0 });
+    expect({ lines: report.lines, used: report.rowsUsed, skipped: report.rowsSkipped }).toEqual({
+      lines: 2,
+      used: 2,
+      skipped: 0,
+    });
   });
 });
 
@@ -193,12 +225,25 @@ console.log(JSON.stringify([...reports, one].map((r) => [r.rowsUsed, r.totals.de
       // with 16 threads in all. Otherwise as ourselves, with 16 more than we already run.
       const asRoot = process.getuid?.() === 0;
       const user = `pcsc-t${process.pid}`;
-      if (asRoot) execFileSync("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", user]);
+      if (asRoot)
+        execFileSync("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", user]);
       try {
         const asUser = asRoot ? ["setpriv", `--reuid=${user}`, `--regid=${user}`, "--clear-groups"] : [];
-        const running = asRoot ? 0 : Number(spawnSync("sh", ["-c", 'ps -L -u "$(id -u)" --no-headers | wc -l'], { encoding: "utf8" }).stdout.trim());
-        const r = spawnSync("prlimit", [`--nproc=${16 + running}`, ...asUser, process.execPath, script], { encoding: "utf8", timeout: 110_000, cwd: own });
-        expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status: 0, signal: null, stderr: "" });
+        const running = asRoot
+          ? 0
+          : Number(
+              spawnSync("sh", ["-c", 'ps -L -u "$(id -u)" --no-headers | wc -l'], { encoding: "utf8" }).stdout.trim(),
+            );
+        const r = spawnSync("prlimit", [`--nproc=${16 + running}`, ...asUser, process.execPath, script], {
+          encoding: "utf8",
+          timeout: 110_000,
+          cwd: own,
+        });
+        expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({
+          status: 0,
+          signal: null,
+          stderr: "",
+        });
         const expected = native.auditDeadSessionsSync(readFileSync(file));
         const one = [expected.rowsUsed, expected.totals.deadRuns, expected.whatIf[2].rotations];
         expect(JSON.parse(r.stdout)).toEqual(Array(7).fill(one));
@@ -221,9 +266,11 @@ describe("a plain file read in parts", () => {
     for (let i = 0; bytes < 12 << 20; i++) {
       let line = row(i, { pad: "x".repeat((i * 7919) % 3000) });
       if (i % 997 === 0) line = "";
-      else if (i % 1009 === 0) line = line.slice(0, 40); // malformed
+      else if (i % 1009 === 0)
+        line = line.slice(0, 40); // malformed
       else if (i % 1013 === 0) line += "\r";
-      else if (i % 1019 === 0) line = row(i, { pad: "y".repeat(70_000) }); // over the cap below
+      else if (i % 1019 === 0)
+        line = row(i, { pad: "y".repeat(70_000) }); // over the cap below
       // A stretch of COPY text now and then: its lines show the format (`\\"` is COPY's `\"`),
       // and lines valid both ways between them are read as the stretch says.
       else if (Math.floor(i / 700) % 2 === 1) {
@@ -245,7 +292,10 @@ describe("a plain file read in parts", () => {
     streamed.push(readFileSync(file));
     expect(comparable(streamed.finish())).toEqual(one);
     expect(one.lines).toBe(lines.length);
-    expect(one.skippedByReason.map((r: { reason: string }) => r.reason).sort()).toEqual(["line too long", "malformed JSON"]);
+    expect(one.skippedByReason.map((r: { reason: string }) => r.reason).sort()).toEqual([
+      "line too long",
+      "malformed JSON",
+    ]);
     // Both readings of the lines valid both ways are among the sessions: the format was followed.
     const sessions = new Set(one.sessions.map((s: { sessionId: string }) => s.sessionId));
     // Plain JSON reads x, two backslashes, n, y; COPY text x, a backslash, n, y.

@@ -20,7 +20,8 @@ type Db = { query(sql: string, params?: unknown[]): Promise<{ rows: any[] }>; ex
 // session of its own).
 const REASONS = [
   (s: string) => `3 consecutive failed zero-token reused runs on persisted session ${s}`,
-  (s: string) => `3 consecutive dead reused runs (2 empty_response zero-token, 1 failed zero-token) on persisted session ${s}`,
+  (s: string) =>
+    `3 consecutive dead reused runs (2 empty_response zero-token, 1 failed zero-token) on persisted session ${s}`,
   () => "session exceeded 200 runs",
   () => "session raw input reached 2,000,000 tokens (threshold 2,000,000)",
   () => "session age reached 72 hours",
@@ -29,7 +30,8 @@ const REASONS = [
 function withRotations(generated: string[]): string[] {
   const rows = generated.map((l) => JSON.parse(l));
   const byAgent = new Map<string, any[]>();
-  for (const r of rows) byAgent.set(`${r.company_id}/${r.agent_id}`, [...(byAgent.get(`${r.company_id}/${r.agent_id}`) ?? []), r]);
+  for (const r of rows)
+    byAgent.set(`${r.company_id}/${r.agent_id}`, [...(byAgent.get(`${r.company_id}/${r.agent_id}`) ?? []), r]);
   let n = 0;
   const extra: any[] = [];
   for (const runs of byAgent.values()) {
@@ -40,18 +42,32 @@ function withRotations(generated: string[]): string[] {
     for (const [index, session] of sessions.entries()) {
       if (index % 2 === 1) continue;
       const last = runs.findLastIndex((r) => r.session_id_after === session);
-      const context = { paperclipPreviousSessionId: session, paperclipSessionRotationReason: REASONS[n++ % REASONS.length](session), paperclipWake: { reason: "x" } };
+      const context = {
+        paperclipPreviousSessionId: session,
+        paperclipSessionRotationReason: REASONS[n++ % REASONS.length](session),
+        paperclipWake: { reason: "x" },
+      };
       const next = runs[last + 1];
       if (next && next.context_snapshot === undefined) next.context_snapshot = context;
       else {
-        extra.push({ ...runs[last], id: `ffffffff-ffff-4fff-bfff-${String(n).padStart(12, "0")}`, session_id_before: null, session_id_after: null, liveness_state: "failed", usage_json: null,
-          created_at: new Date(Date.parse(runs.at(-1).created_at) + 60_000 * n).toISOString(), context_snapshot: context });
+        extra.push({
+          ...runs[last],
+          id: `ffffffff-ffff-4fff-bfff-${String(n).padStart(12, "0")}`,
+          session_id_before: null,
+          session_id_after: null,
+          liveness_state: "failed",
+          usage_json: null,
+          created_at: new Date(Date.parse(runs.at(-1).created_at) + 60_000 * n).toISOString(),
+          context_snapshot: context,
+        });
       }
     }
   }
   return [...rows, ...extra].map((r) => JSON.stringify(r));
 }
-const lines: string[] = withRotations([...historyLines({ seed: 31, clean: true, runsPerSession: 50, emptyResponses: true })]);
+const lines: string[] = withRotations([
+  ...historyLines({ seed: 31, clean: true, runsPerSession: 50, emptyResponses: true }),
+]);
 const report = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")));
 
 async function load(db: Db) {
@@ -90,7 +106,8 @@ async function load(db: Db) {
 
 const KINDS = ["fork_breaker", "wider_breaker", "run_limit", "raw_input", "session_age", "other"] as const;
 const KEYS = ["forkBreaker", "widerBreaker", "runLimit", "rawInput", "sessionAge", "other"] as const;
-const rotationsOf = (row: any) => Object.fromEntries(KINDS.map((kind, i) => [KEYS[i], Number(row[`rotations_${kind}`])]));
+const rotationsOf = (row: any) =>
+  Object.fromEntries(KINDS.map((kind, i) => [KEYS[i], Number(row[`rotations_${kind}`])]));
 
 /** The SQL's totals in the report's shape. */
 async function sqlTotals(db: Db) {
@@ -111,10 +128,21 @@ async function sqlTotals(db: Db) {
 /** The SQL's days in the report's shape. */
 async function sqlDays(db: Db) {
   const { rows } = await db.query(`select * from dead_session_days order by day`);
-  return rows.map((d) => ({ day: d.day, runs: Number(d.runs), deadRuns: Number(d.dead_runs), rotations: rotationsOf(d) }));
+  return rows.map((d) => ({
+    day: d.day,
+    runs: Number(d.runs),
+    deadRuns: Number(d.dead_runs),
+    rotations: rotationsOf(d),
+  }));
 }
 
-const whatIfRows = (rows: any[]) => rows.map((r) => ({ threshold: r.threshold, rotations: r.rotations, deadRunsSaved: r.dead_runs_saved, recovered: r.recovered }));
+const whatIfRows = (rows: any[]) =>
+  rows.map((r) => ({
+    threshold: r.threshold,
+    rotations: r.rotations,
+    deadRunsSaved: r.dead_runs_saved,
+    recovered: r.recovered,
+  }));
 
 /** Runs a `COPY … TO STDOUT` as an operator would (psql), or as PGlite can (a blob). */
 type Exporter = (statement: string) => Promise<Buffer>;
@@ -137,8 +165,36 @@ function scenarios(name: string, open: () => Promise<{ db: Db; exportText: Expor
                 rotation_kind, (extract(epoch from rotated_at) * 1000)::float8 as rotated_ms
            from dead_sessions order by company_id collate "C", agent_id collate "C", session_id collate "C"`,
       );
-      const fromSql = rows.map((r) => [r.company_id, r.agent_id, r.session_id, r.runs, r.dead_runs, r.unseen_failed_runs, r.longest_dead_streak, r.current_dead_streak, r.dead_now, Math.floor(r.first_ms), Math.floor(r.last_ms), r.rotation_kind, r.rotated_ms === null ? null : Math.floor(r.rotated_ms)]);
-      const fromNative = report.sessions.map((s) => [s.companyId, s.agentId, s.sessionId, s.runs, s.deadRuns, s.unseenFailedRuns, s.longestDeadStreak, s.currentDeadStreak, s.deadNow, s.firstRunAtMs, s.lastRunAtMs, s.rotation?.kind ?? null, s.rotation?.atMs ?? null]);
+      const fromSql = rows.map((r) => [
+        r.company_id,
+        r.agent_id,
+        r.session_id,
+        r.runs,
+        r.dead_runs,
+        r.unseen_failed_runs,
+        r.longest_dead_streak,
+        r.current_dead_streak,
+        r.dead_now,
+        Math.floor(r.first_ms),
+        Math.floor(r.last_ms),
+        r.rotation_kind,
+        r.rotated_ms === null ? null : Math.floor(r.rotated_ms),
+      ]);
+      const fromNative = report.sessions.map((s) => [
+        s.companyId,
+        s.agentId,
+        s.sessionId,
+        s.runs,
+        s.deadRuns,
+        s.unseenFailedRuns,
+        s.longestDeadStreak,
+        s.currentDeadStreak,
+        s.deadNow,
+        s.firstRunAtMs,
+        s.lastRunAtMs,
+        s.rotation?.kind ?? null,
+        s.rotation?.atMs ?? null,
+      ]);
       expect(fromSql).toEqual(fromNative);
       expect(report.totals.sessionsDeadNow).toBeGreaterThan(0);
       // Every kind of rotation is in the history, some of them of dead sessions.
@@ -150,11 +206,17 @@ function scenarios(name: string, open: () => Promise<{ db: Db; exportText: Expor
     it("gives the same totals, what-if tables (with recovered), streak lengths and days", async () => {
       const totals = await sqlTotals(handle.db);
       expect(totals).toEqual(report.totals);
-      const whatIf = await handle.db.query(`select threshold, rotations::int, dead_runs_saved::int, recovered::int from dead_session_what_if order by threshold`);
+      const whatIf = await handle.db.query(
+        `select threshold, rotations::int, dead_runs_saved::int, recovered::int from dead_session_what_if order by threshold`,
+      );
       expect(whatIfRows(whatIf.rows)).toEqual(report.whatIf);
-      const wider = await handle.db.query(`select threshold, rotations::int, dead_runs_saved::int, recovered::int from dead_session_what_if_wider order by threshold`);
+      const wider = await handle.db.query(
+        `select threshold, rotations::int, dead_runs_saved::int, recovered::int from dead_session_what_if_wider order by threshold`,
+      );
       expect(whatIfRows(wider.rows)).toEqual(report.whatIfWider);
-      const lengths = await handle.db.query(`select length::int, streaks::int from dead_session_streak_lengths order by length`);
+      const lengths = await handle.db.query(
+        `select length::int, streaks::int from dead_session_streak_lengths order by length`,
+      );
       expect(lengths.rows).toEqual(report.deadStreaks);
       const days = { rows: await sqlDays(handle.db) };
       expect(days.rows).toEqual(report.days);
@@ -163,10 +225,31 @@ function scenarios(name: string, open: () => Promise<{ db: Db; exportText: Expor
 
     it("reads token counts as JSON.parse reads numbers, not as exact numerics", async () => {
       // Near 1, past the largest double, below the smallest, at both rounding bounds, exact ints.
-      const texts = ["0.99999999999999999", "1e400", "-1e400", "1e-400", "-0", "0", "2.4703282292062328e-324", "2.4703282292062327e-324", "1.7976931348623158e308", "1.79769313486231581e308",
-        "9007199254740993", "123456789012345678901234567890", "3.7", "-2.5", "0.5e1", "4.9406564584124654e-324", "1e308", "99999999999999999999e-20"];
+      const texts = [
+        "0.99999999999999999",
+        "1e400",
+        "-1e400",
+        "1e-400",
+        "-0",
+        "0",
+        "2.4703282292062328e-324",
+        "2.4703282292062327e-324",
+        "1.7976931348623158e308",
+        "1.79769313486231581e308",
+        "9007199254740993",
+        "123456789012345678901234567890",
+        "3.7",
+        "-2.5",
+        "0.5e1",
+        "4.9406564584124654e-324",
+        "1e308",
+        "99999999999999999999e-20",
+      ];
       for (let i = 0; i < 200; i++) texts.push(`${(i * 0.37 - 20).toPrecision(18)}e${(i % 9) - 4}`);
-      const { rows } = await handle.db.query(`select t, dead_session_json_number(t::jsonb) as n from unnest($1::text[]) t`, [texts]);
+      const { rows } = await handle.db.query(
+        `select t, dead_session_json_number(t::jsonb) as n from unnest($1::text[]) t`,
+        [texts],
+      );
       // (-0 reads as 0: SQL has no negative zero, and a count never tells them apart.)
       const asJs = (t: string) => {
         const v = JSON.parse(t);
@@ -195,7 +278,9 @@ function scenarios(name: string, open: () => Promise<{ db: Db; exportText: Expor
         expect(totals).toEqual(scoped.totals);
         expect(scoped.totals.runs).toBeGreaterThan(0);
         expect(scoped.totals.runs).toBeLessThan(report.totals.runs);
-        const whatIf = await handle.db.query(`select threshold, rotations::int, dead_runs_saved::int, recovered::int from dead_session_what_if order by threshold`);
+        const whatIf = await handle.db.query(
+          `select threshold, rotations::int, dead_runs_saved::int, recovered::int from dead_session_what_if order by threshold`,
+        );
         expect(whatIfRows(whatIf.rows)).toEqual(scoped.whatIf);
       } finally {
         await handle.db.query(`delete from dead_session_scope`);
@@ -205,35 +290,63 @@ function scenarios(name: string, open: () => Promise<{ db: Db; exportText: Expor
 
     it("counts by the breaker's widened rule when the scope sets it, as the audit's options do", async () => {
       const rules = [
-        { states: ["failed", "empty_response"], unrecorded: null, options: { deadLivenessStates: ["failed", "empty_response"] } },
+        {
+          states: ["failed", "empty_response"],
+          unrecorded: null,
+          options: { deadLivenessStates: ["failed", "empty_response"] },
+        },
         { states: null, unrecorded: true, options: { countUnrecordedResumes: true } },
-        { states: ["empty_response", "failed"], unrecorded: true, options: { deadLivenessStates: ["empty_response", "failed"], countUnrecordedResumes: true } },
+        {
+          states: ["empty_response", "failed"],
+          unrecorded: true,
+          options: { deadLivenessStates: ["empty_response", "failed"], countUnrecordedResumes: true },
+        },
       ];
       for (const { states, unrecorded, options } of rules) {
         const widened = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")), options);
-        await handle.db.query(`insert into dead_session_scope (dead_liveness_states, count_unrecorded_resumes) values ($1, $2)`, [states, unrecorded]);
+        await handle.db.query(
+          `insert into dead_session_scope (dead_liveness_states, count_unrecorded_resumes) values ($1, $2)`,
+          [states, unrecorded],
+        );
         await handle.db.query(`refresh materialized view dead_session_runs`);
         try {
-          const rule = (await handle.db.query(`select dead_liveness_states as "deadLivenessStates", count_unrecorded_resumes as "countUnrecordedResumes" from dead_session_rule`)).rows[0];
+          const rule = (
+            await handle.db.query(
+              `select dead_liveness_states as "deadLivenessStates", count_unrecorded_resumes as "countUnrecordedResumes" from dead_session_rule`,
+            )
+          ).rows[0];
           expect(rule).toEqual(widened.deadRunRule);
           const totals = await sqlTotals(handle.db);
           expect(totals).toEqual(widened.totals);
           expect(widened.totals.deadRuns).toBeGreaterThan(report.totals.deadRuns);
-          const whatIf = await handle.db.query(`select threshold, rotations::int, dead_runs_saved::int, recovered::int from dead_session_what_if order by threshold`);
+          const whatIf = await handle.db.query(
+            `select threshold, rotations::int, dead_runs_saved::int, recovered::int from dead_session_what_if order by threshold`,
+          );
           expect(whatIfRows(whatIf.rows)).toEqual(widened.whatIf);
-          const wider = await handle.db.query(`select threshold, rotations::int, dead_runs_saved::int, recovered::int from dead_session_what_if_wider order by threshold`);
+          const wider = await handle.db.query(
+            `select threshold, rotations::int, dead_runs_saved::int, recovered::int from dead_session_what_if_wider order by threshold`,
+          );
           expect(whatIfRows(wider.rows)).toEqual(widened.whatIfWider);
           const days = { rows: await sqlDays(handle.db) };
           expect(days.rows).toEqual(widened.days);
           // And the database reader under the same options.
           const fromDb = await auditDeadSessionsFromDatabase(handle.db, options);
-          expect([fromDb.deadRunRule, fromDb.totals, fromDb.whatIf, fromDb.whatIfWider]).toEqual([widened.deadRunRule, widened.totals, widened.whatIf, widened.whatIfWider]);
+          expect([fromDb.deadRunRule, fromDb.totals, fromDb.whatIf, fromDb.whatIfWider]).toEqual([
+            widened.deadRunRule,
+            widened.totals,
+            widened.whatIf,
+            widened.whatIfWider,
+          ]);
         } finally {
           await handle.db.query(`delete from dead_session_scope`);
           await handle.db.query(`refresh materialized view dead_session_runs`);
         }
       }
-      const rule = (await handle.db.query(`select dead_liveness_states as "deadLivenessStates", count_unrecorded_resumes as "countUnrecordedResumes" from dead_session_rule`)).rows[0];
+      const rule = (
+        await handle.db.query(
+          `select dead_liveness_states as "deadLivenessStates", count_unrecorded_resumes as "countUnrecordedResumes" from dead_session_rule`,
+        )
+      ).rows[0];
       expect(rule).toEqual({ deadLivenessStates: ["failed"], countUnrecordedResumes: false });
     });
 
@@ -242,7 +355,13 @@ function scenarios(name: string, open: () => Promise<{ db: Db; exportText: Expor
       const fromExport = native.auditDeadSessionsSync(text);
       expect(fromExport.rowsSkipped).toBe(0);
       expect(fromExport.sessions).toEqual(report.sessions);
-      expect([fromExport.totals, fromExport.whatIf, fromExport.whatIfWider, fromExport.deadStreaks, fromExport.days]).toEqual([report.totals, report.whatIf, report.whatIfWider, report.deadStreaks, report.days]);
+      expect([
+        fromExport.totals,
+        fromExport.whatIf,
+        fromExport.whatIfWider,
+        fromExport.deadStreaks,
+        fromExport.days,
+      ]).toEqual([report.totals, report.whatIf, report.whatIfWider, report.deadStreaks, report.days]);
       // Fewer bytes than the full rows: only what the audit reads moves.
       const full = await handle.exportText("COPY (SELECT row_to_json(r) FROM heartbeat_runs r) TO STDOUT");
       expect(text.length).toBeLessThan(full.length);
@@ -257,7 +376,10 @@ function scenarios(name: string, open: () => Promise<{ db: Db; exportText: Expor
       expect(fromDb.whatIf).toEqual(report.whatIf);
       expect(fromDb.whatIfWider).toEqual(report.whatIfWider);
       expect(fromDb.days).toEqual(report.days);
-      const company = await auditDeadSessionsFromDatabase(handle.db, { companyId: "company-1", since: "2026-05-02T00:00:00Z" });
+      const company = await auditDeadSessionsFromDatabase(handle.db, {
+        companyId: "company-1",
+        since: "2026-05-02T00:00:00Z",
+      });
       expect(company.companies.map((c) => c.companyId)).toEqual(["company-1"]);
       expect(company.sessions.every((s) => s.lastRunAtMs >= Date.parse("2026-05-02T00:00:00Z"))).toBe(true);
     });
@@ -267,12 +389,23 @@ function scenarios(name: string, open: () => Promise<{ db: Db; exportText: Expor
 scenarios("a PostgreSQL server", async () => {
   const server: Server = await startPostgres();
   const exportText: Exporter = async (statement) => {
-    const r = spawnSync("psql", ["-X", "-q", "-h", "127.0.0.1", "-p", String(server.port), "-U", "postgres", "-c", statement], { maxBuffer: 1 << 28 });
+    const r = spawnSync(
+      "psql",
+      ["-X", "-q", "-h", "127.0.0.1", "-p", String(server.port), "-U", "postgres", "-c", statement],
+      { maxBuffer: 1 << 28 },
+    );
     if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
     return r.stdout;
   };
   // The views are in a schema of their own: the tests name it first on every connection.
-  const db = new pg.Pool({ host: "127.0.0.1", port: server.port, user: "postgres", database: "postgres", max: 4, options: "-c search_path=paperclip_session_audit,public" });
+  const db = new pg.Pool({
+    host: "127.0.0.1",
+    port: server.port,
+    user: "postgres",
+    database: "postgres",
+    max: 4,
+    options: "-c search_path=paperclip_session_audit,public",
+  });
   return { db, exportText, close: async () => (await db.end(), await server.stop()) };
 });
 
@@ -308,7 +441,11 @@ describe("the benchmark's DuckDB audit (read_ndjson + window functions)", () => 
     // The DuckDB audit is the dead-streak audit a user would write instead: this history records
     // no rotation, and it computes none (the native figures for rotations are all 0 here).
     const { sessionsRotatedDead, rotations, deadRunsBeforeBreakerRotations, ...streakTotals } = nativeReport.totals;
-    expect([sessionsRotatedDead, deadRunsBeforeBreakerRotations, Object.values(rotations).every((n) => n === 0)]).toEqual([0, 0, true]);
+    expect([
+      sessionsRotatedDead,
+      deadRunsBeforeBreakerRotations,
+      Object.values(rotations).every((n) => n === 0),
+    ]).toEqual([0, 0, true]);
     expect(duck.totals).toEqual(streakTotals);
     expect(duck.whatIf).toEqual(nativeReport.whatIf);
     expect(duck.whatIfWider).toEqual(nativeReport.whatIfWider);

@@ -24,7 +24,12 @@ function jsReport(lines: string[], options = {}) {
 
 /** The report without what depends on the implementation (timings, byte counts, messages). */
 function comparable(r: Report) {
-  const { elapsedMs: _e, bytesRead: _b, firstErrors, ...rest } = r as Report & { elapsedMs?: number; bytesRead?: number };
+  const {
+    elapsedMs: _e,
+    bytesRead: _b,
+    firstErrors,
+    ...rest
+  } = r as Report & { elapsedMs?: number; bytesRead?: number };
   return { ...rest, firstErrors: firstErrors.map(({ line, reason }) => ({ line, reason })) };
 }
 
@@ -34,10 +39,21 @@ describe("auditDeadSessions", () => {
     const all = native.auditDeadSessionsSync(text);
     const top = 3;
     const some = native.auditDeadSessionsSync(text, { topSessions: top });
-    const ids = (s: { companyId: string; agentId: string; sessionId: string }) => `${s.companyId}/${s.agentId}/${s.sessionId}`;
-    const rank = (key: "currentDeadStreak" | "longestDeadStreak", only: (s: (typeof all.sessions)[number]) => boolean) =>
-      all.sessions.filter((s) => only(s) && s[key] > 0).sort((a, b) => b[key] - a[key] || (ids(a) < ids(b) ? -1 : 1)).slice(0, top).map(ids);
-    const expected = new Set([...rank("currentDeadStreak", (s) => s.deadNow), ...rank("longestDeadStreak", () => true)]);
+    const ids = (s: { companyId: string; agentId: string; sessionId: string }) =>
+      `${s.companyId}/${s.agentId}/${s.sessionId}`;
+    const rank = (
+      key: "currentDeadStreak" | "longestDeadStreak",
+      only: (s: (typeof all.sessions)[number]) => boolean,
+    ) =>
+      all.sessions
+        .filter((s) => only(s) && s[key] > 0)
+        .sort((a, b) => b[key] - a[key] || (ids(a) < ids(b) ? -1 : 1))
+        .slice(0, top)
+        .map(ids);
+    const expected = new Set([
+      ...rank("currentDeadStreak", (s) => s.deadNow),
+      ...rank("longestDeadStreak", () => true),
+    ]);
     expect(all.totals.sessionsDeadNow).toBeGreaterThan(top);
     expect(new Set(some.sessions.map(ids))).toEqual(expected);
     // In id order, each as the full report has it.
@@ -49,7 +65,8 @@ describe("auditDeadSessions", () => {
     expect(restSome).toEqual(restAll);
     expect(all.newestRunAtMs).toBe(Math.max(...all.sessions.map((s) => s.lastRunAtMs)));
     expect(native.auditDeadSessionsSync(text, { topSessions: 0 }).sessions).toEqual([]);
-    for (const bad of [-1, 1.5, "3", Number.NaN]) expect(() => native.auditDeadSessionsSync(text, { topSessions: bad as number })).toThrow(TypeError);
+    for (const bad of [-1, 1.5, "3", Number.NaN])
+      expect(() => native.auditDeadSessionsSync(text, { topSessions: bad as number })).toThrow(TypeError);
   });
 
   it("elapsedMs is the call as its caller sees it: within the time around the call, for each way to audit", async () => {
@@ -73,7 +90,20 @@ describe("auditDeadSessions", () => {
     const { pbkdf2 } = await import("node:crypto");
     const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
     let firstFree = Infinity;
-    const busy = Array.from({ length: threads }, () => new Promise<void>((resolve) => pbkdf2("p", "s", 400_000, 32, "sha256", () => ((firstFree = Math.min(firstFree, performance.now())), resolve()))));
+    const busy = Array.from(
+      { length: threads },
+      () =>
+        new Promise<void>((resolve) =>
+          pbkdf2(
+            "p",
+            "s",
+            400_000,
+            32,
+            "sha256",
+            () => ((firstFree = Math.min(firstFree, performance.now())), resolve()),
+          ),
+        ),
+    );
     const called = performance.now();
     const report = await native.auditDeadSessions(text);
     await Promise.all(busy);
@@ -97,7 +127,9 @@ describe("auditDeadSessions", () => {
       // At threshold 1 every dead run is a rotation or saved: the wider rule sees the unseen too.
       const t = fromBuffer.totals;
       expect(fromBuffer.whatIf[0].rotations + fromBuffer.whatIf[0].deadRunsSaved).toBe(t.deadRuns);
-      expect(fromBuffer.whatIfWider[0].rotations + fromBuffer.whatIfWider[0].deadRunsSaved).toBe(t.deadRuns + t.unseenFailedRuns);
+      expect(fromBuffer.whatIfWider[0].rotations + fromBuffer.whatIfWider[0].deadRunsSaved).toBe(
+        t.deadRuns + t.unseenFailedRuns,
+      );
       expect(fromBuffer.days.length).toBeGreaterThan(1);
       expect(fromBuffer.deadStreaks.length).toBeGreaterThan(3);
       // Same from a file, a gzip file, a streaming auditor fed in odd pieces, and two threads.
@@ -107,14 +139,18 @@ describe("auditDeadSessions", () => {
       expect(comparable(native.auditDeadSessionsSync(file))).toEqual(comparable(js));
       expect(comparable(native.auditDeadSessionsSync(`${file}.gz`))).toEqual(comparable(js));
       const auditor = new native.DeadSessionAuditor({ threads: 2 });
-      for (let i = 0; i < text.length; i += 997) auditor.push(i % 2 ? Buffer.from(text.slice(i, i + 997)) : text.slice(i, i + 997));
+      for (let i = 0; i < text.length; i += 997)
+        auditor.push(i % 2 ? Buffer.from(text.slice(i, i + 997)) : text.slice(i, i + 997));
       expect(comparable(auditor.finish())).toEqual(comparable(js));
     });
   }
 
   it("folds ordered input at once (no per-run memory) with the same report, and skips rows out of order", () => {
     const lines: string[] = [...historyLines({ seed: 13, clean: true })];
-    const sorted = [...lines].map((l) => [Date.parse(JSON.parse(l).created_at ?? JSON.parse(l).createdAt), l] as const).sort((a, b) => a[0] - b[0]).map(([, l]) => l);
+    const sorted = [...lines]
+      .map((l) => [Date.parse(JSON.parse(l).created_at ?? JSON.parse(l).createdAt), l] as const)
+      .sort((a, b) => a[0] - b[0])
+      .map(([, l]) => l);
     const ordered = native.auditDeadSessionsSync(Buffer.from(sorted.join("\n")), { ordered: true });
     expect(comparable(ordered)).toEqual(comparable(native.auditDeadSessionsSync(Buffer.from(lines.join("\n")))));
     const shuffled = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")), { ordered: true });
@@ -127,7 +163,10 @@ describe("auditDeadSessions", () => {
     const lines: string[] = [...historyLines({ seed: 9 })];
     const since = Date.UTC(2026, 4, 2, 12);
     const js = jsReport(lines, { companyId: "company-1", sinceMs: since });
-    const got = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")), { companyId: "company-1", since: new Date(since) });
+    const got = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")), {
+      companyId: "company-1",
+      since: new Date(since),
+    });
     expect(comparable(got)).toEqual(comparable(js));
     expect(got.rowsFiltered).toBeGreaterThan(0);
     expect(got.companies.map((c) => c.companyId)).toEqual(["company-1"]);
@@ -136,7 +175,10 @@ describe("auditDeadSessions", () => {
   it("agrees with the breaker applied to each session's latest runs", () => {
     const lines: string[] = [...historyLines({ seed: 11, clean: true, runsPerSession: 60 })];
     const report = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")));
-    const bySession = new Map<string, Array<{ at: number; run: { id: string; livenessState: unknown; usageJson: unknown } }>>();
+    const bySession = new Map<
+      string,
+      Array<{ at: number; run: { id: string; livenessState: unknown; usageJson: unknown } }>
+    >();
     for (const l of lines) {
       const r = JSON.parse(l);
       const company = r.company_id ?? r.companyId;
@@ -144,20 +186,31 @@ describe("auditDeadSessions", () => {
       if (typeof session !== "string" || session.trim() === "") continue;
       const key = `${company}/${r.agent_id ?? r.agentId}/${session}`;
       if (!bySession.has(key)) bySession.set(key, []);
-      bySession.get(key)!.push({ at: Date.parse(r.created_at ?? r.createdAt), run: { id: r.id, livenessState: r.liveness_state ?? r.livenessState, usageJson: r.usage_json ?? r.usageJson } });
+      bySession.get(key)!.push({
+        at: Date.parse(r.created_at ?? r.createdAt),
+        run: { id: r.id, livenessState: r.liveness_state ?? r.livenessState, usageJson: r.usage_json ?? r.usageJson },
+      });
     }
     let checked = 0;
     for (const s of report.sessions) {
       const runs = bySession.get(`${s.companyId}/${s.agentId}/${s.sessionId}`)!;
-      const newestFirst = [...runs].reverse().sort((a, b) => b.at - a.at).map((r) => r.run);
-      const breaker = (threshold?: number) => native.detectDeadReusedSessionCircuitBreaker({ sessionId: s.sessionId, runs: newestFirst as never, threshold });
+      const newestFirst = [...runs]
+        .reverse()
+        .sort((a, b) => b.at - a.at)
+        .map((r) => r.run);
+      const breaker = (threshold?: number) =>
+        native.detectDeadReusedSessionCircuitBreaker({ sessionId: s.sessionId, runs: newestFirst as never, threshold });
       expect(breaker().rotate).toBe(s.deadNow);
       if (s.currentDeadStreak > 0) {
         expect(breaker(s.currentDeadStreak).rotate).toBe(true);
         expect(breaker(s.currentDeadStreak + 1).rotate).toBe(false);
       } else expect(breaker(1).rotate).toBe(false);
       // And the dead-run count is the contract's own verdict, run by run.
-      const dead = runs.filter((r) => reference.detectDeadReusedSessionCircuitBreaker({ sessionId: s.sessionId, runs: [r.run], threshold: 1 }).rotate).length;
+      const dead = runs.filter(
+        (r) =>
+          reference.detectDeadReusedSessionCircuitBreaker({ sessionId: s.sessionId, runs: [r.run], threshold: 1 })
+            .rotate,
+      ).length;
       expect(dead).toBe(s.deadRuns);
       checked++;
     }
@@ -169,19 +222,39 @@ describe("auditDeadSessions", () => {
     const at = (day: number, hour: number) => `2026-06-0${day}T${String(hour).padStart(2, "0")}:00:00Z`;
     const dead = { persistedSessionId: "s", sessionReused: true, inputTokens: 0 };
     const run = (created: string, kind: "dead" | "live" | "unseen", before: string | null = "s") =>
-      JSON.stringify({ company_id: "c", agent_id: "a", session_id_before: before, session_id_after: "s", created_at: created, liveness_state: kind === "live" ? "completed" : "failed", usage_json: kind === "dead" ? dead : kind === "live" ? { inputTokens: 9 } : null });
+      JSON.stringify({
+        company_id: "c",
+        agent_id: "a",
+        session_id_before: before,
+        session_id_after: "s",
+        created_at: created,
+        liveness_state: kind === "live" ? "completed" : "failed",
+        usage_json: kind === "dead" ? dead : kind === "live" ? { inputTokens: 9 } : null,
+      });
     // Day 1: dead, dead, live (a streak of 2 that the session recovered from), unseen, unseen.
     // Day 2: dead, dead, dead (a streak of 3 the history ends on).
     const lines = [
-      run(at(1, 1), "dead", null), run(at(1, 2), "dead"), run(at(1, 3), "live"), run(at(1, 4), "unseen"), run(at(1, 5), "unseen"),
-      run(at(2, 1), "dead"), run(at(2, 2), "dead"), run(at(2, 3), "dead"),
+      run(at(1, 1), "dead", null),
+      run(at(1, 2), "dead"),
+      run(at(1, 3), "live"),
+      run(at(1, 4), "unseen"),
+      run(at(1, 5), "unseen"),
+      run(at(2, 1), "dead"),
+      run(at(2, 2), "dead"),
+      run(at(2, 3), "dead"),
     ];
     const r = native.auditDeadSessionsSync(Buffer.from(lines.join("\n")));
     const none = { forkBreaker: 0, widerBreaker: 0, runLimit: 0, rawInput: 0, sessionAge: 0, other: 0 };
-    expect(r.days).toEqual([{ day: "2026-06-01", runs: 5, deadRuns: 2, rotations: none }, { day: "2026-06-02", runs: 3, deadRuns: 3, rotations: none }]);
+    expect(r.days).toEqual([
+      { day: "2026-06-01", runs: 5, deadRuns: 2, rotations: none },
+      { day: "2026-06-02", runs: 3, deadRuns: 3, rotations: none },
+    ]);
     // A history that records no rotation: dead now by the last runs alone.
     expect(r.deadNowAuthority).toBe("none");
-    expect(r.deadStreaks).toEqual([{ length: 2, streaks: 1 }, { length: 3, streaks: 1 }]);
+    expect(r.deadStreaks).toEqual([
+      { length: 2, streaks: 1 },
+      { length: 3, streaks: 1 },
+    ]);
     expect(r.totals.unseenFailedRuns).toBe(2);
     expect(r.whatIf.slice(0, 3)).toEqual([
       { threshold: 1, rotations: 2, deadRunsSaved: 3, recovered: 1 },
@@ -194,7 +267,12 @@ describe("auditDeadSessions", () => {
       { threshold: 2, rotations: 2, deadRunsSaved: 3, recovered: 1 },
       { threshold: 3, rotations: 1, deadRunsSaved: 2, recovered: 0 },
     ]);
-    expect(r.sessions[0]).toMatchObject({ firstRunAt: "2026-06-01T01:00:00.000Z", lastRunAt: "2026-06-02T03:00:00.000Z", firstRunAtMs: Date.parse(at(1, 1)), unseenFailedRuns: 2 });
+    expect(r.sessions[0]).toMatchObject({
+      firstRunAt: "2026-06-01T01:00:00.000Z",
+      lastRunAt: "2026-06-02T03:00:00.000Z",
+      firstRunAtMs: Date.parse(at(1, 1)),
+      unseenFailedRuns: 2,
+    });
   });
 
   it("counts bad rows with their reasons and line numbers, and never stops", () => {
@@ -230,7 +308,10 @@ describe("auditDeadSessions", () => {
 // that left no usage record: under each rule, the native report is the JavaScript audit's.
 describe("auditDeadSessions under a widened dead-run rule", () => {
   const rules = [
-    { name: "the fork's rule, given explicitly", options: { deadLivenessStates: ["failed"], countUnrecordedResumes: false } },
+    {
+      name: "the fork's rule, given explicitly",
+      options: { deadLivenessStates: ["failed"], countUnrecordedResumes: false },
+    },
     { name: "empty responses", options: { deadLivenessStates: ["failed", "empty_response"] } },
     { name: "unrecorded resumes", options: { countUnrecordedResumes: true } },
     { name: "both", options: { deadLivenessStates: ["empty_response", "failed"], countUnrecordedResumes: true } },
@@ -247,7 +328,10 @@ describe("auditDeadSessions under a widened dead-run rule", () => {
       const js = jsReport(lines, options);
       const got = native.auditDeadSessionsSync(Buffer.from(text), options);
       expect(comparable(got)).toEqual(comparable(js));
-      expect(got.deadRunRule).toEqual({ deadLivenessStates: options.deadLivenessStates ?? ["failed"], countUnrecordedResumes: options.countUnrecordedResumes ?? false });
+      expect(got.deadRunRule).toEqual({
+        deadLivenessStates: options.deadLivenessStates ?? ["failed"],
+        countUnrecordedResumes: options.countUnrecordedResumes ?? false,
+      });
       expect(comparable(native.auditDeadSessionsSync(file, { ...options, threads: 2 }))).toEqual(comparable(js));
       const auditor = new native.DeadSessionAuditor(options);
       for (let i = 0; i < text.length; i += 4099) auditor.push(text.slice(i, i + 4099));
@@ -287,12 +371,25 @@ describe("auditDeadSessions under a widened dead-run rule", () => {
       const session = r.session_id_after ?? r.sessionIdAfter;
       const key = `${r.company_id ?? r.companyId}/${r.agent_id ?? r.agentId}/${session}`;
       if (!runsOf.has(key)) runsOf.set(key, []);
-      runsOf.get(key)!.push({ id: r.id, livenessState: r.liveness_state ?? r.livenessState, usageJson: r.usage_json ?? r.usageJson, sessionIdBefore: r.session_id_before ?? r.sessionIdBefore });
+      runsOf.get(key)!.push({
+        id: r.id,
+        livenessState: r.liveness_state ?? r.livenessState,
+        usageJson: r.usage_json ?? r.usageJson,
+        sessionIdBefore: r.session_id_before ?? r.sessionIdBefore,
+      });
     }
     let dead = 0;
     for (const s of report.sessions) {
       for (const run of runsOf.get(`${s.companyId}/${s.agentId}/${s.sessionId}`) ?? []) {
-        if (reference.detectDeadReusedSessionCircuitBreaker({ sessionId: s.sessionId, runs: [run], threshold: 1, ...options }).rotate) dead++;
+        if (
+          reference.detectDeadReusedSessionCircuitBreaker({
+            sessionId: s.sessionId,
+            runs: [run],
+            threshold: 1,
+            ...options,
+          }).rotate
+        )
+          dead++;
       }
     }
     expect(dead).toBe(report.totals.deadRuns);
@@ -303,12 +400,19 @@ describe("auditDeadSessions under a widened dead-run rule", () => {
     const bad: Array<[Record<string, unknown>, string]> = [
       [{ deadLivenessStates: "failed" }, "options.deadLivenessStates must be an array of strings"],
       [{ deadLivenessStates: ["failed", 3] }, "options.deadLivenessStates[1] must be a string"],
-      [{ deadLivenessStates: ["fa\ud800iled"] }, "options.deadLivenessStates holds a lone surrogate (not well-formed UTF-16)"],
+      [
+        { deadLivenessStates: ["fa\ud800iled"] },
+        "options.deadLivenessStates holds a lone surrogate (not well-formed UTF-16)",
+      ],
       [{ countUnrecordedResumes: "true" }, "options.countUnrecordedResumes must be a boolean"],
       [{ countUnrecordedResumes: 1 }, "options.countUnrecordedResumes must be a boolean"],
     ];
     for (const [options, message] of bad) {
-      for (const call of [() => native.auditDeadSessionsSync(empty, options as never), () => native.auditDeadSessions(empty, options as never), () => new native.DeadSessionAuditor(options as never)]) {
+      for (const call of [
+        () => native.auditDeadSessionsSync(empty, options as never),
+        () => native.auditDeadSessions(empty, options as never),
+        () => new native.DeadSessionAuditor(options as never),
+      ]) {
         expect(call).toThrow(TypeError);
         expect(call).toThrow(message);
       }
@@ -319,17 +423,28 @@ describe("auditDeadSessions under a widened dead-run rule", () => {
 describe("audit arguments", () => {
   it("refuses what is not a path or bytes, and times it cannot read", () => {
     expect(() => native.auditDeadSessionsSync(42 as never)).toThrow(TypeError);
-    expect(() => native.auditDeadSessionsSync(Buffer.from(""), { since: "not a time" })).toThrow(/since is not a valid time/);
-    expect(() => native.auditDeadSessionsSync(Buffer.from(""), { companyId: 7 as never })).toThrow(/companyId must be a string/);
+    expect(() => native.auditDeadSessionsSync(Buffer.from(""), { since: "not a time" })).toThrow(
+      /since is not a valid time/,
+    );
+    expect(() => native.auditDeadSessionsSync(Buffer.from(""), { companyId: 7 as never })).toThrow(
+      /companyId must be a string/,
+    );
     const missing = path.join(dir, "missing.ndjson");
-    expect(() => native.auditDeadSessionsSync(missing)).toThrow(expect.objectContaining({ code: "ENOENT", syscall: "open", path: missing, message: `ENOENT: no such file or directory, open '${missing}'` }));
+    expect(() => native.auditDeadSessionsSync(missing)).toThrow(
+      expect.objectContaining({
+        code: "ENOENT",
+        syscall: "open",
+        path: missing,
+        message: `ENOENT: no such file or directory, open '${missing}'`,
+      }),
+    );
     const auditor = new native.DeadSessionAuditor();
     auditor.finish();
     expect(() => auditor.push("{}")).toThrow(/used after finish/);
     expect(() => auditor.finish()).toThrow(/finish called twice/);
   });
 
-  it("type-checks every option, naming it: a string is no thread count, \"false\" no boolean", () => {
+  it('type-checks every option, naming it: a string is no thread count, "false" no boolean', () => {
     const empty = Buffer.from("");
     const bad: Array<[Record<string, unknown>, RegExp]> = [
       [{ threads: "8" }, /options\.threads must be a number/],
@@ -348,8 +463,21 @@ describe("audit arguments", () => {
       expect(() => new native.DeadSessionAuditor(options as never)).toThrow(message);
     }
     // What stays valid: booleans, absent values, and any number of threads from 0 up.
-    for (const options of [{ ordered: false }, { ordered: true }, { ordered: undefined, progress: null }, { threads: 0 }, { threads: 2.5 }, { threads: 1e9 }]) {
-      const line = JSON.stringify({ company_id: "c", agent_id: "a", session_id_after: "s", created_at: 1000, liveness_state: "failed" });
+    for (const options of [
+      { ordered: false },
+      { ordered: true },
+      { ordered: undefined, progress: null },
+      { threads: 0 },
+      { threads: 2.5 },
+      { threads: 1e9 },
+    ]) {
+      const line = JSON.stringify({
+        company_id: "c",
+        agent_id: "a",
+        session_id_after: "s",
+        created_at: 1000,
+        liveness_state: "failed",
+      });
       expect(native.auditDeadSessionsSync(Buffer.from(line), options as never).rowsUsed).toBe(1);
     }
   });
@@ -369,7 +497,11 @@ describe("audit arguments", () => {
     const oursSays = (f: () => unknown) => nodeSays(f);
     const nul = path.join(dir, "a\0b");
     expect(oursSays(() => native.auditDeadSessionsSync(nul))).toEqual(nodeSays(() => openSync(nul)));
-    expect(oursSays(() => native.auditDeadSessions(nul))).toEqual({ name: "TypeError", code: "ERR_INVALID_ARG_VALUE", message: expect.stringContaining("without null bytes") });
+    expect(oursSays(() => native.auditDeadSessions(nul))).toEqual({
+      name: "TypeError",
+      code: "ERR_INVALID_ARG_VALUE",
+      message: expect.stringContaining("without null bytes"),
+    });
     const loop = path.join(dir, "loop.ndjson");
     symlinkSync(loop, loop);
     const loopError = nodeSays(() => openSync(loop));
@@ -382,7 +514,10 @@ describe("audit arguments", () => {
     try {
       const socketError = nodeSays(() => openSync(socket));
       expect(socketError.code).toBe("ENXIO");
-      expect(oursSays(() => native.auditDeadSessionsSync(socket))).toMatchObject({ code: "ENXIO", message: socketError.message });
+      expect(oursSays(() => native.auditDeadSessionsSync(socket))).toMatchObject({
+        code: "ENXIO",
+        message: socketError.message,
+      });
     } finally {
       server.close();
     }
@@ -390,7 +525,11 @@ describe("audit arguments", () => {
 
   it("rejects a missing file with Node's fs error shape, and refuses a path with a lone surrogate", async () => {
     const missing = path.join(dir, "absent.ndjson");
-    await expect(native.auditDeadSessions(missing)).rejects.toMatchObject({ code: "ENOENT", syscall: "open", path: missing });
+    await expect(native.auditDeadSessions(missing)).rejects.toMatchObject({
+      code: "ENOENT",
+      syscall: "open",
+      path: missing,
+    });
     // Encoded, the lone surrogate would become U+FFFD and name another file: refused instead.
     writeFileSync(path.join(dir, "x\ufffd"), "");
     expect(() => native.auditDeadSessionsSync(path.join(dir, "x\ud800"))).toThrow(/lone surrogate/);
@@ -422,11 +561,24 @@ describe("paperclip-session-audit (CLI)", () => {
     const { PGlite } = await import("@electric-sql/pglite");
     const dataDir = path.join(dir, "pgdata");
     const db = new PGlite(dataDir);
-    await db.exec(`create table heartbeat_runs (id text primary key, company_id text, agent_id text, session_id_before text, session_id_after text, created_at timestamptz, liveness_state text, usage_json jsonb)`);
-    const lines: string[] = [...historyLines({ seed: 41, clean: true, camelCaseShare: 0, companies: 1, agentsPerCompany: 2 })];
+    await db.exec(
+      `create table heartbeat_runs (id text primary key, company_id text, agent_id text, session_id_before text, session_id_after text, created_at timestamptz, liveness_state text, usage_json jsonb)`,
+    );
+    const lines: string[] = [
+      ...historyLines({ seed: 41, clean: true, camelCaseShare: 0, companies: 1, agentsPerCompany: 2 }),
+    ];
     for (const l of lines) {
       const r = JSON.parse(l);
-      await db.query(`insert into heartbeat_runs values ($1, $2, $3, $4, $5, $6, $7, $8)`, [r.id, r.company_id, r.agent_id, r.session_id_before, r.session_id_after, r.created_at, r.liveness_state, r.usage_json === null ? null : JSON.stringify(r.usage_json)]);
+      await db.query(`insert into heartbeat_runs values ($1, $2, $3, $4, $5, $6, $7, $8)`, [
+        r.id,
+        r.company_id,
+        r.agent_id,
+        r.session_id_before,
+        r.session_id_after,
+        r.created_at,
+        r.liveness_state,
+        r.usage_json === null ? null : JSON.stringify(r.usage_json),
+      ]);
     }
     await db.close();
     const out = execFileSync(process.execPath, [cli, "--pglite", dataDir, "--json"], { encoding: "utf8" });
@@ -444,8 +596,16 @@ describe("paperclip-session-audit (CLI)", () => {
 
   it("prints the report as JSON with --json, filtered by --company and --since, and reads stdin from -", () => {
     const input = [...historyLines({ seed: 21 })].join("\n");
-    const out = execFileSync(process.execPath, [cli, "-", "--json", "--company", "company-2", "--since", "2026-05-02T00:00:00Z"], { encoding: "utf8", input });
-    const gzipped = execFileSync(process.execPath, [cli, "-", "--json", "--company", "company-2", "--since", "2026-05-02T00:00:00Z"], { encoding: "utf8", input: gzipSync(input) });
+    const out = execFileSync(
+      process.execPath,
+      [cli, "-", "--json", "--company", "company-2", "--since", "2026-05-02T00:00:00Z"],
+      { encoding: "utf8", input },
+    );
+    const gzipped = execFileSync(
+      process.execPath,
+      [cli, "-", "--json", "--company", "company-2", "--since", "2026-05-02T00:00:00Z"],
+      { encoding: "utf8", input: gzipSync(input) },
+    );
     expect(comparable(JSON.parse(gzipped)).sessions).toEqual(comparable(JSON.parse(out)).sessions);
     const r = JSON.parse(out);
     expect(r.companies.map((c: { companyId: string }) => c.companyId)).toEqual(["company-2"]);

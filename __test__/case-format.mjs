@@ -8,7 +8,9 @@ import { fileURLToPath } from "node:url";
 export const casesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "cases");
 
 /** The adapter-utils release the native resolver answers as (data/adapter-table.json). */
-export const currentTable = JSON.parse(readFileSync(path.join(casesDir, "..", "..", "data", "adapter-table.json"), "utf8")).matches;
+export const currentTable = JSON.parse(
+  readFileSync(path.join(casesDir, "..", "..", "data", "adapter-table.json"), "utf8"),
+).matches;
 
 /**
  * A case recorded with another adapter table says so: `adapterTable: { release, policy }`, the

@@ -10,11 +10,20 @@ import { visible } from "../bin/visible.mjs";
 
 const cli = path.join(__dirname, "..", "bin", "paperclip-session-audit.mjs");
 const dir = mkdtempSync(path.join(tmpdir(), "pcsc-cli-"));
-const run = (args: string[], input?: string) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", input, maxBuffer: 1 << 28 });
+const run = (args: string[], input?: string) =>
+  spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", input, maxBuffer: 1 << 28 });
 const dead = (company: string, agent: string, session: string, i: number) =>
-  JSON.stringify({ company_id: company, agent_id: agent, session_id_after: session, created_at: i * 1000, liveness_state: "failed", usage_json: { sessionReused: true, persistedSessionId: session, inputTokens: 0 } });
+  JSON.stringify({
+    company_id: company,
+    agent_id: agent,
+    session_id_after: session,
+    created_at: i * 1000,
+    liveness_state: "failed",
+    usage_json: { sessionReused: true, persistedSessionId: session, inputTokens: 0 },
+  });
 /** C0 and C1 controls but the line break, and the bidi and other invisible format characters. */
-const unsafe = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/u;
+const unsafe =
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/u;
 
 describe("visible()", () => {
   it("shows control and bidi characters as escapes, doubles backslashes, and cuts long values", () => {
@@ -29,7 +38,14 @@ describe("visible()", () => {
 });
 
 describe("the CLI prints ids a person can trust", () => {
-  const hostile = ["\x1b[2J\x1b[31mcompany", "\x1b]8;;https://evil.example\x07click\x1b]8;;\x07", "bidi\u202eeman", "nul\0byte", "del\x7f\x9bcsi", "iso\u2066late\u2069"];
+  const hostile = [
+    "\x1b[2J\x1b[31mcompany",
+    "\x1b]8;;https://evil.example\x07click\x1b]8;;\x07",
+    "bidi\u202eeman",
+    "nul\0byte",
+    "del\x7f\x9bcsi",
+    "iso\u2066late\u2069",
+  ];
   const lines: string[] = [];
   hostile.forEach((id, i) => {
     for (let r = 0; r < 4; r++) lines.push(dead(id, `agent ${id}`, `session ${id}`, i * 10 + r));
@@ -94,7 +110,17 @@ describe("the CLI reads well", () => {
   const history = path.join(dir, "fleet.ndjson");
   const fleet: string[] = [];
   // Company "quiet" has many runs and no dead one; "loud" few runs, mostly dead.
-  for (let i = 0; i < 30; i++) fleet.push(JSON.stringify({ company_id: "quiet", agent_id: `a${i % 3}`, session_id_after: "s", created_at: i * 60_000, liveness_state: "completed", usage_json: { inputTokens: 5 } }));
+  for (let i = 0; i < 30; i++)
+    fleet.push(
+      JSON.stringify({
+        company_id: "quiet",
+        agent_id: `a${i % 3}`,
+        session_id_after: "s",
+        created_at: i * 60_000,
+        liveness_state: "completed",
+        usage_json: { inputTokens: 5 },
+      }),
+    );
   for (let i = 0; i < 6; i++) fleet.push(dead("loud", "a", "s", 100 + i));
   writeFileSync(history, fleet.join("\n") + "\n");
 
@@ -147,14 +173,18 @@ describe("the CLI reads well", () => {
     expect(created.stderr).toMatch(/heartbeat_runs/);
     const { PGlite } = await import("@electric-sql/pglite");
     const db = new PGlite(typo);
-    await db.exec(`create table heartbeat_runs (id text primary key, company_id text, agent_id text, session_id_after text, created_at timestamptz, liveness_state text, usage_json jsonb)`);
+    await db.exec(
+      `create table heartbeat_runs (id text primary key, company_id text, agent_id text, session_id_after text, created_at timestamptz, liveness_state text, usage_json jsonb)`,
+    );
     await db.exec(`insert into heartbeat_runs values ('r1', 'c', 'a', 's', now(), 'failed', null)`);
     await db.close();
     const read = run(["--pglite", typo]);
     expect(read.status).toBe(0);
     expect(read.stdout).toMatch(/1 row read, 1 run audited in [\d.]+ s \([\d,]+ rows\/s\)/);
     // The database route says which snapshot the report describes.
-    expect(read.stdout).toMatch(/the table as of \d{4}-\d\d-\d\dT[\d:.]+Z \(snapshot \d+:\d+:[\d,]*, read once by copy\)/);
+    expect(read.stdout).toMatch(
+      /the table as of \d{4}-\d\d-\d\dT[\d:.]+Z \(snapshot \d+:\d+:[\d,]*, read once by copy\)/,
+    );
   });
 });
 
@@ -176,8 +206,20 @@ describe("optional peer dependencies", () => {
     const root = path.join(__dirname, "..");
     const bare = path.join(dir, "bare-package");
     mkdirSync(bare);
-    for (const f of ["index.js", "binding.js", "database.js", "package.json", "bin", ...readdirSync(root).filter((f) => f.endsWith(".node"))]) cpSync(path.join(root, f), path.join(bare, f), { recursive: true });
-    const r = spawnSync(process.execPath, [path.join(bare, "bin", "paperclip-session-audit.mjs"), "--database", "postgres://127.0.0.1:1/none"], { encoding: "utf8" });
+    for (const f of [
+      "index.js",
+      "binding.js",
+      "database.js",
+      "package.json",
+      "bin",
+      ...readdirSync(root).filter((f) => f.endsWith(".node")),
+    ])
+      cpSync(path.join(root, f), path.join(bare, f), { recursive: true });
+    const r = spawnSync(
+      process.execPath,
+      [path.join(bare, "bin", "paperclip-session-audit.mjs"), "--database", "postgres://127.0.0.1:1/none"],
+      { encoding: "utf8" },
+    );
     expect(r.status).toBe(1);
     expect(r.stderr.trim()).toBe("paperclip-session-audit: --database needs the package pg: npm install pg");
   });
@@ -196,7 +238,13 @@ describe("what the CLI echoes, where it writes, and a closed pipe", () => {
     // A company filter is echoed where the report says what it left out, and in the warning.
     const company = "other\x1b[2J\x07\u202e";
     const mixed = path.join(dir, "echo-mixed.ndjson");
-    writeFileSync(mixed, [0, 1, 2].map((i) => dead(company, "a", "s", i)).concat([dead("c", "a", "s", 9)]).join("\n") + "\n");
+    writeFileSync(
+      mixed,
+      [0, 1, 2]
+        .map((i) => dead(company, "a", "s", i))
+        .concat([dead("c", "a", "s", 9)])
+        .join("\n") + "\n",
+    );
     const shown = "--company other\\x1b[2J\\x07\\u{202e}";
     const r = run([mixed, "--company", company, "--no-progress"]);
     expect(r.stdout).toContain(`1 row left out by ${shown}`);
@@ -218,7 +266,10 @@ describe("what the CLI echoes, where it writes, and a closed pipe", () => {
     const page = path.join(dir, "page.html");
     writeFileSync(page, "keep me");
     const kept = run([history, "--html", page]);
-    expect([kept.status, kept.stderr]).toEqual([2, expect.stringContaining("the file exists (add --force to replace it)")]);
+    expect([kept.status, kept.stderr]).toEqual([
+      2,
+      expect.stringContaining("the file exists (add --force to replace it)"),
+    ]);
     expect(readFileSync(page, "utf8")).toBe("keep me");
     expect(run([history, "--html", page, "--force"]).status).toBe(0);
     expect(statSync(page).size).toBeGreaterThan(1000);
@@ -228,10 +279,18 @@ describe("what the CLI echoes, where it writes, and a closed pipe", () => {
   it("ends quietly, with the report's status, when the reader closes the pipe (| head)", () => {
     const big = path.join(dir, "many.ndjson");
     const rows: string[] = [];
-    for (let s = 0; s < 4000; s++) for (let i = 0; i < 3; i++) rows.push(dead("c", `agent-${s}`, `session-${s}`, s * 10 + i));
+    for (let s = 0; s < 4000; s++)
+      for (let i = 0; i < 3; i++) rows.push(dead("c", `agent-${s}`, `session-${s}`, s * 10 + i));
     writeFileSync(big, rows.join("\n") + "\n");
     for (const format of [["--json"], ["--all"]]) {
-      const piped = spawnSync("bash", ["-c", `set -o pipefail; "${process.execPath}" "${cli}" "${big}" ${format.join(" ")} --no-progress | head -c 100 > /dev/null`], { encoding: "utf8" });
+      const piped = spawnSync(
+        "bash",
+        [
+          "-c",
+          `set -o pipefail; "${process.execPath}" "${cli}" "${big}" ${format.join(" ")} --no-progress | head -c 100 > /dev/null`,
+        ],
+        { encoding: "utf8" },
+      );
       expect({ format, status: piped.status, stderr: piped.stderr }).toEqual({ format, status: 0, stderr: "" });
     }
   });
@@ -248,13 +307,27 @@ describe("--dead-states, --count-unrecorded-resumes and --openmetrics", () => {
       session_id_after: session,
       created_at: new Date(at(i)).toISOString(),
       liveness_state: kind === "empty" ? "empty_response" : kind === "live" ? "completed" : "failed",
-      usage_json: kind === "unrecorded" ? null : kind === "live" ? { inputTokens: 5 } : { sessionReused: true, persistedSessionId: session, inputTokens: 0 },
+      usage_json:
+        kind === "unrecorded"
+          ? null
+          : kind === "live"
+            ? { inputTokens: 5 }
+            : { sessionReused: true, persistedSessionId: session, inputTokens: 0 },
     });
   // Company "a\"b": a live run, then empty, empty, unrecorded, dead (dead now only when widened).
   // Company "c\\d\n": three dead runs (dead now under every rule).
   const weird = 'a"b';
   const other = "c\\d\n";
-  const lines = [row(weird, "s1", 0, "live"), row(weird, "s1", 1, "empty"), row(weird, "s1", 2, "empty"), row(weird, "s1", 3, "unrecorded"), row(weird, "s1", 4, "dead"), row(other, "s2", 5, "dead"), row(other, "s2", 6, "dead"), row(other, "s2", 7, "dead")];
+  const lines = [
+    row(weird, "s1", 0, "live"),
+    row(weird, "s1", 1, "empty"),
+    row(weird, "s1", 2, "empty"),
+    row(weird, "s1", 3, "unrecorded"),
+    row(weird, "s1", 4, "dead"),
+    row(other, "s2", 5, "dead"),
+    row(other, "s2", 6, "dead"),
+    row(other, "s2", 7, "dead"),
+  ];
   const file = path.join(dir, "rule.ndjson");
   writeFileSync(file, lines.join("\n") + "\n");
   const promtool = (text: string) => spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
@@ -266,10 +339,15 @@ describe("--dead-states, --count-unrecorded-resumes and --openmetrics", () => {
     const r = run([file, "--json", "--dead-states", "failed, empty_response", "--count-unrecorded-resumes"]);
     expect(r.status).toBe(0);
     const widened = JSON.parse(r.stdout);
-    expect(widened.deadRunRule).toEqual({ deadLivenessStates: ["failed", "empty_response"], countUnrecordedResumes: true });
+    expect(widened.deadRunRule).toEqual({
+      deadLivenessStates: ["failed", "empty_response"],
+      countUnrecordedResumes: true,
+    });
     expect(widened.totals).toMatchObject({ deadRuns: 7, unseenFailedRuns: 0, sessionsDeadNow: 2 });
     const text = run([file, "--dead-states", "failed,empty_response"]).stdout;
-    expect(text).toContain("dead runs counted by a widened rule: liveness failed, empty_response; resumes with no usage record not counted");
+    expect(text).toContain(
+      "dead runs counted by a widened rule: liveness failed, empty_response; resumes with no usage record not counted",
+    );
     expect(run([file]).stdout).not.toContain("widened rule");
     for (const bad of [",", "failed,,empty_response", ""]) {
       const refused = run([file, "--dead-states", bad]);
@@ -292,7 +370,9 @@ describe("--dead-states, --count-unrecorded-resumes and --openmetrics", () => {
     expect(text).toContain('paperclip_dead_sessions_now{company_id="c\\\\d\\n"} 1\n');
     expect(text).toContain('paperclip_dead_runs{company_id="a\\"b"} 4\n');
     expect(text).toContain('paperclip_unseen_failed_runs{company_id="a\\"b"} 0\n');
-    expect(text).toContain('paperclip_session_audit_rule_info{dead_liveness_states="failed,empty_response",count_unrecorded_resumes="true"} 1\n');
+    expect(text).toContain(
+      'paperclip_session_audit_rule_info{dead_liveness_states="failed,empty_response",count_unrecorded_resumes="true"} 1\n',
+    );
     expect(text).toContain(`paperclip_session_audit_newest_run_timestamp_seconds ${at(7) / 1000}\n`);
     expect(text).toContain("paperclip_session_audit_complete 1\n");
     // Under the fork's rule the same history has one dead-now session and an unseen run.
@@ -302,7 +382,9 @@ describe("--dead-states, --count-unrecorded-resumes and --openmetrics", () => {
     expect(promtool(fork).status).toBe(0);
     expect(fork).toContain('paperclip_dead_sessions_now{company_id="a\\"b"} 0\n');
     expect(fork).toContain('paperclip_unseen_failed_runs{company_id="a\\"b"} 1\n');
-    expect(fork).toContain('paperclip_session_audit_rule_info{dead_liveness_states="failed",count_unrecorded_resumes="false"} 1\n');
+    expect(fork).toContain(
+      'paperclip_session_audit_rule_info{dead_liveness_states="failed",count_unrecorded_resumes="false"} 1\n',
+    );
   });
 
   it("never writes the metrics over the input, nor over a file that is there without --force; no partial file is left", () => {
@@ -326,7 +408,10 @@ describe("--dead-states, --count-unrecorded-resumes and --openmetrics", () => {
     for (const flag of ["--openmetrics", "--html"]) {
       const history = path.join(dir, `stdin-${flag.slice(2)}.ndjson`);
       writeFileSync(history, lines.join("\n") + "\n");
-      const r = spawnSync(process.execPath, [cli, "-", flag, history, "--force"], { encoding: "utf8", stdio: [openSync(history, "r"), "pipe", "pipe"] });
+      const r = spawnSync(process.execPath, [cli, "-", flag, history, "--force"], {
+        encoding: "utf8",
+        stdio: [openSync(history, "r"), "pipe", "pipe"],
+      });
       expect(r.status, flag).toBe(2);
       expect(r.stderr).toContain("that is the input");
       expect(readFileSync(history, "utf8")).toBe(lines.join("\n") + "\n");
@@ -337,7 +422,17 @@ describe("--dead-states, --count-unrecorded-resumes and --openmetrics", () => {
     const ids = ["co\ud800", "co\udbff", "co\udc00"];
     // JSON's escapes carry the lone surrogates into the file as text.
     const history = path.join(dir, "surrogates.ndjson");
-    writeFileSync(history, ids.map((id, i) => row(id, `s${i}`, i, "dead").replace(/"company_id":"[^"]*"/, `"company_id":"co\\u${id.charCodeAt(2).toString(16)}"`)).join("\n") + "\n");
+    writeFileSync(
+      history,
+      ids
+        .map((id, i) =>
+          row(id, `s${i}`, i, "dead").replace(
+            /"company_id":"[^"]*"/,
+            `"company_id":"co\\u${id.charCodeAt(2).toString(16)}"`,
+          ),
+        )
+        .join("\n") + "\n",
+    );
     const out = path.join(dir, "surrogates.prom");
     expect(run([history, "--openmetrics", out]).status).toBe(0);
     const text = readFileSync(out, "utf8");

@@ -4,7 +4,10 @@ import * as reference from "./reference";
 import * as release707 from "adapter-utils-2026.707.0/session-compaction";
 import { caseFiles, checkCase, loadCases } from "./cases";
 
-type Impl = Pick<typeof reference, "detectDeadReusedSessionCircuitBreaker" | "evaluateSessionCompaction" | "resolveSessionCompactionPolicy">;
+type Impl = Pick<
+  typeof reference,
+  "detectDeadReusedSessionCircuitBreaker" | "evaluateSessionCompaction" | "resolveSessionCompactionPolicy"
+>;
 
 function check(impl: Impl, file: (typeof caseFiles)[number]) {
   const cases = loadCases(file.file);
@@ -27,11 +30,16 @@ describe("recorded conformance cases", () => {
 
   it("a case tagged with an older adapter table depends on it: under today's table its answer differs", () => {
     const tagged = loadCases("evaluate-session-compaction.json").filter((c) => c.adapterTable !== undefined);
-    expect(tagged.map((c) => [c.name, c.adapterTable?.release])).toEqual([["sampled-11", "2026.707.0"], ["sampled-209", "2026.707.0"]]);
+    expect(tagged.map((c) => [c.name, c.adapterTable?.release])).toEqual([
+      ["sampled-11", "2026.707.0"],
+      ["sampled-209", "2026.707.0"],
+    ]);
     for (const c of tagged) {
       // The recorded policy is what that release resolves for the case's agent.
       const { agent } = c.input as { agent: { adapterType: string; runtimeConfig: unknown } };
-      expect(c.adapterTable?.policy).toEqual(release707.resolveSessionCompactionPolicy(agent.adapterType, agent.runtimeConfig).policy);
+      expect(c.adapterTable?.policy).toEqual(
+        release707.resolveSessionCompactionPolicy(agent.adapterType, agent.runtimeConfig).policy,
+      );
       const untagged = { ...c, adapterTable: undefined };
       expect(checkCase(native as unknown as Impl, caseFiles[1], untagged)).not.toBeNull();
     }

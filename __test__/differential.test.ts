@@ -32,8 +32,17 @@ function property<T>(arb: fc.Arbitrary<T>, nativeCall: (v: T) => unknown, refere
   fc.assert(
     fc.property(arb, (v) => {
       checked++;
-      const ok = agree(() => nativeCall(v), () => referenceCall(v));
-      if (!ok) throw new Error(describeDifference(() => nativeCall(v), () => referenceCall(v)));
+      const ok = agree(
+        () => nativeCall(v),
+        () => referenceCall(v),
+      );
+      if (!ok)
+        throw new Error(
+          describeDifference(
+            () => nativeCall(v),
+            () => referenceCall(v),
+          ),
+        );
     }),
     { numRuns: RUNS },
   );
@@ -42,15 +51,27 @@ function property<T>(arb: fc.Arbitrary<T>, nativeCall: (v: T) => unknown, refere
 
 describe(`native = reference on ${RUNS} generated inputs per function`, () => {
   it("detectDeadReusedSessionCircuitBreaker", () => {
-    property(A.breakerInput, (i) => native.detectDeadReusedSessionCircuitBreaker(i as never), (i) => reference.detectDeadReusedSessionCircuitBreaker(i));
+    property(
+      A.breakerInput,
+      (i) => native.detectDeadReusedSessionCircuitBreaker(i as never),
+      (i) => reference.detectDeadReusedSessionCircuitBreaker(i),
+    );
   });
 
   it("evaluateSessionCompaction", () => {
-    property(A.evaluateInput, (i) => native.evaluateSessionCompaction(i as never), (i) => reference.evaluateSessionCompaction(i));
+    property(
+      A.evaluateInput,
+      (i) => native.evaluateSessionCompaction(i as never),
+      (i) => reference.evaluateSessionCompaction(i),
+    );
   });
 
   it("explainSessionCompaction", () => {
-    property(A.evaluateInput, (i) => native.explainSessionCompaction(i as never), (i) => reference.explainSessionCompaction(i));
+    property(
+      A.evaluateInput,
+      (i) => native.explainSessionCompaction(i as never),
+      (i) => reference.explainSessionCompaction(i),
+    );
   });
 
   it("resolveSessionCompactionPolicy", () => {
@@ -62,15 +83,27 @@ describe(`native = reference on ${RUNS} generated inputs per function`, () => {
   });
 
   it("parseSessionCompactionPolicy", () => {
-    property(A.agent, (a) => native.parseSessionCompactionPolicy(a as never), (a) => reference.parseSessionCompactionPolicy(a));
+    property(
+      A.agent,
+      (a) => native.parseSessionCompactionPolicy(a as never),
+      (a) => reference.parseSessionCompactionPolicy(a),
+    );
   });
 
   it("hasSessionCompactionThresholds", () => {
-    property(A.limitsOnly, (p) => native.hasSessionCompactionThresholds(p), (p) => reference.hasSessionCompactionThresholds(p));
+    property(
+      A.limitsOnly,
+      (p) => native.hasSessionCompactionThresholds(p),
+      (p) => reference.hasSessionCompactionThresholds(p),
+    );
   });
 
   it("planSessionCompaction", () => {
-    property(A.agent, (a) => native.planSessionCompaction(a as never), (a) => reference.planSessionCompaction(a));
+    property(
+      A.agent,
+      (a) => native.planSessionCompaction(a as never),
+      (a) => reference.planSessionCompaction(a),
+    );
   });
 });
 
@@ -78,13 +111,25 @@ describe(`native = reference on ${RUNS} generated inputs per function`, () => {
 // then set them wrong) and runs of every kind the wider rule counts.
 describe(`with the dead-run rule's options: native = reference on ${RUNS} generated inputs`, () => {
   it("detectDeadReusedSessionCircuitBreaker", () => {
-    property(A.widenedBreakerInput, (i) => native.detectDeadReusedSessionCircuitBreaker(i as never), (i) => reference.detectDeadReusedSessionCircuitBreaker(i));
+    property(
+      A.widenedBreakerInput,
+      (i) => native.detectDeadReusedSessionCircuitBreaker(i as never),
+      (i) => reference.detectDeadReusedSessionCircuitBreaker(i),
+    );
   });
   it("evaluateSessionCompaction", () => {
-    property(A.widenedEvaluateInput, (i) => native.evaluateSessionCompaction(i as never), (i) => reference.evaluateSessionCompaction(i));
+    property(
+      A.widenedEvaluateInput,
+      (i) => native.evaluateSessionCompaction(i as never),
+      (i) => reference.evaluateSessionCompaction(i),
+    );
   });
   it("explainSessionCompaction", () => {
-    property(A.widenedEvaluateInput, (i) => native.explainSessionCompaction(i as never), (i) => reference.explainSessionCompaction(i));
+    property(
+      A.widenedEvaluateInput,
+      (i) => native.explainSessionCompaction(i as never),
+      (i) => reference.explainSessionCompaction(i),
+    );
   });
   it("reaches every kind of widened rotation, the fork's sentence, keeps and refusals", () => {
     const seen = new Set<string>();
@@ -126,12 +171,16 @@ describe("the generators reach the edges", () => {
         if (!r.ok) seen.add("throws");
         else {
           const reason = (r.value as { reason: string | null }).reason;
-          seen.add(reason === null ? "keep" : reason.replace(/^(\d+ consecutive|session \w+).*$/, "$1").replace(/^\d+/, "N"));
+          seen.add(
+            reason === null ? "keep" : reason.replace(/^(\d+ consecutive|session \w+).*$/, "$1").replace(/^\d+/, "N"),
+          );
         }
       }),
       { numRuns: 3000 },
     );
-    expect([...seen].sort()).toEqual(["N consecutive", "keep", "session age", "session exceeded", "session raw", "throws"].sort());
+    expect([...seen].sort()).toEqual(
+      ["N consecutive", "keep", "session age", "session exceeded", "session raw", "throws"].sort(),
+    );
   });
 
   it("breaker inputs rotate, keep with a dead run, keep without one, and throw", () => {
@@ -164,13 +213,25 @@ describe("native reads the same properties as the reference, in the same order",
   }
 
   it("detectDeadReusedSessionCircuitBreaker", () => {
-    sameReads(A.breakerInput, (i) => native.detectDeadReusedSessionCircuitBreaker(i as never), (i) => reference.detectDeadReusedSessionCircuitBreaker(i));
+    sameReads(
+      A.breakerInput,
+      (i) => native.detectDeadReusedSessionCircuitBreaker(i as never),
+      (i) => reference.detectDeadReusedSessionCircuitBreaker(i),
+    );
   });
   it("evaluateSessionCompaction", () => {
-    sameReads(A.evaluateInput, (i) => native.evaluateSessionCompaction(i as never), (i) => reference.evaluateSessionCompaction(i));
+    sameReads(
+      A.evaluateInput,
+      (i) => native.evaluateSessionCompaction(i as never),
+      (i) => reference.evaluateSessionCompaction(i),
+    );
   });
   it("explainSessionCompaction", () => {
-    sameReads(A.evaluateInput, (i) => native.explainSessionCompaction(i as never), (i) => reference.explainSessionCompaction(i));
+    sameReads(
+      A.evaluateInput,
+      (i) => native.explainSessionCompaction(i as never),
+      (i) => reference.explainSessionCompaction(i),
+    );
   });
   it("resolveSessionCompactionPolicy", () => {
     sameReads(
@@ -180,15 +241,39 @@ describe("native reads the same properties as the reference, in the same order",
     );
   });
   it("parseSessionCompactionPolicy and planSessionCompaction", () => {
-    sameReads(A.agent, (a) => native.parseSessionCompactionPolicy(a as never), (a) => reference.parseSessionCompactionPolicy(a));
-    sameReads(A.agent, (a) => native.planSessionCompaction(a as never), (a) => reference.planSessionCompaction(a));
+    sameReads(
+      A.agent,
+      (a) => native.parseSessionCompactionPolicy(a as never),
+      (a) => reference.parseSessionCompactionPolicy(a),
+    );
+    sameReads(
+      A.agent,
+      (a) => native.planSessionCompaction(a as never),
+      (a) => reference.planSessionCompaction(a),
+    );
   });
   it("the breaker, the evaluation and the explanation with the dead-run rule's options", () => {
-    sameReads(A.widenedBreakerInput, (i) => native.detectDeadReusedSessionCircuitBreaker(i as never), (i) => reference.detectDeadReusedSessionCircuitBreaker(i));
-    sameReads(A.widenedEvaluateInput, (i) => native.evaluateSessionCompaction(i as never), (i) => reference.evaluateSessionCompaction(i));
-    sameReads(A.widenedEvaluateInput, (i) => native.explainSessionCompaction(i as never), (i) => reference.explainSessionCompaction(i));
+    sameReads(
+      A.widenedBreakerInput,
+      (i) => native.detectDeadReusedSessionCircuitBreaker(i as never),
+      (i) => reference.detectDeadReusedSessionCircuitBreaker(i),
+    );
+    sameReads(
+      A.widenedEvaluateInput,
+      (i) => native.evaluateSessionCompaction(i as never),
+      (i) => reference.evaluateSessionCompaction(i),
+    );
+    sameReads(
+      A.widenedEvaluateInput,
+      (i) => native.explainSessionCompaction(i as never),
+      (i) => reference.explainSessionCompaction(i),
+    );
   });
   it("hasSessionCompactionThresholds", () => {
-    sameReads(A.limitsOnly, (p) => native.hasSessionCompactionThresholds(p), (p) => reference.hasSessionCompactionThresholds(p));
+    sameReads(
+      A.limitsOnly,
+      (p) => native.hasSessionCompactionThresholds(p),
+      (p) => reference.hasSessionCompactionThresholds(p),
+    );
   });
 });

@@ -12,17 +12,49 @@ import { answer, keyOrder } from "./same";
 const RUNS = 10_000;
 const HOUR = 3_600_000;
 const at = (hours: number) => new Date(Date.UTC(2026, 5, 1) + hours * HOUR).toISOString();
-const live = (id: string, hours: number, input = 1000) => ({ id, createdAt: at(hours), livenessState: "completed", usageJson: { sessionReused: true, persistedSessionId: "s", rawInputTokens: input, inputTokens: input } });
-const dead = (id: string, hours: number) => ({ id, createdAt: at(hours), livenessState: "failed", usageJson: { sessionReused: true, persistedSessionId: "s", inputTokens: 0, outputTokens: 0 } });
-const codex = { adapterType: "codex_local", runtimeConfig: { heartbeat: { sessionCompaction: { maxSessionRuns: 200, maxRawInputTokens: 2_000_000, maxSessionAgeHours: 72 } } } };
+const live = (id: string, hours: number, input = 1000) => ({
+  id,
+  createdAt: at(hours),
+  livenessState: "completed",
+  usageJson: { sessionReused: true, persistedSessionId: "s", rawInputTokens: input, inputTokens: input },
+});
+const dead = (id: string, hours: number) => ({
+  id,
+  createdAt: at(hours),
+  livenessState: "failed",
+  usageJson: { sessionReused: true, persistedSessionId: "s", inputTokens: 0, outputTokens: 0 },
+});
+const codex = {
+  adapterType: "codex_local",
+  runtimeConfig: {
+    heartbeat: { sessionCompaction: { maxSessionRuns: 200, maxRawInputTokens: 2_000_000, maxSessionAgeHours: 72 } },
+  },
+};
 
 describe("explainSessionCompaction, worked examples", () => {
   it("a healthy session: every reading with its headroom", () => {
     // 45 runs fetched, the latest with 1.2M raw input tokens, 20 hours old, one dead run first.
-    const runs = [dead("r44", 20), live("r43", 19.5, 1_200_000), ...Array.from({ length: 43 }, (_, i) => live(`r${42 - i}`, 19 - i * 0.4))];
-    const e = native.explainSessionCompaction({ agent: codex, sessionId: "s", issueId: "PAP-1", runs, oldestRun: live("r0", 0) });
+    const runs = [
+      dead("r44", 20),
+      live("r43", 19.5, 1_200_000),
+      ...Array.from({ length: 43 }, (_, i) => live(`r${42 - i}`, 19 - i * 0.4)),
+    ];
+    const e = native.explainSessionCompaction({
+      agent: codex,
+      sessionId: "s",
+      issueId: "PAP-1",
+      runs,
+      oldestRun: live("r0", 0),
+    });
     expect(e.decision).toEqual({ rotate: false, reason: null, handoffMarkdown: null, previousRunId: "r44" });
-    expect(e.policy).toEqual({ enabled: true, maxSessionRuns: 200, maxRawInputTokens: 2_000_000, maxSessionAgeHours: 72, source: "agent_override", thresholdsOn: true });
+    expect(e.policy).toEqual({
+      enabled: true,
+      maxSessionRuns: 200,
+      maxRawInputTokens: 2_000_000,
+      maxSessionAgeHours: 72,
+      source: "agent_override",
+      thresholdsOn: true,
+    });
     // The latest run is the dead one: it recorded no tokens, so raw input is not measured.
     expect(e.measurements).toEqual({
       sessionRuns: { value: 45, limit: 200, reached: false },
@@ -33,7 +65,15 @@ describe("explainSessionCompaction, worked examples", () => {
   });
 
   it("a rotation by the breaker still reports every rule, and counts the whole dead streak", () => {
-    const runs = [dead("d5", 80), dead("d4", 79), dead("d3", 78), dead("d2", 77), dead("d1", 76), live("l0", 75, 2_500_000), live("first", 0)];
+    const runs = [
+      dead("d5", 80),
+      dead("d4", 79),
+      dead("d3", 78),
+      dead("d2", 77),
+      dead("d1", 76),
+      live("l0", 75, 2_500_000),
+      live("first", 0),
+    ];
     const e = native.explainSessionCompaction({ agent: codex, sessionId: "s", issueId: null, runs });
     expect(e.decision.rotate).toBe(true);
     expect(e.decision.reason).toBe("3 consecutive failed zero-token reused runs on persisted session s");
@@ -57,7 +97,13 @@ describe("explainSessionCompaction, worked examples", () => {
       sessionAgeHours: { value: 30, limit: 0, reached: false },
       deadStreak: { value: 0, limit: 3, reached: false },
     });
-    const on = native.explainSessionCompaction({ agent: codex, sessionId: "s", issueId: null, runs, policy: { ...policy, enabled: true } });
+    const on = native.explainSessionCompaction({
+      agent: codex,
+      sessionId: "s",
+      issueId: null,
+      runs,
+      policy: { ...policy, enabled: true },
+    });
     expect(on.decision.reason).toBe("session exceeded 1 runs");
     expect(Object.values(on.measurements).map((m) => m.reached)).toEqual([true, true, true, false]);
   });
@@ -66,7 +112,12 @@ describe("explainSessionCompaction, worked examples", () => {
     const none = native.explainSessionCompaction({ agent: codex, sessionId: null, issueId: null, runs: [] });
     expect(none.policy).toBeNull();
     expect(Object.values(none.measurements).map((m) => m.value)).toEqual([null, null, null, null]);
-    const empty = native.explainSessionCompaction({ agent: { adapterType: "claude_local", runtimeConfig: {} }, sessionId: "s", issueId: null, runs: [] });
+    const empty = native.explainSessionCompaction({
+      agent: { adapterType: "claude_local", runtimeConfig: {} },
+      sessionId: "s",
+      issueId: null,
+      runs: [],
+    });
     expect(empty.policy?.source).toBe("adapter_default");
     expect(Object.values(empty.measurements).map((m) => m.value)).toEqual([0, null, null, null]);
   });
@@ -75,11 +126,17 @@ describe("explainSessionCompaction, worked examples", () => {
     const runs = [{ ...live("b", 1), createdAt: { not: "a date" } }, live("a", 0)];
     const input = { agent: { adapterType: "claude_local", runtimeConfig: {} }, sessionId: "s", issueId: null, runs };
     expect(() => native.evaluateSessionCompaction(input)).not.toThrow();
-    expect(native.explainSessionCompaction(input).measurements.sessionAgeHours).toEqual({ value: null, limit: 0, reached: false });
+    expect(native.explainSessionCompaction(input).measurements.sessionAgeHours).toEqual({
+      value: null,
+      limit: 0,
+      reached: false,
+    });
     // With the limit on, the evaluation reads them and both throw the same TypeError.
     const limited = { ...input, agent: codex };
     expect(() => native.evaluateSessionCompaction(limited)).toThrow(TypeError);
-    expect(() => native.explainSessionCompaction(limited)).toThrow(/runs\[0\]\.createdAt must be a Date, a string or a number/);
+    expect(() => native.explainSessionCompaction(limited)).toThrow(
+      /runs\[0\]\.createdAt must be a Date, a string or a number/,
+    );
   });
 });
 
@@ -113,7 +170,11 @@ describe(`explainSessionCompaction on ${RUNS} generated inputs`, () => {
           expect(decision.reason).toMatch(/^3 consecutive/);
           return;
         }
-        const reasons = { sessionRuns: "session exceeded", rawInputTokens: "session raw input", sessionAgeHours: "session age" } as const;
+        const reasons = {
+          sessionRuns: "session exceeded",
+          rawInputTokens: "session raw input",
+          sessionAgeHours: "session age",
+        } as const;
         const first = (Object.keys(reasons) as Array<keyof typeof reasons>).find((name) => m[name].reached);
         expect(decision.rotate).toBe(first !== undefined);
         if (first !== undefined) {
@@ -132,7 +193,9 @@ describe(`explainSessionCompaction on ${RUNS} generated inputs`, () => {
       fc.property(A.evaluateInput, (input) => {
         const e = answer(() => reference.explainSessionCompaction(input));
         if (!e.ok) return;
-        for (const [name, m] of Object.entries((e.value as ReturnType<typeof reference.explainSessionCompaction>).measurements)) {
+        for (const [name, m] of Object.entries(
+          (e.value as ReturnType<typeof reference.explainSessionCompaction>).measurements,
+        )) {
           seen.add(`${name}:${m.value === null ? "null" : m.reached ? "reached" : "measured"}`);
         }
       }),

@@ -17,12 +17,50 @@ async function step(companyId: string, agentId: string, context = {}) {
 beforeAll(async () => {
   db = await openDatabase();
   await seedCompany(db, { id: "acme", name: "Acme" }, [
-    { id: "dead", name: "Engineer", adapterType: "codex_local", sessionId: "sess-dead", runs: [...runs("dead-f", "sess-dead", 3, NOW, { dead: true }), ...runs("dead-ok", "sess-dead", 5, new Date(NOW.getTime() - 3 * HOUR))] },
-    { id: "healthy", name: "CTO", adapterType: "claude_local", sessionId: "sess-ok", runs: runs("ok", "sess-ok", 40, NOW, { everyHours: 5 }) },
-    { id: "many-runs", name: "QA", adapterType: "pi_local", runtimeConfig: { heartbeat: { sessionCompaction: { maxSessionRuns: "10" } } }, sessionId: "sess-many", runs: runs("many", "sess-many", 25, NOW) },
-    { id: "big-input", name: "Researcher", adapterType: "gemini_local", sessionId: "sess-big", runs: [...runs("big-new", "sess-big", 1, NOW, { inputTokens: 2_345_678, summary: "Read the whole codebase" }), ...runs("big-old", "sess-big", 3, new Date(NOW.getTime() - HOUR))] },
+    {
+      id: "dead",
+      name: "Engineer",
+      adapterType: "codex_local",
+      sessionId: "sess-dead",
+      runs: [
+        ...runs("dead-f", "sess-dead", 3, NOW, { dead: true }),
+        ...runs("dead-ok", "sess-dead", 5, new Date(NOW.getTime() - 3 * HOUR)),
+      ],
+    },
+    {
+      id: "healthy",
+      name: "CTO",
+      adapterType: "claude_local",
+      sessionId: "sess-ok",
+      runs: runs("ok", "sess-ok", 40, NOW, { everyHours: 5 }),
+    },
+    {
+      id: "many-runs",
+      name: "QA",
+      adapterType: "pi_local",
+      runtimeConfig: { heartbeat: { sessionCompaction: { maxSessionRuns: "10" } } },
+      sessionId: "sess-many",
+      runs: runs("many", "sess-many", 25, NOW),
+    },
+    {
+      id: "big-input",
+      name: "Researcher",
+      adapterType: "gemini_local",
+      sessionId: "sess-big",
+      runs: [
+        ...runs("big-new", "sess-big", 1, NOW, { inputTokens: 2_345_678, summary: "Read the whole codebase" }),
+        ...runs("big-old", "sess-big", 3, new Date(NOW.getTime() - HOUR)),
+      ],
+    },
     // Only 4 recent runs are read, so only the separately read oldest run shows the age.
-    { id: "old", name: "Ops", adapterType: "opencode_local", runtimeConfig: { sessionCompaction: { maxSessionRuns: 0 } }, sessionId: "sess-old", runs: runs("old", "sess-old", 20, NOW, { everyHours: 80 / 19 }) },
+    {
+      id: "old",
+      name: "Ops",
+      adapterType: "opencode_local",
+      runtimeConfig: { sessionCompaction: { maxSessionRuns: 0 } },
+      sessionId: "sess-old",
+      runs: runs("old", "sess-old", 20, NOW, { everyHours: 80 / 19 }),
+    },
     { id: "no-session", name: "New", adapterType: "cursor", sessionId: null, runs: [] },
     // Two empty responses and a resume that failed before reporting usage: dead only to a breaker
     // widened in the agent's runtime config.
@@ -30,7 +68,14 @@ beforeAll(async () => {
       id: `${id}-breaker`,
       name: id,
       adapterType: "claude_local",
-      runtimeConfig: id === "wide" ? { heartbeat: { deadSessionBreaker: { deadLivenessStates: ["failed", "empty_response"], countUnrecordedResumes: true } } } : {},
+      runtimeConfig:
+        id === "wide"
+          ? {
+              heartbeat: {
+                deadSessionBreaker: { deadLivenessStates: ["failed", "empty_response"], countUnrecordedResumes: true },
+              },
+            }
+          : {},
       sessionId: `sess-${id}`,
       runs: [
         ...runs(`${id}-empty`, `sess-${id}`, 2, NOW, { emptyResponse: true }),
@@ -38,12 +83,30 @@ beforeAll(async () => {
         ...runs(`${id}-ok`, `sess-${id}`, 3, new Date(NOW.getTime() - 3 * HOUR)),
       ],
     })),
-    { id: "shared", name: "Shared ids", adapterType: "codex_local", sessionId: "sess-shared", runs: runs("acme-shared-f", "sess-shared", 2, NOW, { dead: true }) },
+    {
+      id: "shared",
+      name: "Shared ids",
+      adapterType: "codex_local",
+      sessionId: "sess-shared",
+      runs: runs("acme-shared-f", "sess-shared", 2, NOW, { dead: true }),
+    },
   ]);
   // Another company whose agent and session ids are the same as Acme's: its runs must never count.
   await seedCompany(db, { id: "globex", name: "Globex" }, [
-    { id: "shared", name: "Shared ids", adapterType: "codex_local", sessionId: "sess-shared", runs: runs("globex-shared-f", "sess-shared", 2, new Date(NOW.getTime() - 30 * 60_000), { dead: true }) },
-    { id: "dead", name: "Engineer", adapterType: "codex_local", sessionId: "sess-dead", runs: runs("globex-dead", "sess-dead", 4, new Date(NOW.getTime() + HOUR)) },
+    {
+      id: "shared",
+      name: "Shared ids",
+      adapterType: "codex_local",
+      sessionId: "sess-shared",
+      runs: runs("globex-shared-f", "sess-shared", 2, new Date(NOW.getTime() - 30 * 60_000), { dead: true }),
+    },
+    {
+      id: "dead",
+      name: "Engineer",
+      adapterType: "codex_local",
+      sessionId: "sess-dead",
+      runs: runs("globex-dead", "sess-dead", 4, new Date(NOW.getTime() + HOUR)),
+    },
   ]);
 }, 60_000);
 
@@ -64,7 +127,12 @@ describe(`the heartbeat session-compaction step on ${process.env.DATABASE_URL ? 
     const globex = await loadAgent(db, "globex", "dead");
     expect(await currentSessionId(db, globex!)).toBe("sess-dead");
     // And the next heartbeat starts fresh instead of resuming the dead session.
-    expect((await step("acme", "dead")).decision).toEqual({ rotate: false, reason: null, handoffMarkdown: null, previousRunId: null });
+    expect((await step("acme", "dead")).decision).toEqual({
+      rotate: false,
+      reason: null,
+      handoffMarkdown: null,
+      previousRunId: null,
+    });
   });
 
   it("keeps a healthy session on a managed adapter, reading only the plan's runs", async () => {
@@ -108,14 +176,24 @@ describe(`the heartbeat session-compaction step on ${process.env.DATABASE_URL ? 
   it("rotates on the wider breaker an agent's runtime config turns on, and only there", async () => {
     const wide = await step("acme", "wide-breaker");
     expect(wide.decision.rotate).toBe(true);
-    expect(wide.decision.reason).toBe("3 consecutive dead reused runs (2 empty_response zero-token, 1 failed with no usage record) on persisted session sess-wide");
+    expect(wide.decision.reason).toBe(
+      "3 consecutive dead reused runs (2 empty_response zero-token, 1 failed with no usage record) on persisted session sess-wide",
+    );
     expect(wide.decision.previousRunId).toBe("wide-empty-2");
-    expect(wide.explanation.breakerRule).toEqual({ deadLivenessStates: ["failed", "empty_response"], countUnrecordedResumes: true });
+    expect(wide.explanation.breakerRule).toEqual({
+      deadLivenessStates: ["failed", "empty_response"],
+      countUnrecordedResumes: true,
+    });
     expect(wide.explanation.measurements.deadStreak).toEqual({ value: 3, limit: 3, reached: true });
     expect(await currentSessionId(db, wide.agent)).toBeNull();
     // The same runs, no config: the fork's breaker sees no dead run and the session goes on.
     const narrow = await step("acme", "narrow-breaker");
-    expect(narrow.decision).toEqual({ rotate: false, reason: null, handoffMarkdown: null, previousRunId: "narrow-empty-2" });
+    expect(narrow.decision).toEqual({
+      rotate: false,
+      reason: null,
+      handoffMarkdown: null,
+      previousRunId: "narrow-empty-2",
+    });
     expect(narrow.explanation.breakerRule).toEqual({ deadLivenessStates: ["failed"], countUnrecordedResumes: false });
     expect(narrow.explanation.measurements.deadStreak.value).toBe(0);
   });
@@ -128,8 +206,18 @@ describe(`the heartbeat session-compaction step on ${process.env.DATABASE_URL ? 
   it("never counts another company's runs, even with the same agent and session ids", async () => {
     // Two dead runs in each company: four if the query leaked across companies, which would rotate.
     const acme = await step("acme", "shared");
-    expect(acme.decision).toEqual({ rotate: false, reason: null, handoffMarkdown: null, previousRunId: "acme-shared-f-2" });
+    expect(acme.decision).toEqual({
+      rotate: false,
+      reason: null,
+      handoffMarkdown: null,
+      previousRunId: "acme-shared-f-2",
+    });
     const globex = await step("globex", "shared");
-    expect(globex.decision).toEqual({ rotate: false, reason: null, handoffMarkdown: null, previousRunId: "globex-shared-f-2" });
+    expect(globex.decision).toEqual({
+      rotate: false,
+      reason: null,
+      handoffMarkdown: null,
+      previousRunId: "globex-shared-f-2",
+    });
   });
 });

@@ -8,9 +8,15 @@ import { cases } from "./hostile/cases";
 
 const child = path.join(__dirname, "hostile", "child.ts");
 
-function runCase(name: string): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+function runCase(
+  name: string,
+): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ["--max-old-space-size=4096", "--stack-size=984", "--import", "tsx", child, name], { stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(
+      process.execPath,
+      ["--max-old-space-size=4096", "--stack-size=984", "--import", "tsx", child, name],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (d) => (stdout += d));
@@ -27,7 +33,11 @@ describe("hostile inputs never crash the process and answer as the reference doe
   for (const name of Object.keys(cases)) {
     it(name, { timeout: 120_000 }, async () => {
       const r = await runCase(name);
-      expect({ code: r.code, signal: r.signal, stderr: r.stderr.slice(0, 2000) }).toEqual({ code: 0, signal: null, stderr: "" });
+      expect({ code: r.code, signal: r.signal, stderr: r.stderr.slice(0, 2000) }).toEqual({
+        code: 0,
+        signal: null,
+        stderr: "",
+      });
       const result = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
       expect(result, JSON.stringify(result)).toMatchObject({ agree: true });
     });

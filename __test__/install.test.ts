@@ -6,7 +6,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { GLIBC_FLOOR, glibcVersionsNeeded, localPlatform, packLocal, releaseDryRun, root } from "../scripts/packaging.mjs";
+import {
+  GLIBC_FLOOR,
+  glibcVersionsNeeded,
+  localPlatform,
+  packLocal,
+  releaseDryRun,
+  root,
+} from "../scripts/packaging.mjs";
 // @ts-expect-error: plain JavaScript without declarations
 import { nodeBinary } from "../scripts/node-binary.mjs";
 // @ts-expect-error: plain JavaScript without declarations
@@ -39,7 +46,11 @@ const DEAD_SESSION_CALL = `({
 const EXPECTED = "3 consecutive failed zero-token reused runs on persisted session dead|run-3";
 
 let work: string;
-let packed: { main: { tarball: string; files: string[] }; platform: { tarball: string; files: string[] }; platformName: string };
+let packed: {
+  main: { tarball: string; files: string[] };
+  platform: { tarball: string; files: string[] };
+  platformName: string;
+};
 let installed: string;
 
 beforeAll(() => {
@@ -50,18 +61,51 @@ beforeAll(() => {
 
 describe("installed from the packed tarballs", () => {
   it("ships napi-rs's generated loader and types, the entry, the database subpath, and no binary or source", () => {
-    expect(packed.main.files.sort()).toEqual(["LICENSE", "README.md", "bin/openmetrics.mjs", "bin/paperclip-session-audit.mjs", "bin/paperclip-session-swap.mjs", "bin/report-html.mjs", "bin/visible.mjs", "binding.d.ts", "binding.js", "database.d.ts", "database.js", "index.d.ts", "index.js", "monitoring/crontab", "monitoring/paperclip-session-audit.rules.yml", "monitoring/paperclip-session-audit.service", "monitoring/paperclip-session-audit.timer", "package.json", "swap/files.mjs", "swap/locate.mjs", "swap/operations.mjs", "swap/record.mjs", "swap/releases.mjs"]);
-    expect(packed.platform.files.sort()).toEqual([`session-compaction.${packed.platformName}.node`, "package.json"].sort());
+    expect(packed.main.files.sort()).toEqual([
+      "LICENSE",
+      "README.md",
+      "bin/openmetrics.mjs",
+      "bin/paperclip-session-audit.mjs",
+      "bin/paperclip-session-swap.mjs",
+      "bin/report-html.mjs",
+      "bin/visible.mjs",
+      "binding.d.ts",
+      "binding.js",
+      "database.d.ts",
+      "database.js",
+      "index.d.ts",
+      "index.js",
+      "monitoring/crontab",
+      "monitoring/paperclip-session-audit.rules.yml",
+      "monitoring/paperclip-session-audit.service",
+      "monitoring/paperclip-session-audit.timer",
+      "package.json",
+      "swap/files.mjs",
+      "swap/locate.mjs",
+      "swap/operations.mjs",
+      "swap/record.mjs",
+      "swap/releases.mjs",
+    ]);
+    expect(packed.platform.files.sort()).toEqual(
+      [`session-compaction.${packed.platformName}.node`, "package.json"].sort(),
+    );
   });
 
   it("packs a Linux binary that needs no glibc newer than the release's floor", () => {
-    const installedBinary = path.join(installed, "node_modules", `paperclip-session-compaction-${packed.platformName}`, `session-compaction.${packed.platformName}.node`);
+    const installedBinary = path.join(
+      installed,
+      "node_modules",
+      `paperclip-session-compaction-${packed.platformName}`,
+      `session-compaction.${packed.platformName}.node`,
+    );
     if (packed.platformName === "linux-x64-gnu") {
       const needed = glibcVersionsNeeded(installedBinary);
       expect(needed.length).toBeGreaterThan(0);
       const newest = needed.at(-1)!.slice("GLIBC_".length).split(".").map(Number);
       const floor = GLIBC_FLOOR.split(".").map(Number);
-      expect(newest[0] * 1000 + newest[1], `${needed.at(-1)} is above GLIBC_${GLIBC_FLOOR}`).toBeLessThanOrEqual(floor[0] * 1000 + floor[1]);
+      expect(newest[0] * 1000 + newest[1], `${needed.at(-1)} is above GLIBC_${GLIBC_FLOOR}`).toBeLessThanOrEqual(
+        floor[0] * 1000 + floor[1],
+      );
       // The host's own build needs a newer glibc, which is why the packed one is rebuilt.
       expect(packed.binary).not.toBe(path.join(root, localPlatform().file));
     } else {
@@ -88,41 +132,88 @@ describe("installed from the packed tarballs", () => {
   });
 
   function swapGlobal(prefix: string) {
-    sh("npm", ["install", "-g", "--prefix", prefix, "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", `paperclipai@${SERVER_VERSION}`, packed.main.tarball, packed.platform.tarball], work);
+    sh(
+      "npm",
+      [
+        "install",
+        "-g",
+        "--prefix",
+        prefix,
+        "--ignore-scripts",
+        "--no-audit",
+        "--no-fund",
+        "--prefer-offline",
+        "--loglevel=error",
+        `paperclipai@${SERVER_VERSION}`,
+        packed.main.tarball,
+        packed.platform.tarball,
+      ],
+      work,
+    );
     const globalEnv = { ...env, npm_config_prefix: prefix };
     const nested = path.join(prefix, "lib", "node_modules", "paperclipai", "node_modules", "@paperclipai", "server");
     const swapBin = path.join(prefix, "bin", "paperclip-session-swap");
     const swapped = execFileSync(swapBin, ["--global"], { cwd: work, env: globalEnv, encoding: "utf8" });
     expect(swapped).toContain(`@paperclipai/server ${SERVER_VERSION}: swapped`);
     expect(swapped).toContain("Restart the server now");
-    expect(execFileSync(swapBin, ["--global", "--check"], { cwd: work, env: globalEnv, encoding: "utf8" })).toContain("swapped");
+    expect(execFileSync(swapBin, ["--global", "--check"], { cwd: work, env: globalEnv, encoding: "utf8" })).toContain(
+      "swapped",
+    );
     // The swapped service loads under Node 24 (the CLI's engine) from the global folder, with
     // the native decision resolved from there.
     const heartbeat = path.join(nested, "dist", "services", "heartbeat.js");
     const node24 = nodeBinary("24");
     const script = `const m = await import(${JSON.stringify(pathToFileURL(heartbeat).href)}); const r = (await import("node:module")).createRequire(${JSON.stringify(heartbeat)}).resolve("paperclip-session-compaction"); console.log(typeof m.heartbeatService + "|" + r);`;
-    const loaded = execFileSync(node24, ["--input-type=module", "-e", script], { cwd: work, env: { ...env, PAPERCLIP_HOME: path.join(work, "paperclip-home") }, encoding: "utf8" }).trim();
-    expect(loaded).toBe(`function|${path.join(prefix, "lib", "node_modules", "paperclip-session-compaction", "index.js")}`);
+    const loaded = execFileSync(node24, ["--input-type=module", "-e", script], {
+      cwd: work,
+      env: { ...env, PAPERCLIP_HOME: path.join(work, "paperclip-home") },
+      encoding: "utf8",
+    }).trim();
+    expect(loaded).toBe(
+      `function|${path.join(prefix, "lib", "node_modules", "paperclip-session-compaction", "index.js")}`,
+    );
   }
 
   it("runs the audit CLI through npx, from the installed package", () => {
-    writeFileSync(path.join(installed, "runs.ndjson"), '{"company_id":"c","agent_id":"a","session_id_after":"s","created_at":"2026-06-06T12:00:00+00:00","liveness_state":"failed","usage_json":{"persistedSessionId":"s","sessionReused":true}}\n');
+    writeFileSync(
+      path.join(installed, "runs.ndjson"),
+      '{"company_id":"c","agent_id":"a","session_id_after":"s","created_at":"2026-06-06T12:00:00+00:00","liveness_state":"failed","usage_json":{"persistedSessionId":"s","sessionReused":true}}\n',
+    );
     const out = sh("npx", ["--no-install", "paperclip-session-audit", "runs.ndjson", "--json"], installed);
     expect(JSON.parse(out).totals).toMatchObject({ sessions: 1, runs: 1, deadRuns: 1 });
   });
 
   it("works with require", () => {
-    const out = sh("node", ["-e", `const c = require("paperclip-session-compaction"); const d = c.evaluateSessionCompaction(${DEAD_SESSION_CALL}); console.log(d.reason + "|" + d.previousRunId)`], installed);
+    const out = sh(
+      "node",
+      [
+        "-e",
+        `const c = require("paperclip-session-compaction"); const d = c.evaluateSessionCompaction(${DEAD_SESSION_CALL}); console.log(d.reason + "|" + d.previousRunId)`,
+      ],
+      installed,
+    );
     expect(out.trim()).toBe(EXPECTED);
   });
 
   it("loads the database audit from its subpath", () => {
-    const out = sh("node", ["-e", `console.log(typeof require("paperclip-session-compaction/database").auditDeadSessionsFromDatabase)`], installed);
+    const out = sh(
+      "node",
+      ["-e", `console.log(typeof require("paperclip-session-compaction/database").auditDeadSessionsFromDatabase)`],
+      installed,
+    );
     expect(out.trim()).toBe("function");
   });
 
   it("works with ESM import", () => {
-    const out = sh("node", ["--input-type=module", "-e", `import { evaluateSessionCompaction, DEAD_REUSED_SESSION_FAILURE_THRESHOLD } from "paperclip-session-compaction"; const d = evaluateSessionCompaction(${DEAD_SESSION_CALL}); console.log(d.reason + "|" + d.previousRunId + "|" + DEAD_REUSED_SESSION_FAILURE_THRESHOLD)`], installed);
+    const out = sh(
+      "node",
+      [
+        "--input-type=module",
+        "-e",
+        `import { evaluateSessionCompaction, DEAD_REUSED_SESSION_FAILURE_THRESHOLD } from "paperclip-session-compaction"; const d = evaluateSessionCompaction(${DEAD_SESSION_CALL}); console.log(d.reason + "|" + d.previousRunId + "|" + DEAD_REUSED_SESSION_FAILURE_THRESHOLD)`,
+      ],
+      installed,
+    );
     expect(out.trim()).toBe(`${EXPECTED}|3`);
   });
 
@@ -141,7 +232,17 @@ describe("installed from the packed tarballs", () => {
       );
       writeFileSync(
         path.join(installed, "tsconfig.json"),
-        JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: "nodenext", moduleResolution: "nodenext", types: [], skipLibCheck: false }, files: ["esm.mts", "cjs.cts"] }),
+        JSON.stringify({
+          compilerOptions: {
+            strict: true,
+            noEmit: true,
+            module: "nodenext",
+            moduleResolution: "nodenext",
+            types: [],
+            skipLibCheck: false,
+          },
+          files: ["esm.mts", "cjs.cts"],
+        }),
       );
       sh("node", [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "."], installed);
     },
@@ -152,7 +253,10 @@ describe("installed from the packed tarballs", () => {
     "without its platform package, says which platform, which package, and what to do",
     () => {
       const bare = project("no-binary", [packed.main.tarball]);
-      for (const args of [["-e", `require("paperclip-session-compaction")`], ["--input-type=module", "-e", `import "paperclip-session-compaction"`]]) {
+      for (const args of [
+        ["-e", `require("paperclip-session-compaction")`],
+        ["--input-type=module", "-e", `import "paperclip-session-compaction"`],
+      ]) {
         let stderr = "";
         try {
           sh("node", args, bare);
@@ -174,7 +278,9 @@ describe("installed from the packed tarballs", () => {
 describe("installable before it is on npm", () => {
   it("the main tarball names the platform package in optionalDependencies, as a release does", () => {
     const manifest = JSON.parse(sh("tar", ["-xzOf", packed.main.tarball, "package/package.json"], work));
-    expect(manifest.optionalDependencies).toEqual({ [`paperclip-session-compaction-${packed.platformName}`]: manifest.version });
+    expect(manifest.optionalDependencies).toEqual({
+      [`paperclip-session-compaction-${packed.platformName}`]: manifest.version,
+    });
     expect(manifest.devDependencies).toBeUndefined();
     expect(manifest.scripts).toBeUndefined();
   });
@@ -184,8 +290,14 @@ describe("installable before it is on npm", () => {
     () => {
       const out = path.join(work, "dist");
       // The developer's command, on the developer's PATH (it builds, with cargo).
-      const printed = execFileSync(process.execPath, [path.join(root, "scripts", "packaging.mjs"), "pack", out], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-      expect(printed).toContain(`npm install ${path.join(out, "paperclip-session-compaction-0.1.0.tgz")} ${path.join(out, `paperclip-session-compaction-${packed.platformName}-0.1.0.tgz`)}`);
+      const printed = execFileSync(process.execPath, [path.join(root, "scripts", "packaging.mjs"), "pack", out], {
+        cwd: root,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      expect(printed).toContain(
+        `npm install ${path.join(out, "paperclip-session-compaction-0.1.0.tgz")} ${path.join(out, `paperclip-session-compaction-${packed.platformName}-0.1.0.tgz`)}`,
+      );
       expect(printed).toContain("pnpm add file:");
     },
     TIMEOUT,
@@ -197,10 +309,26 @@ describe("installable before it is on npm", () => {
       const dir = path.join(work, "pnpm-consumer");
       mkdirSync(dir);
       const platformPackage = `paperclip-session-compaction-${packed.platformName}`;
-      writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "pnpm-consumer", private: true, type: "module", pnpm: { overrides: { [platformPackage]: `file:${packed.platform.tarball}` } } }));
+      writeFileSync(
+        path.join(dir, "package.json"),
+        JSON.stringify({
+          name: "pnpm-consumer",
+          private: true,
+          type: "module",
+          pnpm: { overrides: { [platformPackage]: `file:${packed.platform.tarball}` } },
+        }),
+      );
       const pnpm = path.join(root, "node_modules", "pnpm", "bin", "pnpm.cjs");
       sh("node", [pnpm, "add", `file:${packed.main.tarball}`, "--store-dir", path.join(work, "pnpm-store")], dir);
-      const out = sh("node", ["--input-type=module", "-e", `import { evaluateSessionCompaction } from "paperclip-session-compaction"; const d = evaluateSessionCompaction(${DEAD_SESSION_CALL}); console.log(d.reason + "|" + d.previousRunId)`], dir);
+      const out = sh(
+        "node",
+        [
+          "--input-type=module",
+          "-e",
+          `import { evaluateSessionCompaction } from "paperclip-session-compaction"; const d = evaluateSessionCompaction(${DEAD_SESSION_CALL}); console.log(d.reason + "|" + d.previousRunId)`,
+        ],
+        dir,
+      );
       expect(out.trim()).toBe(EXPECTED);
     },
     TIMEOUT,
@@ -212,9 +340,20 @@ describe("the release, as far as a dry run goes", () => {
     "napi prepublish lists every platform package, and npm publish --dry-run accepts all seven",
     () => {
       const r = releaseDryRun();
-      const platforms = ["linux-x64-gnu", "linux-x64-musl", "linux-arm64-gnu", "darwin-x64", "darwin-arm64", "win32-x64-msvc"];
-      expect(r.optionalDependencies).toEqual(Object.fromEntries(platforms.map((p) => [`paperclip-session-compaction-${p}`, "0.1.0"])));
-      expect(r.published.map((p: { name: string }) => p.name).sort()).toEqual(["paperclip-session-compaction", ...platforms.map((p) => `paperclip-session-compaction-${p}`)].sort());
+      const platforms = [
+        "linux-x64-gnu",
+        "linux-x64-musl",
+        "linux-arm64-gnu",
+        "darwin-x64",
+        "darwin-arm64",
+        "win32-x64-msvc",
+      ];
+      expect(r.optionalDependencies).toEqual(
+        Object.fromEntries(platforms.map((p) => [`paperclip-session-compaction-${p}`, "0.1.0"])),
+      );
+      expect(r.published.map((p: { name: string }) => p.name).sort()).toEqual(
+        ["paperclip-session-compaction", ...platforms.map((p) => `paperclip-session-compaction-${p}`)].sort(),
+      );
       for (const p of r.published.filter((p: { name: string }) => p.name !== "paperclip-session-compaction")) {
         expect(p.files).toContain(`session-compaction.${p.name.replace("paperclip-session-compaction-", "")}.node`);
       }

@@ -8,9 +8,14 @@ import path from "node:path";
 import { expect, it } from "vitest";
 
 it("RSS does not grow without bound over rounds of 10^5 calls of each export", { timeout: 120_000 }, () => {
-  const out = execFileSync(process.execPath, ["--expose-gc", path.join(__dirname, "workers", "leak-child.mjs")], { encoding: "utf8" });
+  const out = execFileSync(process.execPath, ["--expose-gc", path.join(__dirname, "workers", "leak-child.mjs")], {
+    encoding: "utf8",
+  });
   const readings: number[] = JSON.parse(out);
   const growthAfterWarmup = (readings.at(-1)! - readings.at(-4)!) / 2 ** 20;
   // 7 × 10^5 calls per round, the last three rounds: a leak of even 16 bytes a call would show as ~32 MiB.
-  expect(growthAfterWarmup, `RSS readings (MiB): ${readings.map((r) => (r / 2 ** 20).toFixed(1)).join(", ")}`).toBeLessThan(8);
+  expect(
+    growthAfterWarmup,
+    `RSS readings (MiB): ${readings.map((r) => (r / 2 ** 20).toFixed(1)).join(", ")}`,
+  ).toBeLessThan(8);
 });

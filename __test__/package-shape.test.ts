@@ -21,10 +21,15 @@ const EXPORTS = [
 
 describe("package surface", () => {
   it("exports exactly the SPEC's names, and the adapter table's release", () => {
-    expect(Object.keys(native).filter((k) => k !== "__napiBindingTarget").sort()).toEqual(EXPORTS);
+    expect(
+      Object.keys(native)
+        .filter((k) => k !== "__napiBindingTarget")
+        .sort(),
+    ).toEqual(EXPORTS);
     expect(native.DEAD_REUSED_SESSION_FAILURE_THRESHOLD).toBe(3);
     expect(native.ADAPTER_TABLE_VERSION).toMatch(/^\d{4}\.\d+\.\d+$/);
-    for (const name of EXPORTS.slice(CONSTANTS.length)) expect(typeof (native as unknown as Record<string, unknown>)[name]).toBe("function");
+    for (const name of EXPORTS.slice(CONSTANTS.length))
+      expect(typeof (native as unknown as Record<string, unknown>)[name]).toBe("function");
   });
 
   it("declares every export in the generated binding.d.ts, and never `any`", () => {
@@ -35,12 +40,29 @@ describe("package surface", () => {
   });
 
   it("answers plain objects with exactly the SPEC's keys, null never undefined", () => {
-    const d = native.evaluateSessionCompaction({ agent: { adapterType: null, runtimeConfig: null }, sessionId: null, issueId: null, runs: [] });
+    const d = native.evaluateSessionCompaction({
+      agent: { adapterType: null, runtimeConfig: null },
+      sessionId: null,
+      issueId: null,
+      runs: [],
+    });
     expect(Object.keys(d).sort()).toEqual(["handoffMarkdown", "previousRunId", "reason", "rotate"]);
     expect(Object.getPrototypeOf(d)).toBe(Object.prototype);
-    const b = native.detectDeadReusedSessionCircuitBreaker({ sessionId: "s", runs: [{ id: undefined as never, livenessState: "failed", usageJson: { persistedSessionId: "s", sessionReused: true } }] });
+    const b = native.detectDeadReusedSessionCircuitBreaker({
+      sessionId: "s",
+      runs: [
+        {
+          id: undefined as never,
+          livenessState: "failed",
+          usageJson: { persistedSessionId: "s", sessionReused: true },
+        },
+      ],
+    });
     expect(b).toEqual({ rotate: false, reason: null, previousRunId: null });
-    expect(Object.keys(native.planSessionCompaction({ adapterType: "cursor", runtimeConfig: {} })).sort()).toEqual(["fetchLimit", "needsOldestRun"]);
+    expect(Object.keys(native.planSessionCompaction({ adapterType: "cursor", runtimeConfig: {} })).sort()).toEqual([
+      "fetchLimit",
+      "needsOldestRun",
+    ]);
   });
 });
 
@@ -60,4 +82,3 @@ describe("the entry is napi-rs's own", () => {
     expect(typeof auditDeadSessionsFromDatabase).toBe("function");
   });
 });
-

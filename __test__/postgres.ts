@@ -9,12 +9,18 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 
-export type Server = { port: number; pool: pg.Pool; connect(settings?: Record<string, string>): Promise<pg.Client>; stop(): Promise<void> };
+export type Server = {
+  port: number;
+  pool: pg.Pool;
+  connect(settings?: Record<string, string>): Promise<pg.Client>;
+  stop(): Promise<void>;
+};
 
 /** The server's binaries: $PGBIN (GitHub's Windows runners set it), `pg_config --bindir`, or
  * Debian's newest /usr/lib/postgresql/N/bin. */
 function binaries(): string {
-  const has = (dir: string | undefined): dir is string => Boolean(dir) && existsSync(path.join(dir!, process.platform === "win32" ? "initdb.exe" : "initdb"));
+  const has = (dir: string | undefined): dir is string =>
+    Boolean(dir) && existsSync(path.join(dir!, process.platform === "win32" ? "initdb.exe" : "initdb"));
   if (has(process.env.PGBIN)) return process.env.PGBIN;
   const root = "/usr/lib/postgresql";
   const versions = existsSync(root) ? readdirSync(root).filter((v) => has(path.join(root, v, "bin"))) : [];
@@ -35,7 +41,9 @@ function freePort(): Promise<number> {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -49,7 +57,13 @@ export async function startPostgres(): Promise<Server> {
   if (root) execFileSync("chown", ["postgres:postgres", dir]);
   // As the postgres user when we are root; as ourselves otherwise.
   const as = (command: string, args: string[]) =>
-    root ? execFileSync("setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", path.join(bin, command), ...args], { stdio: "pipe" }) : execFileSync(path.join(bin, command), args, { stdio: "pipe" });
+    root
+      ? execFileSync(
+          "setpriv",
+          ["--reuid=postgres", "--regid=postgres", "--init-groups", path.join(bin, command), ...args],
+          { stdio: "pipe" },
+        )
+      : execFileSync(path.join(bin, command), args, { stdio: "pipe" });
   as("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"]);
   const port = await freePort();
   const settings = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
@@ -61,7 +75,8 @@ export async function startPostgres(): Promise<Server> {
     async connect(options = {}) {
       const client = new pg.Client({ host: "127.0.0.1", port, user: "postgres", database: "postgres" });
       await client.connect();
-      for (const [name, value] of Object.entries(options)) await client.query(`select set_config($1, $2, false)`, [name, value]);
+      for (const [name, value] of Object.entries(options))
+        await client.query(`select set_config($1, $2, false)`, [name, value]);
       return client;
     },
     async stop() {

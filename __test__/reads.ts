@@ -7,12 +7,15 @@
 export function instrumented<T>(value: T, log: string[], path = "input"): T {
   if (Array.isArray(value)) {
     const out: unknown[] = Array.from({ length: value.length });
-    value.forEach((item, i) => defineLogged(out, String(i), instrumented(item, log, `${path}[${i}]`), log, `${path}[${i}]`));
+    value.forEach((item, i) =>
+      defineLogged(out, String(i), instrumented(item, log, `${path}[${i}]`), log, `${path}[${i}]`),
+    );
     return out as T;
   }
   if (value === null || typeof value !== "object" || value instanceof Date) return value;
   const out = {};
-  for (const [key, item] of Object.entries(value)) defineLogged(out, key, instrumented(item, log, `${path}.${key}`), log, `${path}.${key}`);
+  for (const [key, item] of Object.entries(value))
+    defineLogged(out, key, instrumented(item, log, `${path}.${key}`), log, `${path}.${key}`);
   return out as T;
 }
 

@@ -6,12 +6,22 @@
 import { adaptersIn, table } from "./adapter-table";
 import { types } from "node:util";
 
-export type Policy = { enabled: boolean; maxSessionRuns: number; maxRawInputTokens: number; maxSessionAgeHours: number };
+export type Policy = {
+  enabled: boolean;
+  maxSessionRuns: number;
+  maxRawInputTokens: number;
+  maxSessionAgeHours: number;
+};
 
 export const DEAD_REUSED_SESSION_FAILURE_THRESHOLD = 3;
 
 const MANAGED: Policy = { enabled: true, maxSessionRuns: 0, maxRawInputTokens: 0, maxSessionAgeHours: 0 };
-const THRESHOLDED: Policy = { enabled: true, maxSessionRuns: 200, maxRawInputTokens: 2_000_000, maxSessionAgeHours: 72 };
+const THRESHOLDED: Policy = {
+  enabled: true,
+  maxSessionRuns: 200,
+  maxRawInputTokens: 2_000_000,
+  maxSessionAgeHours: 72,
+};
 
 type Native = "confirmed" | "unknown";
 const entry = (native: Native, policy: Policy) => ({
@@ -21,7 +31,10 @@ const entry = (native: Native, policy: Policy) => ({
 });
 // The table in force in the release data/adapter-table.json says the native resolver matches.
 const ADAPTERS: Record<string, ReturnType<typeof entry>> = Object.fromEntries(
-  adaptersIn(table.matches).map((e) => [e.adapterType, entry(e.nativeContextManagement, e.defaultSessionCompaction === "managed" ? MANAGED : THRESHOLDED)]),
+  adaptersIn(table.matches).map((e) => [
+    e.adapterType,
+    entry(e.nativeContextManagement, e.defaultSessionCompaction === "managed" ? MANAGED : THRESHOLDED),
+  ]),
 );
 
 /** `obj[key]`, where reading from null/undefined is our TypeError naming the path. */
@@ -108,14 +121,20 @@ function isDead(run: unknown, sessionId: string, rule: DeadRunRule): DeadRun | n
   if (state < 0) return null;
   const usage = get(run, "usageJson", "run");
   if (!isRecord(usage)) {
-    if (rule.countUnrecordedResumes && (usage === null || usage === undefined) && get(run, "sessionIdBefore", "run") === sessionId) {
+    if (
+      rule.countUnrecordedResumes &&
+      (usage === null || usage === undefined) &&
+      get(run, "sessionIdBefore", "run") === sessionId
+    ) {
       return { state, recorded: false };
     }
     return null;
   }
   if (usage.sessionReused !== true) return null;
   if (usage.persistedSessionId !== sessionId) return null;
-  return TOKEN_KEYS.every(([raw, normalized]) => tokenCount(usage, raw, normalized) === 0) ? { state, recorded: true } : null;
+  return TOKEN_KEYS.every(([raw, normalized]) => tokenCount(usage, raw, normalized) === 0)
+    ? { state, recorded: true }
+    : null;
 }
 
 type BreakerResult = { rotate: boolean; reason: string | null; hasDead: boolean; deadId: unknown; streak: number };
@@ -242,10 +261,13 @@ function resolve(adapterType: unknown, runtimeConfig: unknown, path: string) {
     maxRawInputTokens: explicitOverride.maxRawInputTokens ?? base.maxRawInputTokens,
     maxSessionAgeHours: explicitOverride.maxSessionAgeHours ?? base.maxSessionAgeHours,
   };
-  const source = Object.keys(explicitOverride).length > 0 ? "agent_override" : adapter ? "adapter_default" : "legacy_fallback";
+  const source =
+    Object.keys(explicitOverride).length > 0 ? "agent_override" : adapter ? "adapter_default" : "legacy_fallback";
   return {
     policy,
-    adapterSessionManagement: adapter ? { ...adapter, defaultSessionCompaction: { ...adapter.defaultSessionCompaction } } : null,
+    adapterSessionManagement: adapter
+      ? { ...adapter, defaultSessionCompaction: { ...adapter.defaultSessionCompaction } }
+      : null,
     explicitOverride,
     source,
   };
@@ -290,7 +312,11 @@ const isOn = (p: Policy) => p.enabled && (p.maxSessionRuns > 0 || p.maxRawInputT
 export function planSessionCompaction(agent: unknown) {
   const p = parseSessionCompactionPolicy(agent);
   return {
-    fetchLimit: Math.max(isOn(p) && p.maxSessionRuns > 0 ? p.maxSessionRuns + 1 : 0, DEAD_REUSED_SESSION_FAILURE_THRESHOLD, 4),
+    fetchLimit: Math.max(
+      isOn(p) && p.maxSessionRuns > 0 ? p.maxSessionRuns + 1 : 0,
+      DEAD_REUSED_SESSION_FAILURE_THRESHOLD,
+      4,
+    ),
     needsOldestRun: p.maxSessionAgeHours > 0,
   };
 }
@@ -298,7 +324,8 @@ export function planSessionCompaction(agent: unknown) {
 /** `new Date(createdAt).getTime()`, with objects other than Dates refused. */
 function timeValue(v: unknown, path: string): number {
   if (v instanceof Date) return v.getTime();
-  if (typeof v === "number" || typeof v === "string" || typeof v === "boolean" || v === null) return new Date(v as number).getTime();
+  if (typeof v === "number" || typeof v === "string" || typeof v === "boolean" || v === null)
+    return new Date(v as number).getTime();
   if (v === undefined) return NaN;
   throw new TypeError(`${path} must be a Date, a string or a number`);
 }
@@ -307,7 +334,12 @@ function createdAt(run: unknown, path: string): number {
   return timeValue(get(run, "createdAt", path), `${path}.createdAt`);
 }
 
-const KEEP = (previousRunId: unknown) => ({ rotate: false, reason: null, handoffMarkdown: null, previousRunId: orNull(previousRunId) });
+const KEEP = (previousRunId: unknown) => ({
+  rotate: false,
+  reason: null,
+  handoffMarkdown: null,
+  previousRunId: orNull(previousRunId),
+});
 
 export function evaluateSessionCompaction(input: unknown) {
   return evaluate(input, null);
@@ -331,12 +363,22 @@ type Readings = {
 function sessionAgeHours(input: unknown, runs: unknown[], runCount: number, latest: unknown): number {
   const givenOldest = get(input, "oldestRun", "input");
   const last = runCount - 1;
-  const [oldest, oldestPath] = givenOldest === undefined ? [runAt(runs, last), `runs[${last}]`] : [givenOldest, "oldestRun"];
+  const [oldest, oldestPath] =
+    givenOldest === undefined ? [runAt(runs, last), `runs[${last}]`] : [givenOldest, "oldestRun"];
   if (!latest || !oldest) return 0;
   return Math.max(0, (createdAt(latest, "runs[0]") - createdAt(oldest, oldestPath)) / 3_600_000);
 }
 
-const noReadings = (): Readings => ({ policy: null, runCount: null, rawInput: null, ageHours: null, deadStreak: null, runs: null, latest: undefined, rule: forkRule() });
+const noReadings = (): Readings => ({
+  policy: null,
+  runCount: null,
+  rawInput: null,
+  ageHours: null,
+  deadStreak: null,
+  runs: null,
+  latest: undefined,
+  rule: forkRule(),
+});
 
 /** The evaluation; it fills `readings` when given (explain), and skips that work otherwise so
  * that the benchmark's TypeScript column stays the evaluation's own cost. */
@@ -384,7 +426,9 @@ function evaluate(input: unknown, readings: Readings | null) {
   }
   if (readings) readings.rawInput = rawInput;
 
-  const breaker = isNonBlankString(sessionValue) ? detect(sessionValue, runs, DEAD_REUSED_SESSION_FAILURE_THRESHOLD, rule) : null;
+  const breaker = isNonBlankString(sessionValue)
+    ? detect(sessionValue, runs, DEAD_REUSED_SESSION_FAILURE_THRESHOLD, rule)
+    : null;
   if (readings) readings.deadStreak = breaker?.streak ?? null;
   const previousRunId = breaker?.hasDead ? breaker.deadId : get(latest, "id", "runs[0]");
   let reason = breaker?.reason ?? null;
@@ -437,11 +481,28 @@ export function explainSessionCompaction(input: unknown) {
   const p = readings.policy;
   const on = p !== null && isOn(p);
   const limit = (l: number) => (on && l > 0 ? l : 0);
-  const measurement = (value: number | null, lim: number, crossed: (v: number, l: number) => boolean) => ({ value, limit: lim, reached: lim > 0 && value !== null && crossed(value, lim) });
+  const measurement = (value: number | null, lim: number, crossed: (v: number, l: number) => boolean) => ({
+    value,
+    limit: lim,
+    reached: lim > 0 && value !== null && crossed(value, lim),
+  });
   return {
     decision,
-    policy: p === null ? null : { enabled: p.enabled, maxSessionRuns: p.maxSessionRuns, maxRawInputTokens: p.maxRawInputTokens, maxSessionAgeHours: p.maxSessionAgeHours, source: p.source, thresholdsOn: on },
-    breakerRule: { deadLivenessStates: [...readings.rule.deadLivenessStates], countUnrecordedResumes: readings.rule.countUnrecordedResumes },
+    policy:
+      p === null
+        ? null
+        : {
+            enabled: p.enabled,
+            maxSessionRuns: p.maxSessionRuns,
+            maxRawInputTokens: p.maxRawInputTokens,
+            maxSessionAgeHours: p.maxSessionAgeHours,
+            source: p.source,
+            thresholdsOn: on,
+          },
+    breakerRule: {
+      deadLivenessStates: [...readings.rule.deadLivenessStates],
+      countUnrecordedResumes: readings.rule.countUnrecordedResumes,
+    },
     measurements: {
       sessionRuns: measurement(readings.runCount, limit(p?.maxSessionRuns ?? 0), (v, l) => v > l),
       rawInputTokens: measurement(readings.rawInput, limit(p?.maxRawInputTokens ?? 0), (v, l) => v >= l),

@@ -30,7 +30,9 @@ const state = (input: Input) => classify(input).livenessState;
 describe("the released server's liveness classifier", () => {
   it("empty_response: a succeeded run with no text anywhere and no action evidence", () => {
     expect(state({ runStatus: "succeeded", resultJson: { summary: "", result: "" } })).toBe("empty_response");
-    expect(state({ runStatus: "succeeded", resultJson: null, stdoutExcerpt: "   \n", stderrExcerpt: null })).toBe("empty_response");
+    expect(state({ runStatus: "succeeded", resultJson: null, stdoutExcerpt: "   \n", stderrExcerpt: null })).toBe(
+      "empty_response",
+    );
     // Lines it treats as transcript noise are no output either.
     expect(state({ runStatus: "succeeded", stdoutExcerpt: "$ ls\nstatus: ok\n" })).toBe("empty_response");
   });
@@ -44,7 +46,10 @@ describe("the released server's liveness classifier", () => {
     // Every claude_local run on the released server logs its environment lease as activity
     // (see the HTTP-API test): its empty success result is then "advanced".
     const evidence = { activityEventsCreated: 1, workspaceOperationsCreated: 1 };
-    expect(classify({ runStatus: "succeeded", resultJson: { result: "" }, evidence })).toMatchObject({ livenessState: "advanced", livenessReason: "Run produced concrete action evidence: 1 workspace operation(s), 1 activity event(s)" });
+    expect(classify({ runStatus: "succeeded", resultJson: { result: "" }, evidence })).toMatchObject({
+      livenessState: "advanced",
+      livenessReason: "Run produced concrete action evidence: 1 workspace operation(s), 1 activity event(s)",
+    });
   });
 
   it("never once anything readable was printed: the server's own fallback-workspace line counts as output", () => {

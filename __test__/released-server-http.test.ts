@@ -54,7 +54,9 @@ function freePort(): Promise<number> {
     probe.once("error", reject);
     probe.listen(0, "127.0.0.1", () => {
       const address = probe.address();
-      probe.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      probe.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -62,7 +64,12 @@ function freePort(): Promise<number> {
 const api = (p: string) => `http://127.0.0.1:${port}/api${p}`;
 
 async function call<T>(method: "GET" | "POST", p: string, body?: unknown): Promise<T> {
-  const response = await fetch(api(p), body === undefined ? { method } : { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const response = await fetch(
+    api(p),
+    body === undefined
+      ? { method }
+      : { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) },
+  );
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${p}: ${response.status} ${text.slice(0, 300)}`);
   return JSON.parse(text) as T;
@@ -88,7 +95,13 @@ async function startServer() {
       PAPERCLIP_DB_BACKUP_ENABLED: "false",
     },
   });
-  const exited = new Promise<never>((_, reject) => server!.once("exit", (code) => reject(new Error(`the server exited (${code}) before it answered: ${readFileSync(serverLog, "utf8").slice(-2000)}`))));
+  const exited = new Promise<never>((_, reject) =>
+    server!.once("exit", (code) =>
+      reject(
+        new Error(`the server exited (${code}) before it answered: ${readFileSync(serverLog, "utf8").slice(-2000)}`),
+      ),
+    ),
+  );
   const healthy = (async () => {
     for (;;) {
       try {
@@ -163,13 +176,19 @@ async function heartbeat(a: Agent): Promise<Heartbeat> {
       return 0;
     }
   })();
-  const queued = await call<{ id: string }>("POST", `/agents/${a.id}/wakeup`, { source: "on_demand", triggerDetail: "manual", reason: "swap test" });
+  const queued = await call<{ id: string }>("POST", `/agents/${a.id}/wakeup`, {
+    source: "on_demand",
+    triggerDetail: "manual",
+    reason: "swap test",
+  });
   for (let i = 0; i < 2400; i++) {
     const run = await call<Run>("GET", `/heartbeat-runs/${queued.id}`);
     if (run.status !== "queued" && run.status !== "running" && run.livenessState !== null) {
       const made = calls(a).slice(before);
       expect(made, `${a.name}: one CLI call a heartbeat`).toHaveLength(1);
-      const log = await call<{ content?: string }>("GET", `/heartbeat-runs/${run.id}/log`).catch(() => ({ content: "" }));
+      const log = await call<{ content?: string }>("GET", `/heartbeat-runs/${run.id}/log`).catch(() => ({
+        content: "",
+      }));
       return { resumed: made[0].resume, run, log: logText(log.content ?? "") };
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -184,7 +203,11 @@ async function heartbeats(a: Agent, count: number) {
 }
 
 const swap = (...args: string[]) => spawnSync(process.execPath, [swapCli, ...args], { encoding: "utf8" });
-const shape = (h: Heartbeat) => [h.run.status, h.run.livenessState, h.run.usageJson === null ? "no usage" : `${h.run.usageJson.inputTokens}+${h.run.usageJson.outputTokens} tokens`];
+const shape = (h: Heartbeat) => [
+  h.run.status,
+  h.run.livenessState,
+  h.run.usageJson === null ? "no usage" : `${h.run.usageJson.inputTokens}+${h.run.usageJson.outputTokens} tokens`,
+];
 const rotatedFrom = (h: Heartbeat) => ({
   resumed: h.resumed,
   previous: h.run.contextSnapshot?.paperclipPreviousSessionId ?? null,
@@ -215,9 +238,17 @@ beforeAll(async () => {
   agents = {
     forkDead: await agent("fork-dead", "error-zero"),
     silentNoConfig: await agent("silent-no-config", "silent"),
-    silentUnrecorded: await agent("silent-unrecorded", "silent", { heartbeat: { deadSessionBreaker: { countUnrecordedResumes: true } } }),
-    emptyWide: await agent("empty-wide", "empty-success", { heartbeat: { deadSessionBreaker: { deadLivenessStates: ["failed", "empty_response"], countUnrecordedResumes: true } } }),
-    mistyped: await agent("mistyped", "error-zero", { heartbeat: { deadSessionBreaker: { deadLivenessStates: "failed" } } }),
+    silentUnrecorded: await agent("silent-unrecorded", "silent", {
+      heartbeat: { deadSessionBreaker: { countUnrecordedResumes: true } },
+    }),
+    emptyWide: await agent("empty-wide", "empty-success", {
+      heartbeat: {
+        deadSessionBreaker: { deadLivenessStates: ["failed", "empty_response"], countUnrecordedResumes: true },
+      },
+    }),
+    mistyped: await agent("mistyped", "error-zero", {
+      heartbeat: { deadSessionBreaker: { deadLivenessStates: "failed" } },
+    }),
     healthy: await agent("healthy", "ok"),
   };
   for (const [name, a] of Object.entries(agents)) seen[name] = await heartbeats(a, 5);
@@ -228,7 +259,8 @@ beforeAll(async () => {
 
   // Restarted, swapped.
   await restartServer();
-  for (const name of Object.keys(agents)) seen[`${name}Swapped`] = await heartbeats(agents[name], name === "mistyped" ? 2 : 1);
+  for (const name of Object.keys(agents))
+    seen[`${name}Swapped`] = await heartbeats(agents[name], name === "mistyped" ? 2 : 1);
   agents.freshForkDead = await agent("fresh-fork-dead", "error-zero");
   seen.freshForkDead = await heartbeats(agents.freshForkDead, 5);
 
@@ -300,7 +332,11 @@ describe("the released server over its HTTP API, claude_local agents", () => {
 
   it("a mistyped breaker config is set aside: the fork's breaker applies, and the server's logger says so once", () => {
     const session = seen.mistyped[0].run.sessionIdAfter!;
-    expect(rotatedFrom(seen.mistypedSwapped[0])).toEqual({ resumed: null, previous: session, reason: FORK_REASON(session) });
+    expect(rotatedFrom(seen.mistypedSwapped[0])).toEqual({
+      resumed: null,
+      previous: session,
+      reason: FORK_REASON(session),
+    });
     const warnings = readFileSync(serverLog, "utf8")
       .split("\n")
       .filter((line) => line.includes("deadSessionBreaker set aside"));

@@ -9,7 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: plain JavaScript without declarations
 import { nodeBinary } from "../scripts/node-binary.mjs";
 // @ts-expect-error: plain JavaScript without declarations
-import { FIXTURE, RELEASED_SERVER, SERVER_VERSION, installReleasedServer, serverTwin } from "../scripts/released-server.mjs";
+import {
+  FIXTURE,
+  RELEASED_SERVER,
+  SERVER_VERSION,
+  installReleasedServer,
+  serverTwin,
+} from "../scripts/released-server.mjs";
 // @ts-expect-error: plain JavaScript without declarations
 import { SESSIONS } from "./released-server/histories.mjs";
 import { checkServer, compareDecisions, driveHistories } from "../scripts/upstream-server.mts";
@@ -20,7 +26,12 @@ const root = path.join(__dirname, "..");
 const swapCli = path.join(root, "bin", "paperclip-session-swap.mjs");
 const heartbeatFile = (server: string) => path.join(server, "dist", "services", "heartbeat.js");
 
-type Handed = { session: string | null; handoff: string | null; rotationReason: string | null; previousSession: string | null };
+type Handed = {
+  session: string | null;
+  handoff: string | null;
+  rotationReason: string | null;
+  previousSession: string | null;
+};
 type Decision = { rotationReason: string | null; handoff: string | null };
 type Heartbeat = {
   handed: Handed;
@@ -61,7 +72,12 @@ let swapped: Report;
 
 /** Runs every history through one server under Node 24, on a database of its own, with our core's decisions from the rows read for each heartbeat. */
 const drive = (server: string, database: string): Promise<Report> =>
-  driveHistories({ project: FIXTURE, server, database: `postgres://postgres@127.0.0.1:${postgres.port}/${database}`, out: path.join(twins, `${database}.json`) }) as Promise<Report>;
+  driveHistories({
+    project: FIXTURE,
+    server,
+    database: `postgres://postgres@127.0.0.1:${postgres.port}/${database}`,
+    out: path.join(twins, `${database}.json`),
+  }) as Promise<Report>;
 
 beforeAll(async () => {
   installReleasedServer();
@@ -92,7 +108,9 @@ describe(`@paperclipai/server ${SERVER_VERSION}, as released and swapped`, () =>
   it("as released, a session resumed into three dead runs is resumed a fourth time", () => {
     for (const name of ["deadSessionThresholded", "deadSessionManaged"]) {
       const runs = heartbeats(released[name]);
-      expect(runs.slice(1, 4).map((r) => [r.status, r.livenessState, r.handed.session])).toEqual(Array(3).fill(["failed", "failed", S1]));
+      expect(runs.slice(1, 4).map((r) => [r.status, r.livenessState, r.handed.session])).toEqual(
+        Array(3).fill(["failed", "failed", S1]),
+      );
       expect(runs[4].handed).toMatchObject({ session: S1, handoff: null, rotationReason: null });
       expect(runs[4].freshSessionWarnings).toEqual([]);
     }
@@ -101,10 +119,22 @@ describe(`@paperclipai/server ${SERVER_VERSION}, as released and swapped`, () =>
   it("swapped, the third dead run rotates the session: no session, the handoff note, the warning", () => {
     for (const name of ["deadSessionThresholded", "deadSessionManaged", "deadSessionThenNoSession"]) {
       const runs = heartbeats(swapped[name]);
-      expect(runs.slice(1, 4).map((r) => [r.status, r.livenessState, r.handed.session])).toEqual(Array(3).fill(["failed", "failed", S1]));
-      expect(runs[4].handed).toEqual({ session: null, sessionParams: null, handoff: BREAKER_HANDOFF, rotationReason: BREAKER_REASON, previousSession: S1 });
+      expect(runs.slice(1, 4).map((r) => [r.status, r.livenessState, r.handed.session])).toEqual(
+        Array(3).fill(["failed", "failed", S1]),
+      );
+      expect(runs[4].handed).toEqual({
+        session: null,
+        sessionParams: null,
+        handoff: BREAKER_HANDOFF,
+        rotationReason: BREAKER_REASON,
+        previousSession: S1,
+      });
       expect(runs[4].freshSessionWarnings).toEqual([`[paperclip] Starting a fresh session because ${BREAKER_REASON}.`]);
-      expect([runs[4].sessionIdBefore, runs[4].sessionRotated, runs[4].sessionRotationReason]).toEqual([null, true, BREAKER_REASON]);
+      expect([runs[4].sessionIdBefore, runs[4].sessionRotated, runs[4].sessionRotationReason]).toEqual([
+        null,
+        true,
+        BREAKER_REASON,
+      ]);
     }
   });
 
@@ -120,7 +150,11 @@ describe(`@paperclipai/server ${SERVER_VERSION}, as released and swapped`, () =>
   it("every policy rotation is the released one, byte for byte", () => {
     const reasons = (report: Report, name: string) => heartbeats(report[name]).map((r) => r.handed.rotationReason);
     expect(reasons(released, "runLimit")).toEqual([null, null, null, "session exceeded 2 runs", null]);
-    expect(reasons(released, "rawInput")).toEqual([null, "session raw input reached 1,250,000 tokens (threshold 1,000,000)", null]);
+    expect(reasons(released, "rawInput")).toEqual([
+      null,
+      "session raw input reached 1,250,000 tokens (threshold 1,000,000)",
+      null,
+    ]);
     expect(reasons(released, "sessionAge")).toEqual([null, null, "session age reached 3 hours", null]);
     for (const name of ["runLimit", "rawInput", "sessionAge"]) expect(swapped[name]).toEqual(released[name]);
   });
@@ -133,21 +167,27 @@ describe(`@paperclipai/server ${SERVER_VERSION}, as released and swapped`, () =>
       expect(swapped[name]).toEqual(released[name]);
     }
     // Before the breaker fires, the dead-session histories are the released ones too.
-    for (const name of ["deadSessionThresholded", "deadSessionManaged", "deadSessionThenNoSession"]) expect(swapped[name].slice(0, 4)).toEqual(released[name].slice(0, 4));
+    for (const name of ["deadSessionThresholded", "deadSessionManaged", "deadSessionThenNoSession"])
+      expect(swapped[name].slice(0, 4)).toEqual(released[name].slice(0, 4));
   });
 
   it("swapped, an agent's runtime config turns on the wider breaker: three empty responses rotate its session", () => {
     const reason = `3 consecutive dead reused runs (3 empty_response zero-token) on persisted session ${S1}`;
     for (const report of [released, swapped]) {
       const runs = heartbeats(report.emptyResponsesWideBreaker);
-      expect(runs.slice(1, 4).map((r) => [r.status, r.livenessState, r.handed.session])).toEqual(Array(3).fill(["succeeded", "empty_response", S1]));
+      expect(runs.slice(1, 4).map((r) => [r.status, r.livenessState, r.handed.session])).toEqual(
+        Array(3).fill(["succeeded", "empty_response", S1]),
+      );
     }
     const wide = heartbeats(swapped.emptyResponsesWideBreaker);
     expect(wide[4].handed).toMatchObject({ session: null, rotationReason: reason, previousSession: S1 });
     expect(wide[4].handed.handoff).toContain(`- Rotation reason: ${reason}\n`);
     expect(wide[4].freshSessionWarnings).toEqual([`[paperclip] Starting a fresh session because ${reason}.`]);
     // Released, the config is nothing to the server: the session is resumed a fourth time.
-    expect(heartbeats(released.emptyResponsesWideBreaker)[4].handed).toMatchObject({ session: S1, rotationReason: null });
+    expect(heartbeats(released.emptyResponsesWideBreaker)[4].handed).toMatchObject({
+      session: S1,
+      rotationReason: null,
+    });
     // Without the config, or with values the core refuses, the swapped server is the released one.
     for (const name of ["emptyResponsesForkBreaker", "emptyResponsesMistypedBreaker"]) {
       expect(heartbeats(released[name])[4].handed).toMatchObject({ session: S1, rotationReason: null });
@@ -160,7 +200,11 @@ describe(`@paperclipai/server ${SERVER_VERSION}, as released and swapped`, () =>
     const planted = swapped.foreignDeadRuns.find((o) => "foreignRunsAtHead" in o);
     expect(planted).toEqual({ foreignRunsAtHead: true });
     expect(heartbeats(swapped.foreignDeadRuns).map((r) => r.handed.rotationReason)).toEqual([null, null, null, null]);
-    expect(heartbeats(swapped.foreignDeadRuns).slice(1).map((r) => r.handed.session)).toEqual([S1, S1, S1]);
+    expect(
+      heartbeats(swapped.foreignDeadRuns)
+        .slice(1)
+        .map((r) => r.handed.session),
+    ).toEqual([S1, S1, S1]);
   });
 });
 
@@ -185,7 +229,11 @@ describe("our core, on the rows the released service reads", () => {
   it("would count another company's runs if it read them as the released query does", () => {
     // Read without the company, the planted runs are a dead streak: the swap's company-scoped
     // read is what keeps the swapped server from rotating on them.
-    expect(heartbeats(released.foreignDeadRuns).slice(1).map((r) => r.ours!.withBreaker.rotationReason)).toEqual([BREAKER_REASON, BREAKER_REASON, BREAKER_REASON]);
+    expect(
+      heartbeats(released.foreignDeadRuns)
+        .slice(1)
+        .map((r) => r.ours!.withBreaker.rotationReason),
+    ).toEqual([BREAKER_REASON, BREAKER_REASON, BREAKER_REASON]);
   });
 });
 
@@ -196,10 +244,18 @@ describe("check:upstream's server half", () => {
     const file = heartbeatFile(changed);
     const text = readFileSync(file, "utf8");
     rmSync(file);
-    writeFileSync(file, text.replace("reason = `session exceeded ${policy.maxSessionRuns} runs`", "reason = `session went past ${policy.maxSessionRuns} runs`"));
+    writeFileSync(
+      file,
+      text.replace(
+        "reason = `session exceeded ${policy.maxSessionRuns} runs`",
+        "reason = `session went past ${policy.maxSessionRuns} runs`",
+      ),
+    );
     const check = await checkServer({ serverDir: changed, histories: ["runLimit", "noRotation"] });
     expect(check.version).toBe(SERVER_VERSION);
-    expect(check.findings).toEqual([`runLimit, heartbeat 4: the server rotates ("session went past 2 runs"), ours rotates ("session exceeded 2 runs")`]);
+    expect(check.findings).toEqual([
+      `runLimit, heartbeat 4: the server rotates ("session went past 2 runs"), ours rotates ("session exceeded 2 runs")`,
+    ]);
   });
 
   it("sees a server that rotates dead sessions itself", async () => {
@@ -208,7 +264,21 @@ describe("check:upstream's server half", () => {
   });
 
   it("reports no change on the release we match, through npm run check:upstream's command", () => {
-    const r = spawnSync(process.execPath, ["--import", "tsx", path.join(root, "scripts", "check-upstream.mts"), "--package-dir", path.join(root, "node_modules", "adapter-utils-2026.916.1"), "--runs", "500", "--server-dir", RELEASED_SERVER], { cwd: root, encoding: "utf8" });
+    const r = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        path.join(root, "scripts", "check-upstream.mts"),
+        "--package-dir",
+        path.join(root, "node_modules", "adapter-utils-2026.916.1"),
+        "--runs",
+        "500",
+        "--server-dir",
+        RELEASED_SERVER,
+      ],
+      { cwd: root, encoding: "utf8" },
+    );
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
     expect(r.stdout).toContain(`@paperclipai/server@${SERVER_VERSION}`);
     expect(r.stdout.match(/no change/g)).toHaveLength(2);
@@ -233,8 +303,12 @@ describe("the audit, on the databases the released server wrote", () => {
               ? "sessionAge"
               : "other";
   function rotationsBy(report: Report) {
-    const counts = { forkBreaker: 0, widerBreaker: 0, runLimit: 0, rawInput: 0, sessionAge: 0, other: 0 } as Record<string, number>;
-    for (const h of Object.values(report).flatMap(heartbeats)) if (h.handed.rotationReason) counts[kindOf(h.handed.rotationReason)]++;
+    const counts = { forkBreaker: 0, widerBreaker: 0, runLimit: 0, rawInput: 0, sessionAge: 0, other: 0 } as Record<
+      string,
+      number
+    >;
+    for (const h of Object.values(report).flatMap(heartbeats))
+      if (h.handed.rotationReason) counts[kindOf(h.handed.rotationReason)]++;
     return counts;
   }
   const pools: Record<string, import("pg").Pool> = {};
@@ -244,7 +318,11 @@ describe("the audit, on the databases the released server wrote", () => {
     return pools[database];
   };
   const psqlCopy = (database: string, statement: string) => {
-    const r = spawnSync("psql", ["-X", "-q", "-h", "127.0.0.1", "-p", String(postgres.port), "-U", "postgres", "-d", database, "-c", statement], { maxBuffer: 1 << 28 });
+    const r = spawnSync(
+      "psql",
+      ["-X", "-q", "-h", "127.0.0.1", "-p", String(postgres.port), "-U", "postgres", "-d", database, "-c", statement],
+      { maxBuffer: 1 << 28 },
+    );
     expect(r.status, String(r.stderr)).toBe(0);
     return r.stdout;
   };
@@ -266,13 +344,19 @@ describe("the audit, on the databases the released server wrote", () => {
     expect(report.totals.deadRunsBeforeBreakerRotations).toBe(3 * expected.forkBreaker);
     const byFork = report.sessions.filter((x) => x.rotation?.kind === "fork_breaker");
     expect(byFork).toHaveLength(expected.forkBreaker);
-    for (const s of byFork) expect({ deadNow: s.deadNow, currentDeadStreak: s.currentDeadStreak }).toEqual({ deadNow: false, currentDeadStreak: 3 });
+    for (const s of byFork)
+      expect({ deadNow: s.deadNow, currentDeadStreak: s.currentDeadStreak }).toEqual({
+        deadNow: false,
+        currentDeadStreak: 3,
+      });
   });
 
   it("swapped: the same rotations from the row_to_json export, the narrow export and the SQL views; dead now by the records alone", async () => {
     const { auditExportStatement } = await import("../database.js");
     const expected = rotationsBy(swapped);
-    const full = native.auditDeadSessionsSync(psqlCopy("swapped", "copy (select row_to_json(r) from heartbeat_runs r) to stdout"));
+    const full = native.auditDeadSessionsSync(
+      psqlCopy("swapped", "copy (select row_to_json(r) from heartbeat_runs r) to stdout"),
+    );
     const narrow = native.auditDeadSessionsSync(psqlCopy("swapped", auditExportStatement()));
     for (const r of [full, narrow]) {
       expect(r.rowsSkipped).toBe(0);
@@ -287,7 +371,14 @@ describe("the audit, on the databases the released server wrote", () => {
     await db.query(readFileSync(path.join(root, "sql", "dead_sessions.sql"), "utf8"));
     await db.query("refresh materialized view paperclip_session_audit.dead_session_runs");
     const [t] = (await db.query("select * from paperclip_session_audit.dead_session_totals")).rows;
-    expect({ forkBreaker: Number(t.rotations_fork_breaker), widerBreaker: Number(t.rotations_wider_breaker), runLimit: Number(t.rotations_run_limit), rawInput: Number(t.rotations_raw_input), sessionAge: Number(t.rotations_session_age), other: Number(t.rotations_other) }).toEqual(expected);
+    expect({
+      forkBreaker: Number(t.rotations_fork_breaker),
+      widerBreaker: Number(t.rotations_wider_breaker),
+      runLimit: Number(t.rotations_run_limit),
+      rawInput: Number(t.rotations_raw_input),
+      sessionAge: Number(t.rotations_session_age),
+      other: Number(t.rotations_other),
+    }).toEqual(expected);
     expect(Number(t.sessions_dead_now)).toBe(full.totals.sessionsDeadNow);
   });
 
@@ -309,7 +400,9 @@ describe("the audit, on the databases the released server wrote", () => {
        union select company_id::text, agent_id::text, session_params_json ->> 'sessionId' from agent_task_sessions where session_params_json ->> 'sessionId' is not null`,
     );
     const pointed = new Set(rows.map((r) => `${r.c}/${r.a}/${r.s}`));
-    expect(report.sessions.filter((x) => x.deadNow).map((x) => x.sessionId)).toEqual(endedDead.filter((x) => pointed.has(`${x.companyId}/${x.agentId}/${x.sessionId}`)).map((x) => x.sessionId));
+    expect(report.sessions.filter((x) => x.deadNow).map((x) => x.sessionId)).toEqual(
+      endedDead.filter((x) => pointed.has(`${x.companyId}/${x.agentId}/${x.sessionId}`)).map((x) => x.sessionId),
+    );
     expect(report.totals.sessionsRotatedDead).toBe(0);
   });
 });

@@ -29,7 +29,15 @@ beforeAll(async () => {
   if (!CHROMIUM) throw new Error("Chromium is missing: apt-get install chromium (.ci/run does)");
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+    ],
   });
 });
 
@@ -39,9 +47,16 @@ afterAll(async () => {
 
 describe("the HTML report", () => {
   it("renders in Chromium with its charts and totals, no console error and no request", async () => {
-    const hostile = '<script>window.pwned = 1</script>\u202e\x1b[31m';
+    const hostile = "<script>window.pwned = 1</script>\u202e\x1b[31m";
     const dead = (i: number) =>
-      JSON.stringify({ company_id: hostile, agent_id: "a", session_id_after: "s", created_at: `2026-05-02T0${i}:00:00Z`, liveness_state: "failed", usage_json: { sessionReused: true, persistedSessionId: "s", inputTokens: 0 } });
+      JSON.stringify({
+        company_id: hostile,
+        agent_id: "a",
+        session_id_after: "s",
+        created_at: `2026-05-02T0${i}:00:00Z`,
+        liveness_state: "failed",
+        usage_json: { sessionReused: true, persistedSessionId: "s", inputTokens: 0 },
+      });
     // The breaker rotates the hostile company's dead session: the run after it records it.
     const rotation = JSON.stringify({
       company_id: hostile,
@@ -50,13 +65,19 @@ describe("the HTML report", () => {
       created_at: "2026-05-02T04:00:00Z",
       liveness_state: "succeeded",
       usage_json: { inputTokens: 5 },
-      context_snapshot: { paperclipPreviousSessionId: "s", paperclipSessionRotationReason: "3 consecutive failed zero-token reused runs on persisted session s" },
+      context_snapshot: {
+        paperclipPreviousSessionId: "s",
+        paperclipSessionRotationReason: "3 consecutive failed zero-token reused runs on persisted session s",
+      },
     });
     const lines = [...historyLines({ seed: 21, runsPerSession: 70 }), dead(1), dead(2), dead(3), rotation];
     const file = path.join(dir, "runs.ndjson");
     writeFileSync(file, lines.join("\n") + "\n");
     const page = path.join(dir, "report.html");
-    const r = spawnSync(process.execPath, [cli, file, "--html", page, "--json"], { encoding: "utf8", maxBuffer: 1 << 26 });
+    const r = spawnSync(process.execPath, [cli, file, "--html", page, "--json"], {
+      encoding: "utf8",
+      maxBuffer: 1 << 26,
+    });
     expect(r.status).toBe(0);
     const report = native.auditDeadSessionsSync(file);
 
@@ -70,15 +91,26 @@ describe("the HTML report", () => {
 
     const charts = tab.locator("svg.chart");
     expect(await charts.count()).toBe(5);
-    for (const id of ["days", "rotations", "streaks", "what-if", "what-if-wider"]) expect(await tab.locator(`#${id} rect.bar`).count()).toBeGreaterThan(0);
+    for (const id of ["days", "rotations", "streaks", "what-if", "what-if-wider"])
+      expect(await tab.locator(`#${id} rect.bar`).count()).toBeGreaterThan(0);
     // A bar per day and series, on the same days for runs and rotations; a bar per streak length.
     expect(await tab.locator("#days rect.bar").count()).toBe(report.days.length * 2);
     expect(await tab.locator("#rotations rect.bar").count()).toBe(report.days.length * 2);
     expect(await tab.locator('#rotations rect.bar[fill="#2e7d4f"][height]:not([height="0.0"])').count()).toBe(1);
-    expect(report.sessions.find((s) => s.sessionId === "s")).toMatchObject({ deadNow: false, rotation: { kind: "fork_breaker" } });
+    expect(report.sessions.find((s) => s.sessionId === "s")).toMatchObject({
+      deadNow: false,
+      rotation: { kind: "fork_breaker" },
+    });
     expect(await tab.locator("#streaks rect.bar").count()).toBe(report.deadStreaks.length);
     const totals = await tab.locator("#totals").innerText();
-    for (const value of [report.totals.sessions, report.totals.runs, report.totals.deadRuns, report.totals.unseenFailedRuns, report.totals.sessionsDeadNow, report.totals.rotations.forkBreaker]) {
+    for (const value of [
+      report.totals.sessions,
+      report.totals.runs,
+      report.totals.deadRuns,
+      report.totals.unseenFailedRuns,
+      report.totals.sessionsDeadNow,
+      report.totals.rotations.forkBreaker,
+    ]) {
       expect(totals).toContain(value.toLocaleString("en-US"));
     }
     // The hostile company id is text on the page, escaped, and its script never ran.

@@ -22,13 +22,15 @@ describe("the repository stands alone", () => {
     const files = trackedFiles();
     if (files === null) return;
     const outside = ["..", "shared"].join("/");
-    const offenders = files.filter((f) => f !== "package-lock.json" && !f.startsWith("__test__/cases/")).filter((f) => {
-      try {
-        return read(f).includes(outside);
-      } catch {
-        return false; // a tracked file deleted in the work tree
-      }
-    });
+    const offenders = files
+      .filter((f) => f !== "package-lock.json" && !f.startsWith("__test__/cases/"))
+      .filter((f) => {
+        try {
+          return read(f).includes(outside);
+        } catch {
+          return false; // a tracked file deleted in the work tree
+        }
+      });
     expect(offenders).toEqual([]);
   });
 
@@ -38,7 +40,16 @@ describe("the repository stands alone", () => {
     const locked = lock.packages[""];
     expect(lock.name).toBe(pkg.name);
     expect(lock.version).toBe(pkg.version);
-    for (const field of ["name", "version", "license", "bin", "engines", "dependencies", "devDependencies", "optionalDependencies"]) {
+    for (const field of [
+      "name",
+      "version",
+      "license",
+      "bin",
+      "engines",
+      "dependencies",
+      "devDependencies",
+      "optionalDependencies",
+    ]) {
       expect([field, locked[field]]).toEqual([field, pkg[field]]);
     }
   });

@@ -5,7 +5,20 @@
 // release), with this package beside it so that the swapped service would find it.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -44,16 +57,27 @@ function project(name: string, options: { version?: string; spec?: string; linke
   const projectDir = path.join(work, name);
   const server = path.join(projectDir, "node_modules", "@paperclipai", "server");
   mkdirSync(path.join(server, "dist", "services"), { recursive: true });
-  writeFileSync(path.join(server, "package.json"), JSON.stringify({ ...manifest, version: options.version ?? manifest.version }));
+  writeFileSync(
+    path.join(server, "package.json"),
+    JSON.stringify({ ...manifest, version: options.version ?? manifest.version }),
+  );
   writeFileSync(path.join(server, HEARTBEAT), releasedText);
-  if (options.linked !== false) symlinkSync(root, path.join(projectDir, "node_modules", "paperclip-session-compaction"), "dir");
-  writeFileSync(path.join(projectDir, "package.json"), JSON.stringify({ dependencies: { "@paperclipai/server": options.spec ?? String(manifest.version) } }));
+  if (options.linked !== false)
+    symlinkSync(root, path.join(projectDir, "node_modules", "paperclip-session-compaction"), "dir");
+  writeFileSync(
+    path.join(projectDir, "package.json"),
+    JSON.stringify({ dependencies: { "@paperclipai/server": options.spec ?? String(manifest.version) } }),
+  );
   return { project: projectDir, server, heartbeat: path.join(server, HEARTBEAT) };
 }
 
 type Ran = { status: number | null; stdout: string; stderr: string };
 const swap = (args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Ran =>
-  spawnSync(process.execPath, [swapCli, ...args], { encoding: "utf8", cwd: options.cwd, env: options.env ?? process.env });
+  spawnSync(process.execPath, [swapCli, ...args], {
+    encoding: "utf8",
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+  });
 
 /** stderr is one line, the command's, never a stack trace. */
 function oneLine(r: Ran) {
@@ -254,7 +278,18 @@ describe("every failure is one line with the status --help promises", () => {
     chmodSync(copy, 0o755);
     for (const dir of ["bin", "swap"]) cpSync(path.join(root, dir), path.join(copy, dir), { recursive: true });
     cpSync(path.join(root, "package.json"), path.join(copy, "package.json"));
-    return spawnSync("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", process.execPath, path.join(copy, "bin", "paperclip-session-swap.mjs"), ...args], { encoding: "utf8" });
+    return spawnSync(
+      "setpriv",
+      [
+        "--reuid=nobody",
+        "--regid=nogroup",
+        "--clear-groups",
+        process.execPath,
+        path.join(copy, "bin", "paperclip-session-swap.mjs"),
+        ...args,
+      ],
+      { encoding: "utf8" },
+    );
   }
 
   it("a folder the swapping user cannot write: 3, nothing changed", () => {
@@ -386,8 +421,22 @@ describe("a release whose decision spans two compiled files", () => {
   const runStateText = "export function evaluateSessionCompaction() { return { rotate: false }; }\n";
   const release = {
     files: [
-      { path: HEARTBEAT, sha256: hash(heartbeatText), edits: [{ why: "mark", find: '"released"', replace: () => '"swapped" // paperclip-session-compaction swap' }] },
-      { path: "dist/services/heartbeat/run-state.js", sha256: hash(runStateText), edits: [{ why: "decide", find: "{ rotate: false }", replace: () => "decideNatively() // paperclip-session-compaction swap" }] },
+      {
+        path: HEARTBEAT,
+        sha256: hash(heartbeatText),
+        edits: [{ why: "mark", find: '"released"', replace: () => '"swapped" // paperclip-session-compaction swap' }],
+      },
+      {
+        path: "dist/services/heartbeat/run-state.js",
+        sha256: hash(runStateText),
+        edits: [
+          {
+            why: "decide",
+            find: "{ rotate: false }",
+            replace: () => "decideNatively() // paperclip-session-compaction swap",
+          },
+        ],
+      },
     ],
   };
   const releases = new Map([["2027.101.0", release]]);
@@ -405,7 +454,10 @@ describe("a release whose decision spans two compiled files", () => {
     expect(readFileSync(p.heartbeat, "utf8")).toContain('"swapped"');
     expect(readFileSync(runState, "utf8")).toContain("decideNatively()");
     const record = JSON.parse(readFileSync(path.join(p.server, RECORD), "utf8"));
-    expect(record.files.map((f: { path: string }) => f.path)).toEqual([HEARTBEAT, "dist/services/heartbeat/run-state.js"]);
+    expect(record.files.map((f: { path: string }) => f.path)).toEqual([
+      HEARTBEAT,
+      "dist/services/heartbeat/run-state.js",
+    ]);
     expect(check(server(), quiet)).toBe(0);
     writeFileSync(runState, `${readFileSync(runState, "utf8")}// edited\n`);
     expect(check(server(), quiet)).toBe(1);
@@ -420,7 +472,9 @@ describe("a release whose decision spans two compiled files", () => {
     mkdirSync(path.dirname(runState), { recursive: true });
     writeFileSync(p.heartbeat, heartbeatText);
     writeFileSync(runState, runStateText.replace("false", "true"));
-    expect(() => swapServer(inspectServer(p.server, releases), { swappedBy: "test" }, quiet)).toThrow(/run-state\.js is not the file/);
+    expect(() => swapServer(inspectServer(p.server, releases), { swappedBy: "test" }, quiet)).toThrow(
+      /run-state\.js is not the file/,
+    );
     expect(readFileSync(p.heartbeat, "utf8")).toBe(heartbeatText);
     expect(existsSync(path.join(p.server, RECORD))).toBe(false);
   });

@@ -6,7 +6,20 @@ import { expect, it } from "vitest";
 
 const root = path.join(__dirname, "..");
 const check = (release: string) =>
-  spawnSync(process.execPath, ["--import", "tsx", path.join(root, "scripts", "check-upstream.mts"), "--package-dir", path.join(root, "node_modules", `adapter-utils-${release}`), "--runs", "3000", "--no-server"], { cwd: root, encoding: "utf8" });
+  spawnSync(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      path.join(root, "scripts", "check-upstream.mts"),
+      "--package-dir",
+      path.join(root, "node_modules", `adapter-utils-${release}`),
+      "--runs",
+      "3000",
+      "--no-server",
+    ],
+    { cwd: root, encoding: "utf8" },
+  );
 
 it("reports no change against the release the table matches", () => {
   const r = check("2026.916.1");

@@ -18,8 +18,13 @@ describe("lone surrogates survive", () => {
     const session = `sess-${lone}`;
     it(`in the breaker's reason and ids (${JSON.stringify(lone)})`, () => {
       const id = `run-${lone}`;
-      const r = native.detectDeadReusedSessionCircuitBreaker({ sessionId: session, runs: [dead(session, id), dead(session, "b"), dead(session, "c")] });
-      expect(units(r.reason!)).toEqual(units(`3 consecutive failed zero-token reused runs on persisted session ${session}`));
+      const r = native.detectDeadReusedSessionCircuitBreaker({
+        sessionId: session,
+        runs: [dead(session, id), dead(session, "b"), dead(session, "c")],
+      });
+      expect(units(r.reason!)).toEqual(
+        units(`3 consecutive failed zero-token reused runs on persisted session ${session}`),
+      );
       expect(units(r.previousRunId!)).toEqual(units(id));
     });
 
@@ -30,7 +35,14 @@ describe("lone surrogates survive", () => {
         issueId: `PAP-${lone}`,
         continuationSummaryBody: `body ${lone}`,
         runs: [
-          { id: "r2", createdAt: 2, usageJson: null, error: null, livenessState: "completed", resultSummary: `summary ${lone}` },
+          {
+            id: "r2",
+            createdAt: 2,
+            usageJson: null,
+            error: null,
+            livenessState: "completed",
+            resultSummary: `summary ${lone}`,
+          },
           { id: "r1", createdAt: 1, usageJson: null, error: null, livenessState: "completed" },
         ],
       });
@@ -60,7 +72,11 @@ describe("the continuation body is cut at 1,500 UTF-16 code units", () => {
         { id: "a", createdAt: 1, usageJson: null, error: null, livenessState: "completed" },
       ],
     }).handoffMarkdown!;
-  const bodyLine = (note: string) => note.split("\n").find((l) => l.startsWith("- Issue continuation summary: "))!.slice(30);
+  const bodyLine = (note: string) =>
+    note
+      .split("\n")
+      .find((l) => l.startsWith("- Issue continuation summary: "))!
+      .slice(30);
 
   it("inside a surrogate pair, leaving its high half", () => {
     const body = "x".repeat(1499) + "😀" + "after";

@@ -5,10 +5,27 @@ import { describe, expect, it } from "vitest";
 import { native } from "./native";
 
 const workerFile = path.join(__dirname, "workers", "worker.mjs");
-const dead = (id: string) => ({ id, createdAt: Date.UTC(2026, 5, 6), error: "x\ud800", livenessState: "failed", usageJson: { persistedSessionId: "s", sessionReused: true } });
+const dead = (id: string) => ({
+  id,
+  createdAt: Date.UTC(2026, 5, 6),
+  error: "x\ud800",
+  livenessState: "failed",
+  usageJson: { persistedSessionId: "s", sessionReused: true },
+});
 const inputs = [
-  { agent: { adapterType: "codex_local", runtimeConfig: {} }, sessionId: "s", issueId: "PAP-1", continuationSummaryBody: "😀".repeat(900), runs: [dead("c"), dead("b"), dead("a")] },
-  { agent: { adapterType: "cursor", runtimeConfig: { sessionCompaction: { maxSessionRuns: 1 } } }, sessionId: "t", issueId: null, runs: [dead("b"), dead("a")] },
+  {
+    agent: { adapterType: "codex_local", runtimeConfig: {} },
+    sessionId: "s",
+    issueId: "PAP-1",
+    continuationSummaryBody: "😀".repeat(900),
+    runs: [dead("c"), dead("b"), dead("a")],
+  },
+  {
+    agent: { adapterType: "cursor", runtimeConfig: { sessionCompaction: { maxSessionRuns: 1 } } },
+    sessionId: "t",
+    issueId: null,
+    runs: [dead("b"), dead("a")],
+  },
   { agent: { adapterType: "claude_local", runtimeConfig: null }, sessionId: "u", issueId: null, runs: [dead("a")] },
 ];
 
@@ -27,7 +44,10 @@ describe("worker_threads", () => {
   it("four workers load the addon at once and answer as the main thread does", { timeout: 60_000 }, async () => {
     const expected = inputs.map((i) => native.evaluateSessionCompaction(i as never));
     const workers = Array.from({ length: 4 }, () => start("answer"));
-    const results = (await Promise.all(workers.map(message))) as Array<{ answers: unknown[]; policy: { policy: { maxSessionRuns: number } } }>;
+    const results = (await Promise.all(workers.map(message))) as Array<{
+      answers: unknown[];
+      policy: { policy: { maxSessionRuns: number } };
+    }>;
     for (const r of results) {
       expect(r.answers).toEqual(expected);
       expect(r.policy.policy.maxSessionRuns).toBe(16);

@@ -15,7 +15,9 @@ import { sessionsAxis } from "./sessions-axis.mjs";
 const here = path.dirname(fileURLToPath(import.meta.url));
 // `--sessions`: only the sessions axis (long sessions against a fleet's short ones).
 if (process.argv.includes("--sessions")) {
-  await sessionsAxis({ runs: Number(process.argv.find((a) => a.startsWith("--sessions-runs="))?.slice(16) ?? 300_000) });
+  await sessionsAxis({
+    runs: Number(process.argv.find((a) => a.startsWith("--sessions-runs="))?.slice(16) ?? 300_000),
+  });
   process.exit(0);
 }
 const core = createRequire(import.meta.url)("../index.js");
@@ -42,7 +44,14 @@ async function generate(file = FILE, targetMb = TARGET_MB, wide = false) {
   while (bytes < targetMb * 1e6) {
     // 40 companies × 25 agents × 8 sessions × 60 runs per seed (~2.7M rows a GB).
     let chunk = "";
-    for (const line of historyLines({ seed: seed++, companies: 40, agentsPerCompany: 25, sessionsPerAgent: 8, runsPerSession: 60, wide })) {
+    for (const line of historyLines({
+      seed: seed++,
+      companies: 40,
+      agentsPerCompany: 25,
+      sessionsPerAgent: 8,
+      runsPerSession: 60,
+      wide,
+    })) {
       chunk += line + "\n";
       if (bytes + chunk.length > targetMb * 1e6) break;
       if (chunk.length > 1 << 20) {
@@ -81,8 +90,17 @@ function measure(name, run) {
     const seconds = (performance.now() - started) / 1000;
     // DuckDB answers totals only: its rows are the file's lines, as the native audit counted them.
     const rows = report.lines ?? lineCount;
-    const r = { name, seconds: +seconds.toFixed(2), mbPerSecond: +((report.bytesRead ?? size) / 1e6 / seconds).toFixed(1), rowsPerSecond: Math.round(rows / seconds), rssGrowthMb: +((process.memoryUsage().rss - rssBefore) / 2 ** 20).toFixed(0), report };
-    console.log(`${name.padEnd(40)} ${r.seconds.toFixed(2).padStart(7)} s  ${r.mbPerSecond.toFixed(1).padStart(7)} MB/s  ${r.rowsPerSecond.toLocaleString("en-US").padStart(11)} rows/s  RSS ${r.rssGrowthMb >= 0 ? "+" : ""}${r.rssGrowthMb} MiB`);
+    const r = {
+      name,
+      seconds: +seconds.toFixed(2),
+      mbPerSecond: +((report.bytesRead ?? size) / 1e6 / seconds).toFixed(1),
+      rowsPerSecond: Math.round(rows / seconds),
+      rssGrowthMb: +((process.memoryUsage().rss - rssBefore) / 2 ** 20).toFixed(0),
+      report,
+    };
+    console.log(
+      `${name.padEnd(40)} ${r.seconds.toFixed(2).padStart(7)} s  ${r.mbPerSecond.toFixed(1).padStart(7)} MB/s  ${r.rowsPerSecond.toLocaleString("en-US").padStart(11)} rows/s  RSS ${r.rssGrowthMb >= 0 ? "+" : ""}${r.rssGrowthMb} MiB`,
+    );
     return r;
   };
 }
@@ -91,28 +109,45 @@ const cores = availableParallelism();
 let lineCount = 0;
 const native = await measure(`native auditDeadSessions (${cores} threads)`, () => core.auditDeadSessions(file))();
 lineCount = native.report.lines;
-const native1 = await measure("native auditDeadSessions (1 thread)", () => core.auditDeadSessions(file, { threads: 1 }))();
-const nativeCopy = await measure(`native, the COPY text export (${cores} threads)`, () => core.auditDeadSessions(copyFile))();
-const duckdb = await measure(`DuckDB read_ndjson + windows (${cores} threads)`, () => auditFileDuckDb(file, { threads: cores }))();
+const native1 = await measure("native auditDeadSessions (1 thread)", () =>
+  core.auditDeadSessions(file, { threads: 1 }),
+)();
+const nativeCopy = await measure(`native, the COPY text export (${cores} threads)`, () =>
+  core.auditDeadSessions(copyFile),
+)();
+const duckdb = await measure(`DuckDB read_ndjson + windows (${cores} threads)`, () =>
+  auditFileDuckDb(file, { threads: cores }),
+)();
 const js = await measure("JavaScript (readline + JSON.parse)", () => auditFileJs(file))();
 
-const same = JSON.stringify(native.report.sessions) === JSON.stringify(js.report.sessions) && JSON.stringify(native.report.whatIf) === JSON.stringify(js.report.whatIf);
-const sameAsDuckDb = JSON.stringify(native.report.totals) === JSON.stringify(duckdb.report.totals) && JSON.stringify(native.report.whatIf) === JSON.stringify(duckdb.report.whatIf);
+const same =
+  JSON.stringify(native.report.sessions) === JSON.stringify(js.report.sessions) &&
+  JSON.stringify(native.report.whatIf) === JSON.stringify(js.report.whatIf);
+const sameAsDuckDb =
+  JSON.stringify(native.report.totals) === JSON.stringify(duckdb.report.totals) &&
+  JSON.stringify(native.report.whatIf) === JSON.stringify(duckdb.report.whatIf);
 const ratio = native.mbPerSecond / js.mbPerSecond;
 const overDuckDb = native.mbPerSecond / duckdb.mbPerSecond;
 console.log(`\nsame report as JavaScript: ${same}`);
-const sameFromCopy = JSON.stringify(nativeCopy.report.sessions) === JSON.stringify(native.report.sessions) && nativeCopy.report.rowsSkipped === native.report.rowsSkipped;
+const sameFromCopy =
+  JSON.stringify(nativeCopy.report.sessions) === JSON.stringify(native.report.sessions) &&
+  nativeCopy.report.rowsSkipped === native.report.rowsSkipped;
 console.log(`same report from the COPY text export: ${sameFromCopy}`);
 console.log(`same totals and what-if table as DuckDB: ${sameAsDuckDb ? "yes" : "no"}`);
 if (!sameAsDuckDb) {
   // Known: DuckDB's ignore_errors also drops the valid line after a truncated one (the parser
   // reads on into it), so a history with truncated lines gives DuckDB a few runs fewer.
-  const t = (r) => Object.entries(r.report.totals).map(([k, v]) => `${k} ${v.toLocaleString("en-US")}`).join(", ");
+  const t = (r) =>
+    Object.entries(r.report.totals)
+      .map(([k, v]) => `${k} ${v.toLocaleString("en-US")}`)
+      .join(", ");
   console.log(`  native: ${t(native)}\n  DuckDB: ${t(duckdb)}`);
 }
 console.log(`native ÷ DuckDB throughput: ${overDuckDb.toFixed(2)}× (target > 1: ${overDuckDb > 1 ? "met" : "MISS"})`);
 console.log(`native ÷ JavaScript throughput: ${ratio.toFixed(1)}× (target ≥ 5×: ${ratio >= 5 ? "met" : "MISS"})`);
-console.log(`rows: ${native.report.lines.toLocaleString("en-US")}, sessions: ${native.report.totals.sessions.toLocaleString("en-US")}, dead now: ${native.report.totals.sessionsDeadNow}`);
+console.log(
+  `rows: ${native.report.lines.toLocaleString("en-US")}, sessions: ${native.report.totals.sessions.toLocaleString("en-US")}, dead now: ${native.report.totals.sessionsDeadNow}`,
+);
 
 // Full-width rows, 2 threads each, best of 3: the ratios the speed targets are stated in.
 const wideSize = statSync(wideFile).size;
@@ -129,20 +164,70 @@ async function best(name, run, bytes) {
   return { seconds: fastest, mbPerSecond, answer };
 }
 console.log(`\nfull-width history: ${(wideSize / 1e6).toFixed(0)} MB, ${"best of 3, 2 threads each"}`);
-const wideNative = await best("native auditDeadSessions (2 threads)", () => core.auditDeadSessions(wideFile, { threads: 2 }), wideSize);
-const wideNative1 = await best("native auditDeadSessions (1 thread)", () => core.auditDeadSessions(wideFile, { threads: 1 }), wideSize);
-const wideDuck = await best("DuckDB read_ndjson + windows (2 threads)", () => auditFileDuckDb(wideFile, { threads: 2 }), wideSize);
-const wideScan = await best("DuckDB bare read_ndjson of the 7 columns (2 threads)", () => scanFileDuckDb(wideFile, { threads: 2 }), wideSize);
+const wideNative = await best(
+  "native auditDeadSessions (2 threads)",
+  () => core.auditDeadSessions(wideFile, { threads: 2 }),
+  wideSize,
+);
+const wideNative1 = await best(
+  "native auditDeadSessions (1 thread)",
+  () => core.auditDeadSessions(wideFile, { threads: 1 }),
+  wideSize,
+);
+const wideDuck = await best(
+  "DuckDB read_ndjson + windows (2 threads)",
+  () => auditFileDuckDb(wideFile, { threads: 2 }),
+  wideSize,
+);
+const wideScan = await best(
+  "DuckDB bare read_ndjson of the 7 columns (2 threads)",
+  () => scanFileDuckDb(wideFile, { threads: 2 }),
+  wideSize,
+);
 const overAudit = wideNative.mbPerSecond / wideDuck.mbPerSecond;
 const overScan = wideNative.mbPerSecond / wideScan.mbPerSecond;
 const wideSame = JSON.stringify(wideNative.answer.totals) === JSON.stringify(wideDuck.answer.totals);
 const fewer = wideNative.answer.totals.runs - wideDuck.answer.totals.runs;
 // The history has truncated lines; DuckDB's ignore_errors drops the valid line after each too.
-console.log(`same totals as DuckDB on full-width rows: ${wideSame ? "yes" : `no (DuckDB counts ${fewer} runs fewer: its ignore_errors also drops the line after each truncated one)`}`);
-console.log(`native ÷ DuckDB's audit, full width: ${overAudit.toFixed(2)}× (target ≥ 3: ${overAudit >= 3 ? "met" : "MISS"})`);
-console.log(`native ÷ DuckDB's bare scan, full width: ${overScan.toFixed(2)}× (target ≥ 1.5: ${overScan >= 1.5 ? "met" : "MISS"})`);
+console.log(
+  `same totals as DuckDB on full-width rows: ${wideSame ? "yes" : `no (DuckDB counts ${fewer} runs fewer: its ignore_errors also drops the line after each truncated one)`}`,
+);
+console.log(
+  `native ÷ DuckDB's audit, full width: ${overAudit.toFixed(2)}× (target ≥ 3: ${overAudit >= 3 ? "met" : "MISS"})`,
+);
+console.log(
+  `native ÷ DuckDB's bare scan, full width: ${overScan.toFixed(2)}× (target ≥ 1.5: ${overScan >= 1.5 ? "met" : "MISS"})`,
+);
 
 const strip = ({ report, ...rest }) => rest;
-const wide = { bytes: wideSize, native: wideNative.mbPerSecond, nativeOneThread: wideNative1.mbPerSecond, duckdbAudit: wideDuck.mbPerSecond, duckdbScan: wideScan.mbPerSecond, overAudit, overScan, sameAsDuckDb: wideSame };
-writeFileSync(path.join(here, "audit-results.json"), JSON.stringify({ bytes: size, native: strip(native), nativeOneThread: strip(native1), nativeCopyText: strip(nativeCopy), duckdb: strip(duckdb), javascript: strip(js), ratio, overDuckDb, sameReport: same, sameAsDuckDb, wide }, null, 2));
+const wide = {
+  bytes: wideSize,
+  native: wideNative.mbPerSecond,
+  nativeOneThread: wideNative1.mbPerSecond,
+  duckdbAudit: wideDuck.mbPerSecond,
+  duckdbScan: wideScan.mbPerSecond,
+  overAudit,
+  overScan,
+  sameAsDuckDb: wideSame,
+};
+writeFileSync(
+  path.join(here, "audit-results.json"),
+  JSON.stringify(
+    {
+      bytes: size,
+      native: strip(native),
+      nativeOneThread: strip(native1),
+      nativeCopyText: strip(nativeCopy),
+      duckdb: strip(duckdb),
+      javascript: strip(js),
+      ratio,
+      overDuckDb,
+      sameReport: same,
+      sameAsDuckDb,
+      wide,
+    },
+    null,
+    2,
+  ),
+);
 if (!same || !sameFromCopy || overDuckDb <= 1) process.exit(1);

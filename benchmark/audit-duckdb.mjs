@@ -4,7 +4,23 @@
 import { DuckDBInstance } from "@duckdb/node-api";
 
 /** The characters JavaScript's trim() removes, for a session id that must be non-blank. */
-const JS_WHITESPACE = [9, 10, 11, 12, 13, 32, 0xa0, 0x1680, ...Array.from({ length: 11 }, (_, i) => 0x2000 + i), 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff]
+const JS_WHITESPACE = [
+  9,
+  10,
+  11,
+  12,
+  13,
+  32,
+  0xa0,
+  0x1680,
+  ...Array.from({ length: 11 }, (_, i) => 0x2000 + i),
+  0x2028,
+  0x2029,
+  0x202f,
+  0x205f,
+  0x3000,
+  0xfeff,
+]
   .map((c) => `chr(${c})`)
   .join(" || ");
 
@@ -109,7 +125,12 @@ export async function auditFileDuckDb(file, { threads = 2 } = {}) {
     const reader = await connection.runAndReadAll(auditSql(file));
     const [row] = reader.getRowObjectsJS();
     const n = (v) => Number(v ?? 0);
-    const whatIfRow = (w) => ({ threshold: n(w.threshold), rotations: n(w.rotations), deadRunsSaved: n(w.deadRunsSaved), recovered: n(w.recovered) });
+    const whatIfRow = (w) => ({
+      threshold: n(w.threshold),
+      rotations: n(w.rotations),
+      deadRunsSaved: n(w.deadRunsSaved),
+      recovered: n(w.recovered),
+    });
     return {
       totals: {
         sessions: n(row.sessions),
@@ -152,4 +173,3 @@ export async function scanFileDuckDb(file, { threads = 2 } = {}) {
     instance.closeSync();
   }
 }
-

@@ -52,7 +52,14 @@ function rotationKind(reason) {
   if (reason.startsWith("session age reached ")) return "session_age";
   return "other";
 }
-const KIND_KEYS = { fork_breaker: "forkBreaker", wider_breaker: "widerBreaker", run_limit: "runLimit", raw_input: "rawInput", session_age: "sessionAge", other: "other" };
+const KIND_KEYS = {
+  fork_breaker: "forkBreaker",
+  wider_breaker: "widerBreaker",
+  run_limit: "runLimit",
+  raw_input: "rawInput",
+  session_age: "sessionAge",
+  other: "other",
+};
 const KIND_ORDER = Object.keys(KIND_KEYS);
 const noRotations = () => ({ forkBreaker: 0, widerBreaker: 0, runLimit: 0, rawInput: 0, sessionAge: 0, other: 0 });
 
@@ -67,7 +74,20 @@ function timeOf(v) {
 export class JsAuditor {
   constructor({ companyId, sinceMs, deadLivenessStates = ["failed"], countUnrecordedResumes = false } = {}) {
     const rule = { deadLivenessStates: [...deadLivenessStates], countUnrecordedResumes };
-    Object.assign(this, { companyId, sinceMs, rule, sessions: new Map(), rotations: [], lines: 0, used: 0, filtered: 0, noSession: 0, skipped: 0, reasons: new Map(), firstErrors: [] });
+    Object.assign(this, {
+      companyId,
+      sinceMs,
+      rule,
+      sessions: new Map(),
+      rotations: [],
+      lines: 0,
+      used: 0,
+      filtered: 0,
+      noSession: 0,
+      skipped: 0,
+      reasons: new Map(),
+      firstErrors: [],
+    });
   }
 
   skip(reason, detail) {
@@ -93,12 +113,24 @@ export class JsAuditor {
     const at = timeOf(field(row, "created_at", "createdAt"));
     if (Number.isNaN(at)) return this.skip("created_at missing or not a time", "");
     const sessionValue = field(row, "session_id_after", "sessionIdAfter");
-    if (sessionValue !== undefined && sessionValue !== null && typeof sessionValue !== "string") return this.skip("session_id_after not a string", "");
-    if ((this.companyId !== undefined && this.companyId !== company) || (this.sinceMs !== undefined && at < this.sinceMs)) return void this.filtered++;
+    if (sessionValue !== undefined && sessionValue !== null && typeof sessionValue !== "string")
+      return this.skip("session_id_after not a string", "");
+    if (
+      (this.companyId !== undefined && this.companyId !== company) ||
+      (this.sinceMs !== undefined && at < this.sinceMs)
+    )
+      return void this.filtered++;
     // The rotation the run records (the session rotated before it), with or without a session.
     const context = field(row, "context_snapshot", "contextSnapshot");
     const previous = isRecord(context) ? context.paperclipPreviousSessionId : undefined;
-    if (typeof previous === "string" && previous.trim() !== "") this.rotations.push({ companyId: company, agentId: agent, sessionId: previous, at, kind: rotationKind(context.paperclipSessionRotationReason) });
+    if (typeof previous === "string" && previous.trim() !== "")
+      this.rotations.push({
+        companyId: company,
+        agentId: agent,
+        sessionId: previous,
+        at,
+        kind: rotationKind(context.paperclipSessionRotationReason),
+      });
     const session = typeof sessionValue === "string" && sessionValue.trim() !== "" ? sessionValue : null;
     if (session === null) return void this.noSession++;
     this.used++;
@@ -111,12 +143,23 @@ export class JsAuditor {
     const dead = isDead(this.rule, liveness, usage, session, before);
     // In one of the rule's states after resuming the session, with no usage record: a rule that
     // does not count unrecorded resumes cannot see it.
-    const unseen = !dead && !this.rule.countUnrecordedResumes && this.rule.deadLivenessStates.includes(liveness) && before === session && (usage === null || usage === undefined);
+    const unseen =
+      !dead &&
+      !this.rule.countUnrecordedResumes &&
+      this.rule.deadLivenessStates.includes(liveness) &&
+      before === session &&
+      (usage === null || usage === undefined);
     s.runs.push([at, dead, unseen]);
   }
 
   finish() {
-    const table = () => Array.from({ length: THRESHOLDS }, (_, i) => ({ threshold: i + 1, rotations: 0, deadRunsSaved: 0, recovered: 0 }));
+    const table = () =>
+      Array.from({ length: THRESHOLDS }, (_, i) => ({
+        threshold: i + 1,
+        rotations: 0,
+        deadRunsSaved: 0,
+        recovered: 0,
+      }));
     const whatIf = table();
     const whatIfWider = table();
     const streakLengths = new Map();
@@ -129,7 +172,17 @@ export class JsAuditor {
         w.recovered += recovered ? 1 : 0;
       }
     };
-    const empty = () => ({ sessions: 0, runs: 0, deadRuns: 0, unseenFailedRuns: 0, sessionsWithDeadStreak: 0, sessionsDeadNow: 0, sessionsRotatedDead: 0, rotations: noRotations(), deadRunsBeforeBreakerRotations: 0 });
+    const empty = () => ({
+      sessions: 0,
+      runs: 0,
+      deadRuns: 0,
+      unseenFailedRuns: 0,
+      sessionsWithDeadStreak: 0,
+      sessionsDeadNow: 0,
+      sessionsRotatedDead: 0,
+      rotations: noRotations(),
+      deadRunsBeforeBreakerRotations: 0,
+    });
     const add = (t, s) => {
       t.sessions++;
       t.runs += s.runs;
@@ -139,7 +192,8 @@ export class JsAuditor {
       t.sessionsDeadNow += s.deadNow ? 1 : 0;
       if (s.rotation) {
         t.sessionsRotatedDead += s.currentDeadStreak >= DEAD_NOW ? 1 : 0;
-        if (s.rotation.kind === "fork_breaker" || s.rotation.kind === "wider_breaker") t.deadRunsBeforeBreakerRotations += s.currentDeadStreak;
+        if (s.rotation.kind === "fork_breaker" || s.rotation.kind === "wider_breaker")
+          t.deadRunsBeforeBreakerRotations += s.currentDeadStreak;
       }
     };
     // Each session's latest rotation (at one time, the kind listed last wins).
@@ -147,7 +201,12 @@ export class JsAuditor {
     for (const r of this.rotations) {
       const key = JSON.stringify([r.companyId, r.agentId, r.sessionId]);
       const found = latest.get(key);
-      if (!found || r.at > found.at || (r.at === found.at && KIND_ORDER.indexOf(r.kind) > KIND_ORDER.indexOf(found.kind))) latest.set(key, r);
+      if (
+        !found ||
+        r.at > found.at ||
+        (r.at === found.at && KIND_ORDER.indexOf(r.kind) > KIND_ORDER.indexOf(found.kind))
+      )
+        latest.set(key, r);
     }
     const totals = empty();
     const agents = new Map();
@@ -157,7 +216,11 @@ export class JsAuditor {
       // audit's order for ties, whatever order the rows came in).
       const rank = ([, isDeadRun, isUnseen]) => (isDeadRun ? 2 : isUnseen ? 1 : 0);
       s.runs.sort((a, b) => a[0] - b[0] || rank(a) - rank(b));
-      let dead = 0, unseen = 0, longest = 0, current = 0, wider = 0;
+      let dead = 0,
+        unseen = 0,
+        longest = 0,
+        current = 0,
+        wider = 0;
       const endStreak = (length, recovered) => {
         if (length === 0) return;
         streakLengths.set(length, (streakLengths.get(length) ?? 0) + 1);
@@ -189,8 +252,26 @@ export class JsAuditor {
       const first = s.runs[0][0];
       const last = s.runs.at(-1)[0];
       const rotated = latest.get(JSON.stringify([s.companyId, s.agentId, s.sessionId]));
-      const rotation = rotated && rotated.at >= last ? { at: new Date(rotated.at).toISOString(), atMs: rotated.at, kind: rotated.kind } : null;
-      const report = { companyId: s.companyId, agentId: s.agentId, sessionId: s.sessionId, runs: s.runs.length, deadRuns: dead, unseenFailedRuns: unseen, longestDeadStreak: longest, currentDeadStreak: current, deadNow: current >= DEAD_NOW && rotation === null, rotation, firstRunAt: new Date(first).toISOString(), lastRunAt: new Date(last).toISOString(), firstRunAtMs: first, lastRunAtMs: last };
+      const rotation =
+        rotated && rotated.at >= last
+          ? { at: new Date(rotated.at).toISOString(), atMs: rotated.at, kind: rotated.kind }
+          : null;
+      const report = {
+        companyId: s.companyId,
+        agentId: s.agentId,
+        sessionId: s.sessionId,
+        runs: s.runs.length,
+        deadRuns: dead,
+        unseenFailedRuns: unseen,
+        longestDeadStreak: longest,
+        currentDeadStreak: current,
+        deadNow: current >= DEAD_NOW && rotation === null,
+        rotation,
+        firstRunAt: new Date(first).toISOString(),
+        lastRunAt: new Date(last).toISOString(),
+        firstRunAtMs: first,
+        lastRunAtMs: last,
+      };
       sessions.push(report);
       add(totals, report);
       const agentKey = JSON.stringify([s.companyId, s.agentId]);
@@ -209,19 +290,23 @@ export class JsAuditor {
       d.rotations[k]++;
       days.set(day, d);
     }
-    const byKey = (...keys) => (a, b) => {
-      for (const k of keys) if (a[k] !== b[k]) return a[k] < b[k] ? -1 : 1;
-      return 0;
-    };
+    const byKey =
+      (...keys) =>
+      (a, b) => {
+        for (const k of keys) if (a[k] !== b[k]) return a[k] < b[k] ? -1 : 1;
+        return 0;
+      };
     sessions.sort(byKey("companyId", "agentId", "sessionId"));
     const agentList = [...agents.values()].sort(byKey("companyId", "agentId"));
     const companies = new Map();
     for (const a of agentList) {
-      if (!companies.has(a.companyId)) companies.set(a.companyId, { companyId: a.companyId, agents: 0, totals: empty() });
+      if (!companies.has(a.companyId))
+        companies.set(a.companyId, { companyId: a.companyId, agents: 0, totals: empty() });
       const c = companies.get(a.companyId);
       c.agents++;
       for (const k of Object.keys(c.totals)) {
-        if (k === "rotations") for (const kind of Object.keys(c.totals.rotations)) c.totals.rotations[kind] += a.totals.rotations[kind];
+        if (k === "rotations")
+          for (const kind of Object.keys(c.totals.rotations)) c.totals.rotations[kind] += a.totals.rotations[kind];
         else c.totals[k] += a.totals[k];
       }
     }
@@ -232,14 +317,19 @@ export class JsAuditor {
       rowsFiltered: this.filtered,
       rowsWithoutSession: this.noSession,
       rowsSkipped: this.skipped,
-      skippedByReason: [...this.reasons].sort(([a], [b]) => (a < b ? -1 : 1)).map(([reason, rows]) => ({ reason, code: CODES[reason], rows })),
+      skippedByReason: [...this.reasons]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([reason, rows]) => ({ reason, code: CODES[reason], rows })),
       firstErrors: this.firstErrors,
       totals,
       companies: [...companies.values()],
       agents: agentList,
       sessions,
       sessionsOmitted: 0,
-      newestRunAtMs: sessions.reduce((newest, x) => (newest === null || x.lastRunAtMs > newest ? x.lastRunAtMs : newest), null),
+      newestRunAtMs: sessions.reduce(
+        (newest, x) => (newest === null || x.lastRunAtMs > newest ? x.lastRunAtMs : newest),
+        null,
+      ),
       whatIf,
       whatIfWider,
       deadStreaks: [...streakLengths].sort(([a], [b]) => a - b).map(([length, streaks]) => ({ length, streaks })),

@@ -23,7 +23,8 @@ import { startPostgres } from "../__test__/postgres";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const core = createRequire(import.meta.url)(root);
 const { auditExportStatement } = createRequire(import.meta.url)(path.join(root, "database.js"));
-const arg = (name: string, fallback: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+const arg = (name: string, fallback: string) =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const sizes = arg("rows", "150000,300000").split(",").map(Number);
 const repeat = Number(arg("repeat", "3"));
 
@@ -109,7 +110,14 @@ const server = await startPostgres();
 const url = `postgresql://postgres@127.0.0.1:${server.port}/postgres`;
 const work = mkdtempSync(path.join(tmpdir(), "pcsc-dbbench-"));
 const psql = (args: string[], out?: string) => {
-  const r = spawnSync("sh", ["-c", `psql "${url}" -X -q -v ON_ERROR_STOP=1 ${args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(" ")}${out ? ` > ${out}` : " > /dev/null"}`], { encoding: "utf8", maxBuffer: 1 << 26 });
+  const r = spawnSync(
+    "sh",
+    [
+      "-c",
+      `psql "${url}" -X -q -v ON_ERROR_STOP=1 ${args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(" ")}${out ? ` > ${out}` : " > /dev/null"}`,
+    ],
+    { encoding: "utf8", maxBuffer: 1 << 26 },
+  );
   if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
   return r.stdout;
 };
@@ -117,7 +125,17 @@ const cli = path.join(root, "bin", "paperclip-session-audit.mjs");
 const sqlReport = `set search_path to paperclip_session_audit, public; refresh materialized view dead_session_runs;
 select * from dead_session_totals; select * from dead_session_what_if; select * from dead_session_what_if_wider;
 select * from dead_session_streak_lengths; select * from dead_session_days;`;
-type Row = { rows: number; tableMb: number; plain: number; plainMb: number; narrow: number; narrowMb: number; database: number; sql: number; same: string };
+type Row = {
+  rows: number;
+  tableMb: number;
+  plain: number;
+  plainMb: number;
+  narrow: number;
+  narrowMb: number;
+  database: number;
+  sql: number;
+  same: string;
+};
 const results: Row[] = [];
 
 try {
@@ -125,26 +143,61 @@ try {
   let have = 0;
   for (const rows of sizes) {
     console.log(`\n${rows.toLocaleString("en-US")} rows: generating …`);
-    for (; have < rows; have += Math.min(50_000, rows - have)) await server.pool.query(insertRuns(have, Math.min(50_000, rows - have)));
+    for (; have < rows; have += Math.min(50_000, rows - have))
+      await server.pool.query(insertRuns(have, Math.min(50_000, rows - have)));
     await server.pool.query("vacuum analyze heartbeat_runs");
-    const tableMb = Number((await server.pool.query(`select pg_total_relation_size('heartbeat_runs') as b`)).rows[0].b) / 1e6;
+    const tableMb =
+      Number((await server.pool.query(`select pg_total_relation_size('heartbeat_runs') as b`)).rows[0].b) / 1e6;
     psql(["-f", path.join(root, "sql", "dead_sessions.sql")]);
 
     const plainFile = path.join(work, "plain.txt");
     const narrowFile = path.join(work, "narrow.txt");
     const plain = best(() => psql(["-c", "COPY (SELECT row_to_json(r) FROM heartbeat_runs r) TO STDOUT"], plainFile));
     const narrow = best(() => psql(["-c", auditExportStatement()], narrowFile));
-    const database = best(() => execFileSync(process.execPath, [cli, "--database", url, "--json", "--no-progress"], { encoding: "utf8", maxBuffer: 1 << 28 }));
+    const database = best(() =>
+      execFileSync(process.execPath, [cli, "--database", url, "--json", "--no-progress"], {
+        encoding: "utf8",
+        maxBuffer: 1 << 28,
+      }),
+    );
     const sql = best(() => psql(["-c", sqlReport]));
 
     // The same report three ways: the file route (the plain export), --database, and SQL.
     const fromFile = core.auditDeadSessionsSync(plainFile);
     const fromNarrow = core.auditDeadSessionsSync(narrowFile);
     const fromDb = JSON.parse(database.value);
-    const figures = (r: { totals: unknown; whatIf: unknown; whatIfWider: unknown; deadStreaks: unknown; days: unknown }) => JSON.stringify([r.totals, r.whatIf, r.whatIfWider, r.deadStreaks, r.days]);
-    const totals = (await server.pool.query(`select sessions::int, runs::int, dead_runs::int as "deadRuns", unseen_failed_runs::int as "unseenFailedRuns", sessions_with_dead_streak::int as "sessionsWithDeadStreak", sessions_dead_now::int as "sessionsDeadNow" from paperclip_session_audit.dead_session_totals`)).rows[0];
-    const { sessions, runs: totalRuns, deadRuns, unseenFailedRuns, sessionsWithDeadStreak, sessionsDeadNow } = fromDb.totals;
-    const agree = figures(fromFile) === figures(fromDb) && figures(fromNarrow) === figures(fromDb) && JSON.stringify(totals) === JSON.stringify({ sessions, runs: totalRuns, deadRuns, unseenFailedRuns, sessionsWithDeadStreak, sessionsDeadNow });
+    const figures = (r: {
+      totals: unknown;
+      whatIf: unknown;
+      whatIfWider: unknown;
+      deadStreaks: unknown;
+      days: unknown;
+    }) => JSON.stringify([r.totals, r.whatIf, r.whatIfWider, r.deadStreaks, r.days]);
+    const totals = (
+      await server.pool.query(
+        `select sessions::int, runs::int, dead_runs::int as "deadRuns", unseen_failed_runs::int as "unseenFailedRuns", sessions_with_dead_streak::int as "sessionsWithDeadStreak", sessions_dead_now::int as "sessionsDeadNow" from paperclip_session_audit.dead_session_totals`,
+      )
+    ).rows[0];
+    const {
+      sessions,
+      runs: totalRuns,
+      deadRuns,
+      unseenFailedRuns,
+      sessionsWithDeadStreak,
+      sessionsDeadNow,
+    } = fromDb.totals;
+    const agree =
+      figures(fromFile) === figures(fromDb) &&
+      figures(fromNarrow) === figures(fromDb) &&
+      JSON.stringify(totals) ===
+        JSON.stringify({
+          sessions,
+          runs: totalRuns,
+          deadRuns,
+          unseenFailedRuns,
+          sessionsWithDeadStreak,
+          sessionsDeadNow,
+        });
     results.push({
       rows,
       tableMb,
@@ -154,7 +207,9 @@ try {
       narrowMb: statSync(narrowFile).size / 1e6,
       database: database.s,
       sql: sql.s,
-      same: agree ? `yes (${fromDb.totals.runs.toLocaleString("en-US")} runs, ${fromDb.totals.deadRuns.toLocaleString("en-US")} dead)` : "NO",
+      same: agree
+        ? `yes (${fromDb.totals.runs.toLocaleString("en-US")} runs, ${fromDb.totals.deadRuns.toLocaleString("en-US")} dead)`
+        : "NO",
     });
     rmSync(plainFile, { force: true });
     rmSync(narrowFile, { force: true });
@@ -166,22 +221,35 @@ try {
 
 const f = (s: number) => `${s.toFixed(2)} s`;
 const ratio = (a: number, b: number) => `${(a / b).toFixed(3)}×`;
-console.log(`\nbest of ${repeat}, PostgreSQL ${execFileSync("psql", ["--version"], { encoding: "utf8" }).trim().split(" ").at(-1)} on 127.0.0.1:`);
+console.log(
+  `\nbest of ${repeat}, PostgreSQL ${execFileSync("psql", ["--version"], { encoding: "utf8" }).trim().split(" ").at(-1)} on 127.0.0.1:`,
+);
 for (const r of results) {
-  console.log(`\n${r.rows.toLocaleString("en-US")} rows (table ${r.tableMb.toFixed(0)} MB; plain export ${r.plainMb.toFixed(0)} MB, narrow ${r.narrowMb.toFixed(0)} MB)`);
+  console.log(
+    `\n${r.rows.toLocaleString("en-US")} rows (table ${r.tableMb.toFixed(0)} MB; plain export ${r.plainMb.toFixed(0)} MB, narrow ${r.narrowMb.toFixed(0)} MB)`,
+  );
   console.log(`  plain export   ${f(r.plain).padStart(9)}   1×`);
   console.log(`  narrow export  ${f(r.narrow).padStart(9)}   ${ratio(r.narrow, r.plain)}`);
-  console.log(`  --database     ${f(r.database).padStart(9)}   ${ratio(r.database, r.plain)}   (target ≤ 0.25×: ${r.database / r.plain <= 0.25 ? "met" : "MISSED"})`);
-  console.log(`  SQL report     ${f(r.sql).padStart(9)}   ${ratio(r.sql, r.plain)}   (target ≤ 0.3×: ${r.sql / r.plain <= 0.3 ? "met" : "MISSED"})`);
+  console.log(
+    `  --database     ${f(r.database).padStart(9)}   ${ratio(r.database, r.plain)}   (target ≤ 0.25×: ${r.database / r.plain <= 0.25 ? "met" : "MISSED"})`,
+  );
+  console.log(
+    `  SQL report     ${f(r.sql).padStart(9)}   ${ratio(r.sql, r.plain)}   (target ≤ 0.3×: ${r.sql / r.plain <= 0.3 ? "met" : "MISSED"})`,
+  );
   console.log(`  same report from the file, --database and SQL: ${r.same}`);
 }
 if (results.length >= 2) {
   const [a, b] = [results[0], results.at(-1)!];
   const rowsGrew = b.rows / a.rows;
-  console.log(`\ngrowth from ${a.rows.toLocaleString("en-US")} to ${b.rows.toLocaleString("en-US")} rows (${rowsGrew.toFixed(2)}× the rows):`);
+  console.log(
+    `\ngrowth from ${a.rows.toLocaleString("en-US")} to ${b.rows.toLocaleString("en-US")} rows (${rowsGrew.toFixed(2)}× the rows):`,
+  );
   for (const key of ["plain", "narrow", "database", "sql"] as const) {
     const grew = b[key] / a[key];
-    const note = key === "database" ? `   (target ≤ ${(1.2 * rowsGrew).toFixed(2)}×: ${grew <= 1.2 * rowsGrew ? "met" : "MISSED"})` : "";
+    const note =
+      key === "database"
+        ? `   (target ≤ ${(1.2 * rowsGrew).toFixed(2)}×: ${grew <= 1.2 * rowsGrew ? "met" : "MISSED"})`
+        : "";
     console.log(`  ${key.padEnd(9)} ${grew.toFixed(2)}×${note}`);
   }
 }

@@ -47,20 +47,40 @@ export function rows(count: number, dead: number, session = "sess-1") {
 }
 
 export const agents = {
-  managed: { id: "agent-1", companyId: "company-1", name: "CTO", adapterType: "claude_local", runtimeConfig: { heartbeat: { enabled: true, intervalSec: 300 } } },
+  managed: {
+    id: "agent-1",
+    companyId: "company-1",
+    name: "CTO",
+    adapterType: "claude_local",
+    runtimeConfig: { heartbeat: { enabled: true, intervalSec: 300 } },
+  },
   thresholded: {
     id: "agent-2",
     companyId: "company-1",
     name: "Engineer",
     adapterType: "codex_local",
-    runtimeConfig: { heartbeat: { enabled: true, intervalSec: 300, sessionCompaction: { enabled: true, maxSessionRuns: "300", maxRawInputTokens: 2_000_000, maxSessionAgeHours: 72 } } },
+    runtimeConfig: {
+      heartbeat: {
+        enabled: true,
+        intervalSec: 300,
+        sessionCompaction: {
+          enabled: true,
+          maxSessionRuns: "300",
+          maxRawInputTokens: 2_000_000,
+          maxSessionAgeHours: 72,
+        },
+      },
+    },
   },
 };
 
 export const continuationSummaryBody = text(2000, "Working on PAP-42: the billing worker migration");
 
 export function breakerInput(count: number, dead: number) {
-  return { sessionId: "sess-1", runs: rows(count, dead).map(({ id, livenessState, usageJson }) => ({ id, livenessState, usageJson })) };
+  return {
+    sessionId: "sess-1",
+    runs: rows(count, dead).map(({ id, livenessState, usageJson }) => ({ id, livenessState, usageJson })),
+  };
 }
 
 export function evaluateInput(count: number, rotate: boolean) {

@@ -82,7 +82,12 @@ function fullWidth(row, random, t, dead) {
     updated_at: pgTime(t + 91_000, 0),
     context_snapshot: {
       ...row.context_snapshot,
-      issue: { id: row.context_snapshot.issueId, title: "Make the \"retry\" path idempotent", labels: ["backend", "p1"], body: excerpt(random, 700) },
+      issue: {
+        id: row.context_snapshot.issueId,
+        title: 'Make the "retry" path idempotent',
+        labels: ["backend", "p1"],
+        body: excerpt(random, 700),
+      },
       workspace: { cwd: "/srv/agents/ws", branch: "feature/retry", env: { NODE_ENV: "production", CI: "false" } },
       paperclipSessionHandoffMarkdown: null,
       wakeReason: "heartbeat_timer",
@@ -91,7 +96,18 @@ function fullWidth(row, random, t, dead) {
   };
 }
 
-export function* historyLines({ seed = 1, companies = 3, agentsPerCompany = 4, sessionsPerAgent = 5, runsPerSession = 40, clean = false, camelCaseShare = 0.05, shuffleWindow = 50, wide = false, emptyResponses = false } = {}) {
+export function* historyLines({
+  seed = 1,
+  companies = 3,
+  agentsPerCompany = 4,
+  sessionsPerAgent = 5,
+  runsPerSession = 40,
+  clean = false,
+  camelCaseShare = 0.05,
+  shuffleWindow = 50,
+  wide = false,
+  emptyResponses = false,
+} = {}) {
   const random = prng(seed);
   const pick = (xs) => xs[Math.floor(random() * xs.length)];
   let id = 0;
@@ -144,7 +160,11 @@ export function* historyLines({ seed = 1, companies = 3, agentsPerCompany = 4, s
             finished_at: pgTime(t + 90_000, 0),
             // With `emptyResponses`, every fourth dead run (by id) exits 0 with no output: the server
             // marks it "empty_response", which the fork's breaker never counts.
-            liveness_state: dead ? (emptyResponses && id % 4 === 1 ? "empty_response" : "failed") : pick(["advanced", "completed", "plan_only"]),
+            liveness_state: dead
+              ? emptyResponses && id % 4 === 1
+                ? "empty_response"
+                : "failed"
+              : pick(["advanced", "completed", "plan_only"]),
             // A failed run that reported no usage: the service writes no usage record, and the
             // breaker cannot see it (the report's unseen failed runs).
             // (Every ninth dead run, by id: no draw from \`random\`, so the rest of the history stays.)
@@ -157,7 +177,16 @@ export function* historyLines({ seed = 1, companies = 3, agentsPerCompany = 4, s
           if (wide) Object.assign(row, fullWidth(row, random, t, dead));
           let line;
           if (random() < camelCaseShare) {
-            line = JSON.stringify({ id: row.id, companyId: company, agentId: agent, sessionIdBefore: row.session_id_before, sessionIdAfter: session, createdAt: row.created_at, livenessState: row.liveness_state, usageJson: row.usage_json });
+            line = JSON.stringify({
+              id: row.id,
+              companyId: company,
+              agentId: agent,
+              sessionIdBefore: row.session_id_before,
+              sessionIdAfter: session,
+              createdAt: row.created_at,
+              livenessState: row.liveness_state,
+              usageJson: row.usage_json,
+            });
           } else line = JSON.stringify(row);
           if (!clean) {
             const x = random();
@@ -165,7 +194,7 @@ export function* historyLines({ seed = 1, companies = 3, agentsPerCompany = 4, s
             else if (x < 0.006) line = JSON.stringify({ ...row, company_id: 42 });
             else if (x < 0.008) line = JSON.stringify({ ...row, created_at: "yesterday" });
             else if (x < 0.009) line = JSON.stringify({ ...row, session_id_after: 7 });
-            else if (x < 0.010) line = "[1,2,3]";
+            else if (x < 0.01) line = "[1,2,3]";
             else if (x < 0.011) line = "";
           }
           buffer.push(line);

@@ -21,7 +21,14 @@ async function write(file, runs, perSession) {
   const sessionsPerAgent = Math.ceil(runs / agents / perSession);
   const out = createWriteStream(file);
   let written = 0;
-  for (const line of historyLines({ seed: 11, clean: true, companies: 3, agentsPerCompany: 25, sessionsPerAgent, runsPerSession: perSession })) {
+  for (const line of historyLines({
+    seed: 11,
+    clean: true,
+    companies: 3,
+    agentsPerCompany: 25,
+    sessionsPerAgent,
+    runsPerSession: perSession,
+  })) {
     if (written++ >= runs) break;
     if (!out.write(`${line}\n`)) await new Promise((resolve) => out.once("drain", resolve));
   }
@@ -50,7 +57,10 @@ async function streamed(file) {
 /** The CLI as a user runs it: wall time, and its peak RSS (GNU time's %M, in KiB). */
 function cliRun(file, args) {
   const started = performance.now();
-  const r = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, cli, file, ...args], { encoding: "utf8", maxBuffer: 1 << 30 });
+  const r = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, cli, file, ...args], {
+    encoding: "utf8",
+    maxBuffer: 1 << 30,
+  });
   const ms = performance.now() - started;
   if (r.status !== 0) throw new Error(`the CLI failed: ${r.stderr}`);
   return { ms, peakKiB: Number(r.stderr.trim().split("\n").at(-1)) };
@@ -68,7 +78,9 @@ export async function sessionsAxis({ runs = 300_000 } = {}) {
   const short = path.join(dir, `sessions-axis-${runs}-2.ndjson`);
   if (!existsSync(long)) await write(long, runs, 300);
   if (!existsSync(short)) await write(short, runs, 2);
-  console.log(`\nsessions axis: ${runs.toLocaleString("en-US")} runs, ${(statSync(long).size / 1e6).toFixed(0)} MB and ${(statSync(short).size / 1e6).toFixed(0)} MB, best of 3`);
+  console.log(
+    `\nsessions axis: ${runs.toLocaleString("en-US")} runs, ${(statSync(long).size / 1e6).toFixed(0)} MB and ${(statSync(short).size / 1e6).toFixed(0)} MB, best of 3`,
+  );
   const ways = [
     ["auditDeadSessionsSync(file)", (f) => best(() => core.auditDeadSessionsSync(f)), 1.5],
     ["auditDeadSessions(file)", (f) => best(() => core.auditDeadSessions(f)), 1.5],
@@ -84,13 +96,17 @@ export async function sessionsAxis({ runs = 300_000 } = {}) {
     const sessions = [a, b].map((x) => x.answer?.totals.sessions);
     results.push({ name, longMs: a.ms, shortMs: b.ms, ratio, goal, peakKiB: [a.peakKiB, b.peakKiB] });
     const memory = a.peakKiB ? `  peak ${(a.peakKiB / 1024).toFixed(0)} / ${(b.peakKiB / 1024).toFixed(0)} MiB` : "";
-    console.log(`${name.padEnd(44)} ${(a.ms / 1000).toFixed(2).padStart(6)} s  ${(b.ms / 1000).toFixed(2).padStart(6)} s  ${ratio.toFixed(2)}x (goal ≤ ${goal}: ${ratio <= goal ? "met" : "MISS"})${memory}${sessions[0] ? `  sessions ${sessions[0]} / ${sessions[1]}` : ""}`);
+    console.log(
+      `${name.padEnd(44)} ${(a.ms / 1000).toFixed(2).padStart(6)} s  ${(b.ms / 1000).toFixed(2).padStart(6)} s  ${ratio.toFixed(2)}x (goal ≤ ${goal}: ${ratio <= goal ? "met" : "MISS"})${memory}${sessions[0] ? `  sessions ${sessions[0]} / ${sessions[1]}` : ""}`,
+    );
   }
   const text = results.find((r) => r.name.startsWith("CLI text"));
   const shortSessions = core.auditDeadSessionsSync(short, { topSessions: 0 }).totals.sessions;
   const longSessions = core.auditDeadSessionsSync(long, { topSessions: 0 }).totals.sessions;
   const perSession = ((text.peakKiB[1] - text.peakKiB[0]) * 1024) / Math.max(1, shortSessions - longSessions);
-  console.log(`CLI text report: ${perSession.toFixed(0)} bytes of peak memory per extra session (${longSessions.toLocaleString("en-US")} → ${shortSessions.toLocaleString("en-US")} sessions)`);
+  console.log(
+    `CLI text report: ${perSession.toFixed(0)} bytes of peak memory per extra session (${longSessions.toLocaleString("en-US")} → ${shortSessions.toLocaleString("en-US")} sessions)`,
+  );
   return results;
 }
 

@@ -16,7 +16,9 @@ export function labelValue(text) {
  */
 export function companyLabels(companyId) {
   if (companyId.isWellFormed()) return { company_id: companyId };
-  const units = Array.from({ length: companyId.length }, (_, i) => companyId.charCodeAt(i).toString(16).padStart(4, "0")).join("");
+  const units = Array.from({ length: companyId.length }, (_, i) =>
+    companyId.charCodeAt(i).toString(16).padStart(4, "0"),
+  ).join("");
   return { company_id: companyId.toWellFormed(), company_id_utf16: units };
 }
 
@@ -54,16 +56,41 @@ function gauge(name, help, samples) {
  */
 export function reportOpenMetrics(report, { auditedAtMs, complete }) {
   const companies = report.companies.map((c) => [companyLabels(c.companyId), c.totals]);
-  const perCompany = (name, help, pick) => gauge(name, help, companies.map(([labels, totals]) => [labels, pick(totals)]));
+  const perCompany = (name, help, pick) =>
+    gauge(
+      name,
+      help,
+      companies.map(([labels, totals]) => [labels, pick(totals)]),
+    );
   const rule = report.deadRunRule;
   const newest = report.newestRunAtMs ?? -Infinity;
   const families = [
-    gauge("paperclip_session_audit_rule_info", "The dead-run rule the audit counted by: the liveness states that can make a run dead, and whether resumes with no usage record count.", [
-      [{ dead_liveness_states: rule.deadLivenessStates.join(","), count_unrecorded_resumes: String(rule.countUnrecordedResumes) }, 1],
+    gauge(
+      "paperclip_session_audit_rule_info",
+      "The dead-run rule the audit counted by: the liveness states that can make a run dead, and whether resumes with no usage record count.",
+      [
+        [
+          {
+            dead_liveness_states: rule.deadLivenessStates.join(","),
+            count_unrecorded_resumes: String(rule.countUnrecordedResumes),
+          },
+          1,
+        ],
+      ],
+    ),
+    gauge("paperclip_session_audit_timestamp_seconds", "When the audit ran, in seconds since the epoch.", [
+      [{}, auditedAtMs / 1000],
     ]),
-    gauge("paperclip_session_audit_timestamp_seconds", "When the audit ran, in seconds since the epoch.", [[{}, auditedAtMs / 1000]]),
-    gauge("paperclip_session_audit_complete", "1 when the report is complete; 0 when more than half of the rows were skipped, none could be read, or the input ended early.", [[{}, complete ? 1 : 0]]),
-    gauge("paperclip_session_audit_rows_skipped", "Rows the audit could not read (malformed, missing fields, wrong types).", [[{}, report.rowsSkipped]]),
+    gauge(
+      "paperclip_session_audit_complete",
+      "1 when the report is complete; 0 when more than half of the rows were skipped, none could be read, or the input ended early.",
+      [[{}, complete ? 1 : 0]],
+    ),
+    gauge(
+      "paperclip_session_audit_rows_skipped",
+      "Rows the audit could not read (malformed, missing fields, wrong types).",
+      [[{}, report.rowsSkipped]],
+    ),
     gauge(
       "paperclip_session_audit_newest_run_timestamp_seconds",
       "The newest run's created_at among the audited sessions, in seconds since the epoch: how fresh the history is.",
@@ -75,17 +102,39 @@ export function reportOpenMetrics(report, { auditedAtMs, complete }) {
       "Sessions whose latest runs are a dead streak of at least 3 (the breaker's threshold) and that the server would still resume: no rotation recorded after them (and, from a database with the session tables, still pointed at).",
       (t) => t.sessionsDeadNow,
     ),
-    perCompany("paperclip_sessions_rotated_dead", "Sessions whose latest runs are a dead streak of at least 3 that a rotation after them took out of use.", (t) => t.sessionsRotatedDead),
+    perCompany(
+      "paperclip_sessions_rotated_dead",
+      "Sessions whose latest runs are a dead streak of at least 3 that a rotation after them took out of use.",
+      (t) => t.sessionsRotatedDead,
+    ),
     gauge(
       "paperclip_session_rotations",
       "Rotations the audited history records (the run after each names the session rotated and why), per company and kind of rule.",
-      report.companies.flatMap((c) => ROTATION_KINDS.map(([key, kind]) => [{ ...companyLabels(c.companyId), kind }, c.totals.rotations[key]])),
+      report.companies.flatMap((c) =>
+        ROTATION_KINDS.map(([key, kind]) => [{ ...companyLabels(c.companyId), kind }, c.totals.rotations[key]]),
+      ),
     ),
-    perCompany("paperclip_dead_runs_before_breaker_rotations", "The dead runs each session the breaker rotated burned before it, summed, per company.", (t) => t.deadRunsBeforeBreakerRotations),
-    gauge("paperclip_session_audit_dead_now_authority_info", "What decided dead now: rotation_records, live_pointers, or none (a history that records no rotation).", [[{ authority: report.deadNowAuthority }, 1]]),
+    perCompany(
+      "paperclip_dead_runs_before_breaker_rotations",
+      "The dead runs each session the breaker rotated burned before it, summed, per company.",
+      (t) => t.deadRunsBeforeBreakerRotations,
+    ),
+    gauge(
+      "paperclip_session_audit_dead_now_authority_info",
+      "What decided dead now: rotation_records, live_pointers, or none (a history that records no rotation).",
+      [[{ authority: report.deadNowAuthority }, 1]],
+    ),
     perCompany("paperclip_dead_runs", "Dead runs under the audit's rule, per company.", (t) => t.deadRuns),
-    perCompany("paperclip_unseen_failed_runs", "Runs in a dead liveness state that resumed their session and left no usage record, which the audit's rule does not count, per company.", (t) => t.unseenFailedRuns),
-    perCompany("paperclip_sessions_with_dead_streak", "Sessions that ever had a dead streak of at least 3, per company.", (t) => t.sessionsWithDeadStreak),
+    perCompany(
+      "paperclip_unseen_failed_runs",
+      "Runs in a dead liveness state that resumed their session and left no usage record, which the audit's rule does not count, per company.",
+      (t) => t.unseenFailedRuns,
+    ),
+    perCompany(
+      "paperclip_sessions_with_dead_streak",
+      "Sessions that ever had a dead streak of at least 3, per company.",
+      (t) => t.sessionsWithDeadStreak,
+    ),
   ];
   return `${families.join("\n")}\n# EOF\n`;
 }

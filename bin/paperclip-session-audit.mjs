@@ -129,7 +129,8 @@ if (values.version) {
   process.exit(0);
 }
 // --since is checked before anything uses it, the export included.
-if (values.since !== undefined && Number.isNaN(Date.parse(values.since))) usageError(`--since: not a time: ${values.since}`);
+if (values.since !== undefined && Number.isNaN(Date.parse(values.since)))
+  usageError(`--since: not a time: ${values.since}`);
 if (values["export-sql"]) {
   console.log(core.auditExportStatement({ companyId: values.company ?? null, since: values.since ?? null }));
   process.exit(0);
@@ -145,7 +146,12 @@ const inputPath = fromFile && positionals[0] !== "-" ? positionals[0] : null;
 const inputIdentity = fromFile ? identityOf(() => (inputPath === null ? fstatSync(0) : statSync(inputPath))) : null;
 if (values.html !== undefined) checkOutputTarget("--html", values.html, inputIdentity);
 if (values.openmetrics !== undefined) checkOutputTarget("--openmetrics", values.openmetrics, inputIdentity);
-if (values.html !== undefined && values.openmetrics !== undefined && path.resolve(values.html) === path.resolve(values.openmetrics)) usageError("--html and --openmetrics name the same file");
+if (
+  values.html !== undefined &&
+  values.openmetrics !== undefined &&
+  path.resolve(values.html) === path.resolve(values.openmetrics)
+)
+  usageError("--html and --openmetrics name the same file");
 
 /** The device and inode of the input (a file named, or the file standard input is), or null. */
 function identityOf(stat) {
@@ -171,12 +177,14 @@ function checkOutputTarget(flag, target, input) {
   } catch {
     return;
   }
-  if (input !== null && input.dev === existing.dev && input.ino === existing.ino) usageError(`${flag} ${target}: that is the input; the output would replace the history`);
+  if (input !== null && input.dev === existing.dev && input.ino === existing.ino)
+    usageError(`${flag} ${target}: that is the input; the output would replace the history`);
   if (!values.force) usageError(`${flag} ${target}: the file exists (add --force to replace it)`);
 }
 if (values.top !== undefined && values.all) usageError("give --top or --all, not both");
 const top = values.all ? Infinity : values.top === undefined ? 20 : Number(values.top);
-if (!(top === Infinity || (Number.isSafeInteger(top) && top >= 1))) usageError(`--top: not a whole number of rows, at least 1: ${values.top}`);
+if (!(top === Infinity || (Number.isSafeInteger(top) && top >= 1)))
+  usageError(`--top: not a whole number of rows, at least 1: ${values.top}`);
 
 /** `64MiB`, `64M`, `1048576`: a whole number of bytes, at least 1. */
 function parseBytes(text) {
@@ -189,7 +197,10 @@ function parseBytes(text) {
 /** `failed,empty_response`: the states, each one given (no empty entry). */
 function parseStates(text) {
   const states = text.split(",").map((state) => state.trim());
-  if (states.some((state) => state === "")) usageError(`--dead-states: an empty state in ${JSON.stringify(text)} (give them comma-separated, e.g. failed,empty_response)`);
+  if (states.some((state) => state === ""))
+    usageError(
+      `--dead-states: an empty state in ${JSON.stringify(text)} (give them comma-separated, e.g. failed,empty_response)`,
+    );
   return states;
 }
 
@@ -287,15 +298,28 @@ const skippedHeadline = report.rowsSkipped
 
 // A filter that matched nothing is most likely a typo: say which.
 // As given for complain(), which escapes; escaped and capped for the report on stdout.
-const filterFlags = [["--company", values.company], ["--since", values.since]].filter(([, value]) => value !== undefined);
+const filterFlags = [
+  ["--company", values.company],
+  ["--since", values.since],
+].filter(([, value]) => value !== undefined);
 const filters = filterFlags.map(([flag, value]) => `${flag} ${value}`);
 const filtersShown = filterFlags.map(([flag, value]) => `${flag} ${visible(value, ID_WIDTH)}`);
-if (filters.length && rowsRead > 0 && report.rowsUsed + report.rowsWithoutSession === 0) complain(`warning: no run matched ${filters.join(" ")}`);
+if (filters.length && rowsRead > 0 && report.rowsUsed + report.rowsWithoutSession === 0)
+  complain(`warning: no run matched ${filters.join(" ")}`);
 
 if (values.html) {
-  const source = fromFile ? (positionals[0] === "-" ? "standard input" : positionals[0]) : values.pglite ? `PGlite ${values.pglite}` : "PostgreSQL";
+  const source = fromFile
+    ? positionals[0] === "-"
+      ? "standard input"
+      : positionals[0]
+    : values.pglite
+      ? `PGlite ${values.pglite}`
+      : "PostgreSQL";
   try {
-    writeFileSync(values.html, reportHtml(report, { top: Number.isFinite(top) ? top : Number.MAX_SAFE_INTEGER, source }));
+    writeFileSync(
+      values.html,
+      reportHtml(report, { top: Number.isFinite(top) ? top : Number.MAX_SAFE_INTEGER, source }),
+    );
   } catch (error) {
     complain(`--html: ${error.message}`);
     process.exit(1);
@@ -304,9 +328,14 @@ if (values.html) {
 
 if (values.openmetrics) {
   // Written beside the target and renamed over it: a scraper never reads half a file.
-  const temporary = path.join(path.dirname(values.openmetrics), `.${path.basename(values.openmetrics)}.${process.pid}.tmp`);
+  const temporary = path.join(
+    path.dirname(values.openmetrics),
+    `.${path.basename(values.openmetrics)}.${process.pid}.tmp`,
+  );
   try {
-    writeFileSync(temporary, reportOpenMetrics(report, { auditedAtMs: Date.now(), complete: !incomplete }), { flag: "wx" });
+    writeFileSync(temporary, reportOpenMetrics(report, { auditedAtMs: Date.now(), complete: !incomplete }), {
+      flag: "wx",
+    });
     renameSync(temporary, values.openmetrics);
   } catch (error) {
     rmSync(temporary, { force: true });
@@ -331,22 +360,40 @@ function printReport(report) {
     const cells = [headers, ...rows].map((r) => r.map((v) => visible(v, ID_WIDTH)));
     const widths = headers.map((_, c) => cells.reduce((w, r) => Math.max(w, width(r[c])), 0));
     const pad = (v, w, right) => (right ? " ".repeat(w - width(v)) + v : v + " ".repeat(w - width(v)));
-    const line = (r) => r.map((v, c) => pad(v, widths[c], align[c] === "r")).join("  ").trimEnd();
+    const line = (r) =>
+      r
+        .map((v, c) => pad(v, widths[c], align[c] === "r"))
+        .join("  ")
+        .trimEnd();
     return [line(cells[0]), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(line)].join("\n");
   }
-  const capped = (list, total = list.length) => ({ shown: list.slice(0, top), note: total > top ? ` (top ${n(top)} of ${n(total)}; --all for every one)` : "" });
+  const capped = (list, total = list.length) => ({
+    shown: list.slice(0, top),
+    note: total > top ? ` (top ${n(top)} of ${n(total)}; --all for every one)` : "",
+  });
   const byDead = (a, b) => b.totals.deadRuns - a.totals.deadRuns || b.totals.runs - a.totals.runs;
 
   const t = report.totals;
   if (skippedHeadline) console.log(`${incomplete ? "INCOMPLETE" : "WARNING"}: ${skippedHeadline}\n`);
   if (rowsRead === 0 || t.runs === 0) {
-    console.log(rowsRead === 0 ? "No rows: nothing to audit." : `No run with a persisted session among ${plural(rowsRead, "row")} read.`);
+    console.log(
+      rowsRead === 0
+        ? "No rows: nothing to audit."
+        : `No run with a persisted session among ${plural(rowsRead, "row")} read.`,
+    );
     return;
   }
   const seconds = report.elapsedMs / 1000;
-  const rate = fromFile ? `${n(Math.round(report.bytesRead / 1e6 / Math.max(seconds, 1e-6)))} MB/s` : `${n(Math.round(rowsRead / Math.max(seconds, 1e-6)))} rows/s`;
-  console.log(`${plural(rowsRead, "row")} read, ${plural(report.rowsUsed, "run")} audited in ${seconds.toFixed(2)} s (${rate})`);
-  if (report.database) console.log(`the table as of ${visible(report.database.takenAt, 40)} (snapshot ${visible(report.database.snapshot, 60)}, read once by ${visible(report.database.route, 10)})`);
+  const rate = fromFile
+    ? `${n(Math.round(report.bytesRead / 1e6 / Math.max(seconds, 1e-6)))} MB/s`
+    : `${n(Math.round(rowsRead / Math.max(seconds, 1e-6)))} rows/s`;
+  console.log(
+    `${plural(rowsRead, "row")} read, ${plural(report.rowsUsed, "run")} audited in ${seconds.toFixed(2)} s (${rate})`,
+  );
+  if (report.database)
+    console.log(
+      `the table as of ${visible(report.database.takenAt, 40)} (snapshot ${visible(report.database.snapshot, 60)}, read once by ${visible(report.database.route, 10)})`,
+    );
   console.log(
     `${plural(t.sessions, "session")}, ${plural(t.runs, "run")}, ${plural(t.deadRuns, "dead run")}; ` +
       `${plural(t.sessionsWithDeadStreak, "session")} had a dead streak of 3+, ${n(t.sessionsDeadNow)} ${t.sessionsDeadNow === 1 ? "is" : "are"} dead now`,
@@ -354,42 +401,128 @@ function printReport(report) {
   const rotated = t.rotations;
   const rotations = Object.values(rotated).reduce((a, b) => a + b, 0);
   if (rotations) {
-    const kinds = [["forkBreaker", "the breaker"], ["widerBreaker", "the wider breaker"], ["runLimit", "run limit"], ["rawInput", "raw input"], ["sessionAge", "age"], ["other", "other"]]
+    const kinds = [
+      ["forkBreaker", "the breaker"],
+      ["widerBreaker", "the wider breaker"],
+      ["runLimit", "run limit"],
+      ["rawInput", "raw input"],
+      ["sessionAge", "age"],
+      ["other", "other"],
+    ]
       .filter(([key]) => rotated[key])
       .map(([key, words]) => `${n(rotated[key])} ${words}`);
-    console.log(`${plural(rotations, "rotation")} recorded (${kinds.join(", ")}); ${plural(t.sessionsRotatedDead, "session")} rotated after a dead streak of 3+ ${t.sessionsRotatedDead === 1 ? "is" : "are"} not dead now`);
-    if (t.deadRunsBeforeBreakerRotations) console.log(`the breaker's rotations came after ${plural(t.deadRunsBeforeBreakerRotations, "dead run")} in all (what the threshold cost)`);
+    console.log(
+      `${plural(rotations, "rotation")} recorded (${kinds.join(", ")}); ${plural(t.sessionsRotatedDead, "session")} rotated after a dead streak of 3+ ${t.sessionsRotatedDead === 1 ? "is" : "are"} not dead now`,
+    );
+    if (t.deadRunsBeforeBreakerRotations)
+      console.log(
+        `the breaker's rotations came after ${plural(t.deadRunsBeforeBreakerRotations, "dead run")} in all (what the threshold cost)`,
+      );
   } else if (report.deadNowAuthority === "none") {
     console.log("the history records no rotation: dead now is read from the last runs alone");
   }
-  if (report.deadNowAuthority === "live_pointers") console.log("dead now: sessions the server still points at (agent_runtime_state, agent_task_sessions)");
+  if (report.deadNowAuthority === "live_pointers")
+    console.log("dead now: sessions the server still points at (agent_runtime_state, agent_task_sessions)");
   const rule = report.deadRunRule;
   if (!isForkRule(rule)) {
     const states = rule.deadLivenessStates.map((state) => visible(state, ID_WIDTH)).join(", ") || "none";
-    console.log(`dead runs counted by a widened rule: liveness ${states}; resumes with no usage record ${rule.countUnrecordedResumes ? "counted" : "not counted"}`);
+    console.log(
+      `dead runs counted by a widened rule: liveness ${states}; resumes with no usage record ${rule.countUnrecordedResumes ? "counted" : "not counted"}`,
+    );
   }
-  if (t.unseenFailedRuns) console.log(`${plural(t.unseenFailedRuns, "run")} resumed a session and left no usage record: the rule cannot see ${t.unseenFailedRuns === 1 ? "it" : "them"} (the wider what-if table below counts them)`);
+  if (t.unseenFailedRuns)
+    console.log(
+      `${plural(t.unseenFailedRuns, "run")} resumed a session and left no usage record: the rule cannot see ${t.unseenFailedRuns === 1 ? "it" : "them"} (the wider what-if table below counts them)`,
+    );
   if (report.rowsFiltered) console.log(`${plural(report.rowsFiltered, "row")} left out by ${filtersShown.join(" ")}`);
   if (report.rowsWithoutSession) console.log(`${plural(report.rowsWithoutSession, "row")} without a persisted session`);
 
   const companies = capped([...report.companies].sort(byDead));
-  console.log(`\nCompanies by dead runs${companies.note}\n` + table(["company", "agents", "sessions", "runs", "dead runs", "dead now"], companies.shown.map((c) => [c.companyId, n(c.agents), n(c.totals.sessions), n(c.totals.runs), n(c.totals.deadRuns), n(c.totals.sessionsDeadNow)]), ["", "r", "r", "r", "r", "r"]));
+  console.log(
+    `\nCompanies by dead runs${companies.note}\n` +
+      table(
+        ["company", "agents", "sessions", "runs", "dead runs", "dead now"],
+        companies.shown.map((c) => [
+          c.companyId,
+          n(c.agents),
+          n(c.totals.sessions),
+          n(c.totals.runs),
+          n(c.totals.deadRuns),
+          n(c.totals.sessionsDeadNow),
+        ]),
+        ["", "r", "r", "r", "r", "r"],
+      ),
+  );
 
   const agents = capped([...report.agents].sort(byDead));
-  console.log(`\nAgents by dead runs${agents.note}\n` + table(["company", "agent", "sessions", "runs", "dead runs", "dead now"], agents.shown.map((a) => [a.companyId, a.agentId, n(a.totals.sessions), n(a.totals.runs), n(a.totals.deadRuns), n(a.totals.sessionsDeadNow)]), ["", "", "r", "r", "r", "r"]));
+  console.log(
+    `\nAgents by dead runs${agents.note}\n` +
+      table(
+        ["company", "agent", "sessions", "runs", "dead runs", "dead now"],
+        agents.shown.map((a) => [
+          a.companyId,
+          a.agentId,
+          n(a.totals.sessions),
+          n(a.totals.runs),
+          n(a.totals.deadRuns),
+          n(a.totals.sessionsDeadNow),
+        ]),
+        ["", "", "r", "r", "r", "r"],
+      ),
+  );
 
-  const deadNow = capped(report.sessions.filter((s) => s.deadNow).sort((a, b) => b.currentDeadStreak - a.currentDeadStreak), t.sessionsDeadNow);
+  const deadNow = capped(
+    report.sessions.filter((s) => s.deadNow).sort((a, b) => b.currentDeadStreak - a.currentDeadStreak),
+    t.sessionsDeadNow,
+  );
   if (deadNow.shown.length) {
-    console.log(`\nSessions dead now${deadNow.note}\n` + table(["company", "agent", "session", "dead streak", "runs", "last run"], deadNow.shown.map((s) => [s.companyId, s.agentId, s.sessionId, n(s.currentDeadStreak), n(s.runs), time(s.lastRunAt)]), ["", "", "", "r", "r", ""]));
+    console.log(
+      `\nSessions dead now${deadNow.note}\n` +
+        table(
+          ["company", "agent", "session", "dead streak", "runs", "last run"],
+          deadNow.shown.map((s) => [
+            s.companyId,
+            s.agentId,
+            s.sessionId,
+            n(s.currentDeadStreak),
+            n(s.runs),
+            time(s.lastRunAt),
+          ]),
+          ["", "", "", "r", "r", ""],
+        ),
+    );
   }
 
   const whatIf = (rows) =>
-    table(["threshold", "rotations", "dead runs saved", "recovered"], rows.map((w) => [`${w.threshold}${w.threshold === 3 ? " (current)" : ""}`, n(w.rotations), n(w.deadRunsSaved), n(w.recovered)]), ["", "r", "r", "r"]);
-  console.log("\nWhat each breaker threshold would have done, hypothetically, over every dead streak as if nothing had rotated it (recovered: rotations on a streak the session ended on its own)\n" + whatIf(report.whatIf));
+    table(
+      ["threshold", "rotations", "dead runs saved", "recovered"],
+      rows.map((w) => [
+        `${w.threshold}${w.threshold === 3 ? " (current)" : ""}`,
+        n(w.rotations),
+        n(w.deadRunsSaved),
+        n(w.recovered),
+      ]),
+      ["", "r", "r", "r"],
+    );
+  console.log(
+    "\nWhat each breaker threshold would have done, hypothetically, over every dead streak as if nothing had rotated it (recovered: rotations on a streak the session ended on its own)\n" +
+      whatIf(report.whatIf),
+  );
   if (t.unseenFailedRuns) console.log("\nThe same, counting unseen failed runs as dead\n" + whatIf(report.whatIfWider));
 
   if (report.rowsSkipped) {
-    console.log(`\n${plural(report.rowsSkipped, "row")} skipped:\n` + report.skippedByReason.map((s) => `  ${n(s.rows)}  ${s.reason}`).join("\n"));
-    console.log("First of them:\n" + report.firstErrors.map((e) => `  ${fromFile ? "line" : "row"} ${e.line}: ${e.reason}${e.detail ? ` (${visible(e.detail, DETAIL_WIDTH)})` : ""}`).join("\n"));
+    console.log(
+      `\n${plural(report.rowsSkipped, "row")} skipped:\n` +
+        report.skippedByReason.map((s) => `  ${n(s.rows)}  ${s.reason}`).join("\n"),
+    );
+    console.log(
+      "First of them:\n" +
+        report.firstErrors
+          .map(
+            (e) =>
+              `  ${fromFile ? "line" : "row"} ${e.line}: ${e.reason}${e.detail ? ` (${visible(e.detail, DETAIL_WIDTH)})` : ""}`,
+          )
+          .join("\n"),
+    );
   }
 }

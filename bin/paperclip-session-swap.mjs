@@ -45,7 +45,14 @@ const say = (line) => process.stdout.write(`${line}\n`);
 const warn = (line) => process.stderr.write(`${NAME}: warning: ${line}\n`);
 
 function parseCommandLine(argv) {
-  const options = /** @type {const} */ ({ check: { type: "boolean" }, revert: { type: "boolean" }, global: { type: "boolean" }, force: { type: "boolean" }, "allow-unresolved": { type: "boolean" }, help: { type: "boolean" } });
+  const options = /** @type {const} */ ({
+    check: { type: "boolean" },
+    revert: { type: "boolean" },
+    global: { type: "boolean" },
+    force: { type: "boolean" },
+    "allow-unresolved": { type: "boolean" },
+    help: { type: "boolean" },
+  });
   let parsed;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options });
@@ -54,10 +61,17 @@ function parseCommandLine(argv) {
   }
   const { values, positionals } = parsed;
   if (values.help) return { help: true };
-  if (positionals.length > 1 || (positionals.length === 1 && values.global)) throw new Refusal(`one server folder, or --global\n${usage}`, EXIT.usage);
+  if (positionals.length > 1 || (positionals.length === 1 && values.global))
+    throw new Refusal(`one server folder, or --global\n${usage}`, EXIT.usage);
   if (values.check && values.revert) throw new Refusal(`--check or --revert, not both\n${usage}`, EXIT.usage);
   const mode = values.check ? "check" : values.revert ? "revert" : "swap";
-  return { mode, dir: positionals[0], global: Boolean(values.global), force: Boolean(values.force), allowUnresolved: Boolean(values["allow-unresolved"]) };
+  return {
+    mode,
+    dir: positionals[0],
+    global: Boolean(values.global),
+    force: Boolean(values.force),
+    allowUnresolved: Boolean(values["allow-unresolved"]),
+  };
 }
 
 function main(argv) {
@@ -78,7 +92,10 @@ try {
 } catch (error) {
   // One line, never a stack trace: a refusal as it was said, a file's trouble escaped (paths
   // come from the disk), anything else as what went wrong reading or writing.
-  const message = error instanceof Refusal ? error.message : visible(error instanceof FileRefusal ? error.message : `could not finish: ${error?.message ?? error}`, 1000);
+  const message =
+    error instanceof Refusal
+      ? error.message
+      : visible(error instanceof FileRefusal ? error.message : `could not finish: ${error?.message ?? error}`, 1000);
   process.stderr.write(`${NAME}: ${message}\n`);
   process.exitCode = error instanceof Refusal || error instanceof FileRefusal ? error.status : EXIT.io;
 }

@@ -6,7 +6,9 @@ import { visible } from "./visible.mjs";
 
 /** Whether a report's `deadRunRule` is the breaker's own: `failed` runs only, no unrecorded resumes. */
 export function isForkRule(rule) {
-  return !rule.countUnrecordedResumes && rule.deadLivenessStates.length === 1 && rule.deadLivenessStates[0] === "failed";
+  return (
+    !rule.countUnrecordedResumes && rule.deadLivenessStates.length === 1 && rule.deadLivenessStates[0] === "failed"
+  );
 }
 
 /** What the report counted as dead: the breaker's own rule, or the widened one it was given. */
@@ -24,7 +26,14 @@ function text(value, max = 80) {
 }
 
 const n = (x) => Number(x).toLocaleString("en-US");
-const COLORS = { runs: "#7aa6d8", dead: "#c8553d", recovered: "#e0a458", wider: "#6b4e71", breaker: "#2e7d4f", policy: "#9aa0a6" };
+const COLORS = {
+  runs: "#7aa6d8",
+  dead: "#c8553d",
+  recovered: "#e0a458",
+  wider: "#6b4e71",
+  breaker: "#2e7d4f",
+  policy: "#9aa0a6",
+};
 /** Rotations per day by the breaker (either rule), and by anything else. */
 const breakerRotations = (r) => r.forkBreaker + r.widerBreaker;
 const otherRotations = (r) => r.runLimit + r.rawInput + r.sessionAge + r.other;
@@ -50,16 +59,32 @@ function barChart({ title, id, labels, series, xTitle, yTitle }) {
     series.forEach((s, k) => {
       const v = s.values[i] ?? 0;
       const x = left + i * group + group * 0.1 + k * bar;
-      bars.push(`<rect class="bar" x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${bar.toFixed(1)}" height="${(top + plotHeight - y(v)).toFixed(1)}" fill="${s.color}"><title>${text(label)}: ${text(s.name)} ${n(v)}</title></rect>`);
+      bars.push(
+        `<rect class="bar" x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${bar.toFixed(1)}" height="${(top + plotHeight - y(v)).toFixed(1)}" fill="${s.color}"><title>${text(label)}: ${text(s.name)} ${n(v)}</title></rect>`,
+      );
     });
   });
   // At most ~12 x labels, evenly spread.
   const every = Math.max(1, Math.ceil(labels.length / 12));
   const xLabels = labels
-    .map((label, i) => (i % every === 0 ? `<text x="${(left + i * group + group / 2).toFixed(1)}" y="${height - bottom + 16}" text-anchor="middle">${text(label, 12)}</text>` : ""))
+    .map((label, i) =>
+      i % every === 0
+        ? `<text x="${(left + i * group + group / 2).toFixed(1)}" y="${height - bottom + 16}" text-anchor="middle">${text(label, 12)}</text>`
+        : "",
+    )
     .join("");
-  const ticks = [0, 0.5, 1].map((f) => `<text x="${left - 6}" y="${(y(max * f) + 4).toFixed(1)}" text-anchor="end">${n(Math.round(max * f))}</text><line x1="${left}" x2="${width - 16}" y1="${y(max * f).toFixed(1)}" y2="${y(max * f).toFixed(1)}" stroke="#ddd"/>`).join("");
-  const legend = series.map((s, k) => `<rect x="${left + k * 230}" y="${height - 14}" width="10" height="10" fill="${s.color}"/><text x="${left + k * 230 + 14}" y="${height - 5}">${text(s.name, 44)}</text>`).join("");
+  const ticks = [0, 0.5, 1]
+    .map(
+      (f) =>
+        `<text x="${left - 6}" y="${(y(max * f) + 4).toFixed(1)}" text-anchor="end">${n(Math.round(max * f))}</text><line x1="${left}" x2="${width - 16}" y1="${y(max * f).toFixed(1)}" y2="${y(max * f).toFixed(1)}" stroke="#ddd"/>`,
+    )
+    .join("");
+  const legend = series
+    .map(
+      (s, k) =>
+        `<rect x="${left + k * 230}" y="${height - 14}" width="10" height="10" fill="${s.color}"/><text x="${left + k * 230 + 14}" y="${height - 5}">${text(s.name, 44)}</text>`,
+    )
+    .join("");
   return `<figure id="${id}"><figcaption>${text(title, 120)}</figcaption>
 <svg class="chart" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${text(title, 120)}">
 ${ticks}${bars.join("")}${xLabels}
@@ -102,9 +127,12 @@ export function reportHtml(report, { top = 20, title = "Dead sessions in the hea
   const companies = [...report.companies].sort(byDead);
   const agents = [...report.agents].sort(byDead);
   const deadNow = report.sessions.filter((s) => s.deadNow).sort((a, b) => b.currentDeadStreak - a.currentDeadStreak);
-  const longest = [...report.sessions].filter((s) => s.longestDeadStreak > 0).sort((a, b) => b.longestDeadStreak - a.longestDeadStreak);
+  const longest = [...report.sessions]
+    .filter((s) => s.longestDeadStreak > 0)
+    .sort((a, b) => b.longestDeadStreak - a.longestDeadStreak);
   // `total`: how many there are; `partial`: the report holds only the top ones (topSessions).
-  const capped = (list, total = list.length, partial = false) => (total > top ? ` (top ${top} of ${n(total)})` : partial ? ` (top ${top})` : "");
+  const capped = (list, total = list.length, partial = false) =>
+    total > top ? ` (top ${top} of ${n(total)})` : partial ? ` (top ${top})` : "";
   const charts = [
     barChart({
       title: "Runs and dead runs per day (UTC)",
@@ -119,12 +147,21 @@ export function reportHtml(report, { top = 20, title = "Dead sessions in the hea
     }),
     // On the same days: the day the breaker went in shows as its first rotations.
     barChart({
-      title: "Rotations per day (UTC), as the history records them: by the breaker, and by the policy's limits or other reasons",
+      title:
+        "Rotations per day (UTC), as the history records them: by the breaker, and by the policy's limits or other reasons",
       id: "rotations",
       labels: report.days.map((d) => d.day),
       series: [
-        { name: "by the breaker", color: COLORS.breaker, values: report.days.map((d) => breakerRotations(d.rotations)) },
-        { name: "by limits and other reasons", color: COLORS.policy, values: report.days.map((d) => otherRotations(d.rotations)) },
+        {
+          name: "by the breaker",
+          color: COLORS.breaker,
+          values: report.days.map((d) => breakerRotations(d.rotations)),
+        },
+        {
+          name: "by limits and other reasons",
+          color: COLORS.policy,
+          values: report.days.map((d) => otherRotations(d.rotations)),
+        },
       ],
       xTitle: "day",
       yTitle: "rotations",
@@ -137,8 +174,18 @@ export function reportHtml(report, { top = 20, title = "Dead sessions in the hea
       xTitle: "dead runs in a row",
       yTitle: "streaks",
     }),
-    whatIfChart("What each breaker threshold would have done (hypothetical: every dead streak, as if nothing had rotated it)", "what-if", report.whatIf, COLORS.dead),
-    whatIfChart("The same, for a breaker that also counted unseen failed runs (no usage record) as dead (hypothetical)", "what-if-wider", report.whatIfWider, COLORS.wider),
+    whatIfChart(
+      "What each breaker threshold would have done (hypothetical: every dead streak, as if nothing had rotated it)",
+      "what-if",
+      report.whatIf,
+      COLORS.dead,
+    ),
+    whatIfChart(
+      "The same, for a breaker that also counted unseen failed runs (no usage record) as dead (hypothetical)",
+      "what-if-wider",
+      report.whatIfWider,
+      COLORS.wider,
+    ),
   ];
   const totalsRow = [
     ["sessions", t.sessions],
@@ -174,13 +221,57 @@ figure { margin: 16px 0; } figcaption { font-weight: 600; margin-bottom: 4px; }
 <p class="note" id="rule">${ruleNote(report.deadRunRule)}</p>
 ${charts.join("\n")}
 <h2>Sessions dead now${capped(deadNow, t.sessionsDeadNow)}</h2>
-${deadNow.length ? table(["company", "agent", "session", "dead streak", "runs", "last run"], deadNow.slice(0, top).map((s) => [s.companyId, s.agentId, s.sessionId, n(s.currentDeadStreak), n(s.runs), s.lastRunAt])) : "<p>None.</p>"}
+${
+  deadNow.length
+    ? table(
+        ["company", "agent", "session", "dead streak", "runs", "last run"],
+        deadNow
+          .slice(0, top)
+          .map((s) => [s.companyId, s.agentId, s.sessionId, n(s.currentDeadStreak), n(s.runs), s.lastRunAt]),
+      )
+    : "<p>None.</p>"
+}
 <h2>Longest dead streaks${capped(longest, longest.length, report.sessionsOmitted > 0)}</h2>
-${longest.length ? table(["company", "agent", "session", "longest streak", "dead runs", "runs"], longest.slice(0, top).map((s) => [s.companyId, s.agentId, s.sessionId, n(s.longestDeadStreak), n(s.deadRuns), n(s.runs)])) : "<p>None.</p>"}
+${
+  longest.length
+    ? table(
+        ["company", "agent", "session", "longest streak", "dead runs", "runs"],
+        longest
+          .slice(0, top)
+          .map((s) => [s.companyId, s.agentId, s.sessionId, n(s.longestDeadStreak), n(s.deadRuns), n(s.runs)]),
+      )
+    : "<p>None.</p>"
+}
 <h2>Companies by dead runs${capped(companies)}</h2>
-${table(["company", "agents", "sessions", "runs", "dead runs", "unseen failed", "dead now"], companies.slice(0, top).map((c) => [c.companyId, n(c.agents), n(c.totals.sessions), n(c.totals.runs), n(c.totals.deadRuns), n(c.totals.unseenFailedRuns), n(c.totals.sessionsDeadNow)]))}
+${table(
+  ["company", "agents", "sessions", "runs", "dead runs", "unseen failed", "dead now"],
+  companies
+    .slice(0, top)
+    .map((c) => [
+      c.companyId,
+      n(c.agents),
+      n(c.totals.sessions),
+      n(c.totals.runs),
+      n(c.totals.deadRuns),
+      n(c.totals.unseenFailedRuns),
+      n(c.totals.sessionsDeadNow),
+    ]),
+)}
 <h2>Agents by dead runs${capped(agents)}</h2>
-${table(["company", "agent", "sessions", "runs", "dead runs", "unseen failed", "dead now"], agents.slice(0, top).map((a) => [a.companyId, a.agentId, n(a.totals.sessions), n(a.totals.runs), n(a.totals.deadRuns), n(a.totals.unseenFailedRuns), n(a.totals.sessionsDeadNow)]))}
+${table(
+  ["company", "agent", "sessions", "runs", "dead runs", "unseen failed", "dead now"],
+  agents
+    .slice(0, top)
+    .map((a) => [
+      a.companyId,
+      a.agentId,
+      n(a.totals.sessions),
+      n(a.totals.runs),
+      n(a.totals.deadRuns),
+      n(a.totals.unseenFailedRuns),
+      n(a.totals.sessionsDeadNow),
+    ]),
+)}
 </body></html>
 `;
 }

@@ -21,17 +21,32 @@ import { checkServer } from "./upstream-server.mts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const native = createRequire(import.meta.url)(root);
-const { values } = parseArgs({ options: { "package-dir": { type: "string" }, runs: { type: "string", default: "20000" }, "server-dir": { type: "string" }, "no-server": { type: "boolean" } } });
+const { values } = parseArgs({
+  options: {
+    "package-dir": { type: "string" },
+    runs: { type: "string", default: "20000" },
+    "server-dir": { type: "string" },
+    "no-server": { type: "boolean" },
+  },
+});
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 
 /** The newest stable release on the registry, packed and unpacked into a temporary folder. */
 function packNewest(): { version: string; dir: string } {
-  const versions: string[] = JSON.parse(execFileSync(npm, ["view", table.package, "versions", "--json"], { encoding: "utf8", shell: process.platform === "win32" }));
+  const versions: string[] = JSON.parse(
+    execFileSync(npm, ["view", table.package, "versions", "--json"], {
+      encoding: "utf8",
+      shell: process.platform === "win32",
+    }),
+  );
   const stable = versions.filter((v) => /^\d+\.\d+\.\d+$/.test(v));
   const version = stable.at(-1);
   if (!version) throw new Error(`no stable release of ${table.package}`);
   const work = mkdtempSync(path.join(tmpdir(), "pcsc-upstream-"));
-  execFileSync(npm, ["pack", `${table.package}@${version}`, "--pack-destination", work], { stdio: "ignore", shell: process.platform === "win32" });
+  execFileSync(npm, ["pack", `${table.package}@${version}`, "--pack-destination", work], {
+    stdio: "ignore",
+    shell: process.platform === "win32",
+  });
   const tarball = readdirSync(work).find((f) => f.endsWith(".tgz"));
   if (!tarball) throw new Error("npm pack gave no tarball");
   execFileSync("tar", ["-xzf", tarball], { cwd: work });
@@ -39,7 +54,10 @@ function packNewest(): { version: string; dir: string } {
 }
 
 const { version, dir } = values["package-dir"]
-  ? { version: JSON.parse(readFileSync(path.join(values["package-dir"], "package.json"), "utf8")).version as string, dir: values["package-dir"] }
+  ? {
+      version: JSON.parse(readFileSync(path.join(values["package-dir"], "package.json"), "utf8")).version as string,
+      dir: values["package-dir"],
+    }
   : packNewest();
 const theirs = await import(pathToFileURL(path.join(dir, "dist", "session-compaction.js")).href);
 
@@ -52,21 +70,28 @@ const ours = new Map(adaptersIn(table.matches).map((e) => [e.adapterType, e]));
 for (const [name, entry] of Object.entries(published)) {
   const mine = ours.get(name);
   const kind = entry.defaultSessionCompaction.maxSessionRuns > 0 ? "thresholds" : "managed";
-  if (!mine) findings.push(`${name}: new in ${version} (${entry.nativeContextManagement}, ${kind}): add it, since ${version}`);
+  if (!mine)
+    findings.push(`${name}: new in ${version} (${entry.nativeContextManagement}, ${kind}): add it, since ${version}`);
   else if (mine.nativeContextManagement !== entry.nativeContextManagement || mine.defaultSessionCompaction !== kind)
-    findings.push(`${name}: now ${entry.nativeContextManagement}, ${kind} (ours: ${mine.nativeContextManagement}, ${mine.defaultSessionCompaction})`);
+    findings.push(
+      `${name}: now ${entry.nativeContextManagement}, ${kind} (ours: ${mine.nativeContextManagement}, ${mine.defaultSessionCompaction})`,
+    );
 }
-for (const name of ours.keys()) if (!(name in published)) findings.push(`${name}: gone in ${version}: give it until ${version}`);
+for (const name of ours.keys())
+  if (!(name in published)) findings.push(`${name}: gone in ${version}: give it until ${version}`);
 
 // 2. Resolution, on generated inputs (prototype names aside: we treat them as unknown adapters).
 const prototypeNames = new Set(Object.getOwnPropertyNames(Object.prototype));
-const adapterType = fc.oneof(A.adapterType, fc.constantFrom(...Object.keys(published))).filter((a) => typeof a !== "string" || !prototypeNames.has(a));
+const adapterType = fc
+  .oneof(A.adapterType, fc.constantFrom(...Object.keys(published)))
+  .filter((a) => typeof a !== "string" || !prototypeNames.has(a));
 const differences: string[] = [];
 fc.assert(
   fc.property(adapterType, A.runtimeConfig, (a, r) => {
     const mine = native.resolveSessionCompactionPolicy(a, r);
     const their = theirs.resolveSessionCompactionPolicy(a, r);
-    if (!same(mine, their) && differences.length < 5) differences.push(`${JSON.stringify([a, r])}: ours ${JSON.stringify(mine)}, theirs ${JSON.stringify(their)}`);
+    if (!same(mine, their) && differences.length < 5)
+      differences.push(`${JSON.stringify([a, r])}: ours ${JSON.stringify(mine)}, theirs ${JSON.stringify(their)}`);
   }),
   { numRuns: Number(values.runs), seed: 42 },
 );
@@ -74,7 +99,9 @@ if (differences.length > 0) findings.push(`resolution differs, for example:\n   
 
 console.log(`${table.package}@${version} against data/adapter-table.json (matches ${table.matches}):`);
 if (findings.length === 0) {
-  console.log(`  no change: its adapter table and resolution are ours${version === table.matches ? "" : `; set "matches" to ${version}`}`);
+  console.log(
+    `  no change: its adapter table and resolution are ours${version === table.matches ? "" : `; set "matches" to ${version}`}`,
+  );
 } else {
   for (const f of findings) console.log(`  ${f}`);
 }
@@ -82,7 +109,9 @@ let serverFindings = 0;
 if (!values["no-server"]) {
   const server = await checkServer({ serverDir: values["server-dir"] });
   serverFindings = server.findings.length;
-  console.log(`@paperclipai/server@${server.version}, ${server.heartbeats} heartbeats through its own heartbeatService, against our core:`);
+  console.log(
+    `@paperclipai/server@${server.version}, ${server.heartbeats} heartbeats through its own heartbeatService, against our core:`,
+  );
   if (serverFindings === 0) console.log("  no change: every decision is ours");
   else for (const f of server.findings) console.log(`  ${f}`);
   console.log(

@@ -33,7 +33,13 @@ function modules() {
 /** The text without comments and without the test modules at its end. */
 function code(text) {
   const lines = text.split("\n").map((line) => line.replace(/\/\/.*$/, ""));
-  const tests = lines.findIndex((line, i) => /^#\[cfg\((all\()?test\b/.test(line) && /^mod \w+/.test(lines[i + 1] ?? "") || /^#\[cfg\((all\()?test\b/.test(line) && (lines[i + 1] ?? "").startsWith("#[allow") && /^mod \w+/.test(lines[i + 2] ?? ""));
+  const tests = lines.findIndex(
+    (line, i) =>
+      (/^#\[cfg\((all\()?test\b/.test(line) && /^mod \w+/.test(lines[i + 1] ?? "")) ||
+      (/^#\[cfg\((all\()?test\b/.test(line) &&
+        (lines[i + 1] ?? "").startsWith("#[allow") &&
+        /^mod \w+/.test(lines[i + 2] ?? "")),
+  );
   return (tests === -1 ? lines : lines.slice(0, tests)).join("\n");
 }
 
@@ -41,7 +47,10 @@ function code(text) {
 function paths(text) {
   const found = [];
   for (const m of text.matchAll(/\buse\s+((?:crate|super|self)(?:::\w+)*)::\{([^}]*)\}/g)) {
-    for (const item of m[2].split(",").map((s) => s.trim()).filter(Boolean)) {
+    for (const item of m[2]
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       found.push([...m[1].split("::"), ...item.split(/\s+as\s+/)[0].split("::")]);
     }
   }
@@ -69,7 +78,12 @@ const reexports = new Map();
 for (const [name, text] of all) {
   const map = new Map();
   for (const m of code(text).matchAll(/\bpub(?:\([^)]*\))?\s+use\s+([\w:]+?)(?:::\{([^}]*)\}|::(\w+))\s*;/g)) {
-    const items = m[2] ? m[2].split(",").map((s) => s.trim()).filter(Boolean) : [m[3]];
+    const items = m[2]
+      ? m[2]
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [m[3]];
     for (const item of items) {
       const [real, alias] = item.split(/\s+as\s+/);
       const target = absolute(name, [...m[1].split("::"), ...real.split("::")]);
@@ -105,7 +119,8 @@ for (const [name, text] of all) {
 }
 
 if (process.argv.includes("--print")) {
-  for (const [from, to] of [...edges].sort()) if (to.size) console.log(`${from || "crate"} → ${[...to].sort().join(", ")}`);
+  for (const [from, to] of [...edges].sort())
+    if (to.size) console.log(`${from || "crate"} → ${[...to].sort().join(", ")}`);
 }
 
 // A circle: depth-first search for a back edge.
@@ -128,4 +143,6 @@ if (circle) {
   console.error(`module graph: a circle: ${circle.join(" → ")}`);
   process.exit(1);
 }
-console.log(`module graph: ${all.size} modules, ${[...edges.values()].reduce((n, s) => n + s.size, 0)} edges, no circle`);
+console.log(
+  `module graph: ${all.size} modules, ${[...edges.values()].reduce((n, s) => n + s.size, 0)} edges, no circle`,
+);

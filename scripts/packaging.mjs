@@ -1,7 +1,16 @@
 // Packing the npm packages as a release would: the main package and the platform package of
 // this machine, as tarballs, and the release dry run for every target.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,7 +44,23 @@ export function packableBinary() {
   const { file, platform } = localPlatform();
   if (platform !== "linux-x64-gnu" || process.arch !== "x64") return path.join(root, file);
   const out = path.join(root, "target", "portable");
-  execFileSync(napiBin, ["build", "--platform", "--release", "--use-napi-cross", "--target", "x86_64-unknown-linux-gnu", "--output-dir", out, "--no-js", "--dts", "portable.d.ts"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(
+    napiBin,
+    [
+      "build",
+      "--platform",
+      "--release",
+      "--use-napi-cross",
+      "--target",
+      "x86_64-unknown-linux-gnu",
+      "--output-dir",
+      out,
+      "--no-js",
+      "--dts",
+      "portable.d.ts",
+    ],
+    { cwd: root, stdio: ["ignore", "ignore", "inherit"] },
+  );
   return path.join(out, file);
 }
 
@@ -45,7 +70,8 @@ export function glibcVersionsNeeded(binary) {
   const numeric = (v) => v.slice("GLIBC_".length).split(".").map(Number);
   return [...versions].sort((a, b) => {
     const [x, y] = [numeric(a), numeric(b)];
-    for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+    for (let i = 0; i < Math.max(x.length, y.length); i++)
+      if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
     return 0;
   });
 }
@@ -86,7 +112,8 @@ export function packLocal(destination) {
  */
 export function releaseDryRun() {
   const stage = mkdtempSync(path.join(tmpdir(), "pcsc-release-"));
-  for (const f of [...pkg.files, "package.json", "README.md", "LICENSE", "npm"]) cpSync(path.join(root, f), path.join(stage, f), { recursive: true });
+  for (const f of [...pkg.files, "package.json", "README.md", "LICENSE", "npm"])
+    cpSync(path.join(root, f), path.join(stage, f), { recursive: true });
   const { file, platform } = localPlatform();
   const standIns = [];
   for (const dir of readdirSync(path.join(stage, "npm"))) {
@@ -97,7 +124,8 @@ export function releaseDryRun() {
       standIns.push(dir);
     }
   }
-  const git = (...args) => run("git", ["-c", "user.name=release-dry-run", "-c", "user.email=dry-run@localhost", ...args], stage);
+  const git = (...args) =>
+    run("git", ["-c", "user.name=release-dry-run", "-c", "user.email=dry-run@localhost", ...args], stage);
   git("init", "-q");
   git("add", "-A");
   git("commit", "-qm", `v${pkg.version}`);
@@ -122,7 +150,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === "p
   console.log(`packed ${rel(r.main.tarball)}\npacked ${rel(r.platform.tarball)}\n`);
   console.log(`npm:  npm install ${r.main.tarball} ${r.platform.tarball}`);
   console.log(`pnpm: pnpm add file:${r.main.tarball} file:${r.platform.tarball}`);
-  console.log(`      with "pnpm": { "overrides": { "${r.platformPackage}": "file:${r.platform.tarball}" } } in package.json`);
+  console.log(
+    `      with "pnpm": { "overrides": { "${r.platformPackage}": "file:${r.platform.tarball}" } } in package.json`,
+  );
 } else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const r = releaseDryRun();
   console.log("optionalDependencies added by napi prepublish:", r.optionalDependencies);

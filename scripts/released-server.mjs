@@ -15,7 +15,9 @@ const LOCK = path.join(FIXTURE, ".installing");
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 
 /** The pinned server release, as the fixture's package.json names it. */
-export const SERVER_VERSION = JSON.parse(readFileSync(path.join(FIXTURE, "package.json"), "utf8")).dependencies["@paperclipai/server"];
+export const SERVER_VERSION = JSON.parse(readFileSync(path.join(FIXTURE, "package.json"), "utf8")).dependencies[
+  "@paperclipai/server"
+];
 
 const lockText = () => readFileSync(path.join(FIXTURE, "package-lock.json"), "utf8");
 const installed = () => existsSync(STAMP) && readFileSync(STAMP, "utf8") === lockText();
@@ -56,8 +58,13 @@ export function installReleasedServer() {
     if (installed()) return;
     const lock = lockText();
     try {
-      const r = spawnSync(npm, ["install", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: FIXTURE, stdio: ["ignore", "inherit", "inherit"], shell: process.platform === "win32" });
-      if (r.status !== 0) throw new Error(`npm install in ${FIXTURE} failed (${r.error?.message ?? `status ${r.status}`})`);
+      const r = spawnSync(npm, ["install", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"], {
+        cwd: FIXTURE,
+        stdio: ["ignore", "inherit", "inherit"],
+        shell: process.platform === "win32",
+      });
+      if (r.status !== 0)
+        throw new Error(`npm install in ${FIXTURE} failed (${r.error?.message ?? `status ${r.status}`})`);
     } finally {
       writeFileSync(path.join(FIXTURE, "package-lock.json"), lock);
     }
@@ -78,7 +85,11 @@ export function serverTwin(dir) {
   mkdirSync(path.dirname(twin), { recursive: true });
   const linked = spawnSync("cp", ["-al", RELEASED_SERVER, twin]).status === 0;
   if (!linked) cpSync(RELEASED_SERVER, twin, { recursive: true });
-  symlinkSync(root, path.join(dir, "node_modules", "paperclip-session-compaction"), process.platform === "win32" ? "junction" : "dir");
+  symlinkSync(
+    root,
+    path.join(dir, "node_modules", "paperclip-session-compaction"),
+    process.platform === "win32" ? "junction" : "dir",
+  );
   return twin;
 }
 

@@ -27,7 +27,11 @@ for (const spec of specs) {
   const env = { ...process.env, PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH}` };
   const [versionMajor, versionMinor] = version.slice(1).split(".").map(Number);
   const vitestRuns = versionMajor > 20 || (versionMajor === 20 && versionMinor >= 19);
-  const vitest = vitestRuns ? (run(node, [path.join(root, "node_modules", "vitest", "vitest.mjs"), "run"], { env }) ? "passed" : "FAILED") : "not run (needs Node >= 20.19)";
+  const vitest = vitestRuns
+    ? run(node, [path.join(root, "node_modules", "vitest", "vitest.mjs"), "run"], { env })
+      ? "passed"
+      : "FAILED"
+    : "not run (needs Node >= 20.19)";
   const cases = run(node, [path.join(root, "scripts", "check-cases.mjs")], { env });
   results.push(`${version}: vitest ${vitest}, recorded cases ${cases ? "passed" : "FAILED"}`);
 }

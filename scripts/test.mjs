@@ -15,7 +15,13 @@ function step(title, command, args, { capture = false, env = process.env } = {})
   console.log(`\n=== ${title}: ${command} ${args.join(" ")}`);
   // npm and npx are .cmd scripts on Windows, which Node starts only through a shell.
   const shell = process.platform === "win32";
-  const r = spawnSync(command, args, { cwd: root, shell, env, stdio: capture ? ["inherit", "pipe", "inherit"] : "inherit", encoding: "utf8" });
+  const r = spawnSync(command, args, {
+    cwd: root,
+    shell,
+    env,
+    stdio: capture ? ["inherit", "pipe", "inherit"] : "inherit",
+    encoding: "utf8",
+  });
   if (capture && r.stdout) process.stdout.write(r.stdout);
   if (r.error) console.error(r.error.message);
   return { ok: r.status === 0, stdout: r.stdout ?? "" };
@@ -45,27 +51,61 @@ if (!cargoTest.ok && !/test result/.test(cargoTest.stdout)) counted(false, "carg
 if (spawnSync("valgrind", ["--version"]).status === 0) {
   // The core's unit tests under valgrind: no leaked or invalid memory (the test harness's own
   // thread bookkeeping shows as "possibly lost", so only definite and indirect leaks count).
-  const built = spawnSync("cargo", ["test", "--lib", "--no-run", "--message-format=json"], { cwd: root, encoding: "utf8" });
+  const built = spawnSync("cargo", ["test", "--lib", "--no-run", "--message-format=json"], {
+    cwd: root,
+    encoding: "utf8",
+  });
   const exe = built.stdout
     .split("\n")
     .filter(Boolean)
     .map((l) => JSON.parse(l))
     .filter((m) => m.reason === "compiler-artifact" && m.executable)
     .at(-1)?.executable;
-  const args = ["--quiet", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99", exe, "--test-threads=1"];
-  counted(Boolean(exe) && step("Rust core tests under valgrind", "valgrind", args, { env: { ...process.env, PCSC_UNDER_VALGRIND: "1" } }).ok, "valgrind");
+  const args = [
+    "--quiet",
+    "--leak-check=full",
+    "--errors-for-leak-kinds=definite,indirect",
+    "--error-exitcode=99",
+    exe,
+    "--test-threads=1",
+  ];
+  counted(
+    Boolean(exe) &&
+      step("Rust core tests under valgrind", "valgrind", args, { env: { ...process.env, PCSC_UNDER_VALGRIND: "1" } })
+        .ok,
+    "valgrind",
+  );
 }
 counted(step("clippy", "cargo", ["clippy", "--all-targets", "--", "-D", "warnings"]).ok, "clippy -D warnings");
 counted(step("rustfmt", "cargo", ["fmt", "--check"]).ok, "cargo fmt --check");
 // Every doc comment's links resolve (private items' too): a map that names what is not there fails.
 const rustdoc = { ...process.env, RUSTDOCFLAGS: "-D warnings -A rustdoc::private-intra-doc-links" };
-counted(step("cargo doc, warnings denied", "cargo", ["doc", "--no-deps", "--document-private-items"], { env: rustdoc }).ok, "cargo doc -D warnings");
+counted(
+  step("cargo doc, warnings denied", "cargo", ["doc", "--no-deps", "--document-private-items"], { env: rustdoc }).ok,
+  "cargo doc -D warnings",
+);
 counted(step("the module graph has no circle", process.execPath, ["scripts/module-graph.mjs"]).ok, "module graph");
-counted(step("type-check a TypeScript consumer", "npx", ["tsc", "-p", "__test__/consumer/tsconfig.json"]).ok, "tsc --noEmit (consumer)");
-counted(step("type-check it under exactOptionalPropertyTypes", "npx", ["tsc", "-p", "__test__/consumer/tsconfig.exact.json"]).ok, "tsc --noEmit (consumer, exactOptionalPropertyTypes)");
-counted(step("type-check the heartbeat example and the demo", "npx", ["tsc", "-p", "tsconfig.json"]).ok, "tsc --noEmit (examples)");
+counted(
+  step("type-check a TypeScript consumer", "npx", ["tsc", "-p", "__test__/consumer/tsconfig.json"]).ok,
+  "tsc --noEmit (consumer)",
+);
+counted(
+  step("type-check it under exactOptionalPropertyTypes", "npx", ["tsc", "-p", "__test__/consumer/tsconfig.exact.json"])
+    .ok,
+  "tsc --noEmit (consumer, exactOptionalPropertyTypes)",
+);
+counted(
+  step("type-check the heartbeat example and the demo", "npx", ["tsc", "-p", "tsconfig.json"]).ok,
+  "tsc --noEmit (examples)",
+);
 // The CLIs, the swap and the database reader are plain JavaScript: type-checked all the same.
-counted(step("type-check the CLIs, the swap and the database reader (checkJs)", "npx", ["tsc", "-p", "tsconfig.checkjs.json"]).ok, "tsc --noEmit (checkJs)");
+counted(
+  step("type-check the CLIs, the swap and the database reader (checkJs)", "npx", ["tsc", "-p", "tsconfig.checkjs.json"])
+    .ok,
+  "tsc --noEmit (checkJs)",
+);
+// And to a formatter (prettier, 120 columns; .prettierignore names what it leaves alone).
+counted(step("the JavaScript and TypeScript formatted", "npx", ["prettier", "--check", "."]).ok, "prettier --check");
 // The JavaScript and TypeScript held to a linter too (oxlint's correctness rules, .oxlintrc.json).
 counted(step("lint the JavaScript and TypeScript", "npx", ["oxlint", "--deny-warnings"]).ok, "oxlint");
 // The package as npm would publish it: its manifest (publint) and its types from every
@@ -79,7 +119,18 @@ counted(step("check the package's types in every resolution mode", "npx", ["attw
  */
 function vitestUnder(title, tag, node, env) {
   const report = path.join(root, "target", `vitest-report-${process.pid}-${tag}.json`);
-  const vitest = step(title, node, [path.join(root, "node_modules", "vitest", "vitest.mjs"), "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`], { env });
+  const vitest = step(
+    title,
+    node,
+    [
+      path.join(root, "node_modules", "vitest", "vitest.mjs"),
+      "run",
+      "--reporter=default",
+      "--reporter=json",
+      `--outputFile.json=${report}`,
+    ],
+    { env },
+  );
   if (existsSync(report)) {
     const r = JSON.parse(readFileSync(report, "utf8"));
     rmSync(report, { force: true });
@@ -107,7 +158,10 @@ if (Number(process.versions.node.split(".")[0]) !== 24 && process.platform !== "
     const version = spawnSync(node24, ["--version"], { encoding: "utf8" }).stdout.trim();
     const env = { ...process.env, PATH: `${path.dirname(node24)}${path.delimiter}${process.env.PATH}` };
     vitestUnder(`vitest on Node ${version}`, "node24", node24, env);
-    counted(step(`recorded conformance cases on Node ${version}`, node24, ["scripts/check-cases.mjs"], { env }).ok, "check-cases (Node 24)");
+    counted(
+      step(`recorded conformance cases on Node ${version}`, node24, ["scripts/check-cases.mjs"], { env }).ok,
+      "check-cases (Node 24)",
+    );
   }
 }
 

@@ -19,14 +19,28 @@ const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 const DRIVER_FILES = ["drive.mjs", "histories.mjs"];
 
 type Decision = { rotationReason: string | null; handoff: string | null };
-type Observed = { handed?: Decision & { session: string | null }; ours?: { policy: Decision; withBreaker: Decision } | null };
+type Observed = {
+  handed?: Decision & { session: string | null };
+  ours?: { policy: Decision; withBreaker: Decision } | null;
+};
 
 /** `breakerRotations`: the heartbeats where only our breaker rotates; `serverRotatedThere`: how many of those the server rotated the same way (a server that merged the breaker). */
-export type ServerCheck = { version: string; heartbeats: number; findings: string[]; breakerRotations: number; serverRotatedThere: number };
+export type ServerCheck = {
+  version: string;
+  heartbeats: number;
+  findings: string[];
+  breakerRotations: number;
+  serverRotatedThere: number;
+};
 
 /** The newest stable release of the server on the registry. */
 function newestRelease(): string {
-  const versions: string[] = JSON.parse(execFileSync(npm, ["view", "@paperclipai/server", "versions", "--json"], { encoding: "utf8", shell: process.platform === "win32" }));
+  const versions: string[] = JSON.parse(
+    execFileSync(npm, ["view", "@paperclipai/server", "versions", "--json"], {
+      encoding: "utf8",
+      shell: process.platform === "win32",
+    }),
+  );
   const stable = versions.filter((v) => /^\d+\.\d+\.\d+$/.test(v)).at(-1);
   if (!stable) throw new Error("no stable release of @paperclipai/server");
   return stable;
@@ -47,17 +61,37 @@ function installRelease(version: string): { project: string; server: string } {
   if (!existsSync(path.join(server, "package.json"))) {
     rmSync(project, { recursive: true, force: true });
     mkdirSync(project, { recursive: true });
-    const dependencies = JSON.parse(execFileSync(npm, ["view", `@paperclipai/server@${version}`, "dependencies", "--json"], { encoding: "utf8", shell: process.platform === "win32" }));
-    const manifest = { name: "upstream-server-check", private: true, type: "module", dependencies: { "@paperclipai/adapter-utils": version, "@paperclipai/server": version, "@paperclipai/db": version, "drizzle-orm": dependencies["drizzle-orm"] } };
+    const dependencies = JSON.parse(
+      execFileSync(npm, ["view", `@paperclipai/server@${version}`, "dependencies", "--json"], {
+        encoding: "utf8",
+        shell: process.platform === "win32",
+      }),
+    );
+    const manifest = {
+      name: "upstream-server-check",
+      private: true,
+      type: "module",
+      dependencies: {
+        "@paperclipai/adapter-utils": version,
+        "@paperclipai/server": version,
+        "@paperclipai/db": version,
+        "drizzle-orm": dependencies["drizzle-orm"],
+      },
+    };
     writeFileSync(path.join(project, "package.json"), JSON.stringify(manifest, null, 2));
-    const r = spawnSync(npm, ["install", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: project, stdio: ["ignore", "inherit", "inherit"], shell: process.platform === "win32" });
+    const r = spawnSync(npm, ["install", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"], {
+      cwd: project,
+      stdio: ["ignore", "inherit", "inherit"],
+      shell: process.platform === "win32",
+    });
     if (r.status !== 0) throw new Error(`installing @paperclipai/server@${version} failed`);
   }
   for (const f of DRIVER_FILES) copyFileSync(path.join(FIXTURE, f), path.join(project, f));
   return { project, server };
 }
 
-const quoted = (d: Decision | undefined) => (d?.rotationReason ? `rotates ("${d.rotationReason}")` : "keeps the session");
+const quoted = (d: Decision | undefined) =>
+  d?.rotationReason ? `rotates ("${d.rotationReason}")` : "keeps the session";
 
 /** The differences between the server's decisions and our core's, heartbeat by heartbeat. */
 export function compareDecisions(report: Record<string, Observed[]>): Omit<ServerCheck, "version"> {
@@ -81,8 +115,12 @@ export function compareDecisions(report: Record<string, Observed[]>): Omit<Serve
         }
       }
       const expected = ours?.policy ?? { rotationReason: null, handoff: null };
-      if (server.rotationReason !== expected.rotationReason) findings.push(`${history}, heartbeat ${k + 1}: the server ${quoted(server)}, ours ${quoted(expected)}`);
-      else if (server.handoff !== expected.handoff) findings.push(`${history}, heartbeat ${k + 1}: the same rotation, another handoff note:\n      server: ${JSON.stringify(server.handoff)}\n      ours:   ${JSON.stringify(expected.handoff)}`);
+      if (server.rotationReason !== expected.rotationReason)
+        findings.push(`${history}, heartbeat ${k + 1}: the server ${quoted(server)}, ours ${quoted(expected)}`);
+      else if (server.handoff !== expected.handoff)
+        findings.push(
+          `${history}, heartbeat ${k + 1}: the same rotation, another handoff note:\n      server: ${JSON.stringify(server.handoff)}\n      ours:   ${JSON.stringify(expected.handoff)}`,
+        );
     });
   }
   return { heartbeats, findings, breakerRotations, serverRotatedThere };
@@ -93,21 +131,46 @@ export function compareDecisions(report: Record<string, Observed[]>): Omit<Serve
  * on one server and one database, and answers its report: each history's heartbeats, with our
  * core's decisions beside the server's.
  */
-export function driveHistories(options: { project: string; server: string; database: string; out: string; histories?: string[] }): Promise<Record<string, Observed[]>> {
+export function driveHistories(options: {
+  project: string;
+  server: string;
+  database: string;
+  out: string;
+  histories?: string[];
+}): Promise<Record<string, Observed[]>> {
   const { project, server, database, out } = options;
-  const args = [path.join(project, "drive.mjs"), "--server", server, "--database", database, "--out", out, "--native", root, ...(options.histories ?? []).flatMap((h) => ["--history", h])];
+  const args = [
+    path.join(project, "drive.mjs"),
+    "--server",
+    server,
+    "--database",
+    database,
+    "--out",
+    out,
+    "--native",
+    root,
+    ...(options.histories ?? []).flatMap((h) => ["--history", h]),
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn(nodeBinary("24"), args, { cwd: project, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
     child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(readFileSync(out, "utf8"))) : reject(new Error(`drive.mjs on ${server} exited ${code}:\n${stderr.slice(-4000)}`))));
+    child.on("exit", (code) =>
+      code === 0
+        ? resolve(JSON.parse(readFileSync(out, "utf8")))
+        : reject(new Error(`drive.mjs on ${server} exited ${code}:\n${stderr.slice(-4000)}`)),
+    );
   });
 }
 
 /** Drives the histories (all, or those named) through `version` (or the server in `serverDir`) and compares. */
-export async function checkServer(options: { version?: string; serverDir?: string; histories?: string[] } = {}): Promise<ServerCheck> {
-  const { project, server } = options.serverDir ? { project: FIXTURE, server: path.resolve(options.serverDir) } : installRelease(options.version ?? newestRelease());
+export async function checkServer(
+  options: { version?: string; serverDir?: string; histories?: string[] } = {},
+): Promise<ServerCheck> {
+  const { project, server } = options.serverDir
+    ? { project: FIXTURE, server: path.resolve(options.serverDir) }
+    : installRelease(options.version ?? newestRelease());
   const version = JSON.parse(readFileSync(path.join(server, "package.json"), "utf8")).version as string;
   const postgres = await startPostgres();
   const out = path.join(root, "target", `upstream-server-${process.pid}.json`);

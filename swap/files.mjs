@@ -2,7 +2,20 @@
 // with the owner and mode the server's own files have, so that the server's user can still
 // read what root swapped and a read-only file stays read-only.
 import { randomBytes } from "node:crypto";
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, fsyncSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import path from "node:path";
 
 /** A file the swap will not touch, or cannot: said in one line, with the exit status it earns. */
@@ -21,7 +34,8 @@ export const EXIT = { done: 0, refused: 1, usage: 2, io: 3 };
 /** What the operating system said, in words an operator acts on. */
 export function describeFileError(error, file) {
   const code = error?.code;
-  if (code === "EACCES" || code === "EPERM") return `permission denied on ${file}: run the swap as the server files' owner (or root)`;
+  if (code === "EACCES" || code === "EPERM")
+    return `permission denied on ${file}: run the swap as the server files' owner (or root)`;
   if (code === "EROFS") return `${file} is on a read-only file system`;
   if (code === "ENOSPC") return `no space left to write beside ${file}`;
   if (code === "EISDIR") return `${file} is a folder, not a file`;
@@ -40,8 +54,16 @@ export function regularFile(file) {
   } catch (error) {
     throw new FileRefusal(describeFileError(error, file), error?.code === "ENOENT" ? EXIT.usage : EXIT.io);
   }
-  if (stat.isSymbolicLink()) throw new FileRefusal(`${file} is a symbolic link: the swap edits files only where they are; swap the server folder it points into`, EXIT.refused);
-  if (!stat.isFile()) throw new FileRefusal(`${file} is not a regular file (${stat.isDirectory() ? "a folder" : "a special file"})`, EXIT.refused);
+  if (stat.isSymbolicLink())
+    throw new FileRefusal(
+      `${file} is a symbolic link: the swap edits files only where they are; swap the server folder it points into`,
+      EXIT.refused,
+    );
+  if (!stat.isFile())
+    throw new FileRefusal(
+      `${file} is not a regular file (${stat.isDirectory() ? "a folder" : "a special file"})`,
+      EXIT.refused,
+    );
   return stat;
 }
 
@@ -75,7 +97,11 @@ export function createExclusive(file, text, like) {
   try {
     fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   } catch (error) {
-    if (error?.code === "EEXIST") throw new FileRefusal(`${file} is already there: move it away first (the swap never writes over or through it)`, EXIT.refused);
+    if (error?.code === "EEXIST")
+      throw new FileRefusal(
+        `${file} is already there: move it away first (the swap never writes over or through it)`,
+        EXIT.refused,
+      );
     throw new FileRefusal(describeFileError(error, file), EXIT.io);
   }
   try {
@@ -95,7 +121,10 @@ export function createExclusive(file, text, like) {
  * written through.
  */
 export function replaceFile(file, text, like) {
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const temporary = path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`,
+  );
   createExclusive(temporary, text, like);
   try {
     renameSync(temporary, file);
@@ -109,13 +138,17 @@ export function replaceFile(file, text, like) {
 function writeWhole(fd, text, like, file) {
   try {
     const bytes = Buffer.from(text, "utf8");
-    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+    for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
     const now = fstatSync(fd);
     if (now.uid !== like.uid || now.gid !== like.gid) fchownSync(fd, like.uid, like.gid);
     fchmodSync(fd, like.mode & 0o7777);
     fsyncSync(fd);
   } catch (error) {
-    if (error?.code === "EPERM") throw new FileRefusal(`cannot give ${file} the owner of the server's files (uid ${like.uid}, gid ${like.gid}): run the swap as that user or as root`, EXIT.io);
+    if (error?.code === "EPERM")
+      throw new FileRefusal(
+        `cannot give ${file} the owner of the server's files (uid ${like.uid}, gid ${like.gid}): run the swap as that user or as root`,
+        EXIT.io,
+      );
     throw new FileRefusal(describeFileError(error, file), EXIT.io);
   }
 }

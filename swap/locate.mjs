@@ -14,15 +14,29 @@ export function npmGlobalRoot() {
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
   const r = spawnSync(npm, ["root", "-g"], { encoding: "utf8", shell: process.platform === "win32" });
   const root = r.status === 0 ? r.stdout.trim() : "";
-  if (!root) throw new FileRefusal(`could not ask npm for its global folder (npm root -g: ${r.error?.message ?? r.stderr?.trim() ?? `status ${r.status}`})`, EXIT.usage);
+  if (!root)
+    throw new FileRefusal(
+      `could not ask npm for its global folder (npm root -g: ${r.error?.message ?? r.stderr?.trim() ?? `status ${r.status}`})`,
+      EXIT.usage,
+    );
   return root;
 }
 
 /** The server installed globally: the `paperclipai` CLI's nested one, or a global server package. */
 export function globalServer(root = npmGlobalRoot()) {
-  const candidates = [path.join(root, "paperclipai", SERVER), path.join(root, "@paperclipai", "server")].filter((dir) => existsSync(path.join(dir, "package.json")));
-  if (candidates.length === 0) throw new FileRefusal(`no paperclipai (nor @paperclipai/server) in npm's global folder ${root}: install it with npm install -g paperclipai, or name the server's folder`, EXIT.usage);
-  if (candidates.length > 1) throw new FileRefusal(`npm's global folder holds two servers (${candidates.join(" and ")}): name the one your server runs from`, EXIT.usage);
+  const candidates = [path.join(root, "paperclipai", SERVER), path.join(root, "@paperclipai", "server")].filter((dir) =>
+    existsSync(path.join(dir, "package.json")),
+  );
+  if (candidates.length === 0)
+    throw new FileRefusal(
+      `no paperclipai (nor @paperclipai/server) in npm's global folder ${root}: install it with npm install -g paperclipai, or name the server's folder`,
+      EXIT.usage,
+    );
+  if (candidates.length > 1)
+    throw new FileRefusal(
+      `npm's global folder holds two servers (${candidates.join(" and ")}): name the one your server runs from`,
+      EXIT.usage,
+    );
   return candidates[0];
 }
 
@@ -31,7 +45,11 @@ export function nearestServer(from = process.cwd()) {
   for (let dir = from; ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, SERVER);
     if (existsSync(path.join(candidate, "package.json"))) return candidate;
-    if (path.dirname(dir) === dir) throw new FileRefusal("no node_modules/@paperclipai/server here or above: name the server's folder, or pass --global for the paperclipai CLI's", EXIT.usage);
+    if (path.dirname(dir) === dir)
+      throw new FileRefusal(
+        "no node_modules/@paperclipai/server here or above: name the server's folder, or pass --global for the paperclipai CLI's",
+        EXIT.usage,
+      );
   }
 }
 
@@ -55,7 +73,8 @@ export function refuseNpxCache(serverDir) {
  */
 export function owningProjectManifest(serverDir) {
   const nodeModules = path.dirname(path.dirname(serverDir));
-  if (path.basename(nodeModules) !== "node_modules" || path.basename(path.dirname(serverDir)) !== "@paperclipai") return null;
+  if (path.basename(nodeModules) !== "node_modules" || path.basename(path.dirname(serverDir)) !== "@paperclipai")
+    return null;
   const manifest = path.join(path.dirname(nodeModules), "package.json");
   return existsSync(manifest) ? manifest : null;
 }

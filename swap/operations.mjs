@@ -6,13 +6,23 @@ import { createRequire } from "node:module";
 import { readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { visible } from "../bin/visible.mjs";
-import { EXIT, FileRefusal, createExclusive, occupied, readRegularFile, regularFile, removeQuietly, replaceFile } from "./files.mjs";
+import {
+  EXIT,
+  FileRefusal,
+  createExclusive,
+  occupied,
+  readRegularFile,
+  regularFile,
+  removeQuietly,
+  replaceFile,
+} from "./files.mjs";
 import { owningProjectManifest, refuseNpxCache } from "./locate.mjs";
 import { BACKUP_SUFFIX, RECORD_FILE, readRecord, removeRecord, writeRecord } from "./record.mjs";
 import { KNOWN_RELEASES, SWAP_MARK, SwapError, sha256, swappedFile } from "./releases.mjs";
 
 const NAME = "paperclip-session-swap";
-export const RESTART = "Restart the server now: a running server keeps the heartbeat service it loaded when it started.";
+export const RESTART =
+  "Restart the server now: a running server keeps the heartbeat service it loaded when it started.";
 
 /** A refusal said to the operator in one line, with the exit status it earns. */
 export class Refusal extends Error {
@@ -30,7 +40,8 @@ export class Refusal extends Error {
 export function inspectServer(dir, releases = KNOWN_RELEASES) {
   refuseNpxCache(dir);
   const manifestPath = path.join(dir, "package.json");
-  if (!occupied(manifestPath)) throw new Refusal(`${visible(dir, 200)} is not an installed @paperclipai/server (no package.json)`, EXIT.usage);
+  if (!occupied(manifestPath))
+    throw new Refusal(`${visible(dir, 200)} is not an installed @paperclipai/server (no package.json)`, EXIT.usage);
   let manifest;
   try {
     manifest = JSON.parse(readRegularFile(manifestPath));
@@ -38,7 +49,11 @@ export function inspectServer(dir, releases = KNOWN_RELEASES) {
     if (error instanceof FileRefusal) throw error;
     throw new Refusal(`${visible(manifestPath, 200)} is not JSON: not an installed @paperclipai/server`, EXIT.usage);
   }
-  if (manifest?.name !== "@paperclipai/server") throw new Refusal(`${visible(dir, 200)} holds ${visible(String(manifest?.name), 80)}, not @paperclipai/server`, EXIT.usage);
+  if (manifest?.name !== "@paperclipai/server")
+    throw new Refusal(
+      `${visible(dir, 200)} holds ${visible(String(manifest?.name), 80)}, not @paperclipai/server`,
+      EXIT.usage,
+    );
   const version = String(manifest.version);
   const release = releases.get(version) ?? null;
   return { dir, version, release, manifestStat: regularFile(manifestPath), known: [...releases.keys()] };
@@ -64,10 +79,22 @@ function stateOf(server) {
   const files = releaseFiles(server);
   const record = readRecord(server.dir);
   if (record) {
-    const matches = record.serverVersion === server.version && files.every((f) => record.files.some((r) => r.path === f.file.path && r.swapped === sha256(f.text)));
-    return { state: matches ? "swapped" : "edited", files, record, why: matches ? null : `a file differs from what ${RECORD_FILE} says the swap wrote` };
+    const matches =
+      record.serverVersion === server.version &&
+      files.every((f) => record.files.some((r) => r.path === f.file.path && r.swapped === sha256(f.text)));
+    return {
+      state: matches ? "swapped" : "edited",
+      files,
+      record,
+      why: matches ? null : `a file differs from what ${RECORD_FILE} says the swap wrote`,
+    };
   }
-  if (files.some((f) => f.text.includes(SWAP_MARK))) return { state: "edited", files, why: `it is swapped but ${RECORD_FILE} is missing, so a later edit cannot be told apart` };
+  if (files.some((f) => f.text.includes(SWAP_MARK)))
+    return {
+      state: "edited",
+      files,
+      why: `it is swapped but ${RECORD_FILE} is missing, so a later edit cannot be told apart`,
+    };
   if (files.every((f) => sha256(f.text) === f.file.sha256)) return { state: "released", files };
   return { state: "changed", files };
 }
@@ -75,9 +102,13 @@ function stateOf(server) {
 /** The released text of a file: its current text when released, else its backup, verified. */
 function releasedText(f, state) {
   if (state === "released") return f.text;
-  if (!occupied(f.backup)) throw new Refusal(`no released copy of ${visible(f.where, 200)} to go back to (${visible(f.backup, 200)} is missing): reinstall the server`);
+  if (!occupied(f.backup))
+    throw new Refusal(
+      `no released copy of ${visible(f.where, 200)} to go back to (${visible(f.backup, 200)} is missing): reinstall the server`,
+    );
   const text = readRegularFile(f.backup);
-  if (sha256(text) !== f.file.sha256) throw new Refusal(`${visible(f.backup, 200)} is not the released file: reinstall the server`);
+  if (sha256(text) !== f.file.sha256)
+    throw new Refusal(`${visible(f.backup, 200)} is not the released file: reinstall the server`);
   return text;
 }
 
@@ -99,7 +130,9 @@ function warnUnlessPinned(server, warn) {
   let spec;
   try {
     const project = JSON.parse(readFileSync(manifest, "utf8"));
-    spec = ["dependencies", "devDependencies", "optionalDependencies"].map((k) => project?.[k]?.["@paperclipai/server"]).find((s) => typeof s === "string");
+    spec = ["dependencies", "devDependencies", "optionalDependencies"]
+      .map((k) => project?.[k]?.["@paperclipai/server"])
+      .find((s) => typeof s === "string");
   } catch {
     return;
   }
@@ -128,24 +161,44 @@ export function revert(server, { force = false }, { say }) {
     say(`@paperclipai/server ${visible(server.version, 40)} is not swapped: nothing to revert`);
     return EXIT.done;
   }
-  if (state === "edited" && !force) throw new Refusal(`refused: the swapped server was edited since (${why}); --revert --force puts the released file back and loses that edit. Nothing was changed.`);
+  if (state === "edited" && !force)
+    throw new Refusal(
+      `refused: the swapped server was edited since (${why}); --revert --force puts the released file back and loses that edit. Nothing was changed.`,
+    );
   const originals = files.map((f) => releasedText(f, state));
   files.forEach((f, i) => replaceFile(f.where, originals[i], f.stat));
   for (const f of files) removeQuietly(f.backup);
   removeRecord(server.dir);
-  say(`@paperclipai/server ${server.version}: reverted to the released files${state === "edited" ? " (the later edit is gone)" : ""}. ${RESTART}`);
+  say(
+    `@paperclipai/server ${server.version}: reverted to the released files${state === "edited" ? " (the later edit is gone)" : ""}. ${RESTART}`,
+  );
   return EXIT.done;
 }
 
-export function swap(server, { force = false, allowUnresolved = false, swappedBy = "paperclip-session-compaction" }, { say, warn }) {
-  if (!server.release) throw new Refusal(`refused: @paperclipai/server ${visible(server.version, 40)} is not a release this swap knows (it knows ${server.known.join(", ")}). Nothing was changed.`);
+export function swap(
+  server,
+  { force = false, allowUnresolved = false, swappedBy = "paperclip-session-compaction" },
+  { say, warn },
+) {
+  if (!server.release)
+    throw new Refusal(
+      `refused: @paperclipai/server ${visible(server.version, 40)} is not a release this swap knows (it knows ${server.known.join(", ")}). Nothing was changed.`,
+    );
   const { state, files, why } = stateOf(server);
   if (state === "swapped") {
-    say(`@paperclipai/server ${visible(server.version, 40)} is already swapped (restart the server if it has not been restarted since: it keeps the heartbeat service it loaded when it started)`);
+    say(
+      `@paperclipai/server ${visible(server.version, 40)} is already swapped (restart the server if it has not been restarted since: it keeps the heartbeat service it loaded when it started)`,
+    );
     return EXIT.done;
   }
-  if (state === "changed") throw new Refusal(`refused: ${files.find((f) => sha256(f.text) !== f.file.sha256)?.file.path} is not the file @paperclipai/server ${server.version} was published with. Nothing was changed.`);
-  if (state === "edited" && !force) throw new Refusal(`refused: the swapped server was edited since (${why}); --force swaps the released file again and loses that edit. Nothing was changed.`);
+  if (state === "changed")
+    throw new Refusal(
+      `refused: ${files.find((f) => sha256(f.text) !== f.file.sha256)?.file.path} is not the file @paperclipai/server ${server.version} was published with. Nothing was changed.`,
+    );
+  if (state === "edited" && !force)
+    throw new Refusal(
+      `refused: the swapped server was edited since (${why}); --force swaps the released file again and loses that edit. Nothing was changed.`,
+    );
   const unresolvable = unresolvableFrom(files[0].where);
   if (unresolvable && !allowUnresolved) {
     throw new Refusal(
@@ -164,7 +217,10 @@ export function swap(server, { force = false, allowUnresolved = false, swappedBy
   try {
     for (const [i, f] of files.entries()) {
       if (occupied(f.backup)) {
-        if (sha256(readRegularFile(f.backup)) !== f.file.sha256) throw new Refusal(`refused: ${visible(f.backup, 200)} is already there and is not the released file: move it away. Nothing was changed.`);
+        if (sha256(readRegularFile(f.backup)) !== f.file.sha256)
+          throw new Refusal(
+            `refused: ${visible(f.backup, 200)} is already there and is not the released file: move it away. Nothing was changed.`,
+          );
       } else {
         createExclusive(f.backup, originals[i], f.stat);
         createdBackups.push(f.backup);
@@ -174,7 +230,12 @@ export function swap(server, { force = false, allowUnresolved = false, swappedBy
       swappedBy,
       serverVersion: server.version,
       swappedAt: new Date().toISOString(),
-      files: files.map((f, i) => ({ path: f.file.path, released: f.file.sha256, swapped: sha256(next[i]), backup: f.file.path + BACKUP_SUFFIX })),
+      files: files.map((f, i) => ({
+        path: f.file.path,
+        released: f.file.sha256,
+        swapped: sha256(next[i]),
+        backup: f.file.path + BACKUP_SUFFIX,
+      })),
     };
     writeRecord(server.dir, record, server.manifestStat);
     files.forEach((f, i) => replaceFile(f.where, next[i], f.stat));
@@ -183,8 +244,13 @@ export function swap(server, { force = false, allowUnresolved = false, swappedBy
     if (state === "released") removeRecord(server.dir);
     throw error;
   }
-  say(`@paperclipai/server ${server.version}: swapped (${files.map((f) => f.file.path).join(", ")}; the released file is kept beside it as *${BACKUP_SUFFIX}). ${RESTART}`);
-  if (unresolvable) warn(`paperclip-session-compaction cannot be found from ${visible(unresolvable, 200)}: give the server the dependency (pnpm's packageExtensions, see the swap guide) before it starts.`);
+  say(
+    `@paperclipai/server ${server.version}: swapped (${files.map((f) => f.file.path).join(", ")}; the released file is kept beside it as *${BACKUP_SUFFIX}). ${RESTART}`,
+  );
+  if (unresolvable)
+    warn(
+      `paperclip-session-compaction cannot be found from ${visible(unresolvable, 200)}: give the server the dependency (pnpm's packageExtensions, see the swap guide) before it starts.`,
+    );
   warnUnlessPinned(server, warn);
   return EXIT.done;
 }

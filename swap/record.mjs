@@ -24,15 +24,21 @@ export function readRecord(serverDir) {
     record = JSON.parse(readRegularFile(file));
   } catch (error) {
     if (error instanceof FileRefusal) throw error;
-    throw new FileRefusal(`${file} is not a record this swap wrote (not JSON): move it away and run --check again`, EXIT.refused);
+    throw new FileRefusal(
+      `${file} is not a record this swap wrote (not JSON): move it away and run --check again`,
+      EXIT.refused,
+    );
   }
   const wellFormed =
     record !== null &&
     typeof record === "object" &&
     typeof record.serverVersion === "string" &&
     Array.isArray(record.files) &&
-    record.files.every((f) => f && typeof f.path === "string" && typeof f.released === "string" && typeof f.swapped === "string");
-  if (!wellFormed) throw new FileRefusal(`${file} is not a record this swap wrote: move it away and run --check again`, EXIT.refused);
+    record.files.every(
+      (f) => f && typeof f.path === "string" && typeof f.released === "string" && typeof f.swapped === "string",
+    );
+  if (!wellFormed)
+    throw new FileRefusal(`${file} is not a record this swap wrote: move it away and run --check again`, EXIT.refused);
   return record;
 }
 

@@ -96,7 +96,10 @@ const EDITS_2026_916_1 = [
     replace: (found) =>
       found
         .replace("(agentId, sessionId)", "(companyId, agentId, sessionId)")
-        .replace("eq(heartbeatRuns.agentId, agentId), ", "eq(heartbeatRuns.companyId, companyId), eq(heartbeatRuns.agentId, agentId), "),
+        .replace(
+          "eq(heartbeatRuns.agentId, agentId), ",
+          "eq(heartbeatRuns.companyId, companyId), eq(heartbeatRuns.agentId, agentId), ",
+        ),
   },
   {
     why: "no early return before the breaker: adapters that manage their own context have it too",
@@ -109,13 +112,15 @@ const EDITS_2026_916_1 = [
     why: "the runs query selects what the breaker reads: the liveness, and the session a run resumed",
     within: EVALUATE,
     find: "            error: heartbeatRuns.error,\n",
-    replace: (found) => `${found}            livenessState: heartbeatRuns.livenessState,\n            sessionIdBefore: heartbeatRuns.sessionIdBefore,\n`,
+    replace: (found) =>
+      `${found}            livenessState: heartbeatRuns.livenessState,\n            sessionIdBefore: heartbeatRuns.sessionIdBefore,\n`,
   },
   {
     why: "the runs query: company-scoped",
     within: EVALUATE,
     find: "eq(heartbeatRuns.agentId, agent.id), eq(heartbeatRuns.sessionIdAfter, sessionId)",
-    replace: () => "eq(heartbeatRuns.companyId, agent.companyId), eq(heartbeatRuns.agentId, agent.id), eq(heartbeatRuns.sessionIdAfter, sessionId)",
+    replace: () =>
+      "eq(heartbeatRuns.companyId, agent.companyId), eq(heartbeatRuns.agentId, agent.id), eq(heartbeatRuns.sessionIdAfter, sessionId)",
   },
   {
     why: "the oldest run is read for the agent's company",
@@ -139,7 +144,8 @@ const EDITS_2026_916_1 = [
   {
     why: "no source map: the released map describes the released lines",
     find: SOURCE_MAP_LINE,
-    replace: () => `${SWAP_MARK}: the released source map (heartbeat.js.map) describes the released lines, so it is not named here.`,
+    replace: () =>
+      `${SWAP_MARK}: the released source map (heartbeat.js.map) describes the released lines, so it is not named here.`,
   },
 ];
 
@@ -152,7 +158,13 @@ export const KNOWN_RELEASES = new Map([
   [
     "2026.916.1",
     {
-      files: [{ path: HEARTBEAT_FILE, sha256: "4606c12bd4de2e1e69daec8e820fea3460e686ba5b06d4fedc5159e261770d33", edits: EDITS_2026_916_1 }],
+      files: [
+        {
+          path: HEARTBEAT_FILE,
+          sha256: "4606c12bd4de2e1e69daec8e820fea3460e686ba5b06d4fedc5159e261770d33",
+          edits: EDITS_2026_916_1,
+        },
+      ],
     },
   ],
 ]);
@@ -185,7 +197,8 @@ function applyEdit(text, edit) {
   }
   const start = text.indexOf(edit.find, from);
   if (start === -1) throw new SwapError(`${edit.why}: the text to change is not there`);
-  if (!edit.within && occurrences(text, edit.find).length !== 1) throw new SwapError(`${edit.why}: the text to change occurs more than once`);
+  if (!edit.within && occurrences(text, edit.find).length !== 1)
+    throw new SwapError(`${edit.why}: the text to change occurs more than once`);
   let end = start + edit.find.length;
   if (edit.until) {
     const last = text.indexOf(edit.until, end);
@@ -198,12 +211,16 @@ function applyEdit(text, edit) {
 /** A known release's entry, or a SwapError naming the releases the swap knows. */
 export function knownRelease(version) {
   const release = KNOWN_RELEASES.get(version);
-  if (!release) throw new SwapError(`@paperclipai/server ${version} is not a release this swap knows (it knows ${knownVersions().join(", ")})`);
+  if (!release)
+    throw new SwapError(
+      `@paperclipai/server ${version} is not a release this swap knows (it knows ${knownVersions().join(", ")})`,
+    );
   return release;
 }
 
 /** The swapped text of one of a release's files, from its exact published bytes. */
 export function swappedFile(version, file, original) {
-  if (sha256(original) !== file.sha256) throw new SwapError(`${file.path} is not the file @paperclipai/server ${version} was published with`);
+  if (sha256(original) !== file.sha256)
+    throw new SwapError(`${file.path} is not the file @paperclipai/server ${version} was published with`);
   return file.edits.reduce(applyEdit, original);
 }

@@ -25,7 +25,14 @@ const agent = { id: "agent-1", companyId: "company-1", adapterType: "claude_loca
 const plan: { fetchLimit: number; needsOldestRun: boolean } = planSessionCompaction(agent);
 
 const runs: SessionRun[] = [
-  { id: "r2", createdAt: new Date(), usageJson: { inputTokens: 1 }, error: null, livenessState: "completed", resultSummary: "done" },
+  {
+    id: "r2",
+    createdAt: new Date(),
+    usageJson: { inputTokens: 1 },
+    error: null,
+    livenessState: "completed",
+    resultSummary: "done",
+  },
   { id: "r1", createdAt: "2026-06-06T12:00:00.000Z", usageJson: null, error: "boom", livenessState: "failed" },
 ];
 const decision: SessionCompactionDecision = evaluateSessionCompaction({
@@ -72,7 +79,8 @@ const previous: string | null = breaker.previousRunId;
 
 const resolved = resolveSessionCompactionPolicy("cursor", undefined);
 const source: "adapter_default" | "agent_override" | "legacy_fallback" = resolved.source;
-const native: "confirmed" | "likely" | "unknown" | "none" | undefined = resolved.adapterSessionManagement?.nativeContextManagement;
+const native: "confirmed" | "likely" | "unknown" | "none" | undefined =
+  resolved.adapterSessionManagement?.nativeContextManagement;
 const override: number | undefined = resolved.explicitOverride.maxSessionRuns;
 // @ts-expect-error the source is a closed set
 const wrongSource: "custom" = resolved.source;
@@ -88,12 +96,18 @@ evaluateSessionCompaction({ agent, sessionId: "s", issueId: null });
 const badRun: SessionRun = { id: "x", createdAt: true, usageJson: null, error: null, livenessState: null };
 
 // The explanation: the same decision, the policy (null without a session), four readings.
-const explanation: SessionCompactionExplanation = explainSessionCompaction({ agent, sessionId: "s", issueId: null, runs });
+const explanation: SessionCompactionExplanation = explainSessionCompaction({
+  agent,
+  sessionId: "s",
+  issueId: null,
+  runs,
+});
 const sameDecision: SessionCompactionDecision = explanation.decision;
 const runsSoFar: number | null = explanation.measurements.sessionRuns.value;
 const deadLimit: number = explanation.measurements.deadStreak.limit;
 const reached: boolean = explanation.measurements.sessionAgeHours.reached;
-const explainedSource: "adapter_default" | "agent_override" | "legacy_fallback" | "caller" | undefined = explanation.policy?.source;
+const explainedSource: "adapter_default" | "agent_override" | "legacy_fallback" | "caller" | undefined =
+  explanation.policy?.source;
 // @ts-expect-error the policy is null when there is no session
 const thresholdsOn: boolean = explanation.policy.thresholdsOn;
 // @ts-expect-error a measurement's value may be null
@@ -102,11 +116,26 @@ const tokens: number = explanation.measurements.rawInputTokens.value;
 const unknownMeasurement = explanation.measurements.tokensPerRun;
 
 // The audit: a Promise, or the same report synchronously.
-const pending: Promise<DeadSessionAuditReport> = auditDeadSessions("runs.ndjson", { maxLineBytes: 1 << 20, ordered: true });
+const pending: Promise<DeadSessionAuditReport> = auditDeadSessions("runs.ndjson", {
+  maxLineBytes: 1 << 20,
+  ordered: true,
+});
 const report: DeadSessionAuditReport = auditDeadSessionsSync(new Uint8Array(0));
 const skipped: number = report.rowsSkipped;
 // @ts-expect-error auditDeadSessions answers a Promise of the report
 const notYet: DeadSessionAuditReport = auditDeadSessions("runs.ndjson");
 
-export { sameDecision, runsSoFar, deadLimit, reached, explainedSource, thresholdsOn, tokens, unknownMeasurement, pending, skipped, notYet };
+export {
+  sameDecision,
+  runsSoFar,
+  deadLimit,
+  reached,
+  explainedSource,
+  thresholdsOn,
+  tokens,
+  unknownMeasurement,
+  pending,
+  skipped,
+  notYet,
+};
 export { rotate, note, reasonLength, previous, source, native, override, wrongSource, on, badRun };

@@ -19,7 +19,9 @@ const answer = (impl: never): Answer => {
   }
 };
 const describe = (a: Answer) =>
-  a.ok ? { value: JSON.stringify(a.value)?.slice(0, 300) } : { threw: a.error instanceof Error ? `${a.error.constructor.name}: ${a.error.message}` : JSON.stringify(a.error) };
+  a.ok
+    ? { value: JSON.stringify(a.value)?.slice(0, 300) }
+    : { threw: a.error instanceof Error ? `${a.error.constructor.name}: ${a.error.message}` : JSON.stringify(a.error) };
 
 const n = answer(native as never);
 const r = answer(reference as never);
@@ -29,6 +31,11 @@ else if (!n.ok && !r.ok) {
   // The same exception: a TypeError with the same message, or the caller's own value.
   const e1 = n.error as { constructor?: unknown; message?: unknown };
   const e2 = r.error as { constructor?: unknown; message?: unknown };
-  agree = typeof n.error === "object" && n.error !== null ? e1.constructor === e2.constructor && e1.message === e2.message && JSON.stringify(n.error) === JSON.stringify(r.error) : n.error === r.error;
+  agree =
+    typeof n.error === "object" && n.error !== null
+      ? e1.constructor === e2.constructor &&
+        e1.message === e2.message &&
+        JSON.stringify(n.error) === JSON.stringify(r.error)
+      : n.error === r.error;
 } else agree = false;
 console.log(JSON.stringify({ name, agree, native: describe(n), reference: describe(r) }));

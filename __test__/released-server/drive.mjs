@@ -21,8 +21,17 @@ import { resolveSessionCompactionPolicy } from "@paperclipai/adapter-utils";
 import { and, asc, desc, eq, inArray, not, sql } from "drizzle-orm";
 import { HISTORIES } from "./histories.mjs";
 
-const { values } = parseArgs({ options: { server: { type: "string" }, database: { type: "string" }, out: { type: "string" }, native: { type: "string" }, history: { type: "string", multiple: true } } });
-if (!values.server || !values.database || !values.out) throw new Error("usage: drive.mjs --server DIR --database URL --out FILE [--history NAME …]");
+const { values } = parseArgs({
+  options: {
+    server: { type: "string" },
+    database: { type: "string" },
+    out: { type: "string" },
+    native: { type: "string" },
+    history: { type: "string", multiple: true },
+  },
+});
+if (!values.server || !values.database || !values.out)
+  throw new Error("usage: drive.mjs --server DIR --database URL --out FILE [--history NAME …]");
 
 // The service reads these at run time; no server is started, so they are pinned here.
 process.env.PAPERCLIP_HOME = mkdtempSync(path.join(tmpdir(), "pcsc-paperclip-home-"));
@@ -51,10 +60,22 @@ function sessionParamsShown(params) {
 
 /** What a scripted step makes the adapter answer. */
 function answer(step) {
-  const session = step.session ? { sessionId: step.session, sessionParams: { sessionId: step.session, cwd: SESSION_CWD }, sessionDisplayId: step.session } : {};
-  const usage = { inputTokens: step.inputTokens ?? 0, cachedInputTokens: step.cachedInputTokens ?? 0, outputTokens: step.outputTokens ?? 0 };
+  const session = step.session
+    ? {
+        sessionId: step.session,
+        sessionParams: { sessionId: step.session, cwd: SESSION_CWD },
+        sessionDisplayId: step.session,
+      }
+    : {};
+  const usage = {
+    inputTokens: step.inputTokens ?? 0,
+    cachedInputTokens: step.cachedInputTokens ?? 0,
+    outputTokens: step.outputTokens ?? 0,
+  };
   const common = { signal: null, timedOut: false, provider: "test", model: "test-model", usage, ...session };
-  return step.ok ? { ...common, exitCode: 0, summary: step.summary ?? "Did the work." } : { ...common, exitCode: 1, errorMessage: step.error ?? "resume failed", summary: "" };
+  return step.ok
+    ? { ...common, exitCode: 0, summary: step.summary ?? "Did the work." }
+    : { ...common, exitCode: 1, errorMessage: step.error ?? "resume failed", summary: "" };
 }
 
 for (const type of new Set(Object.values(HISTORIES).map((h) => h.adapterType))) {
@@ -73,7 +94,12 @@ for (const type of new Set(Object.values(HISTORIES).map((h) => h.adapterType))) 
       if (!next) throw new Error("the history ran out of answers");
       return answer(next);
     },
-    testEnvironment: async () => ({ adapterType: type, status: "pass", checks: [], testedAt: new Date(0).toISOString() }),
+    testEnvironment: async () => ({
+      adapterType: type,
+      status: "pass",
+      checks: [],
+      testedAt: new Date(0).toISOString(),
+    }),
   });
 }
 
@@ -100,19 +126,38 @@ async function settled(runId) {
 
 async function newCompany() {
   const id = randomUUID();
-  await db.insert(companies).values({ id, name: "Swap test", issuePrefix: `S${id.replace(/-/g, "").slice(0, 7).toUpperCase()}`, requireBoardApprovalForNewAgents: false, defaultResponsibleUserId: "swap-test-user" });
+  await db.insert(companies).values({
+    id,
+    name: "Swap test",
+    issuePrefix: `S${id.replace(/-/g, "").slice(0, 7).toUpperCase()}`,
+    requireBoardApprovalForNewAgents: false,
+    defaultResponsibleUserId: "swap-test-user",
+  });
   return id;
 }
 
 /** Moves an agent's oldest run back by `hours`, so the session looks that much older. */
 async function ageOldestRun(agentId, hours) {
-  const [oldest] = await db.select({ id: heartbeatRuns.id }).from(heartbeatRuns).where(eq(heartbeatRuns.agentId, agentId)).orderBy(asc(heartbeatRuns.createdAt)).limit(1);
-  await db.update(heartbeatRuns).set({ createdAt: sql`${heartbeatRuns.createdAt} - make_interval(hours => ${hours})` }).where(eq(heartbeatRuns.id, oldest.id));
+  const [oldest] = await db
+    .select({ id: heartbeatRuns.id })
+    .from(heartbeatRuns)
+    .where(eq(heartbeatRuns.agentId, agentId))
+    .orderBy(asc(heartbeatRuns.createdAt))
+    .limit(1);
+  await db
+    .update(heartbeatRuns)
+    .set({ createdAt: sql`${heartbeatRuns.createdAt} - make_interval(hours => ${hours})` })
+    .where(eq(heartbeatRuns.id, oldest.id));
 }
 
 /** Whether the agent's newest runs of `session`, read without the company, are another company's. */
 async function foreignRunsAtHead(companyId, agentId, session, count) {
-  const head = await db.select({ companyId: heartbeatRuns.companyId }).from(heartbeatRuns).where(and(eq(heartbeatRuns.agentId, agentId), eq(heartbeatRuns.sessionIdAfter, session))).orderBy(desc(heartbeatRuns.createdAt)).limit(count);
+  const head = await db
+    .select({ companyId: heartbeatRuns.companyId })
+    .from(heartbeatRuns)
+    .where(and(eq(heartbeatRuns.agentId, agentId), eq(heartbeatRuns.sessionIdAfter, session)))
+    .orderBy(desc(heartbeatRuns.createdAt))
+    .limit(count);
   return head.length === count && head.every((run) => run.companyId !== companyId);
 }
 
@@ -127,7 +172,13 @@ async function plantForeignDeadRuns(agentId, session, count) {
       livenessState: "failed",
       sessionIdBefore: session,
       sessionIdAfter: session,
-      usageJson: { sessionReused: true, persistedSessionId: session, inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 },
+      usageJson: {
+        sessionReused: true,
+        persistedSessionId: session,
+        inputTokens: 0,
+        cachedInputTokens: 0,
+        outputTokens: 0,
+      },
       // An hour ahead: at the head of the session for the whole history.
       createdAt: new Date(Date.now() + 3_600_000 + 1000 * i),
     });
@@ -162,7 +213,11 @@ async function ourDecisions(agent, runId, later, handedNow) {
   const policy = resolveSessionCompactionPolicy(agent.adapterType, agent.runtimeConfig).policy;
   const fetchLimit = Math.max(policy.maxSessionRuns > 0 ? policy.maxSessionRuns + 1 : 0, 4);
   const unseen = [runId, ...later];
-  const seen = and(eq(heartbeatRuns.agentId, agent.id), eq(heartbeatRuns.sessionIdAfter, sessionId), not(inArray(heartbeatRuns.id, unseen)));
+  const seen = and(
+    eq(heartbeatRuns.agentId, agent.id),
+    eq(heartbeatRuns.sessionIdAfter, sessionId),
+    not(inArray(heartbeatRuns.id, unseen)),
+  );
   const runs = await db
     .select({
       id: heartbeatRuns.id,
@@ -178,8 +233,20 @@ async function ourDecisions(agent, runId, later, handedNow) {
     .where(seen)
     .orderBy(desc(heartbeatRuns.createdAt))
     .limit(fetchLimit);
-  const [oldestRun = null] = await db.select({ id: heartbeatRuns.id, createdAt: heartbeatRuns.createdAt }).from(heartbeatRuns).where(seen).orderBy(asc(heartbeatRuns.createdAt), asc(heartbeatRuns.id)).limit(1);
-  const input = { agent, sessionId, issueId: null, continuationSummaryBody: null, oldestRun: policy.maxSessionAgeHours > 0 ? oldestRun : undefined, policy };
+  const [oldestRun = null] = await db
+    .select({ id: heartbeatRuns.id, createdAt: heartbeatRuns.createdAt })
+    .from(heartbeatRuns)
+    .where(seen)
+    .orderBy(asc(heartbeatRuns.createdAt), asc(heartbeatRuns.id))
+    .limit(1);
+  const input = {
+    agent,
+    sessionId,
+    issueId: null,
+    continuationSummaryBody: null,
+    oldestRun: policy.maxSessionAgeHours > 0 ? oldestRun : undefined,
+    policy,
+  };
   const decide = (rows) => {
     const d = native.evaluateSessionCompaction({ ...input, runs: rows });
     return { rotationReason: d.reason, handoff: d.handoffMarkdown };
@@ -191,7 +258,17 @@ async function ourDecisions(agent, runId, later, handedNow) {
 async function drive(name, history) {
   const companyId = await newCompany();
   const agentId = randomUUID();
-  await db.insert(agents).values({ id: agentId, companyId, name: `Agent ${name}`, role: "engineer", status: "idle", adapterType: history.adapterType, adapterConfig: {}, runtimeConfig: history.runtimeConfig ?? {}, permissions: {} });
+  await db.insert(agents).values({
+    id: agentId,
+    companyId,
+    name: `Agent ${name}`,
+    role: "engineer",
+    status: "idle",
+    adapterType: history.adapterType,
+    adapterConfig: {},
+    runtimeConfig: history.runtimeConfig ?? {},
+    permissions: {},
+  });
   const observed = [];
   const runIds = [];
   for (const step of history.steps) {
@@ -207,7 +284,10 @@ async function drive(name, history) {
     const row = await settled(queued.id);
     runIds.push(row.id);
     const log = await heartbeat.readLog(row.id).catch(() => ({ content: "" }));
-    const [runtime] = await db.select({ sessionId: agentRuntimeState.sessionId }).from(agentRuntimeState).where(eq(agentRuntimeState.agentId, agentId));
+    const [runtime] = await db
+      .select({ sessionId: agentRuntimeState.sessionId })
+      .from(agentRuntimeState)
+      .where(eq(agentRuntimeState.agentId, agentId));
     observed.push({
       handed: handed.get(row.id) ?? null,
       status: row.status,
@@ -217,14 +297,17 @@ async function drive(name, history) {
       sessionRotated: row.usageJson?.sessionRotated ?? null,
       sessionRotationReason: row.usageJson?.sessionRotationReason ?? null,
       runtimeSessionAfter: runtime?.sessionId ?? null,
-      freshSessionWarnings: logText(log.content).split("\n").filter((line) => line.includes("Starting a fresh session because")),
+      freshSessionWarnings: logText(log.content)
+        .split("\n")
+        .filter((line) => line.includes("Starting a fresh session because")),
     });
   }
   await heartbeat.drainActiveRunExecutions();
   if (native) {
     const [agent] = await db.select().from(agents).where(eq(agents.id, agentId));
     const heartbeatsSeen = observed.filter((o) => "handed" in o);
-    for (const [k, o] of heartbeatsSeen.entries()) o.ours = await ourDecisions(agent, runIds[k], runIds.slice(k + 1), o.handed);
+    for (const [k, o] of heartbeatsSeen.entries())
+      o.ours = await ourDecisions(agent, runIds[k], runIds.slice(k + 1), o.handed);
   }
   return observed;
 }

@@ -25,7 +25,14 @@ const some = { input_tokens: 100, cache_read_input_tokens: 0, output_tokens: 50 
 
 if (resume && mode === "error-zero") {
   print({ type: "system", subtype: "init", session_id: resume, model: "claude-test" });
-  print({ type: "result", subtype: "error_during_execution", is_error: true, result: "could not resume the session", session_id: resume, usage: zero });
+  print({
+    type: "result",
+    subtype: "error_during_execution",
+    is_error: true,
+    result: "could not resume the session",
+    session_id: resume,
+    usage: zero,
+  });
   process.exit(1);
 }
 if (resume && mode === "silent") process.exit(0);
@@ -36,4 +43,11 @@ if (resume && mode === "empty-success") {
 const session = resume ?? randomUUID();
 print({ type: "system", subtype: "init", session_id: session, model: "claude-test" });
 print({ type: "assistant", session_id: session, message: { content: [{ type: "text", text: "Did the work." }] } });
-print({ type: "result", subtype: "success", is_error: false, result: "Did the work.", session_id: session, usage: some });
+print({
+  type: "result",
+  subtype: "success",
+  is_error: false,
+  result: "Did the work.",
+  session_id: session,
+  usage: some,
+});

@@ -8,10 +8,22 @@ const S1 = "5e55a0e1-0000-4000-8000-000000000001";
 const S2 = "5e55a0e1-0000-4000-8000-000000000002";
 const S3 = "5e55a0e1-0000-4000-8000-000000000003";
 
-const ok = (session, inputTokens = 1200, outputTokens = 300) => ({ answer: { ok: true, session, inputTokens, outputTokens } });
+const ok = (session, inputTokens = 1200, outputTokens = 300) => ({
+  answer: { ok: true, session, inputTokens, outputTokens },
+});
 const dead = (session) => ({ answer: { ok: false, session, error: "could not resume the session" } });
-const failedWithTokens = (session) => ({ answer: { ok: false, session, inputTokens: 800, outputTokens: 20, error: "tool call failed" } });
-const failedAfterReading = (session, inputTokens) => ({ answer: { ok: false, session, inputTokens, outputTokens: 10, error: "the tool call timed out after reading the whole repository" } });
+const failedWithTokens = (session) => ({
+  answer: { ok: false, session, inputTokens: 800, outputTokens: 20, error: "tool call failed" },
+});
+const failedAfterReading = (session, inputTokens) => ({
+  answer: {
+    ok: false,
+    session,
+    inputTokens,
+    outputTokens: 10,
+    error: "the tool call timed out after reading the whole repository",
+  },
+});
 // The CLI exits 0 with nothing to show and no token: the server marks the run "empty_response".
 const emptyResponse = (session) => ({ answer: { ok: true, session, summary: "" } });
 const failedBeforeSession = () => ({ answer: { ok: false, error: "the CLI exited before starting a session" } });
@@ -56,7 +68,10 @@ export const HISTORIES = {
   rawInputWithCachedInput: {
     adapterType: "opencode_local",
     runtimeConfig: { heartbeat: { sessionCompaction: { maxRawInputTokens: 1_000_000 } } },
-    steps: [{ answer: { ok: true, session: S1, inputTokens: 600_000, cachedInputTokens: 600_000, outputTokens: 900 } }, ok(S1, 20_000)],
+    steps: [
+      { answer: { ok: true, session: S1, inputTokens: 600_000, cachedInputTokens: 600_000, outputTokens: 900 } },
+      ok(S1, 20_000),
+    ],
   },
   rawInputAfterFailure: {
     adapterType: "opencode_local",
@@ -100,7 +115,9 @@ export const HISTORIES = {
   emptyResponsesMistypedBreaker: {
     adapterType: "gemini_local",
     context: { taskKey: "emptyResponsesMistypedBreaker" },
-    runtimeConfig: { heartbeat: { deadSessionBreaker: { deadLivenessStates: "empty_response", countUnrecordedResumes: "yes" } } },
+    runtimeConfig: {
+      heartbeat: { deadSessionBreaker: { deadLivenessStates: "empty_response", countUnrecordedResumes: "yes" } },
+    },
     steps: [ok(S1), emptyResponse(S1), emptyResponse(S1), emptyResponse(S1), ok(S1)],
   },
   // Another company's dead runs of this agent's session (imported data): the swapped reads are

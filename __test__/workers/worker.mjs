@@ -17,5 +17,8 @@ if (mode === "loop") {
       if (round === 0) answers.push(a);
     }
   }
-  parentPort.postMessage({ answers, policy: core.resolveSessionCompactionPolicy("cursor", { sessionCompaction: { maxSessionRuns: "0x10" } }) });
+  parentPort.postMessage({
+    answers,
+    policy: core.resolveSessionCompactionPolicy("cursor", { sessionCompaction: { maxSessionRuns: "0x10" } }),
+  });
 }

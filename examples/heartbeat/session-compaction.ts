@@ -54,7 +54,12 @@ export async function currentSessionId(db: Queryable, agent: AgentRow): Promise<
 }
 
 /** The session's most recent runs, newest first, with the result fields cut as the service cuts them. */
-export async function selectRecentRuns(db: Queryable, agent: AgentRow, sessionId: string, limit: number): Promise<SessionRun[]> {
+export async function selectRecentRuns(
+  db: Queryable,
+  agent: AgentRow,
+  sessionId: string,
+  limit: number,
+): Promise<SessionRun[]> {
   const { rows } = await db.query<SessionRun>(
     `select id, created_at as "createdAt", usage_json as "usageJson", error, liveness_state as "livenessState",
             session_id_before as "sessionIdBefore",
@@ -72,7 +77,11 @@ export async function selectRecentRuns(db: Queryable, agent: AgentRow, sessionId
   return rows;
 }
 
-export async function selectOldestRun(db: Queryable, agent: AgentRow, sessionId: string): Promise<{ id: string; createdAt: Date } | null> {
+export async function selectOldestRun(
+  db: Queryable,
+  agent: AgentRow,
+  sessionId: string,
+): Promise<{ id: string; createdAt: Date } | null> {
   const { rows } = await db.query<{ id: string; createdAt: Date }>(
     `select id, created_at as "createdAt" from heartbeat_runs
       where company_id = $1 and agent_id = $2 and session_id_after = $3
@@ -111,9 +120,14 @@ const adapterUtils = import("@paperclipai/adapter-utils/session-compaction");
 /** What to read, as the service computes it from its policy: the run limit plus one when the
  * thresholds are on, never fewer than 4 runs; the oldest run only for an age limit. */
 export function readingPlan(policy: SessionCompactionPolicy): SessionCompactionPlan {
-  const thresholdsOn = policy.enabled && (policy.maxSessionRuns > 0 || policy.maxRawInputTokens > 0 || policy.maxSessionAgeHours > 0);
+  const thresholdsOn =
+    policy.enabled && (policy.maxSessionRuns > 0 || policy.maxRawInputTokens > 0 || policy.maxSessionAgeHours > 0);
   return {
-    fetchLimit: Math.max(thresholdsOn && policy.maxSessionRuns > 0 ? policy.maxSessionRuns + 1 : 0, DEAD_REUSED_SESSION_FAILURE_THRESHOLD, 4),
+    fetchLimit: Math.max(
+      thresholdsOn && policy.maxSessionRuns > 0 ? policy.maxSessionRuns + 1 : 0,
+      DEAD_REUSED_SESSION_FAILURE_THRESHOLD,
+      4,
+    ),
     needsOldestRun: policy.maxSessionAgeHours > 0,
   };
 }
