@@ -5,12 +5,12 @@
  */
 
 /** The type of DEAD_REUSED_SESSION_FAILURE_THRESHOLD: its value. */
-export type DeadReusedSessionFailureThreshold = 3
+export type DeadReusedSessionFailureThreshold = 3;
 
 /** The part of an agent row the policy is read from (a whole agent row is fine). */
 export interface SessionCompactionAgent {
-  adapterType?: string | null | undefined
-  runtimeConfig: unknown
+  adapterType?: string | null | undefined;
+  runtimeConfig: unknown;
 }
 
 /**
@@ -19,7 +19,7 @@ export interface SessionCompactionAgent {
  */
 export type CircuitBreakerDecision =
   | { rotate: true; reason: string; previousRunId: string | null }
-  | { rotate: false; reason: null; previousRunId: string | null }
+  | { rotate: false; reason: null; previousRunId: string | null };
 
 /**
  * Rotate the session (with a handoff note for the fresh one) or resume it: `rotate: true`
@@ -27,15 +27,15 @@ export type CircuitBreakerDecision =
  */
 export type SessionCompactionDecision =
   | { rotate: true; reason: string; handoffMarkdown: string; previousRunId: string | null }
-  | { rotate: false; reason: null; handoffMarkdown: null; previousRunId: string | null }
+  | { rotate: false; reason: null; handoffMarkdown: null; previousRunId: string | null };
 
 /** What the circuit breaker reads of a run (newest first). */
 export interface CircuitBreakerRun {
-  id: string
-  livenessState: string | null
-  usageJson: unknown
+  id: string;
+  livenessState: string | null;
+  usageJson: unknown;
   /** Read only with `countUnrecordedResumes: true`, of a run with no usage record. */
-  sessionIdBefore?: string | null | undefined
+  sessionIdBefore?: string | null | undefined;
 }
 
 /**
@@ -47,76 +47,76 @@ export interface DeadRunRuleOptions {
    * The `livenessState` values that can make a run dead (default `["failed"]`); for example
    * `["failed", "empty_response"]` also counts runs the server marks as empty responses.
    */
-  deadLivenessStates?: ReadonlyArray<string> | null | undefined
+  deadLivenessStates?: ReadonlyArray<string> | null | undefined;
   /**
    * Also count a run in one of those states that resumed the session (`sessionIdBefore`
    * equal to `sessionId`) and left no usage record (`usageJson` null or absent). Default
    * `false`; select `sessionIdBefore` with the runs when you turn it on.
    */
-  countUnrecordedResumes?: boolean | null | undefined
+  countUnrecordedResumes?: boolean | null | undefined;
 }
 
 export interface CircuitBreakerInput extends DeadRunRuleOptions {
-  sessionId: string | null | undefined
-  runs: ReadonlyArray<CircuitBreakerRun>
+  sessionId: string | null | undefined;
+  runs: ReadonlyArray<CircuitBreakerRun>;
   /** Defaults to {@link DEAD_REUSED_SESSION_FAILURE_THRESHOLD}; floored, at least 1. */
-  threshold?: number | null | undefined
+  threshold?: number | null | undefined;
 }
 
 /** A run of the session, as the heartbeat query selects it; other columns are ignored. */
 export interface SessionRun {
-  id: string
-  createdAt: Date | string | number
-  usageJson: unknown
-  error: string | null
-  livenessState: string | null
-  resultSummary?: string | null | undefined
-  resultResult?: string | null | undefined
-  resultMessage?: string | null | undefined
-  resultError?: string | null | undefined
+  id: string;
+  createdAt: Date | string | number;
+  usageJson: unknown;
+  error: string | null;
+  livenessState: string | null;
+  resultSummary?: string | null | undefined;
+  resultResult?: string | null | undefined;
+  resultMessage?: string | null | undefined;
+  resultError?: string | null | undefined;
 }
 
 export interface SessionCompactionInput extends DeadRunRuleOptions {
-  agent: SessionCompactionAgent
-  sessionId: string | null | undefined
-  issueId: string | null | undefined
-  continuationSummaryBody?: string | null | undefined
+  agent: SessionCompactionAgent;
+  sessionId: string | null | undefined;
+  issueId: string | null | undefined;
+  continuationSummaryBody?: string | null | undefined;
   /** The session's most recent runs, newest first (at least `planSessionCompaction(agent).fetchLimit`). */
-  runs: ReadonlyArray<SessionRun>
+  runs: ReadonlyArray<SessionRun>;
   /**
    * The session's first run, when `planSessionCompaction(agent).needsOldestRun`; `null` when
    * the database found none (the age is then 0). Left out, the last of `runs` stands in.
    */
-  oldestRun?: { id: string; createdAt: Date | string | number } | null | undefined
+  oldestRun?: { id: string; createdAt: Date | string | number } | null | undefined;
   /** An already-resolved policy; wins over the agent's. */
-  policy?: SessionCompactionPolicy | undefined
+  policy?: SessionCompactionPolicy | undefined;
 }
 
-export type NativeContextManagement = "confirmed" | "likely" | "unknown" | "none"
+export type NativeContextManagement = "confirmed" | "likely" | "unknown" | "none";
 
-export type SessionCompactionPolicySource = "adapter_default" | "agent_override" | "legacy_fallback"
+export type SessionCompactionPolicySource = "adapter_default" | "agent_override" | "legacy_fallback";
 
 /** Options of the fleet audit. */
 export interface DeadSessionAuditOptions extends DeadRunRuleOptions {
   /** Only this company's runs. */
-  companyId?: string | undefined
+  companyId?: string | undefined;
   /** Only runs created at or after this time (a Date, an ISO string, or epoch milliseconds). */
-  since?: Date | string | number | undefined
+  since?: Date | string | number | undefined;
   /** Draw a progress bar on stderr while reading a file or stdin. */
-  progress?: boolean | undefined
+  progress?: boolean | undefined;
   /** Parsing threads (default: one per core). */
-  threads?: number | undefined
+  threads?: number | undefined;
   /**
    * The rows come ordered by created_at: memory is then bounded by the number of sessions,
    * and a row older than its session's previous one is skipped as out of order. Without it,
    * any order is fine and the audit keeps 8 bytes per run.
    */
-  ordered?: boolean | undefined
+  ordered?: boolean | undefined;
   /**
    * A longer line is skipped as "line too long" while the audit streams past it, never held
    * whole (default 64 MiB).
    */
-  maxLineBytes?: number | undefined
+  maxLineBytes?: number | undefined;
   /**
    * Write out only this many sessions dead now (the longest current streaks) and this many of
    * the longest dead streaks in `sessions`, instead of every session: what a report for people
@@ -124,89 +124,90 @@ export interface DeadSessionAuditOptions extends DeadRunRuleOptions {
    * tables and `newestRunAtMs` still count every session; `sessionsOmitted` says how many are
    * left out. Default: every session.
    */
-  topSessions?: number | undefined
+  topSessions?: number | undefined;
   /**
    * Cancels `auditDeadSessions`: the promise rejects with an `AbortError` (code `ABORT_ERR`),
    * at once if the signal is already aborted. napi-rs listens through the signal's `onabort`.
    */
-  signal?: AbortSignal | undefined
+  signal?: AbortSignal | undefined;
 }
 
 export interface DeadSessionAuditTotals {
-  sessions: number
-  runs: number
-  deadRuns: number
+  sessions: number;
+  runs: number;
+  deadRuns: number;
   /**
    * Runs the rule in force cannot see: `liveness_state` one of its states ("failed" by
    * default), resuming their session (`session_id_before` equal to `session_id_after`), with
    * no usage record (`usage_json` null or absent). The service writes `usage_json` only when
    * there is usage or a cost. Always 0 when the rule counts unrecorded resumes.
    */
-  unseenFailedRuns: number
+  unseenFailedRuns: number;
   /** Sessions that ever had DEAD_REUSED_SESSION_FAILURE_THRESHOLD dead runs in a row. */
-  sessionsWithDeadStreak: number
+  sessionsWithDeadStreak: number;
   /**
    * Sessions whose latest runs are such a streak and that the server will still resume: no
    * rotation recorded after their last run (from a database with Paperclip's session tables,
    * and still pointed at by `agent_runtime_state` or `agent_task_sessions`). See
    * {@link DeadSessionAuditReport.deadNowAuthority}.
    */
-  sessionsDeadNow: number
+  sessionsDeadNow: number;
   /** Sessions whose latest runs are such a streak but that were rotated after them. */
-  sessionsRotatedDead: number
+  sessionsRotatedDead: number;
   /** The rotations the history records, by kind. */
-  rotations: DeadSessionAuditRotations
+  rotations: DeadSessionAuditRotations;
   /** The dead runs each session the breaker rotated burned before it, summed: the threshold's cost, measured. */
-  deadRunsBeforeBreakerRotations: number
+  deadRunsBeforeBreakerRotations: number;
 }
 
 /** What rotated a session, told by the decision's reason. */
-export type DeadSessionRotationKind = "fork_breaker" | "wider_breaker" | "run_limit" | "raw_input" | "session_age" | "other"
+export type DeadSessionRotationKind =
+  "fork_breaker" | "wider_breaker" | "run_limit" | "raw_input" | "session_age" | "other";
 
 /** Rotations, by kind. */
 export interface DeadSessionAuditRotations {
-  forkBreaker: number
-  widerBreaker: number
-  runLimit: number
-  rawInput: number
-  sessionAge: number
-  other: number
+  forkBreaker: number;
+  widerBreaker: number;
+  runLimit: number;
+  rawInput: number;
+  sessionAge: number;
+  other: number;
 }
 
 export interface DeadSessionAuditSession {
-  companyId: string
-  agentId: string
-  sessionId: string
-  runs: number
-  deadRuns: number
+  companyId: string;
+  agentId: string;
+  sessionId: string;
+  runs: number;
+  deadRuns: number;
   /** See {@link DeadSessionAuditTotals.unseenFailedRuns}. */
-  unseenFailedRuns: number
-  longestDeadStreak: number
+  unseenFailedRuns: number;
+  longestDeadStreak: number;
   /** The dead streak at the session's end (its latest runs). */
-  currentDeadStreak: number
+  currentDeadStreak: number;
   /** A dead streak of at least 3 at its end, and not rotated since (see {@link DeadSessionAuditTotals.sessionsDeadNow}). */
-  deadNow: boolean
+  deadNow: boolean;
   /** The session's latest rotation at or after its last run (the time of the run it started), or null. */
-  rotation: { at: string; atMs: number; kind: DeadSessionRotationKind } | null
+  rotation: { at: string; atMs: number; kind: DeadSessionRotationKind } | null;
   /** ISO 8601, as `toISOString` writes it. */
-  firstRunAt: string
-  lastRunAt: string
+  firstRunAt: string;
+  lastRunAt: string;
   /** The same times in epoch milliseconds. */
-  firstRunAtMs: number
-  lastRunAtMs: number
+  firstRunAtMs: number;
+  lastRunAtMs: number;
 }
 
 export interface DeadSessionAuditWhatIf {
-  threshold: number
+  threshold: number;
   /** Rotations this threshold would have triggered: one per dead streak at least this long. */
-  rotations: number
+  rotations: number;
   /** Dead runs it would have saved: those of each such streak past the threshold. */
-  deadRunsSaved: number
+  deadRunsSaved: number;
   /**
    * Of those rotations, the ones on a streak that a later run of the same session ended on its
    * own: the session came back, and rotating would have thrown its context away.
    */
-  recovered: number
+  recovered: number;
 }
 
 /** Why a row was skipped, as a code. */
@@ -219,51 +220,51 @@ export type DeadSessionAuditSkipCode =
   | "session_id_after"
   | "line_too_long"
   | "out_of_order"
-  | "ended_early"
+  | "ended_early";
 
 /** The fleet audit's report (the core's report, serialized). */
 export interface DeadSessionAuditReport {
   /** The dead-run rule the audit counted by (the breaker's default unless widened). */
-  deadRunRule: { deadLivenessStates: string[]; countUnrecordedResumes: boolean }
-  bytesRead: number
-  lines: number
+  deadRunRule: { deadLivenessStates: string[]; countUnrecordedResumes: boolean };
+  bytesRead: number;
+  lines: number;
   /** Rows counted in the audit. */
-  rowsUsed: number
+  rowsUsed: number;
   /** Valid rows left out by `companyId` or `since`. */
-  rowsFiltered: number
+  rowsFiltered: number;
   /** Valid rows without a persisted session (`session_id_after` null or blank). */
-  rowsWithoutSession: number
+  rowsWithoutSession: number;
   /** Malformed rows, missing fields, wrong types: counted, never fatal. */
-  rowsSkipped: number
+  rowsSkipped: number;
   /** `reason` in words for people, `code` for programs (it never changes with the words). */
-  skippedByReason: Array<{ reason: string; code: DeadSessionAuditSkipCode; rows: number }>
+  skippedByReason: Array<{ reason: string; code: DeadSessionAuditSkipCode; rows: number }>;
   /** The first ten skipped rows, with their line numbers. */
-  firstErrors: Array<{ line: number; reason: string; code: DeadSessionAuditSkipCode; detail: string }>
-  totals: DeadSessionAuditTotals
-  companies: Array<{ companyId: string; agents: number; totals: DeadSessionAuditTotals }>
-  agents: Array<{ companyId: string; agentId: string; totals: DeadSessionAuditTotals }>
+  firstErrors: Array<{ line: number; reason: string; code: DeadSessionAuditSkipCode; detail: string }>;
+  totals: DeadSessionAuditTotals;
+  companies: Array<{ companyId: string; agents: number; totals: DeadSessionAuditTotals }>;
+  agents: Array<{ companyId: string; agentId: string; totals: DeadSessionAuditTotals }>;
   /** Every session, in id order; with `topSessions`, only those it asks for. */
-  sessions: DeadSessionAuditSession[]
+  sessions: DeadSessionAuditSession[];
   /** Sessions left out of `sessions` by `topSessions` (0 without it). */
-  sessionsOmitted: number
+  sessionsOmitted: number;
   /** The newest run's `created_at` among the audited sessions, in epoch milliseconds; null when there is none. */
-  newestRunAtMs: number | null
+  newestRunAtMs: number | null;
   /** Thresholds 1 to 10. */
-  whatIf: DeadSessionAuditWhatIf[]
+  whatIf: DeadSessionAuditWhatIf[];
   /** The same table for the rule widened to count unseen failed runs as dead too. */
-  whatIfWider: DeadSessionAuditWhatIf[]
+  whatIfWider: DeadSessionAuditWhatIf[];
   /** Every maximal dead streak counted once, by length, ascending. */
-  deadStreaks: Array<{ length: number; streaks: number }>
+  deadStreaks: Array<{ length: number; streaks: number }>;
   /** One entry per UTC day with runs or rotations, ascending. */
-  days: Array<{ day: string; runs: number; deadRuns: number; rotations: DeadSessionAuditRotations }>
+  days: Array<{ day: string; runs: number; deadRuns: number; rotations: DeadSessionAuditRotations }>;
   /**
    * What decided `deadNow`: `"rotation_records"` (the history records rotations), `"none"` (it
    * records none: the last runs alone), or, from a database with Paperclip's session tables,
    * `"live_pointers"` (a session is resumable only while one points at it).
    */
-  deadNowAuthority: "none" | "rotation_records" | "live_pointers"
+  deadNowAuthority: "none" | "rotation_records" | "live_pointers";
   /** The whole call as its caller sees it, in milliseconds: from the call (or, for `DeadSessionAuditor`, its construction) to the report in hand. */
-  elapsedMs: number
+  elapsedMs: number;
 }
 
 /**
