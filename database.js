@@ -136,11 +136,17 @@ function literal(value) {
  * narrows the rows further (a range of pages), `to` is where COPY writes.
  */
 function copyStatement(columns, companyId, since, { where = null, to = "stdout" } = {}) {
-  const query = narrowQuery(columns).replace(/\$([12])\b/g, (_, n) =>
-    n === "1" ? literal(companyId) : literal(since),
-  );
+  const query = withParameters(narrowQuery(columns), companyId, since);
   return `copy (${query}${where ? ` and ${where}` : ""}) to ${to}`;
 }
+
+/** `$1` (the company) and `$2` (the since time) written in as literals. */
+function withParameters(sql, companyId, since) {
+  return sql.replace(/\$([12])\b/g, (_, n) => (n === "1" ? literal(companyId) : literal(since)));
+}
+
+/** A company id holding U+0000 is no text PostgreSQL can store or compare: no row is its. */
+const matchesNoRow = (companyId) => typeof companyId === "string" && companyId.includes("\u0000");
 
 function abortError(signal) {
   if (signal?.reason !== undefined) return signal.reason;
@@ -373,8 +379,7 @@ async function readTable(read) {
   read.excluded = await rowsExcluded(client, columns, companyId, since);
   const pointers = await livePointers(client);
   if (pointers) auditor.liveSessions(pointers);
-  // A company id holding U+0000 is no text PostgreSQL can store or compare: no row is its.
-  if (typeof companyId === "string" && companyId.includes("\u0000")) return;
+  if (matchesNoRow(companyId)) return;
   if (isPgClient(client)) {
     read.route = "copy";
     const copying = pool
@@ -429,10 +434,7 @@ async function livePointers(db) {
  */
 async function rowsExcluded(db, columns, companyId, since) {
   if (companyId === null && since === null) return 0;
-  const nul = typeof companyId === "string" && companyId.includes("\u0000");
-  const kept = nul
-    ? "false"
-    : narrowFilter(columns).replace(/\$([12])\b/g, (_, n) => (n === "1" ? literal(companyId) : literal(since)));
+  const kept = matchesNoRow(companyId) ? "false" : withParameters(narrowFilter(columns), companyId, since);
   const { rows } = await db.query(
     `select (count(*) filter (where not coalesce(${kept}, false)))::int8::text as n from heartbeat_runs r`,
   );

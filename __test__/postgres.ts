@@ -35,7 +35,8 @@ function binaries(): string {
   throw new Error("PostgreSQL's server binaries are missing: apt-get install postgresql (.ci/run does)");
 }
 
-function freePort(): Promise<number> {
+/** A TCP port on 127.0.0.1 that nothing listens on now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);

@@ -7,7 +7,6 @@
 // with (`--resume ID` or a fresh session) and what the run row says.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodeBinary } from "../scripts/node-binary.mjs";
 // @ts-expect-error: plain JavaScript without declarations
 import { FIXTURE, installReleasedServer, serverTwin } from "../scripts/released-server.mjs";
-import { type Server, startPostgres } from "./postgres";
+import { type Server, freePort, startPostgres } from "./postgres";
 
 const root = path.join(__dirname, "..");
 const swapCli = path.join(root, "bin", "paperclip-session-swap.mjs");
@@ -47,19 +46,6 @@ let databaseUrl: string;
 let server: ChildProcess | null = null;
 let serverLog: string;
 let companyId: string;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
-}
 
 const api = (p: string) => `http://127.0.0.1:${port}/api${p}`;
 

@@ -247,19 +247,22 @@ select s.company_id, s.agent_id, s.session_id, s.runs, s.dead_runs, s.unseen_fai
 -- The report's totals: sessions and runs, dead now (not rotated since), the rotations by kind,
 -- and the dead runs each session the breaker rotated burned before it.
 create or replace view dead_session_totals as
-select count(*) as sessions, coalesce(sum(runs), 0) as runs, coalesce(sum(dead_runs), 0) as dead_runs,
-       coalesce(sum(unseen_failed_runs), 0) as unseen_failed_runs,
-       count(*) filter (where longest_dead_streak >= 3) as sessions_with_dead_streak,
-       count(*) filter (where dead_now) as sessions_dead_now,
-       count(*) filter (where current_dead_streak >= 3 and rotated_at is not null) as sessions_rotated_dead,
-       coalesce(sum(current_dead_streak) filter (where rotation_kind in ('fork_breaker', 'wider_breaker')), 0) as dead_runs_before_breaker_rotations,
-       (select count(*) from dead_session_rotations where rotation_kind = 'fork_breaker') as rotations_fork_breaker,
-       (select count(*) from dead_session_rotations where rotation_kind = 'wider_breaker') as rotations_wider_breaker,
-       (select count(*) from dead_session_rotations where rotation_kind = 'run_limit') as rotations_run_limit,
-       (select count(*) from dead_session_rotations where rotation_kind = 'raw_input') as rotations_raw_input,
-       (select count(*) from dead_session_rotations where rotation_kind = 'session_age') as rotations_session_age,
-       (select count(*) from dead_session_rotations where rotation_kind = 'other') as rotations_other
-  from dead_sessions;
+select s.*, r.*
+  from (select count(*) as sessions, coalesce(sum(runs), 0) as runs, coalesce(sum(dead_runs), 0) as dead_runs,
+               coalesce(sum(unseen_failed_runs), 0) as unseen_failed_runs,
+               count(*) filter (where longest_dead_streak >= 3) as sessions_with_dead_streak,
+               count(*) filter (where dead_now) as sessions_dead_now,
+               count(*) filter (where current_dead_streak >= 3 and rotated_at is not null) as sessions_rotated_dead,
+               coalesce(sum(current_dead_streak) filter (where rotation_kind in ('fork_breaker', 'wider_breaker')), 0) as dead_runs_before_breaker_rotations
+          from dead_sessions) s
+  -- the rotations by kind, in one pass over them
+  cross join (select count(*) filter (where rotation_kind = 'fork_breaker') as rotations_fork_breaker,
+                     count(*) filter (where rotation_kind = 'wider_breaker') as rotations_wider_breaker,
+                     count(*) filter (where rotation_kind = 'run_limit') as rotations_run_limit,
+                     count(*) filter (where rotation_kind = 'raw_input') as rotations_raw_input,
+                     count(*) filter (where rotation_kind = 'session_age') as rotations_session_age,
+                     count(*) filter (where rotation_kind = 'other') as rotations_other
+                from dead_session_rotations) r;
 
 -- What a breaker threshold of 1 to 10 would have done, by rule ('breaker': dead runs as the
 -- breaker sees them; 'wider': unseen failed runs counted as dead too): one rotation per dead

@@ -67,15 +67,18 @@ export function regularFile(file) {
   return stat;
 }
 
-/** A regular file's text (see `regularFile`), or a one-line refusal. */
-export function readRegularFile(file) {
-  regularFile(file);
+/** A regular file's text and status (see `regularFile`), or a one-line refusal. */
+export function readRegular(file) {
+  const stat = regularFile(file);
   try {
-    return readFileSync(file, "utf8");
+    return { text: readFileSync(file, "utf8"), stat };
   } catch (error) {
     throw new FileRefusal(describeFileError(error, file), EXIT.io);
   }
 }
+
+/** A regular file's text (see `regularFile`), or a one-line refusal. */
+export const readRegularFile = (file) => readRegular(file).text;
 
 /** Whether anything (a file, a link, even a dangling one) is at `file`. */
 export function occupied(file) {

@@ -6,16 +6,7 @@ import { createRequire } from "node:module";
 import { readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { visible } from "../bin/visible.mjs";
-import {
-  EXIT,
-  FileRefusal,
-  createExclusive,
-  occupied,
-  readRegularFile,
-  regularFile,
-  removeQuietly,
-  replaceFile,
-} from "./files.mjs";
+import { EXIT, createExclusive, occupied, readRegular, readRegularFile, removeQuietly, replaceFile } from "./files.mjs";
 import { owningProjectManifest, refuseNpxCache } from "./locate.mjs";
 import { BACKUP_SUFFIX, RECORD_FILE, readRecord, removeRecord, writeRecord } from "./record.mjs";
 import { KNOWN_RELEASES, SWAP_MARK, SwapError, sha256, swappedFile } from "./releases.mjs";
@@ -42,11 +33,11 @@ export function inspectServer(dir, releases = KNOWN_RELEASES) {
   const manifestPath = path.join(dir, "package.json");
   if (!occupied(manifestPath))
     throw new Refusal(`${visible(dir, 200)} is not an installed @paperclipai/server (no package.json)`, EXIT.usage);
+  const { text: manifestText, stat: manifestStat } = readRegular(manifestPath);
   let manifest;
   try {
-    manifest = JSON.parse(readRegularFile(manifestPath));
-  } catch (error) {
-    if (error instanceof FileRefusal) throw error;
+    manifest = JSON.parse(manifestText);
+  } catch {
     throw new Refusal(`${visible(manifestPath, 200)} is not JSON: not an installed @paperclipai/server`, EXIT.usage);
   }
   if (manifest?.name !== "@paperclipai/server")
@@ -56,15 +47,15 @@ export function inspectServer(dir, releases = KNOWN_RELEASES) {
     );
   const version = String(manifest.version);
   const release = releases.get(version) ?? null;
-  return { dir, version, release, manifestStat: regularFile(manifestPath), known: [...releases.keys()] };
+  return { dir, version, release, manifestStat, known: [...releases.keys()] };
 }
 
 /** Each file the release edits: where it is, its text now, and its status. */
 function releaseFiles(server) {
   return server.release.files.map((file) => {
     const where = path.join(server.dir, file.path);
-    const text = readRegularFile(where);
-    return { file, where, backup: where + BACKUP_SUFFIX, text, stat: regularFile(where) };
+    const { text, stat } = readRegular(where);
+    return { file, where, backup: where + BACKUP_SUFFIX, text, stat };
   });
 }
 

@@ -19,11 +19,11 @@ export const recordPath = (serverDir) => path.join(serverDir, RECORD_FILE);
 export function readRecord(serverDir) {
   const file = recordPath(serverDir);
   if (!occupied(file)) return null;
+  const text = readRegularFile(file);
   let record;
   try {
-    record = JSON.parse(readRegularFile(file));
-  } catch (error) {
-    if (error instanceof FileRefusal) throw error;
+    record = JSON.parse(text);
+  } catch {
     throw new FileRefusal(
       `${file} is not a record this swap wrote (not JSON): move it away and run --check again`,
       EXIT.refused,

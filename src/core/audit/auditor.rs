@@ -370,13 +370,15 @@ impl Auditor {
             self.report.rows_filtered += 1;
             return None;
         }
+        // Times are whole milliseconds within ±8.64e15 (TimeClip), so this is exact.
+        let at = row.created_at as i64;
         // A rotation the run records counts whether or not the run has a session of its own.
         if let Some(rotation) = &row.rotation {
             self.tables.record_rotation(
                 &row.company_id,
                 &row.agent_id,
                 &rotation.previous_session_id,
-                row.created_at as i64,
+                at,
                 rotation.kind,
             );
         }
@@ -384,8 +386,6 @@ impl Auditor {
             self.report.rows_without_session += 1;
             return None;
         };
-        // Times are whole milliseconds within ±8.64e15 (TimeClip), so this is exact.
-        let at = row.created_at as i64;
         let kind = RunKind {
             dead: row.dead,
             unseen_failed: row.unseen_failed,

@@ -55,10 +55,6 @@ impl RotationCounts {
         self.session_age += other.session_age;
         self.other += other.other;
     }
-
-    pub fn total(&self) -> u64 {
-        self.fork_breaker + self.wider_breaker + self.run_limit + self.raw_input + self.session_age + self.other
-    }
 }
 
 /// A rotation a run recorded: the session it rotated (within the run's company and agent), when
@@ -815,21 +811,33 @@ pub(super) fn summarize(
 /// report for people shows. Each session at most once.
 fn top_of(figures: &[SessionFigures], top: usize) -> Vec<&SessionFigures> {
     let ranked = |key: fn(&SessionFigures) -> u64, only: fn(&SessionFigures) -> bool| {
-        let mut list: Vec<&SessionFigures> = figures.iter().filter(|f| only(f) && key(f) > 0).collect();
-        let by = |a: &&SessionFigures, b: &&SessionFigures| key(b).cmp(&key(a)).then_with(|| a.ids().cmp(&b.ids()));
+        let mut list: Vec<(usize, &SessionFigures)> = figures
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| only(f) && key(f) > 0)
+            .collect();
+        let by = |(_, a): &(usize, &SessionFigures), (_, b): &(usize, &SessionFigures)| {
+            key(b).cmp(&key(a)).then_with(|| a.ids().cmp(&b.ids()))
+        };
         if list.len() > top {
             list.select_nth_unstable_by(top, by);
             list.truncate(top);
         }
         list
     };
-    let mut chosen = ranked(|f| f.current, SessionFigures::dead_now);
-    for f in ranked(|f| f.longest, |_| true) {
-        if !chosen.iter().any(|c| std::ptr::eq(*c, f)) {
-            chosen.push(f);
+    // Marked by index, so a --top as large as the fleet stays linear.
+    let mut chosen = vec![false; figures.len()];
+    let dead_now = ranked(|f| f.current, SessionFigures::dead_now);
+    for (i, _) in dead_now.into_iter().chain(ranked(|f| f.longest, |_| true)) {
+        if let Some(slot) = chosen.get_mut(i) {
+            *slot = true;
         }
     }
-    chosen
+    figures
+        .iter()
+        .zip(chosen)
+        .filter_map(|(f, shown)| shown.then_some(f))
+        .collect()
 }
 
 /// Each rotated session's latest rotation: its time and kind (at one time, the kind listed

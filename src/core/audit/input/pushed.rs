@@ -84,17 +84,14 @@ impl PushedInput {
     /// The auditor, for what is fed to it directly (whole rows): held bytes that are no gzip
     /// start are text, and go first.
     pub fn auditor(&mut self) -> Option<&mut Auditor> {
-        if let State::Undecided { head, .. } = &self.state {
-            if !head.is_empty() {
-                let head = head.clone();
-                self.state = match std::mem::replace(&mut self.state, State::Moving) {
-                    State::Undecided { mut auditor, .. } => {
-                        auditor.push(&head);
-                        State::Text(auditor)
-                    }
-                    other => other,
-                };
-            }
+        if matches!(&self.state, State::Undecided { head, .. } if !head.is_empty()) {
+            self.state = match std::mem::replace(&mut self.state, State::Moving) {
+                State::Undecided { mut auditor, head } => {
+                    auditor.push(&head);
+                    State::Text(auditor)
+                }
+                other => other,
+            };
         }
         match &mut self.state {
             State::Undecided { auditor, .. } | State::Text(auditor) | State::Broken(auditor) => Some(auditor),
